@@ -1,0 +1,3 @@
+"""Mirror: a local-first desktop app for reflective journaling."""
+
+__version__ = "0.1.0"
