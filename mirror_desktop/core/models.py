@@ -1,0 +1,268 @@
+"""Plain dataclasses for the spec's 14 tables: what repositories return and services pass around.
+
+Timestamps are timezone-aware UTC datetimes; JSON fields are dicts and lists. Field names are the
+spec's column names, so a row maps onto a dataclass one to one.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+from mirror_desktop.core.enums import (
+    ContentType,
+    EngineMode,
+    IntegrationStatus,
+    IntegrationType,
+    ProposalStatus,
+    ProposalType,
+    Source,
+    SyncMode,
+    TensionOrigin,
+    ThreadStatus,
+    Visibility,
+)
+
+JSON = dict[str, Any]
+
+
+def new_id() -> str:
+    """A new primary key: a random UUID as text (spec: TEXT/UUID)."""
+    return str(uuid.uuid4())
+
+
+def utc_now() -> datetime:
+    """Now, in UTC, to the millisecond (the precision stored in SQLite)."""
+    now = datetime.now(timezone.utc)
+    return now.replace(microsecond=now.microsecond // 1000 * 1000)
+
+
+@dataclass
+class Identity:
+    """Spec 1: a self, role or context. The display name lives in ``metadata["name"]``."""
+
+    id: str = field(default_factory=new_id)
+    created_at: datetime = field(default_factory=utc_now)
+    updated_at: datetime = field(default_factory=utc_now)
+    metadata: JSON | None = None
+
+    @property
+    def name(self) -> str:
+        return str((self.metadata or {}).get("name") or "Unnamed")
+
+    @property
+    def color(self) -> str | None:
+        return (self.metadata or {}).get("color")
+
+
+@dataclass
+class Reflection:
+    """Spec 2: what the person wrote. ``identity_id`` None means anonymous (then local_only)."""
+
+    content: str
+    identity_id: str | None = None
+    visibility: Visibility = Visibility.LOCAL_ONLY
+    content_type: ContentType | None = ContentType.MARKDOWN
+    source: Source | None = Source.DIRECT
+    metadata: JSON | None = None
+    id: str = field(default_factory=new_id)
+    created_at: datetime = field(default_factory=utc_now)
+
+    @property
+    def tags(self) -> list[str]:
+        return list((self.metadata or {}).get("tags") or [])
+
+
+@dataclass
+class Mirrorback:
+    """Spec 3: what Mirror said back to a reflection."""
+
+    reflection_id: str
+    content: str
+    engine_version: str
+    metadata: JSON | None = None
+    id: str = field(default_factory=new_id)
+    created_at: datetime = field(default_factory=utc_now)
+
+
+@dataclass
+class Thread:
+    """Spec 4: a sequence of reflections over time."""
+
+    identity_id: str | None = None
+    title: str | None = None
+    status: ThreadStatus = ThreadStatus.ACTIVE
+    metadata: JSON | None = None
+    id: str = field(default_factory=new_id)
+    started_at: datetime = field(default_factory=utc_now)
+    last_active: datetime = field(default_factory=utc_now)
+
+
+@dataclass
+class ThreadReflection:
+    """Spec 5: a reflection's place in a thread."""
+
+    thread_id: str
+    reflection_id: str
+    position: int
+    added_at: datetime = field(default_factory=utc_now)
+
+
+@dataclass
+class Tension:
+    """Spec 6: a named duality, positioned from -1 (axis_a) to 1 (axis_b)."""
+
+    name: str
+    axis_a: str
+    axis_b: str
+    identity_id: str | None = None
+    position: float | None = 0.0
+    intensity: float | None = 0.5
+    origin: TensionOrigin = TensionOrigin.USER_CREATED
+    sync_mode: SyncMode = SyncMode.LOCAL_ONLY
+    metadata: JSON | None = None
+    id: str = field(default_factory=new_id)
+    created_at: datetime = field(default_factory=utc_now)
+    updated_at: datetime = field(default_factory=utc_now)
+
+
+@dataclass
+class Axis:
+    """Spec 7: a dimension that groups tensions on the map."""
+
+    name: str
+    identity_id: str | None = None
+    description: str | None = None
+    category: str | None = None
+    metadata: JSON | None = None
+    id: str = field(default_factory=new_id)
+    created_at: datetime = field(default_factory=utc_now)
+
+
+@dataclass
+class EngineRun:
+    """Spec 8: telemetry of one MirrorCore invocation. Never any text of the reflection."""
+
+    config_version: str
+    engine_mode: EngineMode
+    reflection_id: str | None = None
+    model_name: str | None = None
+    patterns: list[str] | None = None
+    tensions_surfaced: list[str] | None = None
+    mirrorback_length: int | None = None
+    duration_ms: int | None = None
+    flags: JSON | None = None
+    sync_allowed: bool = False
+    id: str = field(default_factory=new_id)
+    timestamp: datetime = field(default_factory=utc_now)
+
+
+@dataclass
+class EngineFeedback:
+    """Spec 9: the person's rating of a mirrorback."""
+
+    engine_run_id: str
+    rating: int | None = None
+    flags: list[str] | None = None
+    notes: str | None = None
+    sync_allowed: bool = False
+    id: str = field(default_factory=new_id)
+    timestamp: datetime = field(default_factory=utc_now)
+
+
+@dataclass
+class EvolutionProposal:
+    """Spec 10: a candidate change to the engine, prompts or constitution."""
+
+    proposal_type: ProposalType
+    title: str
+    description: str
+    changes: JSON
+    status: ProposalStatus = ProposalStatus.DRAFT
+    from_version: str | None = None
+    to_version: str | None = None
+    evidence: JSON | None = None
+    test_results: JSON | None = None
+    vote_results: JSON | None = None
+    approved_at: datetime | None = None
+    applied_at: datetime | None = None
+    metadata: JSON | None = None
+    id: str = field(default_factory=new_id)
+    created_at: datetime = field(default_factory=utc_now)
+
+
+@dataclass
+class EvolutionHistory:
+    """Spec 11: an immutable record of what changed."""
+
+    evolution_id: str
+    event_type: str
+    reversible: bool = True
+    from_version: str | None = None
+    to_version: str | None = None
+    applied_by: str | None = None
+    metadata: JSON | None = None
+    id: str = field(default_factory=new_id)
+    applied_at: datetime = field(default_factory=utc_now)
+
+
+@dataclass
+class EvolutionEvent:
+    """Spec 12: a lifecycle event (installation, export, import ...)."""
+
+    event_type: str
+    event_data: JSON
+    from_version: str | None = None
+    to_version: str | None = None
+    mirror_signature: str | None = None
+    sync_allowed: bool = False
+    id: str = field(default_factory=new_id)
+    timestamp: datetime = field(default_factory=utc_now)
+
+
+@dataclass
+class Integration:
+    """Spec 13: an external connection. Secrets never live in ``config`` (keyring holds them)."""
+
+    integration_type: IntegrationType
+    config: JSON
+    status: IntegrationStatus = IntegrationStatus.PAUSED
+    identity_id: str | None = None
+    last_sync: datetime | None = None
+    metadata: JSON | None = None
+    id: str = field(default_factory=new_id)
+    connected_at: datetime = field(default_factory=utc_now)
+
+
+@dataclass
+class SchemaVersion:
+    """Spec 14: one applied migration."""
+
+    id: int
+    version: str
+    description: str | None
+    applied_at: datetime
+    checksum: str | None
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    """One ranked search result: the reflection, a snippet with ``[`` ``]`` around matches, rank."""
+
+    reflection: Reflection
+    snippet: str
+    rank: float
+
+
+@dataclass(frozen=True)
+class SearchFilters:
+    """Optional narrowing of a search or a list (all combine with AND)."""
+
+    identity_id: str | None = None
+    anonymous_only: bool = False
+    thread_id: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    visibility: str | None = None

@@ -1,0 +1,97 @@
+"""The storage interface every backend implements (no peewee here, so core can depend on it)."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from contextlib import AbstractContextManager
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Generic, Iterator, Sequence, TypeVar
+
+from mirror_desktop.core import models as m
+from mirror_desktop.core.models import SearchFilters, SearchHit
+
+T = TypeVar("T")
+
+
+class Repository(ABC, Generic[T]):
+    """Create, read, update, delete and list one spec entity; returns core dataclasses."""
+
+    @abstractmethod
+    def create(self, obj: T) -> T: ...
+
+    @abstractmethod
+    def get(self, id_: str) -> T: ...
+
+    @abstractmethod
+    def find(self, id_: str) -> T | None: ...
+
+    @abstractmethod
+    def update(self, obj: T) -> T: ...
+
+    @abstractmethod
+    def delete(self, id_: str) -> bool: ...
+
+    @abstractmethod
+    def list(self, *, limit: int | None = None, offset: int = 0, **where: Any) -> list[T]: ...
+
+    @abstractmethod
+    def count(self, **where: Any) -> int: ...
+
+
+class MirrorStorage(ABC):
+    """A journal: one repository per spec table, search, migrations, transactions."""
+
+    dialect: str
+    identities: Repository[m.Identity]
+    reflections: Any  # ReflectionRepository: Repository[m.Reflection] plus paging
+    mirrorbacks: Repository[m.Mirrorback]
+    threads: Repository[m.Thread]
+    thread_reflections: Any  # ThreadReflectionRepository
+    tensions: Repository[m.Tension]
+    axes: Repository[m.Axis]
+    engine_runs: Repository[m.EngineRun]
+    engine_feedback: Repository[m.EngineFeedback]
+    evolution_proposals: Repository[m.EvolutionProposal]
+    evolution_history: Repository[m.EvolutionHistory]
+    evolution_events: Repository[m.EvolutionEvent]
+    integrations: Repository[m.Integration]
+
+    @abstractmethod
+    def transaction(self) -> AbstractContextManager[None]:
+        """A write transaction (BEGIN IMMEDIATE on SQLite); nests as a savepoint."""
+
+    @abstractmethod
+    def search(self, query: str, filters: SearchFilters | None = None, *, limit: int = 50,
+               offset: int = 0) -> list[SearchHit]:
+        """Ranked reflections matching the user's query syntax, with highlighted snippets."""
+
+    @abstractmethod
+    def schema_version(self) -> str: ...
+
+    @abstractmethod
+    def migrate(self) -> list[str]: ...
+
+    @abstractmethod
+    def counts(self) -> dict[str, int]:
+        """Rows per spec table."""
+
+    @abstractmethod
+    def close(self) -> None: ...
+
+    @property
+    @abstractmethod
+    def location(self) -> str:
+        """Where the journal lives (a path, or a DSN without password)."""
+
+    def backup_to(self, target: Path) -> Path:  # pragma: no cover - overridden where supported
+        raise NotImplementedError
+
+    def purge_deleted(self) -> None:
+        """Make deleted text unrecoverable from the files (checkpoint, index merge); no-op if n/a."""
+
+    def __enter__(self) -> "MirrorStorage":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

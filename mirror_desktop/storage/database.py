@@ -1,0 +1,128 @@
+"""The one database factory: opens SQLite files with safe pragmas, or PostgreSQL from a DSN.
+
+Every connection the app makes comes from here, so the defences in shared/RELIABILITY.md
+(WAL, synchronous=FULL, foreign keys, busy timeout, secure_delete, trusted_schema=OFF, and
+BEGIN IMMEDIATE for every write transaction) cannot be forgotten by a caller.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3 as _stdlib_sqlite3
+from pathlib import Path
+
+import peewee
+
+from mirror_desktop.core.errors import StorageError
+
+BUSY_TIMEOUT_MS = 5000
+
+SQLITE_PRAGMAS: dict[str, object] = {
+    "journal_mode": "wal",
+    "synchronous": 2,  # FULL: a committed transaction survives power loss, not only a crash
+    "foreign_keys": 1,
+    "busy_timeout": BUSY_TIMEOUT_MS,
+    "secure_delete": 1,
+    "trusted_schema": 0,
+}
+
+_capability_checked = False
+
+
+def sqlite_module():  # type: ignore[no-untyped-def]
+    """The DB-API module peewee uses: pysqlite3 (a recent SQLite) where installed, else sqlite3."""
+    return peewee.sqlite3 or _stdlib_sqlite3
+
+
+def _check_sqlite_capabilities() -> None:
+    """Refuse an SQLite library too old for the schema, with a sentence that says what to do.
+
+    The schema validates JSON in CHECK constraints while trusted_schema=OFF, which needs the JSON
+    functions to be marked innocuous (SQLite 3.45+); FTS5 secure-delete needs 3.42+.
+    """
+    global _capability_checked
+    if _capability_checked:
+        return
+    mod = sqlite_module()
+    con = mod.connect(":memory:", isolation_level=None)
+    try:
+        con.execute("PRAGMA trusted_schema=OFF")
+        con.execute("CREATE TABLE t (j TEXT CHECK (json_valid(j)))")
+        con.execute("INSERT INTO t VALUES ('{}')")
+        con.execute("CREATE VIRTUAL TABLE f USING fts5 (x)")
+        con.execute("INSERT INTO f (f, rank) VALUES ('secure-delete', 1)")
+    except mod.Error:
+        raise StorageError(
+            f"This Python's SQLite {mod.sqlite_version} is too old for Mirror (it needs 3.45 or newer); "
+            "install the pysqlite3-binary package or a newer Python."
+        ) from None
+    finally:
+        con.close()
+    _capability_checked = True
+
+
+def open_sqlite(path: Path | str, *, create: bool = True, readonly: bool = False) -> peewee.SqliteDatabase:
+    """Open (or create) the SQLite journal at ``path`` with every pragma set and verified."""
+    _check_sqlite_capabilities()
+    path = Path(path)
+    if path.exists() and path.is_dir():
+        raise StorageError(f"{path} is a folder, not a journal file; point Mirror at a .db file instead.")
+    if not path.exists():
+        if not create:
+            raise StorageError(f"There is no journal at {path}; check the path or create a new journal.")
+        parent = path.parent
+        try:
+            parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StorageError(f"Cannot create the folder {parent} ({exc.strerror}); choose a folder you can write to.") from None
+        if not os.access(parent, os.W_OK | os.X_OK):
+            raise StorageError(f"The folder {parent} is not writable; choose a folder you can write to.")
+    elif not readonly and not os.access(path, os.W_OK):
+        raise StorageError(f"The journal {path} is read-only; make it writable or open a copy.")
+    elif path.stat().st_size > 0:
+        with open(path, "rb") as fh:
+            if fh.read(16) != b"SQLite format 3\x00":
+                raise StorageError(f"{path} is not a Mirror journal (not an SQLite database); choose another file or restore a backup.")
+    pragmas = dict(SQLITE_PRAGMAS)
+    target: str = str(path)
+    kwargs: dict[str, object] = {}
+    if readonly:
+        # Read-only opens are for inspecting foreign files (bundles): no WAL switch, no writes.
+        pragmas.pop("journal_mode")
+        target = f"file:{path.as_posix()}?mode=ro"
+        kwargs["uri"] = True
+    db = peewee.SqliteDatabase(target, pragmas=list(pragmas.items()), lock_type="IMMEDIATE", **kwargs)
+    try:
+        db.connect(reuse_if_open=True)
+        db.execute_sql("SELECT count(*) FROM sqlite_master").fetchone()
+    except peewee.DatabaseError as exc:
+        db.close()
+        raise StorageError(f"{path} cannot be opened as a journal ({exc}); restore a backup or choose another file.") from None
+    except peewee.OperationalError as exc:
+        db.close()
+        raise StorageError(f"{path} cannot be opened ({exc}); check that the disk is available and not full.") from None
+    return db
+
+
+def open_postgres(dsn: str, *, connect_timeout: int = 5) -> peewee.PostgresqlDatabase:
+    """Connect to PostgreSQL with a DSN (URL or key=value form)."""
+    try:
+        import psycopg  # noqa: F401  (peewee needs it; give a clear error when it is missing)
+        from psycopg.conninfo import conninfo_to_dict
+    except ImportError:
+        raise StorageError("PostgreSQL support needs the psycopg package; install it with pip install 'psycopg[binary]'.") from None
+    try:
+        params = conninfo_to_dict(dsn)
+    except Exception:
+        raise StorageError("The PostgreSQL address is not a valid DSN; use a form like postgresql://user@host:5432/dbname.") from None
+    dbname = params.pop("dbname", None)
+    if not dbname:
+        raise StorageError("The PostgreSQL DSN names no database; add one, as in postgresql://user@host:5432/dbname.")
+    params.setdefault("connect_timeout", connect_timeout)
+    db = peewee.PostgresqlDatabase(dbname, **params)
+    try:
+        db.connect(reuse_if_open=True)
+    except peewee.OperationalError as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else "connection failed"
+        raise StorageError(f"Cannot connect to PostgreSQL ({first}); check the DSN and that the server is running.") from None
+    return db

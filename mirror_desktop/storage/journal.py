@@ -1,0 +1,234 @@
+"""SQLiteStorage and PostgresStorage: the spec's repositories, search and migrations on each backend."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Iterator
+
+import peewee
+
+from mirror_desktop.core import models as m
+from mirror_desktop.core.errors import StorageError
+from mirror_desktop.core.models import SearchFilters, SearchHit
+from mirror_desktop.core.search_query import HL_END, HL_START, ParsedQuery, Term, fts5_match, parse_query
+from mirror_desktop.storage.base import MirrorStorage
+from mirror_desktop.storage.database import open_postgres, open_sqlite
+from mirror_desktop.storage.migrations import MigrationRunner
+from mirror_desktop.storage.models import ModelSet, build_models
+from mirror_desktop.storage.repositories import (
+    HistoryRepository,
+    PeeweeRepository,
+    ProposalRepository,
+    ReflectionRepository,
+    ThreadReflectionRepository,
+)
+
+SPEC_TABLES = (
+    "identities", "reflections", "mirrorbacks", "threads", "thread_reflections", "tensions", "axes",
+    "engine_runs", "engine_feedback", "evolution_proposals", "evolution_history", "evolution_events",
+    "integrations", "schema_version",
+)
+SNIPPET_TOKENS = 24
+_REFLECTION_COLUMNS = "r.id, r.identity_id, r.content, r.content_type, r.visibility, r.created_at, r.source, r.metadata"
+
+
+class PeeweeStorage(MirrorStorage):
+    """What both backends share: models, repositories, transactions, migrations, counts."""
+
+    dialect = ""
+
+    def __init__(self, db: peewee.Database, *, migrate: bool = True) -> None:
+        self.db = db
+        self.models: ModelSet = build_models(db, self.dialect)
+        M = self.models
+        self.identities = PeeweeRepository(self, M.Identity, m.Identity)
+        self.reflections = ReflectionRepository(self, M.Reflection, m.Reflection)
+        self.mirrorbacks = PeeweeRepository(self, M.Mirrorback, m.Mirrorback)
+        self.threads = PeeweeRepository(self, M.Thread, m.Thread)
+        self.thread_reflections = ThreadReflectionRepository(self, M.ThreadReflection, m.ThreadReflection)
+        self.tensions = PeeweeRepository(self, M.Tension, m.Tension)
+        self.axes = PeeweeRepository(self, M.Axis, m.Axis)
+        self.engine_runs = PeeweeRepository(self, M.EngineRun, m.EngineRun)
+        self.engine_feedback = PeeweeRepository(self, M.EngineFeedback, m.EngineFeedback)
+        self.evolution_proposals = ProposalRepository(self, M.EvolutionProposal, m.EvolutionProposal)
+        self.evolution_history = HistoryRepository(self, M.EvolutionHistory, m.EvolutionHistory)
+        self.evolution_events = PeeweeRepository(self, M.EvolutionEvent, m.EvolutionEvent)
+        self.integrations = PeeweeRepository(self, M.Integration, m.Integration)
+        self.runner = MigrationRunner(db, self.dialect, backup=self._backup_before_migration)
+        self.runner.verify()
+        if migrate:
+            self.migrate()
+
+    # -- lifecycle -----------------------------------------------------------------------
+    def transaction(self) -> contextlib.AbstractContextManager[None]:
+        return self.db.atomic()
+
+    def migrate(self) -> list[str]:
+        return self.runner.migrate()
+
+    def schema_version(self) -> str:
+        return self.runner.current_version()
+
+    def close(self) -> None:
+        if not self.db.is_closed():
+            self.db.close()
+
+    def counts(self) -> dict[str, int]:
+        present = set(self.db.get_tables())
+        return {t: int(self.db.execute_sql(f"SELECT count(*) FROM {t}").fetchone()[0])
+                for t in SPEC_TABLES if t in present}
+
+    def _backup_before_migration(self, from_version: str) -> None:
+        """Backends that can copy themselves do so before any schema change."""
+
+    # -- search --------------------------------------------------------------------------
+    def _filter_sql(self, filters: SearchFilters | None) -> tuple[str, list[Any]]:
+        f = filters or SearchFilters()
+        p = self.db.param
+        sql, params = [], []
+        if f.anonymous_only:
+            sql.append("r.identity_id IS NULL")
+        elif f.identity_id is not None:
+            sql.append(f"r.identity_id = {p}")
+            params.append(f.identity_id)
+        if f.thread_id is not None:
+            sql.append(f"r.id IN (SELECT reflection_id FROM thread_reflections WHERE thread_id = {p})")
+            params.append(f.thread_id)
+        ts = self.models.Reflection.created_at
+        if f.since is not None:
+            sql.append(f"r.created_at >= {p}")
+            params.append(ts.db_value(f.since))
+        if f.until is not None:
+            sql.append(f"r.created_at < {p}")
+            params.append(ts.db_value(f.until))
+        if f.visibility is not None:
+            sql.append(f"r.visibility = {p}")
+            params.append(str(f.visibility))
+        return "".join(f" AND {s}" for s in sql), params
+
+    def search(self, query: str, filters: SearchFilters | None = None, *, limit: int = 50,
+               offset: int = 0) -> list[SearchHit]:
+        parsed = parse_query(query)
+        if parsed.empty:
+            return []
+        rows = self._search_rows(parsed, filters, limit, offset)
+        repo = self.reflections
+        return [SearchHit(repo.to_dc(r), r.snip or "", float(r.rank)) for r in rows]
+
+    def _search_rows(self, parsed: ParsedQuery, filters: SearchFilters | None, limit: int,
+                     offset: int) -> list[Any]:
+        raise NotImplementedError
+
+
+class SQLiteStorage(PeeweeStorage):
+    """The default journal: one SQLite file (``mirror_os.db``) with WAL and FTS5."""
+
+    dialect = "sqlite"
+
+    def __init__(self, path: Path | str, *, migrate: bool = True, create: bool = True) -> None:
+        self.path = Path(path)
+        super().__init__(open_sqlite(self.path, create=create), migrate=migrate)
+
+    @property
+    def location(self) -> str:
+        return str(self.path)
+
+    def backup_to(self, target: Path) -> Path:
+        """A consistent copy of the live journal, made with VACUUM INTO (never a file copy)."""
+        target = Path(target)
+        if target.exists():
+            raise StorageError(f"{target} already exists; choose another backup name.")
+        self.db.execute_sql("VACUUM INTO ?", (str(target),))
+        return target
+
+    def _backup_before_migration(self, from_version: str) -> None:
+        folder = self.path.parent / "backups"
+        folder.mkdir(parents=True, exist_ok=True)
+        stamp = datetime.now(timezone.utc).strftime("%Y%m%d_%H%M%S_%f")
+        self.backup_to(folder / f"{self.path.stem}-schema-{from_version}-{stamp}.db")
+
+    def purge_deleted(self) -> None:
+        # secure_delete zeroes freed pages and FTS5 secure-delete drops index entries at once;
+        # the checkpoint moves that into the main file and empties the WAL.
+        self.db.execute_sql("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+
+    def _search_rows(self, parsed: ParsedQuery, filters: SearchFilters | None, limit: int,
+                     offset: int) -> list[Any]:
+        where, params = self._filter_sql(filters)
+        sql = (
+            f"SELECT {_REFLECTION_COLUMNS}, "
+            f"snippet(reflections_fts, 0, ?, ?, '…', {SNIPPET_TOKENS}) AS snip, "
+            "bm25(reflections_fts) AS rank "
+            "FROM reflections_fts JOIN reflections r ON r.rowid = reflections_fts.rowid "
+            f"WHERE reflections_fts MATCH ?{where} "
+            "ORDER BY rank, r.created_at DESC LIMIT ? OFFSET ?"
+        )
+        args = [HL_START, HL_END, fts5_match(parsed), *params, limit, offset]
+        return list(self.models.Reflection.raw(sql, *args))
+
+
+class PostgresStorage(PeeweeStorage):
+    """The platform journal on PostgreSQL, same spec and interface, tsvector search."""
+
+    dialect = "postgres"
+
+    def __init__(self, dsn: str, *, migrate: bool = True) -> None:
+        self.dsn = dsn
+        super().__init__(open_postgres(dsn), migrate=migrate)
+
+    @property
+    def location(self) -> str:
+        try:
+            from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+            params = conninfo_to_dict(self.dsn)
+            params.pop("password", None)
+            return make_conninfo(**params)
+        except Exception:
+            return "postgresql"
+
+    @staticmethod
+    def _tsquery(term: Term) -> tuple[str, str]:
+        if term.kind == "phrase":
+            return "phraseto_tsquery('english', %s)", " ".join(term.words)
+        if term.kind == "prefix":
+            # Only word characters reach to_tsquery, so the user's text is never tsquery syntax.
+            return "to_tsquery('english', %s)", "".join(ch for ch in term.words[0] if ch.isalnum()) + ":*"
+        return "plainto_tsquery('english', %s)", term.words[0]
+
+    def _search_rows(self, parsed: ParsedQuery, filters: SearchFilters | None, limit: int,
+                     offset: int) -> list[Any]:
+        parts, qparams = [], []
+        for t in parsed.include:
+            sql, arg = self._tsquery(t)
+            parts.append(sql)
+            qparams.append(arg)
+        for t in parsed.exclude:
+            sql, arg = self._tsquery(t)
+            parts.append(f"!!{sql}")
+            qparams.append(arg)
+        where, fparams = self._filter_sql(filters)
+        options = f"StartSel={HL_START}, StopSel={HL_END}, MaxWords=30, MinWords=12, MaxFragments=2, FragmentDelimiter=\" … \""
+        sql = (
+            f"SELECT hit.*, ts_headline('english', hit.content, hit.q, %s) AS snip FROM ("
+            f"  SELECT {_REFLECTION_COLUMNS}, ts_rank_cd(r.search_vector, q.q) AS rank, q.q"
+            f"  FROM reflections r, (SELECT {' && '.join(parts)} AS q) q"
+            f"  WHERE r.search_vector @@ q.q{where}"
+            "  ORDER BY rank DESC, r.created_at DESC LIMIT %s OFFSET %s) hit "
+            "ORDER BY hit.rank DESC, hit.created_at DESC"
+        )
+        args = [options, *qparams, *fparams, limit, offset]
+        return list(self.models.Reflection.raw(sql, *args))
+
+
+def open_storage(*, sqlite_path: Path | str | None = None, postgres_dsn: str | None = None,
+                 migrate: bool = True, create: bool = True) -> PeeweeStorage:
+    """Open a journal on SQLite (default) or PostgreSQL, migrating it unless ``migrate`` is False."""
+    if postgres_dsn:
+        return PostgresStorage(postgres_dsn, migrate=migrate)
+    if sqlite_path is None:
+        raise StorageError("No journal location was given; pass a data folder, a .db file or a PostgreSQL DSN.")
+    return SQLiteStorage(sqlite_path, migrate=migrate, create=create)
