@@ -237,6 +237,18 @@ class Integration:
 
 
 @dataclass
+class Draft:
+    """Adapter extension (migration 002): text being typed, kept for crash recovery."""
+
+    content: str
+    reflection_id: str | None = None
+    identity_id: str | None = None
+    metadata: JSON | None = None
+    id: str = field(default_factory=new_id)
+    updated_at: datetime = field(default_factory=utc_now)
+
+
+@dataclass
 class SchemaVersion:
     """Spec 14: one applied migration."""
 

@@ -300,7 +300,18 @@ def validate_integration(x: m.Integration) -> None:
     _timestamp(e, "last_sync", x.last_sync, required=False)
 
 
+def validate_draft(x: m.Draft) -> None:
+    _id("draft", "id", x.id)
+    _id("draft", "reflection_id", x.reflection_id, required=False)
+    _id("draft", "identity_id", x.identity_id, required=False)
+    if not isinstance(x.content, str):
+        raise ValidationError("draft", "content", "must be text")
+    check_json("draft", "metadata", x.metadata, dict)
+    _timestamp("draft", "updated_at", x.updated_at)
+
+
 VALIDATORS = {
+    m.Draft: validate_draft,
     m.Identity: validate_identity,
     m.Reflection: validate_reflection,
     m.Mirrorback: validate_mirrorback,

@@ -56,6 +56,7 @@ class MirrorStorage(ABC):
     evolution_history: Repository[m.EvolutionHistory]
     evolution_events: Repository[m.EvolutionEvent]
     integrations: Repository[m.Integration]
+    drafts: Repository[m.Draft]  # adapter extension (migration 002)
 
     @abstractmethod
     def transaction(self) -> AbstractContextManager[None]:

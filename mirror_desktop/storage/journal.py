@@ -57,6 +57,7 @@ class PeeweeStorage(MirrorStorage):
         self.evolution_history = HistoryRepository(self, M.EvolutionHistory, m.EvolutionHistory)
         self.evolution_events = PeeweeRepository(self, M.EvolutionEvent, m.EvolutionEvent)
         self.integrations = PeeweeRepository(self, M.Integration, m.Integration)
+        self.drafts = PeeweeRepository(self, M.Draft, m.Draft)
         self.runner = MigrationRunner(db, self.dialect, backup=self._backup_before_migration)
         self.runner.verify()
         if migrate:
@@ -77,6 +78,7 @@ class PeeweeStorage(MirrorStorage):
             self.db.close()
 
     def counts(self) -> dict[str, int]:
+        """Rows per spec table (adapter tables such as drafts are not counted)."""
         present = set(self.db.get_tables())
         return {t: int(self.db.execute_sql(f"SELECT count(*) FROM {t}").fetchone()[0])
                 for t in SPEC_TABLES if t in present}

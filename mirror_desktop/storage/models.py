@@ -100,6 +100,7 @@ class ModelSet:
     EvolutionEvent: type[peewee.Model]
     Integration: type[peewee.Model]
     SchemaVersion: type[peewee.Model]
+    Draft: type[peewee.Model]
 
 
 def build_models(database: peewee.Database, dialect: str) -> ModelSet:
@@ -286,6 +287,17 @@ def build_models(database: peewee.Database, dialect: str) -> ModelSet:
         class Meta:
             table_name = "integrations"
 
+    class Draft(Base):
+        id = peewee.TextField(primary_key=True)
+        reflection_id = peewee.TextField(null=True)
+        identity_id = peewee.TextField(null=True)
+        content = peewee.TextField()
+        metadata = JS(null=True)
+        updated_at = TS()
+
+        class Meta:
+            table_name = "drafts"
+
     class SchemaVersion(Base):
         id = peewee.AutoField()
         version = peewee.TextField()
@@ -297,4 +309,4 @@ def build_models(database: peewee.Database, dialect: str) -> ModelSet:
             table_name = "schema_version"
 
     return ModelSet(Identity, Reflection, Mirrorback, Thread, ThreadReflection, Tension, Axis, EngineRun,
-                    EngineFeedback, EvolutionProposal, EvolutionHistory, EvolutionEvent, Integration, SchemaVersion)
+                    EngineFeedback, EvolutionProposal, EvolutionHistory, EvolutionEvent, Integration, SchemaVersion, Draft)

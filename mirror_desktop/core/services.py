@@ -1,0 +1,175 @@
+"""Use cases of the journal: what the window, the CLI and the tests ask for, in one place.
+
+Services hold the business rules that span rows (an identity's deletion, a thread's dates, a
+tension's history) so that widgets hold none (STYLE.md, habit 5). Every method runs on the caller's
+thread; the window calls them only from its database executor.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime
+from typing import Any, Sequence
+
+from mirror_desktop.core import models as m
+from mirror_desktop.core.enums import ThreadStatus, Visibility
+from mirror_desktop.core.errors import ValidationError
+from mirror_desktop.core.models import SearchFilters, SearchHit, utc_now
+from mirror_desktop.storage.base import MirrorStorage
+
+
+def word_count(text: str) -> int:
+    return len(text.split())
+
+
+class JournalService:
+    """Identities, reflections, drafts, threads and search over one storage."""
+
+    def __init__(self, storage: MirrorStorage) -> None:
+        self.storage = storage
+
+    # -- identities ----------------------------------------------------------------------
+    def list_identities(self) -> list[m.Identity]:
+        return self.storage.identities.list()
+
+    def create_identity(self, name: str, color: str | None = None) -> m.Identity:
+        name = name.strip()
+        if not name:
+            raise ValidationError("identity", "metadata.name", "cannot be empty", "An identity needs a name.")
+        meta: dict[str, Any] = {"name": name}
+        if color:
+            meta["color"] = color
+        return self.storage.identities.create(m.Identity(metadata=meta))
+
+    def update_identity(self, identity_id: str, *, name: str | None = None, color: str | None = None) -> m.Identity:
+        ident = self.storage.identities.get(identity_id)
+        meta = dict(ident.metadata or {})
+        if name is not None:
+            if not name.strip():
+                raise ValidationError("identity", "metadata.name", "cannot be empty", "An identity needs a name.")
+            meta["name"] = name.strip()
+        if color is not None:
+            meta["color"] = color
+        return self.storage.identities.update(replace(ident, metadata=meta, updated_at=utc_now()))
+
+    def delete_identity(self, identity_id: str) -> int:
+        """Delete an identity; its reflections are kept as Anonymous and local_only. Returns how many."""
+        R = self.storage.reflections
+        with self.storage.transaction():
+            moved = 0
+            for r in R.list(identity_id=identity_id):
+                R.update(replace(r, identity_id=None, visibility=Visibility.LOCAL_ONLY))
+                moved += 1
+            self.storage.identities.delete(identity_id)
+        return moved
+
+    # -- reflections ---------------------------------------------------------------------
+    def save_reflection(self, content: str, *, reflection_id: str | None = None, identity_id: str | None = None,
+                        visibility: str = Visibility.LOCAL_ONLY, tags: Sequence[str] | None = None,
+                        draft_id: str | None = None) -> m.Reflection:
+        """Create or update a reflection (and drop its draft) in one transaction."""
+        if identity_id is None:
+            visibility = Visibility.LOCAL_ONLY
+        with self.storage.transaction():
+            existing = self.storage.reflections.find(reflection_id) if reflection_id else None
+            meta = dict(existing.metadata or {}) if existing else {}
+            if tags is not None:
+                meta["tags"] = sorted({t.strip() for t in tags if t.strip()})
+            meta["word_count"] = word_count(content)
+            if existing is None:
+                kwargs: dict[str, Any] = {"id": reflection_id} if reflection_id else {}
+                saved = self.storage.reflections.create(m.Reflection(
+                    content=content, identity_id=identity_id, visibility=Visibility(visibility), metadata=meta, **kwargs))
+            else:
+                saved = self.storage.reflections.update(replace(
+                    existing, content=content, identity_id=identity_id, visibility=Visibility(visibility), metadata=meta))
+            if draft_id:
+                self.storage.drafts.delete(draft_id)
+        return saved
+
+    def delete_reflection(self, reflection_id: str) -> None:
+        """Delete a reflection everywhere (threads, mirrorbacks, search index) and purge its text."""
+        with self.storage.transaction():
+            affected = self.storage.thread_reflections.threads_of(reflection_id)
+            self.storage.reflections.delete(reflection_id)
+            for thread_id in affected:
+                self._touch_thread(thread_id)
+        self.storage.purge_deleted()
+
+    def reflections_page(self, filters: SearchFilters | None = None, after: tuple[datetime, str] | None = None,
+                         limit: int = 200) -> list[m.Reflection]:
+        return self.storage.reflections.page(filters, after=after, limit=limit)
+
+    def count_reflections(self, filters: SearchFilters | None = None) -> int:
+        return int(self.storage.reflections.count_filtered(filters))
+
+    # -- drafts --------------------------------------------------------------------------
+    def save_draft(self, content: str, *, draft_id: str | None = None, reflection_id: str | None = None,
+                   identity_id: str | None = None, metadata: dict[str, Any] | None = None) -> m.Draft:
+        draft = m.Draft(content=content, reflection_id=reflection_id, identity_id=identity_id,
+                        metadata=metadata, **({"id": draft_id} if draft_id else {}))
+        with self.storage.transaction():
+            if draft_id and self.storage.drafts.find(draft_id) is not None:
+                return self.storage.drafts.update(draft)
+            return self.storage.drafts.create(draft)
+
+    def pending_drafts(self) -> list[m.Draft]:
+        return self.storage.drafts.list(order_by=[self.storage.models.Draft.updated_at.desc()])  # type: ignore[attr-defined]
+
+    def discard_draft(self, draft_id: str) -> None:
+        self.storage.drafts.delete(draft_id)
+
+    # -- threads -------------------------------------------------------------------------
+    def create_thread(self, title: str | None, identity_id: str | None = None) -> m.Thread:
+        return self.storage.threads.create(m.Thread(identity_id=identity_id, title=(title or "").strip() or None))
+
+    def update_thread(self, thread_id: str, *, title: str | None = None, status: str | None = None) -> m.Thread:
+        t = self.storage.threads.get(thread_id)
+        if title is not None:
+            t = replace(t, title=title.strip() or None)
+        if status is not None:
+            t = replace(t, status=ThreadStatus(status))
+        return self.storage.threads.update(t)
+
+    def list_threads(self, identity_id: str | None = None, *, anonymous_only: bool = False) -> list[m.Thread]:
+        T = self.storage.models.Thread  # type: ignore[attr-defined]
+        where: dict[str, Any] = {}
+        if anonymous_only:
+            where["identity_id"] = None
+        elif identity_id is not None:
+            where["identity_id"] = identity_id
+        return self.storage.threads.list(order_by=[T.last_active.desc()], **where)
+
+    def thread_timeline(self, thread_id: str) -> list[tuple[m.ThreadReflection, m.Reflection]]:
+        links = self.storage.thread_reflections.for_thread(thread_id)
+        return [(link, self.storage.reflections.get(link.reflection_id)) for link in links]
+
+    def add_to_threads(self, reflection_id: str, thread_ids: Sequence[str]) -> None:
+        with self.storage.transaction():
+            for thread_id in thread_ids:
+                self.storage.thread_reflections.append(thread_id, reflection_id)
+                self._touch_thread(thread_id)
+
+    def remove_from_thread(self, thread_id: str, reflection_id: str) -> None:
+        with self.storage.transaction():
+            self.storage.thread_reflections.remove(thread_id, reflection_id)
+            self._touch_thread(thread_id)
+
+    def reorder_thread(self, thread_id: str, ordered_reflection_ids: Sequence[str]) -> None:
+        with self.storage.transaction():
+            self.storage.thread_reflections.reorder(thread_id, ordered_reflection_ids)
+            self._touch_thread(thread_id)
+
+    def _touch_thread(self, thread_id: str) -> None:
+        """Spec 4: started_at is the first reflection's time; last_active the latest activity."""
+        t = self.storage.threads.find(thread_id)
+        if t is None:
+            return
+        members = [self.storage.reflections.get(l.reflection_id) for l in self.storage.thread_reflections.for_thread(thread_id)]
+        now = utc_now()
+        started = min((r.created_at for r in members), default=t.started_at)
+        self.storage.threads.update(replace(t, started_at=started, last_active=max(now, started)))
+
+    # -- search --------------------------------------------------------------------------
+    def search(self, query: str, filters: SearchFilters | None = None, limit: int = 50) -> list[SearchHit]:
+        return self.storage.search(query, filters, limit=limit)
