@@ -1,0 +1,92 @@
+"""The `mirror` command: the same services as the window, no Qt.
+
+Every failure a user can cause prints one sentence to stderr and exits non-zero; no traceback.
+Subcommands live in small modules listed in COMMAND_MODULES, each with ``register(subparsers)``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import sys
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+from mirror_desktop import __version__
+from mirror_desktop.core.errors import MirrorError
+from mirror_desktop.paths import AppPaths
+
+# Modules that add subcommands: each defines register(subparsers) and sets func on its parsers.
+COMMAND_MODULES = [
+    "mirror_desktop.cli_db",
+]
+
+EXIT_USER_ERROR = 2
+EXIT_FAILURE = 1
+
+
+class CliError(MirrorError):
+    """A command-line problem with one sentence for the user."""
+
+
+def open_journal(args: argparse.Namespace, *, migrate: bool = True) -> Any:
+    """The storage a command was pointed at: --postgres, --db, or <data-dir>/mirror_os.db.
+
+    A data dir that holds no journal yet gets a new, migrated one, so a new user never has to
+    run ``db migrate`` by hand.
+    """
+    from mirror_desktop.storage.journal import PostgresStorage, SQLiteStorage
+
+    if getattr(args, "postgres", None):
+        return PostgresStorage(args.postgres, migrate=migrate)
+    if getattr(args, "db", None):
+        return SQLiteStorage(Path(args.db), migrate=migrate, create=False)
+    path = AppPaths.resolve(args.data_dir).database
+    return SQLiteStorage(path, migrate=migrate or not path.exists())
+
+
+def print_json(value: Any) -> None:
+    json.dump(value, sys.stdout, ensure_ascii=False, indent=2, default=str)
+    sys.stdout.write("\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="mirror", description="Mirror: a local-first reflective journal.")
+    parser.add_argument("--version", action="version", version=f"mirror {__version__}")
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument("--data-dir", metavar="DIR", help="journal folder (default: the platform's data folder, or $MIRROR_DATA_DIR)")
+    where.add_argument("--db", metavar="PATH", help="an SQLite journal file")
+    where.add_argument("--postgres", metavar="DSN", help="a PostgreSQL journal, e.g. postgresql://user@host/db")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMAND_MODULES:
+        importlib.import_module(name).register(sub)
+    return parser
+
+
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    func: Callable[[argparse.Namespace], int] | None = getattr(args, "func", None)
+    if func is None:
+        parser.print_help()
+        return EXIT_USER_ERROR
+    try:
+        return int(func(args) or 0)
+    except MirrorError as exc:
+        print(f"mirror: {exc}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    except KeyboardInterrupt:
+        print("mirror: interrupted; nothing more was written.", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+    except OSError as exc:
+        print(f"mirror: {exc.strerror or exc} ({getattr(exc, 'filename', '') or 'file system'}); check the path and permissions.", file=sys.stderr)
+        return EXIT_FAILURE
+
+
+if __name__ == "__main__":
+    sys.exit(main())

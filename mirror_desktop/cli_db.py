@@ -1,0 +1,99 @@
+"""`mirror db status|migrate|rollback` and `mirror search`: the foundation's commands."""
+
+from __future__ import annotations
+
+import argparse
+from datetime import datetime, time, timezone
+
+from mirror_desktop.cli import CliError, open_journal, print_json
+from mirror_desktop.core.models import SearchFilters
+from mirror_desktop.core.search_query import HL_END, HL_START
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    db = sub.add_parser("db", help="schema status, migrations and rollback")
+    dbsub = db.add_subparsers(dest="db_command", metavar="ACTION", required=True)
+    st = dbsub.add_parser("status", help="show the schema version and applied migrations")
+    st.add_argument("--json", action="store_true")
+    st.set_defaults(func=cmd_status)
+    dbsub.add_parser("migrate", help="apply pending migrations (after a backup)").set_defaults(func=cmd_migrate)
+    rb = dbsub.add_parser("rollback", help="roll the schema back to a version (0 removes every table)")
+    rb.add_argument("--to", required=True, metavar="VERSION")
+    rb.set_defaults(func=cmd_rollback)
+
+    se = sub.add_parser("search", help="search reflections: words, \"phrases\", prefix*, -exclusion")
+    se.add_argument("query")
+    se.add_argument("--json", action="store_true", help="print results as JSON")
+    se.add_argument("--limit", type=int, default=20)
+    se.add_argument("--identity", metavar="ID", help="only this identity's reflections")
+    se.add_argument("--thread", metavar="ID", help="only reflections in this thread")
+    se.add_argument("--since", metavar="YYYY-MM-DD")
+    se.add_argument("--until", metavar="YYYY-MM-DD", help="up to and including this day")
+    se.add_argument("--visibility")
+    se.set_defaults(func=cmd_search)
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    with open_journal(args, migrate=False) as storage:
+        st = storage.runner.status()
+        if args.json:
+            print_json({"location": storage.location, "current_version": st.current_version,
+                        "app_version": st.app_version,
+                        "applied": [a.__dict__ for a in st.applied],
+                        "pending": [p.version for p in st.pending]})
+            return 0
+        print(f"journal: {storage.location}")
+        print(f"schema version: {st.current_version}")
+        for a in st.applied:
+            print(f"  applied {a.version}  {a.applied_at}  {a.description or ''}  sha256:{(a.checksum or '')[:12]}")
+        for p in st.pending:
+            print(f"  pending {p.version}  {p.name}  {p.description}")
+    return 0
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    with open_journal(args, migrate=False) as storage:
+        done = storage.migrate()
+        print(f"applied {', '.join(done)}; schema version {storage.schema_version()}" if done
+              else f"already at schema version {storage.schema_version()}")
+    return 0
+
+
+def cmd_rollback(args: argparse.Namespace) -> int:
+    with open_journal(args, migrate=False) as storage:
+        undone = storage.runner.rollback(args.to)
+        print(f"rolled back {', '.join(undone)}; schema version {storage.schema_version()}" if undone
+              else f"already at schema version {storage.schema_version()}")
+    return 0
+
+
+def _day(text: str | None, flag: str, end: bool = False) -> datetime | None:
+    if text is None:
+        return None
+    try:
+        day = datetime.strptime(text, "%Y-%m-%d").date()
+    except ValueError:
+        raise CliError(f"{flag} {text!r} is not a date; use YYYY-MM-DD.") from None
+    stamp = datetime.combine(day, time.min, tzinfo=timezone.utc)
+    return stamp.replace(day=day.day) if not end else datetime.fromordinal(day.toordinal() + 1).replace(tzinfo=timezone.utc)
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    if args.limit < 1:
+        raise CliError("--limit must be at least 1.")
+    filters = SearchFilters(identity_id=args.identity, thread_id=args.thread, since=_day(args.since, "--since"),
+                            until=_day(args.until, "--until", end=True), visibility=args.visibility)
+    with open_journal(args) as storage:
+        hits = storage.search(args.query, filters, limit=args.limit)
+    if args.json:
+        print_json([{"id": h.reflection.id, "rank": h.rank, "created_at": h.reflection.created_at.isoformat(),
+                     "identity_id": h.reflection.identity_id, "visibility": str(h.reflection.visibility),
+                     "snippet": h.snippet.replace(HL_START, "[").replace(HL_END, "]")} for h in hits])
+        return 0
+    if not hits:
+        print("no reflections match")
+        return 0
+    for h in hits:
+        snippet = " ".join(h.snippet.replace(HL_START, "[").replace(HL_END, "]").split())
+        print(f"{h.reflection.created_at:%Y-%m-%d %H:%M}  {h.reflection.id[:8]}  {snippet}")
+    return 0
