@@ -1,0 +1,332 @@
+"""Composes a rules-engine mirrorback from reflective-listening moves, in tentative, quoted phrasing."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from mirror_desktop.engine._data import Lexicon, default_lexicon
+from mirror_desktop.engine.patterns import PATTERN_NAMES, PatternHit
+from mirror_desktop.engine.tensions import SurfacedTension
+from mirror_desktop.engine.text import choose, normalize
+from mirror_desktop.engine.types import SuggestedTension
+
+# Several phrasings per move so consecutive entries do not read alike (choice by stable hash).
+OPENINGS = (
+    "It sounds like “{q}” is close to the heart of this.",
+    "You wrote “{q}”, and it seems to carry real weight.",
+    "“{q}”: those words seem to hold a lot of what today was.",
+    "It seems that “{q}” sits near the centre of what you are carrying.",
+    "Something in “{q}” seems to stand out, as if it matters more than it first looks.",
+    "There is a line here, “{q}”, that seems to say a great deal.",
+    "It sounds as if “{q}” is where much of this lives for you.",
+    "Reading “{q}”, it seems something important is moving in you.",
+    "In your words, “{q}”, there seems to be something that wants to be heard.",
+    "It seems a lot is held in “{q}”.",
+)
+OPENINGS_NO_QUOTE = (
+    "It sounds like something is here that is still finding its words.",
+    "It seems there is more here than the words on the page.",
+    "It sounds like this is only the beginning of something.",
+)
+DOUBLE_QUOTES = (
+    "Part of you seems to say “{a}”, and part of you “{b}”.",
+    "It sounds like part of you is saying “{a}”, and part of you is saying “{b}”.",
+    "Both seem true at once: part of you says “{a}”, and part of you says “{b}”.",
+)
+# For "part of me wants X, but part of me Y": the writer's verb phrases follow "part of you".
+DOUBLE_PARTS = (
+    "It sounds like part of you “{a}”, and part of you “{b}”.",
+    "Part of you, in your words, “{a}”, and part of you “{b}”.",
+    "It seems both are true: part of you “{a}”, and part of you “{b}”.",
+)
+DOUBLE_POLES = (
+    "Part of you seems drawn toward {a}, and part of you toward {b}.",
+    "It sounds like part of you leans toward {a}, and part of you toward {b}, and both seem real.",
+    "It seems part of you reaches for {a} while part of you reaches for {b}.",
+)
+DOUBLE_GENERIC = (
+    "It sounds like part of you wants one thing, and part of you wants something else, and both seem real.",
+    "Part of you seems to pull one way, and part of you another.",
+)
+TENSION_SURFACED = (
+    "This seems to touch the pull between {a} and {b} that you have been tracking.",
+    "It sounds like your tension between {a} and {b} is present here.",
+    "Something here seems to sit on your line between {a} and {b}.",
+)
+TENSION_SUGGESTED = (
+    "There may be a pull here between {a} and {b}.",
+    "It sounds like {a} and {b} might both be asking for room.",
+)
+PATTERN_MOVES: dict[str, tuple[str, ...]] = {
+    "obligation_language": (
+        "The words “{w}” come up here, and it sounds like some of this is carried as something owed.",
+        "It sounds like “{w}” is doing a lot of the talking in this.",
+        "A “{w}” runs through this, and it seems to press on you.",
+    ),
+    "absolute_thinking": (
+        "Words like “{w}” seem to make it feel fixed and total.",
+        "It seems that right now it feels like “{w}”, with little room in between.",
+    ),
+    "past_trauma_reference": (
+        "It seems something from earlier in your life is present in this too.",
+        "It sounds like the past is part of this, not only today.",
+    ),
+    "catastrophizing": (
+        "It sounds like your mind is running ahead to how badly this could go.",
+        "It seems the fear of the worst is taking up a lot of room.",
+    ),
+    "mind_reading": (
+        "It sounds like you are carrying a guess about what others think of you.",
+        "It seems part of the weight here is what you imagine others see.",
+    ),
+    "fortune_telling": (
+        "It sounds like the ending already feels written, before it has happened.",
+        "It seems the future looks settled from where you stand today.",
+    ),
+    "labeling": (
+        "It sounds like you reached for a hard word for yourself there, “{w}”.",
+        "It sounds like “{w}” is a heavy thing to say about yourself.",
+    ),
+    "personalization": (
+        "It sounds like you are holding much of this as yours alone.",
+        "It seems the weight of this has landed mostly on you.",
+    ),
+    "emotional_reasoning": (
+        "It sounds like the feeling is strong enough to seem like proof.",
+        "It seems the feeling and the facts are hard to tell apart right now.",
+    ),
+    "overgeneralization": (
+        "It sounds like this moment joins a longer line of moments that felt the same.",
+        "It seems this feels less like one day and more like a pattern.",
+    ),
+}
+QUESTIONS: dict[str, tuple[str, ...]] = {
+    "generic": (
+        "What feels most alive in this for you right now?",
+        "What else is here that has not been said yet?",
+        "What is it like to read this back?",
+        "What sits underneath this for you?",
+        "Which part of this stays with you most?",
+    ),
+    "ambivalence": (
+        "What does each side want for you?",
+        "What is it like to hold both at once?",
+        "What would each part say if it had the floor?",
+    ),
+    "obligation_language": ("Whose voice does that sense of having to sound like?", "Where does that sense of having to come from?"),
+    "absolute_thinking": ("What is it like when it feels that total?",),
+    "past_trauma_reference": ("How does that earlier time show up in today?",),
+    "catastrophizing": ("What feels most at stake for you here?",),
+    "fortune_telling": ("What feels most at stake for you here?",),
+    "mind_reading": ("What would it mean to you if that guess were true?",),
+    "labeling": ("Where does that word for yourself come from?",),
+    "personalization": ("How much of this feels like yours to carry?",),
+    "emotional_reasoning": ("What is the feeling trying to tell you?",),
+    "overgeneralization": ("What does this moment share with the others, and what is its own?",),
+}
+EMPTY_REPLY = "The page is quiet today. What is here, under the quiet?"
+
+_CLAUSE_RE = re.compile(r"[^.!?;:\n\"“”%,()\[\]{}—–*#>_`|]+")
+_WORD_RE = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
+_LEADING_SKIP = frozenset({"and", "but", "so", "because", "then", "or", "also", "yet", "just", "well"})
+_FIRST_PERSON = frozenset({"i", "me", "my", "i'm", "i've", "i'd", "i'll", "myself"})
+MAX_QUOTE_WORDS = 12
+MAX_SIDE_WORDS = 9
+# Quotes must never carry characters the reply forbids or that would break the quote marks.
+_FORBIDDEN_IN_QUOTE = set("!?\"“”%")
+
+
+@dataclass(frozen=True)
+class Span:
+    start: int
+    end: int
+
+
+def _word_spans(text: str, start: int, end: int) -> list[Span]:
+    return [Span(start + m.start(), start + m.end()) for m in _WORD_RE.finditer(text[start:end])]
+
+
+def _trim(text: str, spans: list[Span], limit: int, centre: int | None = None, from_end: bool = False) -> str | None:
+    while spans and normalize(text[spans[0].start : spans[0].end]) in _LEADING_SKIP:
+        spans = spans[1:]
+    if not spans:
+        return None
+    if len(spans) > limit:
+        if centre is not None:
+            idx = max(0, min(len(spans) - limit, next((i for i, s in enumerate(spans) if s.end > centre), 0) - limit // 3))
+            spans = spans[idx : idx + limit]
+        elif from_end:
+            spans = spans[-limit:]
+        else:
+            spans = spans[:limit]
+    quote = text[spans[0].start : spans[-1].end]
+    if any(c in _FORBIDDEN_IN_QUOTE for c in quote) or "\n" in quote:
+        return None
+    return quote
+
+
+class Composer:
+    """Turns an analysis into 1–4 sentences: reflection, double-sided reflection, pattern, one question."""
+
+    def __init__(self, lexicon: Lexicon | None = None) -> None:
+        self.lexicon = lexicon or default_lexicon()
+
+    def main_quote(
+        self, text: str, hits: Sequence[PatternHit], pick: int = 0, exclude: tuple[int, int] | None = None
+    ) -> str | None:
+        """A short verbatim phrase from the clause that seems to carry the most feeling."""
+        hit_starts = [h.start for h in hits]
+        scored = []
+        for m in _CLAUSE_RE.finditer(text):
+            if exclude and exclude[0] <= m.start() < exclude[1]:
+                continue  # already quoted by the double-sided reflection
+            spans = _word_spans(text, m.start(), m.end())
+            if not spans:
+                continue
+            lowered = [normalize(text[s.start : s.end]) for s in spans]
+            score = 2 * sum(1 for w in lowered if w in self.lexicon.feeling_words)
+            score += 3 * sum(1 for h in hit_starts if m.start() <= h < m.end())
+            score += 1 if any(w in _FIRST_PERSON for w in lowered) else 0
+            score += 1 if 3 <= len(spans) <= MAX_QUOTE_WORDS else 0
+            score -= 2 if len(spans) < 2 else 0
+            scored.append((-score, m.start(), m.end(), spans))
+            if len(scored) > 400:  # long entries: the first few hundred clauses are plenty
+                break
+        if not scored:
+            return None
+        scored.sort(key=lambda s: (s[0], s[1]))
+        candidates = [s for s in scored[:2] if s[0] == scored[0][0]] or scored[:1]
+        for _, start, _end, spans in candidates[pick % len(candidates) :] + candidates[: pick % len(candidates)]:
+            centre = next((h for h in hit_starts if start <= h < _end), None)
+            quote = _trim(text, spans, MAX_QUOTE_WORDS, centre)
+            if quote:
+                return quote
+        return None
+
+    def sides(self, text: str, hit: PatternHit) -> tuple[str, str, bool, tuple[int, int]] | None:
+        """The two clauses around "but" in an ambivalent sentence, each quoted verbatim.
+
+        Also says whether both began with "part of me" (then only the verb phrases are kept) and
+        the sentence's span, so the opening quotes something else.
+        """
+        sent_start = max(text.rfind(c, 0, hit.start) for c in ".!?\n") + 1
+        ends = [i for i in (text.find(c, hit.start) for c in ".!?\n") if i != -1]
+        sent_end = min(ends) if ends else len(text)
+        low = normalize(text[sent_start:sent_end])
+        m = re.search(r",?\s+(?:but|yet|while)\s+", low)
+        if not m:
+            return None
+        a_end, b_start = sent_start + m.start(), sent_start + m.end()
+        a_spans = _word_spans(text, sent_start, a_end)
+        b_spans = _word_spans(text, b_start, sent_end)
+        a_rest, b_rest = _after_part_of_me(text, a_spans), _after_part_of_me(text, b_spans)
+        parts = a_rest is not None and b_rest is not None
+        if parts:
+            a_spans, b_spans = a_rest, b_rest
+        a = _trim(text, a_spans, MAX_SIDE_WORDS, from_end=not parts)
+        b = _trim(text, b_spans, MAX_SIDE_WORDS)
+        if not a or not b or "," in a or "," in b:
+            return None
+        return a, b, parts, (sent_start, sent_end)
+
+    def compose(
+        self,
+        text: str,
+        hits: Sequence[PatternHit],
+        patterns: Sequence[str],
+        surfaced: Sequence[SurfacedTension],
+        suggested: Sequence[SuggestedTension],
+        seed: tuple[object, ...],
+    ) -> list[str]:
+        """The reply's sentences, in order; the caller checks them and joins them."""
+        if not _WORD_RE.search(text):
+            return [EMPTY_REPLY]
+        offsets_ok = len(normalize(text)) == len(text)
+        hits = list(hits) if offsets_ok else []
+        variant = int(seed[1]) if len(seed) > 1 and isinstance(seed[1], int) else 0
+        out: list[str] = []
+        second, exclude = self._second_move(text, hits, patterns, surfaced, suggested, seed)
+        quote = self.main_quote(text, hits, pick=variant, exclude=exclude)
+        if quote:
+            out.append(choose(OPENINGS, "opening", *seed).format(q=quote))
+        else:
+            out.append(choose(OPENINGS_NO_QUOTE, "opening", *seed))
+
+        question_key = "generic"
+        if second:
+            out.append(second)
+            if "part of you" in second.lower():
+                question_key = "ambivalence"
+
+        for name in PATTERN_NAMES:
+            if name == "internal_tension" or name not in patterns:
+                continue
+            move = self._pattern_move(text, name, hits, seed)
+            if move and move not in out and quote_is_new(move, out):
+                out.append(move)
+                if question_key == "generic":
+                    question_key = name
+                break
+
+        out.append(choose(QUESTIONS.get(question_key, QUESTIONS["generic"]), "question", *seed))
+        return out
+
+    def _second_move(self, text, hits, patterns, surfaced, suggested, seed) -> tuple[str | None, tuple[int, int] | None]:
+        if "internal_tension" in patterns:
+            for hit in (h for h in hits if h.name == "internal_tension"):
+                sides = self.sides(text, hit)
+                if sides:
+                    a, b, parts, span = sides
+                    templates = DOUBLE_PARTS if parts else DOUBLE_QUOTES
+                    return choose(templates, "double", *seed).format(a=a, b=b), span
+        return self._second_move_plain(patterns, surfaced, suggested, seed), None
+
+    def _second_move_plain(self, patterns, surfaced, suggested, seed) -> str | None:
+        both = next((s for s in surfaced if s.a_present and s.b_present), None)
+        if both is not None:
+            return choose(DOUBLE_POLES, "double", *seed).format(a=both.ref.axis_a.lower(), b=both.ref.axis_b.lower())
+        if "internal_tension" in patterns:
+            if suggested:
+                s = suggested[0]
+                return choose(DOUBLE_POLES, "double", *seed).format(a=s.axis_a.lower(), b=s.axis_b.lower())
+            return choose(DOUBLE_GENERIC, "double", *seed)
+        if surfaced:
+            t = surfaced[0].ref
+            return choose(TENSION_SURFACED, "tension", *seed).format(a=t.axis_a.lower(), b=t.axis_b.lower())
+        if suggested:
+            s = suggested[0]
+            return choose(TENSION_SUGGESTED, "tension", *seed).format(a=s.axis_a.lower(), b=s.axis_b.lower())
+        return None
+
+    def _pattern_move(self, text: str, name: str, hits: Sequence[PatternHit], seed: tuple[object, ...]) -> str | None:
+        template = choose(PATTERN_MOVES[name], "pattern", name, *seed)
+        if "{w}" not in template:
+            return template
+        hit = next((h for h in hits if h.name == name), None)
+        if hit is None:
+            return None
+        words = text[hit.start : hit.end].strip()
+        if not words or any(c in _FORBIDDEN_IN_QUOTE for c in words) or "\n" in words:
+            # Fall back to a phrasing of the same move that needs no quote, if there is one.
+            plain = [t for t in PATTERN_MOVES[name] if "{w}" not in t]
+            return plain[0] if plain else None
+        return template.format(w=words)
+
+
+def _after_part_of_me(text: str, spans: list[Span]) -> list[Span] | None:
+    """The words after a leading "(a|another|the other) part of me", or None if it is not there."""
+    lowered = [normalize(text[s.start : s.end]) for s in spans[:5]]
+    for lead in (["part", "of", "me"], ["a", "part", "of", "me"], ["another", "part", "of", "me"],
+                 ["the", "other", "part", "of", "me"], ["another", "part"], ["the", "other", "part"]):
+        if lowered[: len(lead)] == lead and len(spans) > len(lead):
+            return spans[len(lead) :]
+    return None
+
+
+def quote_is_new(sentence: str, previous: Sequence[str]) -> bool:
+    """Whether the quoted words of ``sentence`` are not already quoted earlier (no echoing twice)."""
+    quotes = re.findall(r"“([^”]*)”", sentence)
+    earlier = " ".join(previous)
+    return not any(q and f"“{q}”" in earlier for q in quotes)

@@ -1,0 +1,91 @@
+"""EngineConfig: which engine writes mirrorbacks, where it lives, and the consent a remote one needs."""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from dataclasses import dataclass
+from typing import Literal
+from urllib.parse import urlsplit
+
+ENGINE_VERSION = "1.0.0"
+_VERSION_RE = re.compile(r"^\d+\.\d+\.\d+$")
+
+EngineMode = Literal["manual", "local_llm", "remote_llm"]
+EngineKind = Literal["rules", "ollama", "openai"]
+
+DEFAULT_URLS = {"ollama": "http://127.0.0.1:11434", "openai": "http://127.0.0.1:8080"}
+
+
+class EngineConfigError(ValueError):
+    """An engine configuration that cannot be used; the message says what to change."""
+
+
+class RemoteEngineRefused(EngineConfigError):
+    """A remote engine was configured without the writer's explicit opt-in."""
+
+
+def is_loopback(base_url: str) -> bool:
+    """Whether ``base_url`` points at this machine (localhost, 127.0.0.0/8 or ::1)."""
+    host = urlsplit(base_url).hostname or ""
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+@dataclass(frozen=True)
+class EngineConfig:
+    """How mirrorbacks are made. The rules engine (``manual``) needs nothing else."""
+
+    mode: EngineMode = "manual"
+    kind: EngineKind = "rules"
+    base_url: str | None = None
+    model: str | None = None
+    timeout_s: float = 30.0
+    remote_opt_in: bool = False
+    version: str = ENGINE_VERSION
+    api_key_name: str | None = None          # keyring username is "engine:<api_key_name>"
+    crisis_resources: tuple[str, ...] | None = None   # None: the list in rules.json
+    directive_threshold: float | None = None          # None: the threshold in rules.json
+
+    @property
+    def url(self) -> str:
+        """The base URL, or the usual local default for the kind."""
+        return (self.base_url or DEFAULT_URLS.get(self.kind, "")).rstrip("/")
+
+    @property
+    def effective_mode(self) -> EngineMode:
+        """``manual`` for rules; otherwise decided by the host, not by the label."""
+        if self.kind == "rules":
+            return "manual"
+        return "local_llm" if is_loopback(self.url) else "remote_llm"
+
+    def validate(self) -> None:
+        """Raise EngineConfigError (or RemoteEngineRefused) if this configuration must not run."""
+        if not _VERSION_RE.match(self.version):
+            raise EngineConfigError(f"Engine version {self.version!r} is not MAJOR.MINOR.PATCH.")
+        if self.kind not in ("rules", "ollama", "openai"):
+            raise EngineConfigError(f"Unknown engine kind {self.kind!r}; use rules, ollama or openai.")
+        if self.mode not in ("manual", "local_llm", "remote_llm"):
+            raise EngineConfigError(f"Unknown engine mode {self.mode!r}.")
+        if self.kind == "rules":
+            if self.mode != "manual":
+                raise EngineConfigError("The rules engine runs in 'manual' mode only.")
+            return
+        if self.mode == "manual":
+            raise EngineConfigError(f"The {self.kind} engine needs mode 'local_llm' or 'remote_llm'.")
+        if not self.model:
+            raise EngineConfigError(f"Choose a model for the {self.kind} engine.")
+        if not self.timeout_s or self.timeout_s <= 0:
+            raise EngineConfigError("The engine timeout must be a positive number of seconds.")
+        if urlsplit(self.url).scheme not in ("http", "https"):
+            raise EngineConfigError(f"The engine address {self.url!r} must start with http:// or https://.")
+        # Consent is decided by where the text goes, so a remote host labelled local is refused too.
+        if self.effective_mode == "remote_llm" and not self.remote_opt_in:
+            raise RemoteEngineRefused(
+                f"{urlsplit(self.url).hostname} is not this computer: your reflection text would "
+                "leave the device. Turn on remote engines in settings if you want that."
+            )
