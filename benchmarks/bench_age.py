@@ -23,7 +23,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from mirror_desktop.bundle import age  # noqa: E402
+from mirror_desktop.bundle import age
 
 PASSPHRASE = "benchmark passphrase"
 
@@ -70,14 +70,20 @@ def _peak_rss_mb() -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--mb", type=int, default=200, help="plaintext size in MiB")
-    parser.add_argument("--log2-n", type=int, default=10, help="scrypt work factor for the run")
+    parser.add_argument(
+        "--log2-n", type=int, default=10, help="scrypt work factor for the run"
+    )
     parser.add_argument("--dir", default=None, help="folder for the ciphertext file")
-    parser.add_argument("--no-tracemalloc", action="store_true", help="time without tracing")
+    parser.add_argument(
+        "--no-tracemalloc", action="store_true", help="time without tracing"
+    )
     args = parser.parse_args()
     size = args.mb * 1024 * 1024
 
-    print(f"machine: {platform.machine()} {platform.processor() or ''} cpus={os.cpu_count()} "
-          f"python={platform.python_version()} os={platform.system()} {platform.release()}")
+    print(
+        f"machine: {platform.machine()} {platform.processor() or ''} cpus={os.cpu_count()} "
+        f"python={platform.python_version()} os={platform.system()} {platform.release()}"
+    )
     rss_before = _peak_rss_mb()
 
     with tempfile.TemporaryDirectory(dir=args.dir) as folder:
@@ -85,7 +91,9 @@ def main() -> None:
         for label, trace in (("timed", False), ("traced", True)):
             if trace and args.no_tracemalloc:
                 continue
-            source = PatternSource(size)  # its 1 MiB block is made before tracing starts
+            source = PatternSource(
+                size
+            )  # its 1 MiB block is made before tracing starts
             if trace:
                 tracemalloc.start()
             start = time.perf_counter()
@@ -105,19 +113,27 @@ def main() -> None:
                 tracemalloc.stop()
             assert sink.size == size
             mb = size / 1e6
-            line = (f"[{label}] {args.mb} MiB: encrypt {mb / enc_s:7.1f} MB/s ({enc_s:.2f} s), "
-                    f"decrypt {mb / dec_s:7.1f} MB/s ({dec_s:.2f} s)")
+            line = (
+                f"[{label}] {args.mb} MiB: encrypt {mb / enc_s:7.1f} MB/s ({enc_s:.2f} s), "
+                f"decrypt {mb / dec_s:7.1f} MB/s ({dec_s:.2f} s)"
+            )
             if trace:
-                line += (f"; tracemalloc peak encrypt {enc_peak / 1024:.0f} KiB, "
-                         f"decrypt {dec_peak / 1024:.0f} KiB")
+                line += (
+                    f"; tracemalloc peak encrypt {enc_peak / 1024:.0f} KiB, "
+                    f"decrypt {dec_peak / 1024:.0f} KiB"
+                )
             print(line)
-        print(f"ciphertext size: {sealed.stat().st_size} bytes (overhead "
-              f"{sealed.stat().st_size - size} bytes)")
+        print(
+            f"ciphertext size: {sealed.stat().st_size} bytes (overhead "
+            f"{sealed.stat().st_size - size} bytes)"
+        )
 
     print(f"peak RSS: {_peak_rss_mb():.1f} MiB (before the runs: {rss_before:.1f} MiB)")
     start = time.perf_counter()
     chosen = age.calibrate_log2_n()
-    print(f"calibrate_log2_n() -> {chosen} ({time.perf_counter() - start:.2f} s to calibrate)")
+    print(
+        f"calibrate_log2_n() -> {chosen} ({time.perf_counter() - start:.2f} s to calibrate)"
+    )
     start = time.perf_counter()
     age._scrypt(PASSPHRASE.encode(), b"\0" * 16, chosen)
     print(f"one scrypt at log2 N = {chosen}: {time.perf_counter() - start:.2f} s")

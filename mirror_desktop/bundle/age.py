@@ -23,9 +23,10 @@ import re
 import secrets
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, Callable
+from typing import BinaryIO
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
@@ -34,27 +35,27 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
 __all__ = [
-    "AgeError",
-    "WrongPassphrase",
-    "WorkFactorTooHigh",
-    "CorruptFile",
-    "TruncatedFile",
-    "UnsupportedRecipient",
-    "Cancelled",
-    "Stanza",
-    "Header",
     "CHUNK_SIZE",
     "DEFAULT_MAX_LOG2_N",
-    "encrypt_stream",
+    "AgeError",
+    "Cancelled",
+    "CorruptFile",
+    "Header",
+    "Stanza",
+    "TruncatedFile",
+    "UnsupportedRecipient",
+    "WorkFactorTooHigh",
+    "WrongPassphrase",
+    "calibrate_log2_n",
+    "decrypt_file",
+    "decrypt_payload",
     "decrypt_stream",
     "encrypt_file",
-    "decrypt_file",
-    "calibrate_log2_n",
+    "encrypt_stream",
     "open_age_stream",
     "parse_header",
-    "verify_header_mac",
     "unwrap_scrypt_file_key",
-    "decrypt_payload",
+    "verify_header_mac",
 ]
 
 # --- format constants (age v1 spec sections "Header", "Payload", "scrypt recipient stanza") ---
@@ -88,7 +89,9 @@ _ARMOR_WHITESPACE = b" \t\r\n\v\f"
 _B64_NOPAD = re.compile(rb"[A-Za-z0-9+/]*")
 _B64_PADDED = re.compile(rb"[A-Za-z0-9+/]*={0,2}")
 _DECIMAL = re.compile(rb"[1-9][0-9]*")
-_CHUNK_FAILED = "a part of the contents failed its integrity check: it was altered or cut short"
+_CHUNK_FAILED = (
+    "a part of the contents failed its integrity check: it was altered or cut short"
+)
 
 
 # --- errors: one sentence each, for people (STYLE.md habit 9) ---
@@ -112,8 +115,8 @@ class WorkFactorTooHigh(AgeError):
         self.log2_n = log2_n
         self.limit = limit
         super().__init__(
-            f"the file asks for a passphrase work factor of {log2_n}, above the allowed limit of "
-            f"{limit}, so it was not opened; if you trust it, raise the limit"
+            f"the file asks for a passphrase work factor of {log2_n}, above the limit of {limit}, "
+            "so it was not opened to protect this computer; it was not made by Mirror"
         )
 
 
@@ -130,7 +133,9 @@ class TruncatedFile(CorruptFile):
 
     def __init__(self, detail: str = "it ends too early") -> None:
         self.detail = detail
-        AgeError.__init__(self, f"the encrypted file is incomplete ({detail}); use a complete copy")
+        AgeError.__init__(
+            self, f"the encrypted file is incomplete ({detail}); use a complete copy"
+        )
 
 
 class UnsupportedRecipient(AgeError):
@@ -222,7 +227,9 @@ def _check_cancel(is_cancelled: Callable[[], bool] | None) -> None:
 
 def _scrypt(passphrase: bytes, salt: bytes, log2_n: int) -> bytes:
     # cryptography sizes OpenSSL's maxmem from n, r and p itself, so 2**18..2**22 need no knob.
-    return Scrypt(salt=SCRYPT_LABEL + salt, length=32, n=1 << log2_n, r=8, p=1).derive(passphrase)
+    return Scrypt(salt=SCRYPT_LABEL + salt, length=32, n=1 << log2_n, r=8, p=1).derive(
+        passphrase
+    )
 
 
 def _nonce(counter: int, last: bool) -> bytes:
@@ -265,7 +272,7 @@ class _ArmorReader(io.RawIOBase):
     lines, and only whitespace before BEGIN (checked by the sniffer) or after END.
     """
 
-    def __init__(self, src: io.BufferedReader) -> None:
+    def __init__(self, src: io.BufferedIOBase) -> None:
         self._src = src
         self._pending = b""
         self._done = False
@@ -405,7 +412,9 @@ def parse_header(src: BinaryIO) -> Header:
                 # A full 64-column line means more body follows; a shorter one (maybe empty) ends it.
                 if len(text) < BODY_COLUMNS:
                     break
-            stanzas.append(Stanza(tuple(f.decode("ascii") for f in fields), b"".join(body_parts)))
+            stanzas.append(
+                Stanza(tuple(f.decode("ascii") for f in fields), b"".join(body_parts))
+            )
             line = next_line()
             continue
         if line.startswith(MAC_PREFIX):
@@ -417,7 +426,9 @@ def parse_header(src: BinaryIO) -> Header:
                 raise CorruptFile("the header MAC has the wrong length")
             if not stanzas:
                 raise CorruptFile("the header has no recipients")
-            covered = b"".join(mac_input)[: -(len(encoded) + 2)]  # up to and including "---"
+            covered = b"".join(mac_input)[
+                : -(len(encoded) + 2)
+            ]  # up to and including "---"
             return Header(tuple(stanzas), mac, covered)
         raise CorruptFile("the header has an unexpected line")
 
@@ -556,10 +567,17 @@ def _encrypt_payload(
 
 def _encode_stanza(args: list[bytes], body: bytes) -> bytes:
     encoded = _b64_encode(body)
-    lines = [encoded[i : i + BODY_COLUMNS] for i in range(0, len(encoded), BODY_COLUMNS)]
+    lines = [
+        encoded[i : i + BODY_COLUMNS] for i in range(0, len(encoded), BODY_COLUMNS)
+    ]
     if not lines or len(lines[-1]) == BODY_COLUMNS:
         lines.append(b"")  # the body must end with a short (possibly empty) line
-    return STANZA_PREFIX + b" ".join(args) + b"\n" + b"".join(line + b"\n" for line in lines)
+    return (
+        STANZA_PREFIX
+        + b" ".join(args)
+        + b"\n"
+        + b"".join(line + b"\n" for line in lines)
+    )
 
 
 def calibrate_log2_n(target_seconds: float = 1.0) -> int:
@@ -642,7 +660,9 @@ def decrypt_stream(
 def _fsync_dir(folder: Path) -> None:
     try:
         fd = os.open(folder, os.O_RDONLY)
-    except OSError:  # pragma: no cover - Windows cannot open folders; its replace is durable enough
+    except (
+        OSError
+    ):  # pragma: no cover - Windows cannot open folders; its replace is durable enough
         return
     try:
         os.fsync(fd)
@@ -653,7 +673,9 @@ def _fsync_dir(folder: Path) -> None:
 def _write_atomically(dst_path: Path, produce: Callable[[BinaryIO], None]) -> None:
     dst_path = Path(dst_path)
     folder = dst_path.parent
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{dst_path.name}.", suffix=".tmp", dir=folder)
+    fd, tmp_name = tempfile.mkstemp(
+        prefix=f".{dst_path.name}.", suffix=".tmp", dir=folder
+    )
     tmp = Path(tmp_name)
     try:
         with os.fdopen(fd, "wb") as out:
@@ -681,7 +703,12 @@ def encrypt_file(
         _write_atomically(
             Path(dst_path),
             lambda out: encrypt_stream(
-                src, out, passphrase, log2_n=log2_n, progress=progress, is_cancelled=is_cancelled
+                src,
+                out,
+                passphrase,
+                log2_n=log2_n,
+                progress=progress,
+                is_cancelled=is_cancelled,
             ),
         )
 

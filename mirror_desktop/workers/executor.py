@@ -82,6 +82,8 @@ class _Worker(QObject):
             finally:
                 self.storage = None
         self.closed.emit()
+        # Quit from inside the thread, after every job queued before the close has run.
+        self.thread().quit()
 
 
 class DatabaseExecutor(QObject):
@@ -165,7 +167,6 @@ class DatabaseExecutor(QObject):
         if not self._running:
             return True
         self._close.emit()
-        self._thread.quit()
         ok = self._thread.wait(timeout_ms)
         self._running = False
         return bool(ok)

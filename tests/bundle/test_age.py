@@ -49,12 +49,16 @@ def test_round_trip_at_chunk_edges(size: int) -> None:
     data = os.urandom(size)
     blob = _encrypt(data)
     assert _decrypt(blob) == data
-    chunks = max(1, -(-size // CHUNK))  # an empty payload still has one (empty, final) chunk
+    chunks = max(
+        1, -(-size // CHUNK)
+    )  # an empty payload still has one (empty, final) chunk
     assert len(blob) == _header_len(blob) + 16 + size + 16 * chunks
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(data=st.binary(max_size=3 * CHUNK + 10), passphrase=st.text(min_size=1, max_size=40))
+@given(
+    data=st.binary(max_size=3 * CHUNK + 10), passphrase=st.text(min_size=1, max_size=40)
+)
 def test_round_trip_random(data: bytes, passphrase: str) -> None:
     assert _decrypt(_encrypt(data, passphrase), passphrase) == data
 
@@ -97,7 +101,9 @@ def test_wrong_passphrases_are_refused(wrong: str) -> None:
 _WRONG_PW_BLOB = _encrypt(b"secret journal " * 1000)
 
 
-def test_wrong_passphrase_writes_nothing_and_keeps_existing_file(tmp_path: Path) -> None:
+def test_wrong_passphrase_writes_nothing_and_keeps_existing_file(
+    tmp_path: Path,
+) -> None:
     src = tmp_path / "bundle.age"
     src.write_bytes(_WRONG_PW_BLOB)
     dst = tmp_path / "journal.zip"
@@ -120,7 +126,9 @@ def _tamper_offsets() -> list[int]:
     payload = header_end + 16
     for k in range(4):
         start = payload + k * (CHUNK + 16)
-        offsets.update({start, start + 1, start + CHUNK - 1, start + CHUNK, start + CHUNK + 15})
+        offsets.update(
+            {start, start + 1, start + CHUNK - 1, start + CHUNK, start + CHUNK + 15}
+        )
     offsets.update(range(payload, len(_TAMPER_BLOB), 4099))
     offsets.add(len(_TAMPER_BLOB) - 1)
     return sorted(o for o in offsets if o < len(_TAMPER_BLOB))
@@ -166,7 +174,9 @@ def test_cut_at_chunk_boundary_says_incomplete() -> None:
 
 
 @pytest.mark.parametrize(
-    "extra", [b"\x00", b"\n", os.urandom(100), _TAMPER_BLOB[-CHUNK - 16 :]], ids=["nul", "newline", "junk", "chunk"]
+    "extra",
+    [b"\x00", b"\n", os.urandom(100), _TAMPER_BLOB[-CHUNK - 16 :]],
+    ids=["nul", "newline", "junk", "chunk"],
 )
 def test_appended_bytes_are_refused(extra: bytes, tmp_path: Path) -> None:
     src = tmp_path / "in.age"
@@ -181,10 +191,18 @@ def test_appended_bytes_are_refused(extra: bytes, tmp_path: Path) -> None:
 
 
 def _with_work_factor(blob: bytes, log2_n: int) -> bytes:
-    return re.sub(rb"^(-> scrypt \S+) \d+$", rb"\1 " + str(log2_n).encode(), blob, count=1, flags=re.M)
+    return re.sub(
+        rb"^(-> scrypt \S+) \d+$",
+        rb"\1 " + str(log2_n).encode(),
+        blob,
+        count=1,
+        flags=re.MULTILINE,
+    )
 
 
-def test_work_factor_above_limit_is_refused_before_any_scrypt(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_work_factor_above_limit_is_refused_before_any_scrypt(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     def no_scrypt(*_args: object) -> bytes:
         raise AssertionError("scrypt must not run for a refused work factor")
 
@@ -238,7 +256,9 @@ def test_default_encrypt_uses_calibration(monkeypatch: pytest.MonkeyPatch) -> No
 
 def test_non_passphrase_file_is_unsupported() -> None:
     blob = _WRONG_PW_BLOB.replace(b"-> scrypt", b"-> X25519", 1)
-    with pytest.raises(age.UnsupportedRecipient, match="not encrypted with a passphrase"):
+    with pytest.raises(
+        age.UnsupportedRecipient, match="not encrypted with a passphrase"
+    ):
         _decrypt(blob)
 
 
@@ -270,9 +290,13 @@ def test_progress_reports_plaintext_bytes(tmp_path: Path) -> None:
     seen_enc: list[int] = []
     seen_dec: list[int] = []
     blob = io.BytesIO()
-    age.encrypt_stream(io.BytesIO(data), blob, PASSPHRASE, log2_n=FAST, progress=seen_enc.append)
+    age.encrypt_stream(
+        io.BytesIO(data), blob, PASSPHRASE, log2_n=FAST, progress=seen_enc.append
+    )
     out = io.BytesIO()
-    age.decrypt_stream(io.BytesIO(blob.getvalue()), out, PASSPHRASE, progress=seen_dec.append)
+    age.decrypt_stream(
+        io.BytesIO(blob.getvalue()), out, PASSPHRASE, progress=seen_dec.append
+    )
     assert seen_enc == seen_dec == [CHUNK, 2 * CHUNK, 2 * CHUNK + 5]
 
 
@@ -293,9 +317,17 @@ def test_cancel_leaves_nothing_behind(operation: str, tmp_path: Path) -> None:
 
     with pytest.raises(age.Cancelled):
         if operation == "encrypt":
-            age.encrypt_file(plain, target, PASSPHRASE, log2_n=FAST, is_cancelled=cancel_on_third_check)
+            age.encrypt_file(
+                plain,
+                target,
+                PASSPHRASE,
+                log2_n=FAST,
+                is_cancelled=cancel_on_third_check,
+            )
         else:
-            age.decrypt_file(sealed, target, PASSPHRASE, is_cancelled=cancel_on_third_check)
+            age.decrypt_file(
+                sealed, target, PASSPHRASE, is_cancelled=cancel_on_third_check
+            )
     assert target.read_bytes() == b"previous"
     assert _leftovers(tmp_path) == ["plain.bin", "sealed.age", "target"]
 

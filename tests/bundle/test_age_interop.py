@@ -24,7 +24,9 @@ pyrage = pytest.importorskip("pyrage")
 # No "passphrase" in it: the pty driver counts prompts by that word.
 PASSPHRASE = "mirror interop ✓ horse"
 DATA = os.urandom(2 * age.CHUNK_SIZE + 1234)
-AGE_BIN = shutil.which("age") or ("/usr/bin/age" if os.path.exists("/usr/bin/age") else None)
+AGE_BIN = shutil.which("age") or (
+    "/usr/bin/age" if os.path.exists("/usr/bin/age") else None
+)
 
 
 def _ours_encrypt(data: bytes, log2_n: int | None) -> bytes:
@@ -65,21 +67,29 @@ def _need_age() -> str:
     if AGE_BIN is None:
         if os.environ.get("MIRROR_CI") == "1":
             pytest.fail("the `age` CLI is required when MIRROR_CI=1 (apt install age)")
-        pytest.skip("the `age` CLI is not installed (apt install age); interop not checked")
+        pytest.skip(
+            "the `age` CLI is not installed (apt install age); interop not checked"
+        )
     return AGE_BIN
 
 
-def _run_in_tty(argv: list[str], passphrase: str, prompts: int, timeout: float = 120.0) -> tuple[int, str]:
+def _run_in_tty(
+    argv: list[str], passphrase: str, prompts: int, timeout: float = 120.0
+) -> tuple[int, str]:
     """Run argv with a pty as its controlling terminal; answer `prompts` passphrase prompts."""
     pid, fd = pty.fork()
-    if pid == 0:  # child: the pty is now its controlling terminal, where age asks for passphrases
+    if (
+        pid == 0
+    ):  # child: the pty is now its controlling terminal, where age asks for passphrases
         try:
             os.execv(argv[0], argv)
         finally:
             os._exit(127)
     transcript = b""
     answered = 0
-    deadline = time.monotonic() + timeout  # a safety net against a hung child, not an assertion
+    deadline = (
+        time.monotonic() + timeout
+    )  # a safety net against a hung child, not an assertion
     try:
         while True:
             if time.monotonic() > deadline:
@@ -96,7 +106,10 @@ def _run_in_tty(argv: list[str], passphrase: str, prompts: int, timeout: float =
                 break
             transcript += data
             # age prompts "Enter passphrase..." and, when encrypting, "Confirm passphrase:".
-            if answered < prompts and transcript.lower().count(b"passphrase") > answered:
+            if (
+                answered < prompts
+                and transcript.lower().count(b"passphrase") > answered
+            ):
                 os.write(fd, passphrase.encode("utf-8") + b"\n")
                 answered += 1
     finally:
@@ -110,7 +123,9 @@ def test_age_cli_decrypts_ours(tmp_path: Path) -> None:
     sealed = tmp_path / "ours.age"
     sealed.write_bytes(_ours_encrypt(DATA, log2_n=None))  # the real, calibrated default
     out = tmp_path / "plain"
-    code, transcript = _run_in_tty([age_bin, "-d", "-o", str(out), str(sealed)], PASSPHRASE, 1)
+    code, transcript = _run_in_tty(
+        [age_bin, "-d", "-o", str(out), str(sealed)], PASSPHRASE, 1
+    )
     assert code == 0, transcript
     assert out.read_bytes() == DATA
 
@@ -122,7 +137,9 @@ def test_age_cli_decrypts_ours_at_low_work_factor(size: int, tmp_path: Path) -> 
     sealed = tmp_path / "ours.age"
     sealed.write_bytes(_ours_encrypt(data, log2_n=10))
     out = tmp_path / "plain"
-    code, transcript = _run_in_tty([age_bin, "-d", "-o", str(out), str(sealed)], PASSPHRASE, 1)
+    code, transcript = _run_in_tty(
+        [age_bin, "-d", "-o", str(out), str(sealed)], PASSPHRASE, 1
+    )
     assert code == 0, transcript
     # age opens its output lazily, on the first byte, so an empty payload creates no file.
     assert (out.read_bytes() if out.exists() else b"") == data
@@ -133,7 +150,9 @@ def test_we_decrypt_age_cli(tmp_path: Path) -> None:
     plain = tmp_path / "plain"
     plain.write_bytes(DATA)
     sealed = tmp_path / "theirs.age"
-    code, transcript = _run_in_tty([age_bin, "-p", "-o", str(sealed), str(plain)], PASSPHRASE, 2)
+    code, transcript = _run_in_tty(
+        [age_bin, "-p", "-o", str(sealed), str(plain)], PASSPHRASE, 2
+    )
     assert code == 0, transcript
     restored = tmp_path / "restored"
     age.decrypt_file(sealed, restored, PASSPHRASE)

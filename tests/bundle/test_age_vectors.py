@@ -18,13 +18,18 @@ from pathlib import Path
 import pytest
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
+from cryptography.hazmat.primitives.asymmetric.x25519 import (
+    X25519PrivateKey,
+    X25519PublicKey,
+)
 from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from mirror_desktop.bundle import age
 
-VECTOR_DIR = Path(__file__).resolve().parents[2].parent / "shared" / "testdata" / "age-vectors"
+VECTOR_DIR = (
+    Path(__file__).resolve().parents[2].parent / "shared" / "testdata" / "age-vectors"
+)
 
 # Outcomes of these vectors are decided inside the mlkem768x25519 recipient (its share lengths,
 # canonical encodings, KEM failures, tag), which Mirror does not implement; everything else about
@@ -86,7 +91,9 @@ def _load(path: Path) -> Vector:
 def _vector_paths() -> list[Path]:
     if not VECTOR_DIR.is_dir():
         return []
-    return sorted(p for p in VECTOR_DIR.iterdir() if p.is_file() and p.name != "SOURCE.md")
+    return sorted(
+        p for p in VECTOR_DIR.iterdir() if p.is_file() and p.name != "SOURCE.md"
+    )
 
 
 # --- a minimal X25519 recipient, test-only (age spec "X25519 recipient stanza") ---
@@ -142,7 +149,9 @@ def _x25519_unwrap(header: age.Header, identity: str) -> bytes:
             raise age.CorruptFile("X25519 wrapped key length")
         try:
             shared = secret.exchange(X25519PublicKey.from_public_bytes(share))
-        except ValueError as exc:  # cryptography refuses the all-zero (low-order) result
+        except (
+            ValueError
+        ) as exc:  # cryptography refuses the all-zero (low-order) result
             raise age.CorruptFile("X25519 low-order share") from exc
         if shared == bytes(32):
             raise age.CorruptFile("X25519 low-order share")
@@ -186,7 +195,9 @@ def _run_layers(vector: Vector, out: io.BytesIO) -> str:
 def test_vector(path: Path) -> None:
     vector = _load(path)
     if vector.name in HYBRID_RECIPIENT_ONLY:
-        pytest.skip("outcome depends on the mlkem768x25519 recipient, which Mirror does not use")
+        pytest.skip(
+            "outcome depends on the mlkem768x25519 recipient, which Mirror does not use"
+        )
     out = io.BytesIO()
 
     if vector.passphrases:
@@ -217,7 +228,7 @@ def test_vector(path: Path) -> None:
         assert outcome == "recipient:NoMatch"
     elif vector.expect == "header failure":
         # Includes a missing or short payload nonce, which age counts as part of the header.
-        assert outcome.endswith("CorruptFile") or outcome.endswith("TruncatedFile"), outcome
+        assert outcome.endswith(("CorruptFile", "TruncatedFile")), outcome
         assert outcome.split(":")[0] in {"header", "recipient", "payload"}
         assert out.getvalue() == b""
     elif vector.expect == "HMAC failure":
@@ -244,6 +255,8 @@ def test_vector_inventory_and_skip_count() -> None:
     assert len(paths) == EXPECTED_VECTOR_COUNT
     assert HYBRID_RECIPIENT_ONLY <= names
     skipped = len(HYBRID_RECIPIENT_ONLY)
-    print(f"\nage vectors: {len(paths)} total, {len(paths) - skipped} run, {skipped} skipped "
-          "(mlkem768x25519 recipient internals)")
+    print(
+        f"\nage vectors: {len(paths)} total, {len(paths) - skipped} run, {skipped} skipped "
+        "(mlkem768x25519 recipient internals)"
+    )
     assert skipped == 13
