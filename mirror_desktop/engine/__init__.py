@@ -10,10 +10,12 @@ from mirror_desktop.engine.config import (
     is_loopback,
 )
 from mirror_desktop.engine.core import MirrorCore
+from mirror_desktop.engine.llm import ChatEngine, OllamaEngine, OpenAICompatibleEngine
 from mirror_desktop.engine.types import Generation, Health, SuggestedTension, TensionRef
 
 __all__ = [
     "ENGINE_VERSION",
+    "ChatEngine",
     "CheckResult",
     "ConstitutionChecker",
     "EngineConfig",
@@ -21,6 +23,8 @@ __all__ = [
     "Generation",
     "Health",
     "MirrorCore",
+    "OllamaEngine",
+    "OpenAICompatibleEngine",
     "RemoteEngineRefused",
     "SuggestedTension",
     "TensionRef",
