@@ -191,6 +191,8 @@ class Composer:
             score += 1 if any(w in _FIRST_PERSON for w in lowered) else 0
             score += 1 if 3 <= len(spans) <= MAX_QUOTE_WORDS else 0
             score -= 2 if len(spans) < 2 else 0
+            # A clause that must be cut to fit reads as a broken quote; prefer one that fits whole.
+            score -= 3 if len(spans) > MAX_QUOTE_WORDS else 0
             scored.append((-score, m.start(), m.end(), spans))
             if len(scored) > 400:  # long entries: the first few hundred clauses are plenty
                 break
@@ -223,7 +225,7 @@ class Composer:
         b_spans = _word_spans(text, b_start, sent_end)
         a_rest, b_rest = _after_part_of_me(text, a_spans), _after_part_of_me(text, b_spans)
         parts = a_rest is not None and b_rest is not None
-        if parts:
+        if a_rest is not None and b_rest is not None:
             a_spans, b_spans = a_rest, b_rest
         a = _trim(text, a_spans, MAX_SIDE_WORDS, from_end=not parts)
         b = _trim(text, b_spans, MAX_SIDE_WORDS)
@@ -273,7 +275,15 @@ class Composer:
         out.append(choose(QUESTIONS.get(question_key, QUESTIONS["generic"]), "question", *seed))
         return out
 
-    def _second_move(self, text, hits, patterns, surfaced, suggested, seed) -> tuple[str | None, tuple[int, int] | None]:
+    def _second_move(
+        self,
+        text: str,
+        hits: Sequence[PatternHit],
+        patterns: Sequence[str],
+        surfaced: Sequence[SurfacedTension],
+        suggested: Sequence[SuggestedTension],
+        seed: tuple[object, ...],
+    ) -> tuple[str | None, tuple[int, int] | None]:
         if "internal_tension" in patterns:
             for hit in (h for h in hits if h.name == "internal_tension"):
                 sides = self.sides(text, hit)
@@ -283,7 +293,13 @@ class Composer:
                     return choose(templates, "double", *seed).format(a=a, b=b), span
         return self._second_move_plain(patterns, surfaced, suggested, seed), None
 
-    def _second_move_plain(self, patterns, surfaced, suggested, seed) -> str | None:
+    def _second_move_plain(
+        self,
+        patterns: Sequence[str],
+        surfaced: Sequence[SurfacedTension],
+        suggested: Sequence[SuggestedTension],
+        seed: tuple[object, ...],
+    ) -> str | None:
         both = next((s for s in surfaced if s.a_present and s.b_present), None)
         if both is not None:
             return choose(DOUBLE_POLES, "double", *seed).format(a=both.ref.axis_a.lower(), b=both.ref.axis_b.lower())
