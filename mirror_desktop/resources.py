@@ -13,7 +13,7 @@ def migrations_dir(dialect: str) -> Traversable:
 
 def resource(*parts: str) -> Traversable:
     """A file or folder under resources/, e.g. ``resource("constitution", "00_manifesto.md")``."""
-    node = resources.files("mirror_desktop.resources")
+    node = resources.files("mirror_desktop.assets")
     for part in parts:
         node = node / part
     return node

@@ -12,8 +12,8 @@
 
 CREATE TABLE identities (
     id          TEXT PRIMARY KEY CHECK (char_length(id) BETWEEN 1 AND 64),
-    created_at  TIMESTAMPTZ NOT NULL,
-    updated_at  TIMESTAMPTZ NOT NULL,
+    created_at  TIMESTAMPTZ NOT NULL CHECK (isfinite(created_at)),
+    updated_at  TIMESTAMPTZ NOT NULL CHECK (isfinite(updated_at)),
     metadata    JSONB CHECK (metadata IS NULL OR jsonb_typeof(metadata) = 'object')
 );
 
@@ -24,7 +24,7 @@ CREATE TABLE reflections (
     content_type  TEXT CHECK (content_type IS NULL OR content_type IN ('text', 'markdown', 'audio_transcript')),
     visibility    TEXT NOT NULL DEFAULT 'local_only'
                   CHECK (visibility IN ('local_only', 'sync_summary', 'sync_full_private', 'sync_full_public')),
-    created_at    TIMESTAMPTZ NOT NULL,
+    created_at    TIMESTAMPTZ NOT NULL CHECK (isfinite(created_at)),
     source        TEXT CHECK (source IS NULL OR source IN ('direct', 'import', 'integration')),
     metadata      JSONB CHECK (metadata IS NULL OR jsonb_typeof(metadata) = 'object'),
     search_vector TSVECTOR GENERATED ALWAYS AS (to_tsvector('english', content)) STORED,
@@ -37,7 +37,7 @@ CREATE TABLE mirrorbacks (
     reflection_id  TEXT NOT NULL REFERENCES reflections (id) ON DELETE CASCADE,
     content        TEXT NOT NULL CHECK (char_length(btrim(content)) > 0),
     engine_version TEXT NOT NULL CHECK (char_length(engine_version) > 0),
-    created_at     TIMESTAMPTZ NOT NULL,
+    created_at     TIMESTAMPTZ NOT NULL CHECK (isfinite(created_at)),
     metadata       JSONB CHECK (metadata IS NULL OR jsonb_typeof(metadata) = 'object')
 );
 
@@ -45,8 +45,8 @@ CREATE TABLE threads (
     id          TEXT PRIMARY KEY CHECK (char_length(id) BETWEEN 1 AND 64),
     identity_id TEXT REFERENCES identities (id) ON DELETE SET NULL,
     title       TEXT,
-    started_at  TIMESTAMPTZ NOT NULL,
-    last_active TIMESTAMPTZ NOT NULL,
+    started_at  TIMESTAMPTZ NOT NULL CHECK (isfinite(started_at)),
+    last_active TIMESTAMPTZ NOT NULL CHECK (isfinite(last_active)),
     status      TEXT NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'paused', 'archived')),
     metadata    JSONB CHECK (metadata IS NULL OR jsonb_typeof(metadata) = 'object')
 );
@@ -55,7 +55,7 @@ CREATE TABLE thread_reflections (
     thread_id     TEXT NOT NULL REFERENCES threads (id) ON DELETE CASCADE,
     reflection_id TEXT NOT NULL REFERENCES reflections (id) ON DELETE CASCADE,
     position      INTEGER NOT NULL CHECK (position >= 0),
-    added_at      TIMESTAMPTZ NOT NULL,
+    added_at      TIMESTAMPTZ NOT NULL CHECK (isfinite(added_at)),
     PRIMARY KEY (thread_id, reflection_id),
     -- Deferrable so a reorder can permute positions inside one transaction.
     CONSTRAINT thread_reflections_position_unique UNIQUE (thread_id, position) DEFERRABLE INITIALLY IMMEDIATE
@@ -71,8 +71,8 @@ CREATE TABLE tensions (
     intensity   DOUBLE PRECISION CHECK (intensity IS NULL OR intensity BETWEEN 0.0 AND 1.0),
     origin      TEXT NOT NULL CHECK (origin IN ('system_seed', 'llm_suggested', 'user_created')),
     sync_mode   TEXT NOT NULL DEFAULT 'local_only' CHECK (sync_mode IN ('local_only', 'share_anonymized', 'share_full')),
-    created_at  TIMESTAMPTZ NOT NULL,
-    updated_at  TIMESTAMPTZ NOT NULL,
+    created_at  TIMESTAMPTZ NOT NULL CHECK (isfinite(created_at)),
+    updated_at  TIMESTAMPTZ NOT NULL CHECK (isfinite(updated_at)),
     metadata    JSONB CHECK (metadata IS NULL OR jsonb_typeof(metadata) = 'object')
 );
 
@@ -82,7 +82,7 @@ CREATE TABLE axes (
     name        TEXT NOT NULL CHECK (char_length(btrim(name)) > 0),
     description TEXT,
     category    TEXT,
-    created_at  TIMESTAMPTZ NOT NULL,
+    created_at  TIMESTAMPTZ NOT NULL CHECK (isfinite(created_at)),
     metadata    JSONB CHECK (metadata IS NULL OR jsonb_typeof(metadata) = 'object')
 );
 
@@ -97,7 +97,7 @@ CREATE TABLE engine_runs (
     mirrorback_length INTEGER CHECK (mirrorback_length IS NULL OR mirrorback_length >= 0),
     duration_ms       INTEGER CHECK (duration_ms IS NULL OR duration_ms > 0),
     flags             JSONB CHECK (flags IS NULL OR jsonb_typeof(flags) = 'object'),
-    timestamp         TIMESTAMPTZ NOT NULL,
+    timestamp         TIMESTAMPTZ NOT NULL CHECK (isfinite(timestamp)),
     sync_allowed      BOOLEAN NOT NULL DEFAULT FALSE
 );
 
@@ -107,7 +107,7 @@ CREATE TABLE engine_feedback (
     rating        INTEGER CHECK (rating IS NULL OR rating BETWEEN 1 AND 5),
     flags         JSONB CHECK (flags IS NULL OR jsonb_typeof(flags) = 'array'),
     notes         TEXT,
-    timestamp     TIMESTAMPTZ NOT NULL,
+    timestamp     TIMESTAMPTZ NOT NULL CHECK (isfinite(timestamp)),
     sync_allowed  BOOLEAN NOT NULL DEFAULT FALSE,
     -- Spec 9: at least one of rating, flags or notes.
     CONSTRAINT engine_feedback_has_content CHECK (
@@ -128,9 +128,9 @@ CREATE TABLE evolution_proposals (
     evidence      JSONB,
     test_results  JSONB,
     vote_results  JSONB,
-    created_at    TIMESTAMPTZ NOT NULL,
-    approved_at   TIMESTAMPTZ,
-    applied_at    TIMESTAMPTZ,
+    created_at    TIMESTAMPTZ NOT NULL CHECK (isfinite(created_at)),
+    approved_at   TIMESTAMPTZ CHECK (isfinite(approved_at)),
+    applied_at    TIMESTAMPTZ CHECK (isfinite(applied_at)),
     metadata      JSONB CHECK (metadata IS NULL OR jsonb_typeof(metadata) = 'object')
 );
 
@@ -140,7 +140,7 @@ CREATE TABLE evolution_history (
     event_type   TEXT NOT NULL CHECK (event_type IN ('upgrade', 'downgrade', 'fork', 'rollback', 'merge', 'hotfix')),
     from_version TEXT,
     to_version   TEXT,
-    applied_at   TIMESTAMPTZ NOT NULL,
+    applied_at   TIMESTAMPTZ NOT NULL CHECK (isfinite(applied_at)),
     applied_by   TEXT,
     reversible   BOOLEAN NOT NULL DEFAULT TRUE,
     metadata     JSONB CHECK (metadata IS NULL OR jsonb_typeof(metadata) = 'object')
@@ -154,7 +154,7 @@ CREATE TABLE evolution_events (
     from_version     TEXT,
     to_version       TEXT,
     event_data       JSONB NOT NULL CHECK (jsonb_typeof(event_data) = 'object'),
-    timestamp        TIMESTAMPTZ NOT NULL,
+    timestamp        TIMESTAMPTZ NOT NULL CHECK (isfinite(timestamp)),
     mirror_signature TEXT,
     sync_allowed     BOOLEAN NOT NULL DEFAULT FALSE
 );
@@ -166,8 +166,8 @@ CREATE TABLE integrations (
                                                                'tasks', 'music', 'location', 'custom')),
     status           TEXT NOT NULL DEFAULT 'paused' CHECK (status IN ('active', 'paused', 'disconnected', 'error')),
     config           JSONB NOT NULL CHECK (jsonb_typeof(config) = 'object'),
-    connected_at     TIMESTAMPTZ NOT NULL,
-    last_sync        TIMESTAMPTZ,
+    connected_at     TIMESTAMPTZ NOT NULL CHECK (isfinite(connected_at)),
+    last_sync        TIMESTAMPTZ CHECK (isfinite(last_sync)),
     metadata         JSONB CHECK (metadata IS NULL OR jsonb_typeof(metadata) = 'object')
 );
 
@@ -175,7 +175,7 @@ CREATE TABLE schema_version (
     id          SERIAL PRIMARY KEY,
     version     TEXT NOT NULL CHECK (version ~ '^[0-9]+\.[0-9]+\.[0-9]+$'),
     description TEXT,
-    applied_at  TIMESTAMPTZ NOT NULL,
+    applied_at  TIMESTAMPTZ NOT NULL CHECK (isfinite(applied_at)),
     checksum    TEXT
 );
 

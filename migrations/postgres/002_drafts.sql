@@ -15,7 +15,7 @@ CREATE TABLE drafts (
     identity_id   TEXT REFERENCES identities (id) ON DELETE SET NULL,
     content       TEXT NOT NULL,
     metadata      JSONB CHECK (metadata IS NULL OR jsonb_typeof(metadata) = 'object'),
-    updated_at    TIMESTAMPTZ NOT NULL
+    updated_at    TIMESTAMPTZ NOT NULL CHECK (isfinite(updated_at))
 );
 
 CREATE INDEX idx_drafts_updated ON drafts (updated_at DESC);

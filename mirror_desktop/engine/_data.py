@@ -13,15 +13,9 @@ CONSTITUTION_FILES = ("00_manifesto.md", "01_sovereignty.md", "02_reflection.md"
 
 def read_resource(*parts: str) -> str:
     """The text of a file under resources/, e.g. ``read_resource("constitution", "rules.json")``."""
-    try:
-        from mirror_desktop.resources import resource
+    from mirror_desktop.resources import resource
 
-        return resource(*parts).read_text(encoding="utf-8")
-    except (ImportError, TypeError, FileNotFoundError):
-        # In a source checkout the module mirror_desktop/resources.py shadows the data package of
-        # the same name, so importlib.resources cannot find it; read the top-level folder instead.
-        path = Path(__file__).resolve().parents[2] / "resources"
-        return path.joinpath(*parts).read_text(encoding="utf-8")
+    return resource(*parts).read_text(encoding="utf-8")
 
 
 @dataclass(frozen=True)
