@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
 CONSTITUTION_FILES = ("00_manifesto.md", "01_sovereignty.md", "02_reflection.md", "03_safety.md")
