@@ -1,0 +1,424 @@
+"""Export: the spec's bundle (zip), optionally sealed with age, written so it is never torn.
+
+Steps (issue 5, shared/RELIABILITY.md Bundles):
+
+1. Stage privately (a 0700 folder beside the journal, never the destination, which may be a synced
+   or removable folder): a consistent copy of the journal made with ``VACUUM INTO`` (or, for
+   ``--share`` and for PostgreSQL, a fresh SQLite journal filled through repositories), integration
+   secrets removed, drafts emptied, the file rebuilt so no freed page keeps old text.
+2. Zip it with the side files and MANIFEST.json (spec fields plus each member's size and SHA-256).
+3. Write the output to a temp file *in the destination folder*, encrypting on the fly when a
+   passphrase is given; fsync; ``os.replace``; fsync the folder.
+4. Re-read the written file (decrypting it) and compare its hash with the zip's before saying done.
+5. Record an ``export`` evolution event (counts only, never content).
+"""
+
+from __future__ import annotations
+
+import errno
+import hashlib
+import json
+import os
+import secrets
+import shutil
+import tempfile
+import zipfile
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, BinaryIO, Callable, Iterator
+
+from mirror_desktop import __version__
+from mirror_desktop.bundle import age
+from mirror_desktop.bundle import manifest as mf
+from mirror_desktop.bundle.errors import BundleError, NotEnoughSpace, OperationCancelled
+from mirror_desktop.bundle.progress import JobState, Phase, QuietState, check
+from mirror_desktop.bundle.sanitize import sanitize_integration, strip_secrets
+from mirror_desktop.core import models as m
+from mirror_desktop.core.enums import IntegrationStatus, LifecycleEventType
+from mirror_desktop.core.errors import MirrorError
+from mirror_desktop.core.outbound import outbound_rows
+from mirror_desktop.paths import AppPaths
+
+# Spec tables counted in the manifest (schema_version is bookkeeping, drafts never travel).
+COUNTED = ("identities", "reflections", "mirrorbacks", "threads", "thread_reflections", "tensions", "axes",
+           "engine_runs", "engine_feedback", "evolution_proposals", "evolution_history", "evolution_events",
+           "integrations")
+CHUNK = 1024 * 1024
+ZIP_LEVEL = 6
+
+# Tests set this to a callable that raises at a named step, to prove a torn export is impossible.
+FAULT_HOOK: Callable[[str], None] | None = None
+# The scrypt work factor for new bundles; None calibrates (log2 N 18..22). Tests lower it.
+default_log2_n: int | None = None
+
+
+def _fault(step: str) -> None:
+    if FAULT_HOOK is not None:
+        FAULT_HOOK(step)
+
+
+@dataclass
+class ExportResult:
+    """What the window's summary and the CLI print."""
+
+    path: Path
+    size_bytes: int
+    encrypted: bool
+    sanitized: bool
+    record_counts: dict[str, int]
+    manifest: dict[str, Any] = field(default_factory=dict)
+
+
+def bundle_name(now: datetime, encrypted: bool) -> str:
+    return f"mirror_bundle_{now:%Y%m%d_%H%M%S}.zip" + (".age" if encrypted else "")
+
+
+def _unique_target(folder: Path, name: str) -> Path:
+    target = folder / name
+    n = 2
+    while target.exists():
+        stem, dot, rest = name.partition(".")
+        target = folder / f"{stem}_{n}{dot}{rest}"
+        n += 1
+    return target
+
+
+def staging_root_for(storage: Any, paths: AppPaths | None) -> Path:
+    """A private folder on the same device as the journal for plaintext intermediates."""
+    if paths is not None:
+        root = paths.data_dir / ".staging"
+    elif getattr(storage, "path", None) is not None:
+        root = Path(storage.path).parent / ".staging"
+    else:
+        root = Path(tempfile.gettempdir()) / "mirror-staging"
+    root.mkdir(parents=True, exist_ok=True, mode=0o700)
+    return root
+
+
+def fsync_dir(folder: Path) -> None:
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:  # pragma: no cover - Windows cannot open folders
+        return
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+class _HashingWriter:
+    """A write-only sink that hashes (and counts) what passes through to ``dst`` (or nowhere)."""
+
+    def __init__(self, dst: BinaryIO | None = None) -> None:
+        self.dst = dst
+        self.h = hashlib.sha256()
+        self.size = 0
+
+    def write(self, data: bytes) -> int:
+        self.h.update(data)
+        self.size += len(data)
+        if self.dst is not None:
+            self.dst.write(data)
+        return len(data)
+
+    def flush(self) -> None:
+        if self.dst is not None:
+            self.dst.flush()
+
+
+def _file_sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(CHUNK), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+# -- the database copy -----------------------------------------------------------------------
+
+def _copy_all_rows(source: Any, target: Any, state: JobState) -> None:
+    """PostgreSQL → SQLite: every spec row through the repositories, in foreign-key order."""
+    batch = 1000
+    for table in COUNTED:
+        src, dst = getattr(source, table), getattr(target, table)
+        pk = src.model._meta.primary_key
+        order = list(pk.field_names) if hasattr(pk, "field_names") else [pk]
+        order = [getattr(src.model, f) if isinstance(f, str) else f for f in order]
+        offset = 0
+        while True:
+            check(state)
+            rows = src.list(limit=batch, offset=offset, order_by=order)
+            if rows:
+                dst.create_many(rows)
+            if len(rows) < batch:
+                break
+            offset += batch
+
+
+def _fill_share_journal(source: Any, target: Any, state: JobState) -> None:
+    for table, rows in outbound_rows(source, "share"):
+        check(state)
+        if rows:
+            getattr(target, table).create_many(rows)
+
+
+@dataclass
+class _Staged:
+    db: Path
+    counts: dict[str, int]
+    schema_version: str
+    proposals: list[m.EvolutionProposal]
+    history: list[m.EvolutionHistory]
+    integrations: list[m.Integration]
+
+
+def _stage_database(storage: Any, stage: Path, share: bool, state: JobState) -> _Staged:
+    from mirror_desktop.storage.bundle_db import finalize_bundle_db, table_counts
+    from mirror_desktop.storage.journal import SQLiteStorage
+
+    db = stage / mf.DATABASE
+    if share:
+        target = SQLiteStorage(db)
+        try:
+            _fill_share_journal(storage, target, state)
+        finally:
+            target.close()
+    elif getattr(storage, "dialect", "") == "sqlite":
+        storage.backup_to(db)  # VACUUM INTO: a consistent snapshot even while others write
+    else:
+        target = SQLiteStorage(db)
+        try:
+            _copy_all_rows(storage, target, state)
+        finally:
+            target.close()
+    _fault("snapshot")
+    check(state)
+    copy = SQLiteStorage(db, migrate=False, create=False)
+    try:
+        integrations = []
+        for integ in copy.integrations.list():
+            config, meta = sanitize_integration(integ.config, integ.metadata)
+            clean = replace(integ, config=config, metadata=meta, status=IntegrationStatus.PAUSED)
+            copy.integrations.update(clean)
+            integrations.append(clean)
+        proposals = copy.evolution_proposals.list()
+        history = copy.evolution_history.list()
+        version = copy.schema_version()
+    finally:
+        copy.close()
+    finalize_bundle_db(db)  # drafts gone, freed pages gone, one self-contained file
+    return _Staged(db, table_counts(db, COUNTED), version, proposals, history, integrations)
+
+
+# -- side files --------------------------------------------------------------------------------
+
+def _json_bytes(value: Any) -> bytes:
+    return json.dumps(value, ensure_ascii=False, indent=2, sort_keys=True, default=_json_default,
+                      allow_nan=False).encode("utf-8")
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+    if hasattr(value, "value"):
+        return value.value
+    raise TypeError(f"cannot serialise {type(value).__name__}")
+
+
+def _row_json(obj: Any) -> dict[str, Any]:
+    from dataclasses import asdict
+
+    return asdict(obj)
+
+
+def constitution_files(paths: AppPaths | None) -> list[tuple[str, bytes]]:
+    """The person's constitution (data_dir/constitution) or, failing that, the shipped one."""
+    found: list[tuple[str, bytes]] = []
+    user_dir = paths.data_dir / "constitution" if paths is not None else None
+    if user_dir is not None and user_dir.is_dir() and any(user_dir.iterdir()):
+        entries: Iterator[Any] = iter(sorted(user_dir.iterdir()))
+    else:
+        try:
+            from mirror_desktop.resources import resource
+
+            folder = resource("constitution")
+            entries = iter(sorted(folder.iterdir(), key=lambda f: f.name)) if folder.is_dir() else iter(())
+        except (ModuleNotFoundError, FileNotFoundError, NotADirectoryError, OSError):
+            entries = iter(())
+    for entry in entries:
+        name = mf.CONSTITUTION_DIR + entry.name
+        if entry.is_file() and mf.is_layout_member(name):
+            found.append((name, entry.read_bytes()))
+    return found
+
+
+def _config_json(paths: AppPaths | None, share: bool) -> dict[str, Any]:
+    if share or paths is None:
+        return {}
+    source = paths.config_dir / "config.json"
+    if not source.is_file():
+        return {}
+    try:
+        data = json.loads(source.read_text("utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return strip_secrets(data) if isinstance(data, dict) else {}
+
+
+# -- the zip -------------------------------------------------------------------------------------
+
+def _zip_info(name: str, when: datetime) -> zipfile.ZipInfo:
+    info = zipfile.ZipInfo(name, date_time=when.timetuple()[:6])
+    info.compress_type = zipfile.ZIP_DEFLATED
+    info.create_system = 3
+    info.external_attr = (0o100644 << 16)
+    return info
+
+
+def _write_zip(zip_path: Path, staged: _Staged, side: list[tuple[str, bytes]], manifest: mf.Manifest,
+               when: datetime, phase: Phase, state: JobState) -> None:
+    db_size = staged.db.stat().st_size
+    with zipfile.ZipFile(zip_path, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=ZIP_LEVEL) as zf:
+        h = hashlib.sha256()
+        done = 0
+        with open(staged.db, "rb") as src, zf.open(_zip_info(mf.DATABASE, when), "w", force_zip64=True) as dst:
+            for chunk in iter(lambda: src.read(CHUNK), b""):
+                check(state)
+                h.update(chunk)
+                dst.write(chunk)
+                done += len(chunk)
+                phase.update(done, db_size)
+        manifest.members[mf.DATABASE] = mf.MemberInfo(done, h.hexdigest())
+        for name, data in side:
+            zf.writestr(_zip_info(name, when), data)
+            manifest.members[name] = mf.MemberInfo(len(data), hashlib.sha256(data).hexdigest())
+        zf.writestr(_zip_info(mf.MANIFEST, when), _json_bytes(manifest.to_json()))
+
+
+# -- writing the output safely ----------------------------------------------------------------------
+
+def _write_output(zip_path: Path, target: Path, passphrase: str | None, log2_n: int | None,
+                  phase: Phase, state: JobState) -> None:
+    """Temp file in the destination folder → fsync → os.replace → fsync folder."""
+    folder = target.parent
+    tmp = folder / f".{target.name}.{secrets.token_hex(4)}.tmp"
+    total = zip_path.stat().st_size
+    try:
+        with open(zip_path, "rb") as src, open(tmp, "xb") as out:
+            if passphrase:
+                age.encrypt_stream(src, out, passphrase, log2_n=log2_n,
+                                   progress=lambda n: phase.update(n, total), is_cancelled=state.is_cancelled)
+            else:
+                done = 0
+                for chunk in iter(lambda: src.read(CHUNK), b""):
+                    check(state)
+                    out.write(chunk)
+                    done += len(chunk)
+                    phase.update(done, total)
+            out.flush()
+            os.fsync(out.fileno())
+        _fault("temp-written")
+        os.replace(tmp, target)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    _fault("replaced")
+    fsync_dir(folder)
+    _fault("folder-synced")
+
+
+def _verify_output(target: Path, passphrase: str | None, expected_sha256: str, expected_size: int,
+                   phase: Phase, state: JobState) -> None:
+    sink = _HashingWriter()
+    if passphrase:
+        with open(target, "rb") as fh:
+            age.decrypt_stream(fh, sink, passphrase, progress=lambda n: phase.update(n, expected_size),  # type: ignore[arg-type]
+                               is_cancelled=state.is_cancelled)
+    else:
+        with open(target, "rb") as fh:
+            for chunk in iter(lambda: fh.read(CHUNK), b""):
+                sink.write(chunk)
+    if sink.h.hexdigest() != expected_sha256 or sink.size != expected_size:
+        raise BundleError(f"The bundle written to {target} does not read back correctly; the disk may be failing. "
+                          "Choose another folder and export again.")
+
+
+# -- the use case ------------------------------------------------------------------------------------
+
+def export_bundle(storage: Any, out_dir: Path | str, *, paths: AppPaths | None = None,
+                  passphrase: str | None = None, share: bool = False, log2_n: int | None = None,
+                  state: JobState | None = None, filename: str | None = None,
+                  now: datetime | None = None, staging_root: Path | None = None) -> ExportResult:
+    """Export ``storage`` into ``out_dir``; returns where the bundle went and what it holds.
+
+    ``passphrase`` None or empty writes a plain zip. ``filename`` overrides the default
+    ``mirror_bundle_YYYYMMDD_HHMMSS.zip[.age]`` (an existing file of that name is replaced atomically).
+    """
+    state = state or QuietState()
+    now = now or datetime.now(timezone.utc)
+    out = Path(out_dir).expanduser()
+    if not out.is_dir():
+        raise BundleError(f"The folder {out} does not exist; choose an existing folder to export into.")
+    if not os.access(out, os.W_OK | os.X_OK):
+        raise BundleError(f"The folder {out} is not writable; choose a folder you can write to.")
+    encrypted = bool(passphrase)
+    target = out / filename if filename else _unique_target(out, bundle_name(now, encrypted))
+    root = staging_root or staging_root_for(storage, paths)
+    stage = Path(tempfile.mkdtemp(prefix="export-", dir=root))
+    try:
+        os.chmod(stage, 0o700)
+        check(state)
+        staged = _stage_database(storage, stage, share, state)
+        state.set_progress(0.15, "Copying the journal")
+        check(state)
+        side: list[tuple[str, bytes]] = [(mf.CONFIG, _json_bytes(_config_json(paths, share)))]
+        constitution = constitution_files(paths)
+        side.extend(constitution)
+        for p in staged.proposals:
+            side.append((mf.evolution_member(mf.PROPOSALS_DIR, p.id), _json_bytes(_row_json(p))))
+        for hrow in staged.history:
+            side.append((mf.evolution_member(mf.HISTORY_DIR, hrow.id), _json_bytes(_row_json(hrow))))
+        side.append((mf.INTEGRATIONS, _json_bytes([_row_json(i) for i in staged.integrations])))
+        manifest = mf.Manifest(
+            exported_at=now.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            mirror_version=__version__,
+            schema_version=staged.schema_version,
+            database_size_bytes=staged.db.stat().st_size,
+            record_counts=staged.counts,
+            includes={"constitution": bool(constitution), "evolution_history": not share,
+                      "integration_configs": not share},
+            sanitized=share,
+            encryption="age-scrypt" if encrypted else "none",
+            source_database_type=getattr(storage, "dialect", "sqlite") or "sqlite",
+        )
+        zip_path = stage / "bundle.zip"
+        _write_zip(zip_path, staged, side, manifest, now, Phase(state, 0.2, 0.5, "Packing the bundle"), state)
+        staged.db.unlink()  # the plaintext copy is no longer needed
+        _fault("zipped")
+        zip_sha, zip_size = _file_sha256(zip_path), zip_path.stat().st_size
+        effective_log2_n = log2_n if log2_n is not None else default_log2_n
+        _write_output(zip_path, target, passphrase or None, effective_log2_n,
+                      Phase(state, 0.5, 0.8, "Encrypting" if encrypted else "Writing"), state)
+        _verify_output(target, passphrase or None, zip_sha, zip_size, Phase(state, 0.8, 0.98, "Verifying"), state)
+        _fault("verified")
+    except OSError as exc:
+        if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            raise NotEnoughSpace("The disk is full; free some space or choose another folder. No bundle was written.") from None
+        raise
+    except age.Cancelled:
+        raise OperationCancelled() from None
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
+    size = target.stat().st_size
+    _record_event(storage, "export", {"counts": staged.counts, "encrypted": encrypted, "share": share,
+                                      "size_bytes": size, "schema_version": staged.schema_version})
+    state.set_progress(1.0, "Done")
+    return ExportResult(target, size, encrypted, share, staged.counts, manifest.to_json())
+
+
+def _record_event(storage: Any, kind: str, data: dict[str, Any]) -> None:
+    """An evolution_events row: counts and flags only, never content (spec 12)."""
+    event_type = LifecycleEventType.EXPORT if kind == "export" else LifecycleEventType.IMPORT
+    storage.evolution_events.create(m.EvolutionEvent(event_type=event_type, event_data=data,
+                                                     to_version=__version__, sync_allowed=False))

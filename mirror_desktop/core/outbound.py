@@ -1,0 +1,102 @@
+"""The one outbound function: the only reader of journal rows that may leave the device.
+
+shared/RELIABILITY.md (Privacy): share exports, sync and telemetry read rows only through
+``outbound_rows``, which applies each table's policy from the spec ("Sync Policy" of every entity,
+and "Privacy Model"):
+
+* identities, threads, thread_reflections, axes, integrations, drafts: local_only, never leave.
+  A reflection or tension that does leave keeps its identity id, but the identity row that goes
+  with it is a bare stub (no name, no metadata, fixed timestamps) so the foreign key still holds.
+* reflections: only ``sync_full_private`` and ``sync_full_public`` leave, whole. ``sync_summary``
+  means "anonymised patterns only", so its text never leaves through here; ``local_only`` never.
+* mirrorbacks: follow their reflection.
+* tensions: ``share_full`` whole; ``share_anonymized`` as existence and position only (name, poles,
+  position, intensity), without identity, metadata or dates; ``local_only`` never.
+* engine_runs, engine_feedback, evolution_events: only with ``sync_allowed``; a run whose
+  reflection stays home loses the reference. Feedback needs its run to leave too.
+* evolution_proposals: public by default (governance transparency), so they leave.
+* evolution_history: local by default and has no opt-in column, so it stays.
+
+Purposes: ``share`` (export --share) uses all of the above; ``telemetry`` only the sync_allowed
+telemetry tables. No Qt, no SQL: rows come through the storage's repositories.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime, timezone
+from typing import Any, Iterator, Literal
+
+from mirror_desktop.core import models as m
+from mirror_desktop.core.enums import SyncMode, Visibility
+from mirror_desktop.core.models import SearchFilters
+
+Purpose = Literal["share", "telemetry"]
+
+# Reflections whose full content may leave; the table order respects foreign keys.
+FULL_CONTENT_VISIBILITIES = (Visibility.SYNC_FULL_PRIVATE, Visibility.SYNC_FULL_PUBLIC)
+STUB_TIME = datetime(2000, 1, 1, tzinfo=timezone.utc)
+OUTBOUND_TABLES = ("identities", "reflections", "mirrorbacks", "tensions", "engine_runs", "engine_feedback",
+                   "evolution_proposals", "evolution_events")
+BATCH = 1000
+
+
+def reflection_may_leave(r: m.Reflection) -> bool:
+    return str(r.visibility) in {str(v) for v in FULL_CONTENT_VISIBILITIES} and r.identity_id is not None
+
+
+def tension_outbound(t: m.Tension) -> m.Tension | None:
+    """The tension as it may leave, or None."""
+    mode = str(t.sync_mode)
+    if mode == SyncMode.SHARE_FULL:
+        return t
+    if mode == SyncMode.SHARE_ANONYMIZED:
+        return replace(t, identity_id=None, metadata=None, created_at=STUB_TIME, updated_at=STUB_TIME)
+    return None
+
+
+def identity_stub(identity_id: str) -> m.Identity:
+    return m.Identity(id=identity_id, created_at=STUB_TIME, updated_at=STUB_TIME, metadata=None)
+
+
+def _reflections(storage: Any) -> Iterator[m.Reflection]:
+    for vis in FULL_CONTENT_VISIBILITIES:
+        after = None
+        while True:
+            rows = storage.reflections.page(SearchFilters(visibility=vis), after=after, limit=BATCH)
+            for r in rows:
+                if reflection_may_leave(r):
+                    yield r
+            if len(rows) < BATCH:
+                break
+            after = (rows[-1].created_at, rows[-1].id)
+
+
+def outbound_rows(storage: Any, purpose: Purpose = "share") -> Iterator[tuple[str, list[Any]]]:
+    """Yield ``(table, rows)`` batches of everything that may leave the device for ``purpose``.
+
+    Batches come in foreign-key order, so inserting them in order into an empty journal succeeds.
+    """
+    if purpose not in ("share", "telemetry"):
+        raise ValueError(f"unknown outbound purpose {purpose!r}")
+    reflection_ids: set[str] = set()
+    if purpose == "share":
+        reflections = list(_reflections(storage))
+        tensions = [o for o in (tension_outbound(t) for t in storage.tensions.list()) if o is not None]
+        owners = sorted({r.identity_id for r in reflections if r.identity_id}
+                        | {t.identity_id for t in tensions if t.identity_id})
+        yield "identities", [identity_stub(i) for i in owners]
+        for i in range(0, len(reflections), BATCH):
+            yield "reflections", reflections[i:i + BATCH]
+        reflection_ids = {r.id for r in reflections}
+        mirrorbacks = [mb for mb in storage.mirrorbacks.list() if mb.reflection_id in reflection_ids]
+        yield "mirrorbacks", mirrorbacks
+        yield "tensions", tensions
+    runs = [run if run.reflection_id in reflection_ids else replace(run, reflection_id=None)
+            for run in storage.engine_runs.list(sync_allowed=True)]
+    yield "engine_runs", runs
+    run_ids = {r.id for r in runs}
+    yield "engine_feedback", [f for f in storage.engine_feedback.list(sync_allowed=True) if f.engine_run_id in run_ids]
+    if purpose == "share":
+        yield "evolution_proposals", storage.evolution_proposals.list()
+    yield "evolution_events", storage.evolution_events.list(sync_allowed=True)
