@@ -96,6 +96,25 @@ class JournalService:
                 self._touch_thread(thread_id)
         self.storage.purge_deleted()
 
+    def get_reflection(self, reflection_id: str) -> m.Reflection:
+        return self.storage.reflections.get(reflection_id)
+
+    def threads_of(self, reflection_id: str) -> list[str]:
+        """Ids of the threads a reflection belongs to (the editor's thread menu)."""
+        return self.storage.thread_reflections.threads_of(reflection_id)
+
+    def schema_version(self) -> str:
+        return self.storage.schema_version()
+
+    def journal_stats(self) -> dict[str, int]:
+        """Counts for the window's status bar: reflections, identities, threads, pending drafts."""
+        return {
+            "reflections": self.count_reflections(),
+            "identities": len(self.storage.identities.list()),
+            "threads": len(self.storage.threads.list()),
+            "drafts": len(self.storage.drafts.list()),
+        }
+
     def reflections_page(self, filters: SearchFilters | None = None, after: tuple[datetime, str] | None = None,
                          limit: int = 200) -> list[m.Reflection]:
         return self.storage.reflections.page(filters, after=after, limit=limit)

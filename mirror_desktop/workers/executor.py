@@ -43,6 +43,7 @@ class _Worker(QObject):
     job_failed = Signal(object, object)  # (Job, exception)
     opened = Signal(object)  # storage, once open
     open_failed = Signal(object)  # exception
+    migration_progressed = Signal(int, int, str)  # (step, steps, version)
     closed = Signal()
 
     def __init__(self, open_storage: Callable[[], Any]) -> None:
@@ -54,10 +55,24 @@ class _Worker(QObject):
     def open(self) -> None:
         try:
             self.storage = self._open_storage()
+            # A storage opened with migrate=False still has its pending migrations; run them here,
+            # step by step, so the window can show progress while its event loop keeps running.
+            runner = getattr(self.storage, "runner", None)
+            if runner is not None and runner.needs_migration():
+                runner.migrate(progress=self._progress)
         except BaseException as exc:  # noqa: BLE001 - reported to the window as one sentence
+            if self.storage is not None:
+                try:
+                    self.storage.close()
+                except Exception:  # noqa: BLE001 - the open failure is what the user needs to see
+                    pass
+                self.storage = None
             self.open_failed.emit(exc)
             return
         self.opened.emit(self.storage)
+
+    def _progress(self, step: int, steps: int, version: str) -> None:
+        self.migration_progressed.emit(step, steps, version)
 
     @Slot(object)
     def run(self, job: Job) -> None:
@@ -92,11 +107,14 @@ class DatabaseExecutor(QObject):
     Signals:
         opened(object): the storage finished opening (and migrating) on the worker thread.
         open_failed(object): opening raised; payload is the exception (its str is the user sentence).
+        migration_progressed(int, int, str): (step, steps, version) while pending migrations run
+            during the open; step == steps once the last one is applied.
         busy_changed(bool): True while jobs are queued or running.
     """
 
     opened = Signal(object)
     open_failed = Signal(object)
+    migration_progressed = Signal(int, int, str)
     busy_changed = Signal(bool)
     _submit = Signal(object)
     _open = Signal()
@@ -117,11 +135,16 @@ class DatabaseExecutor(QObject):
         self._worker.job_failed.connect(self._on_failed)
         self._worker.opened.connect(self.opened)
         self._worker.open_failed.connect(self.open_failed)
+        self._worker.migration_progressed.connect(self.migration_progressed)
         self._thread.finished.connect(self._worker.deleteLater)
         self._running = False
 
     def start(self) -> None:
-        """Start the worker thread and open the storage there (migrations run inside the open)."""
+        """Start the worker thread and open the storage there.
+
+        Migrations run inside the open: either the callable migrates itself, or it opens with
+        ``migrate=False`` and the worker runs the pending ones, emitting ``migration_progressed``.
+        """
         if not self._running:
             self._thread.start()
             self._running = True

@@ -1,1 +1,1 @@
-"""ui/dialogs layer."""
+"""Dialogs: settings, the journal-cannot-open choice."""

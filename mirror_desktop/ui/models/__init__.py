@@ -1,1 +1,1 @@
-"""ui/models layer."""
+"""Thin Qt models over JournalService results: rows plus a cache, never a query in data()."""

@@ -1,0 +1,242 @@
+"""Composition root of the desktop app: paths, settings, executor, main window, start-up and shutdown.
+
+``mirror-desktop [--data-dir DIR] [--screenshot PNG] [--view reflections|threads|tensions|search]``.
+The journal opens (and migrates) on the executor's worker thread while the window shows progress;
+a journal that cannot be opened ends in one sentence and a choice, never in a changed file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+from PySide6.QtCore import QEvent, QObject, QSettings, QTimer, Signal
+from PySide6.QtWidgets import QApplication
+
+from mirror_desktop import __version__
+from mirror_desktop.paths import AppPaths
+
+log = logging.getLogger(__name__)
+
+VIEW_CHOICES = ("reflections", "threads", "tensions", "search")
+SCREENSHOT_SIZE = (1280, 800)
+
+
+def open_journal(database: Path) -> Any:
+    """Runs on the worker thread: open without migrating (the executor migrates with progress)."""
+    from mirror_desktop.storage.journal import SQLiteStorage
+
+    return SQLiteStorage(database, migrate=False)
+
+
+def describe_open_error(exc: BaseException, database: Path) -> str:
+    """The one sentence for a journal that cannot be opened."""
+    from mirror_desktop.core.errors import MirrorError
+
+    if isinstance(exc, MirrorError):
+        return str(exc)
+    text = str(exc).lower()
+    if "locked" in text or "busy" in text:
+        return (f"The journal {database} is in use by another program; close the other Mirror window "
+                "and open it again.")
+    if "readonly" in text or "read-only" in text or "permission" in text:
+        return f"The journal {database} cannot be written; make its folder writable or choose another folder."
+    if "malformed" in text or "not a database" in text or "corrupt" in text:
+        return f"The journal {database} is damaged; restore a backup or choose another folder."
+    return f"The journal {database} cannot be opened ({exc}); choose another folder or restore a backup."
+
+
+class FirstPaintProbe(QObject):
+    """Benchmark hook (MIRROR_BENCH_STARTUP=1): prints when the populated list is first painted."""
+
+    def __init__(self, view: Any, on_painted: Callable[[], None]) -> None:
+        super().__init__(view)
+        self._view = view
+        self._done = False
+        self._on_painted = on_painted
+        view.viewport().installEventFilter(self)
+
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt override
+        if not self._done and event.type() == QEvent.Type.Paint and self._view.model().rowCount() > 0:
+            self._done = True
+            QTimer.singleShot(0, self._on_painted)
+        return False
+
+
+class MirrorApp(QObject):
+    """Owns the executor and the window of one journal; can reopen on another folder.
+
+    Signals:
+        screenshot_saved(str): the PNG was written; payload is its path.
+    """
+
+    screenshot_saved = Signal(str)
+
+    def __init__(self, qapp: QApplication, paths: AppPaths, *, screenshot: str | None = None,
+                 view: str | None = None, search: str | None = None) -> None:
+        super().__init__()
+        self.qapp = qapp
+        self.paths = paths
+        self.screenshot = screenshot
+        self.view = view
+        self.search = search
+        self.exit_code = 0
+        self.window: Any = None
+        self.executor: Any = None
+        self._bench = os.environ.get("MIRROR_BENCH_STARTUP") == "1"
+
+    def settings(self, paths: AppPaths) -> QSettings:
+        paths.config_dir.mkdir(parents=True, exist_ok=True)
+        return QSettings(str(paths.settings_file), QSettings.Format.IniFormat)
+
+    def start(self) -> None:
+        from mirror_desktop.ui.main_window import MainWindow
+        from mirror_desktop.ui.theme import apply_theme
+        from mirror_desktop.workers.executor import DatabaseExecutor
+
+        paths = self.paths
+        settings = self.settings(paths)
+        apply_theme(str(settings.value("theme", "light")), self.qapp)
+        database = paths.database
+        self.executor = DatabaseExecutor(lambda: open_journal(database))
+        self.window = MainWindow(self.executor, paths, settings)
+        self.executor.open_failed.connect(self._open_failed)
+        if self.screenshot:
+            self.window.save_settings = lambda: None  # a screenshot run leaves the person's layout alone
+            self.window.resize(*SCREENSHOT_SIZE)
+            self.window.journal_loaded.connect(self._prepare_screenshot)
+        if self._bench:
+            FirstPaintProbe(self.window.list_view, self._bench_painted)
+        self.window.show()
+        self.executor.start()
+
+    # -- failure -------------------------------------------------------------------------
+    def _open_failed(self, exc: BaseException) -> None:
+        sentence = describe_open_error(exc, self.paths.database)
+        log.warning("journal could not be opened: %s", sentence)
+        if self.screenshot or self._bench:
+            print(sentence, file=sys.stderr)
+            self.exit_code = 2
+            self._close_window()
+            self.qapp.exit(2)
+            return
+        from mirror_desktop.ui.dialogs import open_failed
+
+        self.window.progress.hide()
+        self.window.progress_label.setText(sentence)
+        choice = open_failed.ask(sentence, self.window)
+        folder = open_failed.choose_folder(self.window, str(self.paths.data_dir.parent)) if choice == open_failed.CHOOSE else None
+        self._close_window()
+        if folder:
+            self.paths = AppPaths.resolve(folder)
+            self.start()
+        else:
+            self.exit_code = 1
+            self.qapp.exit(1)
+
+    def _close_window(self) -> None:
+        if self.window is not None:
+            self.window.close()
+            self.window.deleteLater()
+            self.window = None
+
+    # -- screenshot ----------------------------------------------------------------------
+    def _prepare_screenshot(self) -> None:
+        w = self.window
+        view = self.view or "reflections"
+        if view == "threads" and w.thread_model.rowCount():
+            from mirror_desktop.ui.models.threads import ThreadIdRole
+
+            w.timeline_loaded.connect(lambda _tid: self._when_idle(self._grab))
+            w.sidebar.threads.setCurrentIndex(w.thread_model.index(0, 0))
+            w.show_thread(w.thread_model.index(0, 0).data(ThreadIdRole))
+            return
+        if view == "search":
+            w.start_search()
+            w.search.results_shown.connect(lambda _n: self._when_idle(self._grab))
+            w.search.box.setText(self.search or "river")
+            w.search.run_now()
+            return
+        w.show_view(view)
+        self._when_idle(self._grab)
+
+    def _when_idle(self, fn: Callable[[], None]) -> None:
+        """Run ``fn`` once every queued database job has come back (e.g. the editor's reflection)."""
+        ex = self.executor
+        if ex.pending == 0:
+            QTimer.singleShot(0, fn)
+            return
+
+        def settled(busy: bool) -> None:
+            if not busy:
+                ex.busy_changed.disconnect(settled)
+                self._when_idle(fn)
+
+        ex.busy_changed.connect(settled)
+
+    def _grab(self) -> None:
+        w = self.window
+        if w is None:
+            return
+        self.qapp.processEvents()
+        Path(self.screenshot).parent.mkdir(parents=True, exist_ok=True)  # type: ignore[arg-type]
+        ok = w.grab().save(self.screenshot)
+        if not ok:
+            print(f"Could not write the screenshot to {self.screenshot}; check the folder.", file=sys.stderr)
+            self.exit_code = 3
+        else:
+            self.screenshot_saved.emit(str(self.screenshot))
+        w.close()
+        self.qapp.exit(self.exit_code)
+
+    # -- benchmark -----------------------------------------------------------------------
+    def _bench_painted(self) -> None:
+        print(f"MIRROR_FIRST_PAINT {time.time():.6f}", flush=True)
+        if os.environ.get("MIRROR_BENCH_EXIT") == "1" and self.window is not None:
+            self.window.close()
+            self.qapp.exit(0)
+
+    def shutdown(self) -> None:
+        if self.window is not None:
+            self.window.close()
+        if self.executor is not None:
+            self.executor.shutdown()
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="mirror-desktop", description="Mirror: a local-first reflective journal.")
+    p.add_argument("--data-dir", help="the folder that holds the journal (default: your user data folder)")
+    p.add_argument("--screenshot", metavar="PNG", help="open the journal, save the window as PNG at 1280x800, exit")
+    p.add_argument("--view", choices=VIEW_CHOICES, help="the view to show first")
+    p.add_argument("--search", metavar="QUERY", help="with --view search: the query to show")
+    p.add_argument("--version", action="version", version=f"Mirror {__version__}")
+    return p.parse_args(list(argv) if argv is not None else None)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    if os.environ.get("MIRROR_BENCH_STARTUP") == "1":
+        print(f"MIRROR_PROCESS_START {time.time():.6f}", flush=True)
+    args = parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    paths = AppPaths.resolve(args.data_dir)
+    qapp = QApplication.instance() or QApplication(sys.argv[:1])
+    qapp.setApplicationName("Mirror")
+    qapp.setOrganizationName("Mirror")
+    qapp.setApplicationVersion(__version__)
+    qapp.setDesktopFileName("mirror-desktop")
+    mirror = MirrorApp(qapp, paths, screenshot=args.screenshot, view=args.view, search=args.search)
+    if args.view and not args.screenshot:
+        QTimer.singleShot(0, lambda: mirror.window and mirror.window.show_view(args.view))
+    mirror.start()
+    code = qapp.exec()
+    mirror.shutdown()
+    return int(code or mirror.exit_code)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

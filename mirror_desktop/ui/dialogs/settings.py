@@ -1,0 +1,32 @@
+"""SettingsDialog: the theme and where the journal lives (read-only here; --data-dir moves it)."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import QComboBox, QDialog, QDialogButtonBox, QFormLayout, QLabel, QWidget
+
+from mirror_desktop.paths import AppPaths
+
+
+class SettingsDialog(QDialog):
+    def __init__(self, paths: AppPaths, theme: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Settings")
+        form = QFormLayout(self)
+        self.theme_combo = QComboBox()
+        self.theme_combo.addItem("Light", "light")
+        self.theme_combo.addItem("Dark", "dark")
+        self.theme_combo.setCurrentIndex(max(self.theme_combo.findData(theme), 0))
+        form.addRow("Theme:", self.theme_combo)
+        folder = QLabel(str(paths.data_dir))
+        folder.setTextInteractionFlags(folder.textInteractionFlags() | folder.textInteractionFlags().TextSelectableByMouse)
+        form.addRow("Journal folder:", folder)
+        note = QLabel("Autosave keeps your writing within two seconds; nothing leaves this device unless you choose.")
+        note.setWordWrap(True)
+        form.addRow(note)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        form.addRow(buttons)
+
+    def theme(self) -> str:
+        return str(self.theme_combo.currentData())

@@ -1,0 +1,50 @@
+"""Light and dark themes: the Fusion style, a calm palette and a small style sheet from resources/styles."""
+
+from __future__ import annotations
+
+from PySide6.QtGui import QColor, QPalette
+from PySide6.QtWidgets import QApplication, QStyleFactory
+
+PALETTES = {
+    "light": {
+        "Window": "#f6f5f2", "WindowText": "#24292f", "Base": "#ffffff", "AlternateBase": "#f2f1ed",
+        "Text": "#24292f", "Button": "#f0efeb", "ButtonText": "#24292f", "Highlight": "#4c7fd9",
+        "HighlightedText": "#ffffff", "PlaceholderText": "#7a7f87", "Mid": "#d3d1cb", "Midlight": "#e6e4df",
+        "Dark": "#b5b2aa", "ToolTipBase": "#ffffff", "ToolTipText": "#24292f", "Link": "#3465c4",
+    },
+    "dark": {
+        "Window": "#1f2124", "WindowText": "#e4e6ea", "Base": "#26282c", "AlternateBase": "#2b2e32",
+        "Text": "#e4e6ea", "Button": "#2d3035", "ButtonText": "#e4e6ea", "Highlight": "#5b8def",
+        "HighlightedText": "#ffffff", "PlaceholderText": "#9096a0", "Mid": "#45484e", "Midlight": "#3a3d42",
+        "Dark": "#16171a", "ToolTipBase": "#2d3035", "ToolTipText": "#e4e6ea", "Link": "#8ab4ff",
+    },
+}
+
+
+def _stylesheet(theme: str) -> str:
+    from mirror_desktop.resources import resource
+
+    try:
+        return resource("styles", f"{theme}.qss").read_text("utf-8")
+    except (FileNotFoundError, ModuleNotFoundError, OSError):
+        return ""
+
+
+def apply_theme(theme: str, app: QApplication | None = None) -> None:
+    app = app or QApplication.instance()  # type: ignore[assignment]
+    if app is None:
+        return
+    theme = theme if theme in PALETTES else "light"
+    if app.style().objectName().lower() != "fusion":
+        app.setStyle(QStyleFactory.create("Fusion"))
+    pal = QPalette()
+    for role, color in PALETTES[theme].items():
+        c = QColor(color)
+        pal.setColor(getattr(QPalette.ColorRole, role), c)
+        if role in ("Text", "WindowText", "ButtonText"):
+            dim = QColor(c)
+            dim.setAlphaF(0.45)
+            pal.setColor(QPalette.ColorGroup.Disabled, getattr(QPalette.ColorRole, role), dim)
+    app.setPalette(pal)
+    app.setStyleSheet(_stylesheet(theme))
+    app.setProperty("mirror_theme", theme)

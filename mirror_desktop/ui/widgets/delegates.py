@@ -1,0 +1,187 @@
+"""Item delegates: how a reflection row, a timeline entry and a search hit are painted.
+
+Painting reads only what the model already holds (no database, no text scanning), so scrolling a
+long journal stays smooth.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, QRectF, QSize, Qt
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPalette, QTextDocument
+from PySide6.QtWidgets import QApplication, QStyle, QStyledItemDelegate, QStyleOptionViewItem
+
+from mirror_desktop.ui import format as fmt
+from mirror_desktop.ui.models import reflection_list as rl
+from mirror_desktop.ui.models import search_results as sr
+from mirror_desktop.ui.models import threads as th
+
+Index = QModelIndex | QPersistentModelIndex
+PAD_X = 16
+
+
+def _muted(option: QStyleOptionViewItem, selected: bool) -> QColor:
+    pal = option.palette
+    if selected:
+        c = QColor(pal.color(QPalette.ColorRole.HighlightedText))
+        c.setAlphaF(0.75)
+        return c
+    return pal.color(QPalette.ColorRole.PlaceholderText)
+
+
+def _background(painter: QPainter, option: QStyleOptionViewItem, index: Index) -> bool:
+    """Selection/hover background from the style; returns whether the row is selected."""
+    opt = QStyleOptionViewItem(option)
+    opt.text = ""
+    opt.icon = opt.icon.__class__()
+    style = opt.widget.style() if opt.widget else QApplication.style()
+    style.drawPrimitive(QStyle.PrimitiveElement.PE_PanelItemViewItem, opt, painter, opt.widget)
+    return bool(option.state & QStyle.StateFlag.State_Selected)
+
+
+def _small(font: QFont) -> QFont:
+    f = QFont(font)
+    f.setPointSizeF(max(font.pointSizeF() * 0.88, 7.0))
+    return f
+
+
+class ReflectionDelegate(QStyledItemDelegate):
+    """Two lines: the first line in the person's words; the date, word count and visibility below."""
+
+    def sizeHint(self, option: QStyleOptionViewItem, index: Index) -> QSize:
+        fm = QFontMetrics(option.font)
+        return QSize(200, fm.height() * 2 + 22)
+
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: Index) -> None:
+        painter.save()
+        selected = _background(painter, option, index)
+        r = option.rect.adjusted(PAD_X, 8, -PAD_X, -8)
+        pal = option.palette
+        fg = pal.color(QPalette.ColorRole.HighlightedText if selected else QPalette.ColorRole.Text)
+        title_font = QFont(option.font)
+        title_font.setWeight(QFont.Weight.DemiBold)
+        fm = QFontMetrics(title_font)
+        painter.setFont(title_font)
+        painter.setPen(fg)
+        title = fm.elidedText(index.data(Qt.ItemDataRole.DisplayRole) or "", Qt.TextElideMode.ElideRight, r.width())
+        painter.drawText(QRect(r.left(), r.top(), r.width(), fm.height()), Qt.AlignmentFlag.AlignLeft, title)
+
+        small = _small(option.font)
+        sfm = QFontMetrics(small)
+        painter.setFont(small)
+        y = r.top() + fm.height() + 4
+        when = index.data(rl.DateRole)
+        words = index.data(rl.WordsRole) or 0
+        meta = f"{fmt.short_date(when) if when else ''}  ·  {fmt.plural(int(words), 'word')}"
+        badge = fmt.VISIBILITY_BADGES.get(index.data(rl.VisibilityRole) or "", "")
+        bw = sfm.horizontalAdvance(badge) + 12 if badge else 0
+        painter.setPen(_muted(option, selected))
+        painter.drawText(QRect(r.left(), y, r.width() - bw - 8, sfm.height()), Qt.AlignmentFlag.AlignLeft,
+                         sfm.elidedText(meta, Qt.TextElideMode.ElideRight, r.width() - bw - 8))
+        if badge:
+            box = QRectF(r.right() - bw, y - 1, bw, sfm.height() + 2)
+            painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+            c = _muted(option, selected)
+            c.setAlphaF(0.5)
+            painter.setPen(c)
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+            painter.drawRoundedRect(box, 6, 6)
+            painter.setPen(_muted(option, selected))
+            painter.drawText(box, Qt.AlignmentFlag.AlignCenter, badge)
+        painter.restore()
+
+
+class TimelineDelegate(QStyledItemDelegate):
+    """A vertical line with a dot per reflection; the gap to the previous one written beside it."""
+
+    def sizeHint(self, option: QStyleOptionViewItem, index: Index) -> QSize:
+        fm = QFontMetrics(option.font)
+        return QSize(200, fm.height() * 3 + 26)
+
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: Index) -> None:
+        painter.save()
+        selected = _background(painter, option, index)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        pal = option.palette
+        r = option.rect
+        line_x = r.left() + 28
+        muted = _muted(option, selected)
+        line = QColor(pal.color(QPalette.ColorRole.Mid))
+        painter.setPen(line)
+        first = index.row() == 0
+        last = index.row() == index.model().rowCount() - 1
+        painter.drawLine(line_x, r.top() if not first else r.center().y(), line_x,
+                         r.bottom() if not last else r.center().y())
+        painter.setBrush(pal.color(QPalette.ColorRole.Highlight))
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.drawEllipse(line_x - 5, r.center().y() - 5, 10, 10)
+
+        x = line_x + 20
+        w = r.right() - x - PAD_X
+        small = _small(option.font)
+        sfm = QFontMetrics(small)
+        fm = QFontMetrics(option.font)
+        gap = index.data(th.GapRole) or ""
+        y = r.top() + 8
+        painter.setFont(small)
+        painter.setPen(muted)
+        painter.drawText(QRect(x, y, w, sfm.height()), Qt.AlignmentFlag.AlignLeft, gap if gap else "Start of the thread")
+        y += sfm.height() + 3
+        title_font = QFont(option.font)
+        title_font.setWeight(QFont.Weight.DemiBold)
+        painter.setFont(title_font)
+        painter.setPen(pal.color(QPalette.ColorRole.HighlightedText if selected else QPalette.ColorRole.Text))
+        title = QFontMetrics(title_font).elidedText(index.data(Qt.ItemDataRole.DisplayRole) or "", Qt.TextElideMode.ElideRight, w)
+        painter.drawText(QRect(x, y, w, fm.height()), Qt.AlignmentFlag.AlignLeft, title)
+        y += fm.height() + 3
+        when = index.data(th.DateRole)
+        painter.setFont(small)
+        painter.setPen(muted)
+        words = int(index.data(th.WordsRole) or 0)
+        painter.drawText(QRect(x, y, w, sfm.height()), Qt.AlignmentFlag.AlignLeft,
+                         f"{fmt.long_date(when) if when else ''}  ·  {fmt.plural(words, 'word')}")
+        painter.restore()
+
+
+class SearchHitDelegate(QStyledItemDelegate):
+    """Title and date, then the snippet with matches in bold (escaped HTML, see format.snippet_html)."""
+
+    def _doc(self, option: QStyleOptionViewItem, index: Index, width: int, color: QColor) -> QTextDocument:
+        doc = QTextDocument()
+        doc.setDocumentMargin(0)
+        doc.setDefaultFont(option.font)
+        doc.setDefaultStyleSheet(f"body {{ color: {color.name()}; }}")
+        doc.setHtml(f"<body>{index.data(sr.SnippetHtmlRole) or ''}</body>")
+        doc.setTextWidth(width)
+        return doc
+
+    def sizeHint(self, option: QStyleOptionViewItem, index: Index) -> QSize:
+        fm = QFontMetrics(option.font)
+        return QSize(200, fm.height() * 4 + 26)
+
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: Index) -> None:
+        painter.save()
+        selected = _background(painter, option, index)
+        pal = option.palette
+        r = option.rect.adjusted(PAD_X, 8, -PAD_X, -8)
+        fg = pal.color(QPalette.ColorRole.HighlightedText if selected else QPalette.ColorRole.Text)
+        title_font = QFont(option.font)
+        title_font.setWeight(QFont.Weight.DemiBold)
+        tfm = QFontMetrics(title_font)
+        small = _small(option.font)
+        sfm = QFontMetrics(small)
+        when = index.data(sr.DateRole)
+        date = fmt.short_date(when) if when else ""
+        dw = sfm.horizontalAdvance(date) + 8
+        painter.setFont(title_font)
+        painter.setPen(fg)
+        painter.drawText(QRect(r.left(), r.top(), r.width() - dw, tfm.height()), Qt.AlignmentFlag.AlignLeft,
+                         tfm.elidedText(index.data(Qt.ItemDataRole.DisplayRole) or "", Qt.TextElideMode.ElideRight, r.width() - dw))
+        painter.setFont(small)
+        painter.setPen(_muted(option, selected))
+        painter.drawText(QRect(r.right() - dw, r.top(), dw, tfm.height()), Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, date)
+        body = QRect(r.left(), r.top() + tfm.height() + 4, r.width(), r.height() - tfm.height() - 4)
+        doc = self._doc(option, index, body.width(), _muted(option, selected) if not selected else fg)
+        painter.translate(body.topLeft())
+        painter.setClipRect(QRect(0, 0, body.width(), body.height()))
+        doc.drawContents(painter)
+        painter.restore()

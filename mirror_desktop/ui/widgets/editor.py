@@ -1,0 +1,375 @@
+"""ReflectionEditor: the writing surface — Markdown text, preview, identity, visibility, tags, threads.
+
+The widget renders state and emits intents (STYLE.md habit 5): it never saves anything itself. The
+AutosaveController (ui/autosave.py) listens to ``content_edited`` and does the saving; errors come
+back here as a calm, non-modal banner while the text stays where it is.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Callable
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QAction, QFont, QKeySequence
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QMenu,
+    QPlainTextEdit,
+    QPushButton,
+    QSizePolicy,
+    QStackedWidget,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from mirror_desktop.core import models as m
+from mirror_desktop.ui import format as fmt
+from mirror_desktop.ui.models.identities import color_dot
+from mirror_desktop.ui.widgets.markdown_view import SafeMarkdownView
+
+VISIBILITIES = ("local_only", "sync_summary", "sync_full_private", "sync_full_public")
+
+
+@dataclass
+class EditorState:
+    """What is being edited; ids are made here so a first save can never create two rows."""
+
+    reflection_id: str = field(default_factory=m.new_id)
+    draft_id: str = field(default_factory=m.new_id)
+    created_at: datetime | None = None  # None until the reflection exists in the journal
+    thread_ids: set[str] = field(default_factory=set)
+
+
+@dataclass(frozen=True)
+class EditorSnapshot:
+    """Everything a save needs, copied on the GUI thread before the job leaves for the worker."""
+
+    reflection_id: str
+    draft_id: str
+    content: str
+    identity_id: str | None
+    visibility: str
+    tags: tuple[str, ...]
+
+    @property
+    def draft_metadata(self) -> dict[str, object]:
+        return {"tags": list(self.tags), "visibility": self.visibility}
+
+
+def parse_tags(text: str) -> tuple[str, ...]:
+    seen: dict[str, None] = {}
+    for part in text.split(","):
+        tag = part.strip()
+        if tag:
+            seen.setdefault(tag, None)
+    return tuple(seen)
+
+
+class Banner(QFrame):
+    """A one-sentence, non-modal message with up to two actions (retry, restore, discard ...)."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("banner")
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        lay = QHBoxLayout(self)
+        lay.setContentsMargins(12, 8, 8, 8)
+        self.label = QLabel()
+        self.label.setWordWrap(True)
+        self.label.setTextFormat(Qt.TextFormat.PlainText)
+        lay.addWidget(self.label, 1)
+        self._buttons: list[QPushButton] = []
+        self._lay = lay
+        self.hide()
+
+    def show_message(self, text: str, actions: list[tuple[str, Callable[[], None]]] = (), kind: str = "info") -> None:
+        for b in self._buttons:
+            b.deleteLater()
+        self._buttons = []
+        self.setProperty("kind", kind)
+        self.style().unpolish(self)
+        self.style().polish(self)
+        self.label.setText(text)
+        for title, fn in actions:
+            b = QPushButton(title)
+            b.setAutoDefault(False)
+            b.clicked.connect(fn)
+            self._lay.addWidget(b)
+            self._buttons.append(b)
+        self.show()
+
+    @property
+    def text(self) -> str:
+        return self.label.text()
+
+    def button(self, title: str) -> QPushButton | None:
+        return next((b for b in self._buttons if b.text() == title), None)
+
+
+class ReflectionEditor(QWidget):
+    """Markdown editing with preview, word count, identity/visibility/tags and thread membership.
+
+    Signals:
+        content_edited(): the text or one of its settings changed because the person edited it.
+        thread_toggled(str, bool): (thread id, now a member) from the Threads menu.
+        new_thread_requested(): "New thread…" chosen in the Threads menu.
+        delete_requested(str): payload is the id of the reflection the person asked to delete.
+    """
+
+    content_edited = Signal()
+    thread_toggled = Signal(str, bool)
+    new_thread_requested = Signal()
+    delete_requested = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("editor")
+        self.state = EditorState()
+        self._loading = False
+        self._identities: list[m.Identity] = []
+        self._threads: list[m.Thread] = []
+
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.setSpacing(0)
+
+        self.banner = Banner(self)
+        outer.addWidget(self.banner)
+
+        head = QWidget(objectName="editorHeader")
+        hl = QVBoxLayout(head)
+        hl.setContentsMargins(24, 16, 24, 8)
+        hl.setSpacing(8)
+        self.date_label = QLabel("New reflection", objectName="editorDate")
+        hl.addWidget(self.date_label)
+
+        row = QHBoxLayout()
+        row.setSpacing(8)
+        self.identity_combo = QComboBox()
+        self.identity_combo.setToolTip("Who is writing: an identity, or Anonymous")
+        self.identity_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        self.visibility_combo = QComboBox()
+        for v in VISIBILITIES:
+            self.visibility_combo.addItem(fmt.VISIBILITY_LABELS[v], v)
+        self.tags_edit = QLineEdit()
+        self.tags_edit.setPlaceholderText("Tags, separated by commas")
+        self.tags_edit.setClearButtonEnabled(True)
+        self.threads_button = QToolButton()
+        self.threads_button.setText("Threads")
+        self.threads_button.setToolTip("Add this reflection to threads, or take it out")
+        self.threads_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.threads_menu = QMenu(self.threads_button)
+        self.threads_button.setMenu(self.threads_menu)
+        self.preview_button = QToolButton()
+        self.preview_button.setText("Preview")
+        self.preview_button.setCheckable(True)
+        self.preview_button.setToolTip("Show the formatted text (Ctrl+Shift+P)")
+        self.preview_button.setShortcut(QKeySequence("Ctrl+Shift+P"))
+        row.addWidget(self.identity_combo)
+        row.addWidget(self.visibility_combo)
+        row.addWidget(self.tags_edit, 1)
+        row.addWidget(self.threads_button)
+        row.addWidget(self.preview_button)
+        hl.addLayout(row)
+        outer.addWidget(head)
+
+        self.stack = QStackedWidget()
+        self.text = QPlainTextEdit(objectName="editorText")
+        self.text.setPlaceholderText("Write what is on your mind…")
+        self.text.setTabChangesFocus(False)
+        font = QFont(self.text.font())
+        font.setPointSizeF(max(font.pointSizeF(), 10.0) * 1.15)
+        self.text.setFont(font)
+        self.text.document().setDocumentMargin(18)
+        self.preview = SafeMarkdownView()
+        self.preview.setObjectName("editorPreview")
+        self.stack.addWidget(self.text)
+        self.stack.addWidget(self.preview)
+        outer.addWidget(self.stack, 1)
+
+        foot = QWidget(objectName="editorFooter")
+        fl = QHBoxLayout(foot)
+        fl.setContentsMargins(24, 6, 24, 8)
+        self.words_label = QLabel("0 words", objectName="muted")
+        self.save_label = QLabel("", objectName="muted")
+        self.save_label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        self.save_label.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+        fl.addWidget(self.words_label)
+        fl.addWidget(self.save_label, 1)
+        outer.addWidget(foot)
+
+        self.text.textChanged.connect(self._text_changed)
+        self.identity_combo.currentIndexChanged.connect(self._identity_changed)
+        self.visibility_combo.currentIndexChanged.connect(self._setting_changed)
+        self.tags_edit.textEdited.connect(lambda _t: self._setting_changed())
+        self.preview_button.toggled.connect(self.set_preview)
+        self.set_identities([])
+        self._sync_visibility()
+
+    # -- state in ------------------------------------------------------------------------
+    def set_identities(self, identities: list[m.Identity]) -> None:
+        current = self.identity_id()
+        self._identities = sorted(identities, key=lambda i: i.name.lower())
+        self._loading, was = True, self._loading
+        self.identity_combo.clear()
+        self.identity_combo.addItem(color_dot(None), "Anonymous", None)
+        for ident in self._identities:
+            self.identity_combo.addItem(color_dot(ident.color), ident.name, ident.id)
+        self._select_identity(current)
+        self._loading = was
+        self._sync_visibility()
+
+    def set_threads(self, threads: list[m.Thread]) -> None:
+        self._threads = list(threads)
+        self._rebuild_threads_menu()
+
+    def set_thread_ids(self, thread_ids: set[str]) -> None:
+        self.state.thread_ids = set(thread_ids)
+        self._rebuild_threads_menu()
+
+    def _rebuild_threads_menu(self) -> None:
+        self.threads_menu.clear()
+        usable = [t for t in self._threads if str(t.status) != "archived" or t.id in self.state.thread_ids]
+        for t in usable:
+            act = QAction(t.title or "Untitled thread", self.threads_menu)
+            act.setCheckable(True)
+            act.setChecked(t.id in self.state.thread_ids)
+            act.setData(t.id)
+            act.toggled.connect(lambda on, tid=t.id: self._thread_action(tid, on))
+            self.threads_menu.addAction(act)
+        if usable:
+            self.threads_menu.addSeparator()
+        new = self.threads_menu.addAction("New thread…")
+        new.triggered.connect(self.new_thread_requested)
+        n = len(self.state.thread_ids)
+        self.threads_button.setText("Threads" if n == 0 else f"Threads ({n})")
+
+    def _thread_action(self, thread_id: str, on: bool) -> None:
+        if on:
+            self.state.thread_ids.add(thread_id)
+        else:
+            self.state.thread_ids.discard(thread_id)
+        n = len(self.state.thread_ids)
+        self.threads_button.setText("Threads" if n == 0 else f"Threads ({n})")
+        self.thread_toggled.emit(thread_id, on)
+
+    def new_reflection(self, identity_id: str | None) -> None:
+        """Start a blank reflection (ids are new; nothing is written until there is text)."""
+        self._load(EditorState(), "", identity_id, "local_only", ())
+        self.text.setFocus()
+
+    def load_reflection(self, r: m.Reflection, thread_ids: set[str] | None = None) -> None:
+        state = EditorState(reflection_id=r.id, created_at=r.created_at, thread_ids=set(thread_ids or ()))
+        self._load(state, r.content, r.identity_id, str(r.visibility), tuple(r.tags))
+
+    def load_draft(self, d: m.Draft, existing: m.Reflection | None = None) -> None:
+        """Put a recovered draft back in the editor; the caller then marks it edited so it is saved."""
+        meta = d.metadata or {}
+        state = EditorState(reflection_id=d.reflection_id or m.new_id(), draft_id=d.id,
+                            created_at=existing.created_at if existing else None)
+        self._load(state, d.content, d.identity_id, str(meta.get("visibility") or "local_only"),
+                   tuple(meta.get("tags") or ()))
+
+    def _load(self, state: EditorState, content: str, identity_id: str | None, visibility: str,
+              tags: tuple[str, ...]) -> None:
+        self._loading = True
+        try:
+            self.state = state
+            self._select_identity(identity_id)
+            i = self.visibility_combo.findData(visibility)
+            self.visibility_combo.setCurrentIndex(max(i, 0))
+            self.tags_edit.setText(", ".join(tags))
+            self.text.setPlainText(content)
+            self._sync_visibility()
+            self._rebuild_threads_menu()
+            self._update_words()
+            self._update_date()
+            if self.preview_button.isChecked():
+                self.preview.set_markdown(content)
+        finally:
+            self._loading = False
+
+    def mark_saved(self, saved: m.Reflection) -> None:
+        if saved.id == self.state.reflection_id:
+            self.state.created_at = saved.created_at
+            self._update_date()
+
+    def set_save_status(self, text: str) -> None:
+        self.save_label.setText(text)
+
+    # -- state out -----------------------------------------------------------------------
+    def identity_id(self) -> str | None:
+        return self.identity_combo.currentData() if self.identity_combo.count() else None
+
+    def visibility(self) -> str:
+        return "local_only" if self.identity_id() is None else str(self.visibility_combo.currentData())
+
+    def tags(self) -> tuple[str, ...]:
+        return parse_tags(self.tags_edit.text())
+
+    def content(self) -> str:
+        return self.text.toPlainText()
+
+    def snapshot(self) -> EditorSnapshot:
+        return EditorSnapshot(self.state.reflection_id, self.state.draft_id, self.content(), self.identity_id(),
+                              self.visibility(), self.tags())
+
+    @property
+    def is_saved_reflection(self) -> bool:
+        return self.state.created_at is not None
+
+    # -- behaviour -----------------------------------------------------------------------
+    def set_preview(self, on: bool) -> None:
+        if self.preview_button.isChecked() != on:
+            self.preview_button.setChecked(on)
+            return
+        if on:
+            self.preview.set_markdown(self.content())
+            self.stack.setCurrentWidget(self.preview)
+        else:
+            self.stack.setCurrentWidget(self.text)
+            self.text.setFocus()
+
+    def _select_identity(self, identity_id: str | None) -> None:
+        i = self.identity_combo.findData(identity_id) if identity_id is not None else 0
+        self.identity_combo.setCurrentIndex(max(i, 0))
+
+    def _sync_visibility(self) -> None:
+        """Spec 2: an anonymous reflection is local_only, always; the selector says so and is locked."""
+        anonymous = self.identity_id() is None
+        if anonymous:
+            was = self._loading
+            self._loading = True
+            self.visibility_combo.setCurrentIndex(self.visibility_combo.findData("local_only"))
+            self._loading = was
+        self.visibility_combo.setEnabled(not anonymous)
+        self.visibility_combo.setToolTip(
+            "Anonymous reflections always stay on this device." if anonymous
+            else "What may leave this device if you turn on sync")
+
+    def _identity_changed(self, _i: int) -> None:
+        self._sync_visibility()
+        self._setting_changed()
+
+    def _setting_changed(self) -> None:
+        if not self._loading:
+            self.content_edited.emit()
+
+    def _text_changed(self) -> None:
+        self._update_words()
+        if not self._loading:
+            self.content_edited.emit()
+
+    def _update_words(self) -> None:
+        self.words_label.setText(fmt.plural(fmt.word_count(self.content()), "word"))
+
+    def _update_date(self) -> None:
+        when = self.state.created_at
+        self.date_label.setText(fmt.long_date(when) if when else "New reflection")

@@ -1,0 +1,145 @@
+"""ThreadTimelineView: one thread's reflections in order, with dates and the gaps between them.
+
+Rows reorder by drag (internal move → ``ThreadTimelineModel.moveRows``); the new order is saved
+once, on drop, through ``reorder_requested``.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QModelIndex, Qt, Signal
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHBoxLayout,
+    QLabel,
+    QListView,
+    QMenu,
+    QPushButton,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from mirror_desktop.core import models as m
+from mirror_desktop.ui import format as fmt
+from mirror_desktop.ui.models import threads as tm
+from mirror_desktop.ui.widgets.delegates import TimelineDelegate
+
+
+class ThreadTimelineView(QWidget):
+    """Header (title, status, dates, actions) over the timeline list.
+
+    Signals:
+        reflection_activated(str): payload is the reflection id to open in the editor.
+        remove_requested(str, str): (thread id, reflection id) to take out of the thread.
+        rename_requested(str), status_requested(str, str): thread id, (thread id, status).
+    """
+
+    reflection_activated = Signal(str)
+    remove_requested = Signal(str, str)
+    rename_requested = Signal(str)
+    status_requested = Signal(str, str)
+
+    def __init__(self, model: tm.ThreadTimelineModel, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("timeline")
+        self.model = model
+        self.thread: m.Thread | None = None
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.setSpacing(0)
+        head = QWidget(objectName="viewHeader")
+        hl = QVBoxLayout(head)
+        hl.setContentsMargins(20, 16, 16, 10)
+        top = QHBoxLayout()
+        self.title = QLabel("Threads", objectName="viewTitle")
+        self.rename_button = QPushButton("Rename…")
+        self.status_button = QPushButton("Pause")
+        for b in (self.rename_button, self.status_button):
+            b.setAutoDefault(False)
+        top.addWidget(self.title, 1)
+        top.addWidget(self.rename_button)
+        top.addWidget(self.status_button)
+        hl.addLayout(top)
+        self.subtitle = QLabel("", objectName="muted")
+        hl.addWidget(self.subtitle)
+        lay.addWidget(head)
+
+        self.stack = QStackedWidget()
+        self.list = QListView(objectName="timelineList")
+        self.list.setModel(model)
+        self.list.setItemDelegate(TimelineDelegate(self.list))
+        self.list.setFrameShape(QListView.Shape.NoFrame)
+        self.list.setDragDropMode(QAbstractItemView.DragDropMode.InternalMove)
+        self.list.setDefaultDropAction(Qt.DropAction.MoveAction)
+        self.list.setDragEnabled(True)
+        self.list.setAcceptDrops(True)
+        self.list.setDropIndicatorShown(True)
+        self.list.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.list.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
+        self.list.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.empty = QLabel("", objectName="emptyState")
+        self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.empty.setWordWrap(True)
+        self.stack.addWidget(self.list)
+        self.stack.addWidget(self.empty)
+        lay.addWidget(self.stack, 1)
+
+        self.list.activated.connect(self._activated)
+        self.list.clicked.connect(self._activated)
+        self.list.customContextMenuRequested.connect(self._menu)
+        self.rename_button.clicked.connect(lambda: self.thread and self.rename_requested.emit(self.thread.id))
+        self.status_button.clicked.connect(self._toggle_status)
+        model.modelReset.connect(self._refresh)
+        model.rowsMoved.connect(self._refresh)
+        self.show_thread(None)
+
+    def show_thread(self, thread: m.Thread | None) -> None:
+        self.thread = thread
+        self._refresh()
+
+    def _refresh(self) -> None:
+        t = self.thread
+        has = t is not None
+        self.rename_button.setVisible(has)
+        self.status_button.setVisible(has)
+        if t is None:
+            self.title.setText("Threads")
+            self.subtitle.setText("Choose a thread on the left, or create one with + to follow a topic over time.")
+            self.empty.setText("No thread chosen")
+            self.stack.setCurrentWidget(self.empty)
+            return
+        status = str(t.status)
+        self.title.setText(tm.thread_title(t))
+        n = self.model.rowCount()
+        parts = [fmt.plural(n, "reflection"), status]
+        if n:
+            parts.append(f"started {fmt.short_date(t.started_at)}")
+            parts.append(f"last active {fmt.short_date(t.last_active)}")
+        self.subtitle.setText("  ·  ".join(parts) + ("  ·  drag to reorder" if n > 1 else ""))
+        self.status_button.setText("Resume" if status != "active" else "Pause")
+        if n == 0:
+            self.empty.setText("This thread is empty.\nOpen a reflection and use Threads ▾ in the editor to add it here.")
+            self.stack.setCurrentWidget(self.empty)
+        else:
+            self.stack.setCurrentWidget(self.list)
+
+    def _toggle_status(self) -> None:
+        if self.thread is not None:
+            self.status_requested.emit(self.thread.id, "paused" if str(self.thread.status) == "active" else "active")
+
+    def _activated(self, index: QModelIndex) -> None:
+        if index.isValid():
+            self.reflection_activated.emit(index.data(tm.ReflectionIdRole))
+
+    def _menu(self, pos) -> None:  # type: ignore[no-untyped-def]
+        idx = self.list.indexAt(pos)
+        if not idx.isValid() or self.thread is None:
+            return
+        menu = QMenu(self)
+        rid, tid = idx.data(tm.ReflectionIdRole), self.thread.id
+        menu.addAction("Open", lambda: self.reflection_activated.emit(rid))
+        menu.addAction("Remove from this thread", lambda: self.remove_requested.emit(tid, rid))
+        if str(self.thread.status) != "archived":
+            menu.addSeparator()
+            menu.addAction("Archive thread", lambda: self.status_requested.emit(tid, "archived"))
+        menu.exec(self.list.viewport().mapToGlobal(pos))
