@@ -25,8 +25,8 @@ class Metrics:
 
     margin: float = 24.0
     top: float = 12.0
-    header_height: float = 38.0
-    row_height: float = 46.0
+    header_height: float = 36.0
+    row_height: float = 43.0
     group_gap: float = 14.0
     label_gap: float = 16.0
     min_track: float = 120.0

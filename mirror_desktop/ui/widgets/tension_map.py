@@ -196,7 +196,9 @@ class TensionMapWidget(QWidget):
 
     # -- layout ----------------------------------------------------------------------------
     def _label_width(self) -> float:
-        fm = QFontMetricsF(self.font())
+        bold = QFont(self.font())
+        bold.setBold(True)  # the pole a handle leans toward is drawn bold
+        fm = QFontMetricsF(bold)
         widest = max((fm.horizontalAdvance(p) for t in self._tensions.values() for p in (t.axis_a, t.axis_b)), default=0.0)
         return max(LABEL_MIN, min(LABEL_MAX, widest + 6))
 
@@ -308,6 +310,7 @@ class TensionMapWidget(QWidget):
                 ring.setWidthF(1.5)
                 ring.setCosmetic(True)
                 p.setPen(ring)
+                p.setBrush(Qt.BrushStyle.NoBrush)
                 p.drawPath(path)
 
         # Pole labels: the pole the handle leans toward is drawn stronger.
@@ -668,7 +671,7 @@ class HistoryChart(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setMinimumHeight(170)
+        self.setMinimumHeight(190)
         self.setMouseTracking(True)
         self.setAccessibleName("Position history chart")
         self._samples: list[tuple[datetime, float, float]] = []
@@ -687,10 +690,12 @@ class HistoryChart(QWidget):
         self.update()
 
     def _frame(self) -> geo.ChartFrame:
-        fm = QFontMetricsF(self.font())
+        small = QFont(self.font())
+        small.setPointSizeF(small.pointSizeF() * 0.86)
+        fm = QFontMetricsF(small)
         left = 12.0
-        top = fm.height() + 8
-        bottom = fm.height() + 10
+        top = fm.height() + 12
+        bottom = fm.height() + 12
         times = [s[0].timestamp() for s in self._samples]
         return geo.chart_frame(times, left, top, max(10.0, self.width() - 2 * left), max(10.0, self.height() - top - bottom))
 
@@ -707,15 +712,14 @@ class HistoryChart(QWidget):
         outer.addRoundedRect(QRectF(self.rect()).adjusted(0.5, 0.5, -0.5, -0.5), 8, 8)
         p.fillPath(outer, base)
         f = self._frame()
-        fm = QFontMetricsF(self.font())
         small = QFont(self.font())
         small.setPointSizeF(small.pointSizeF() * 0.86)
         sfm = QFontMetricsF(small)
         p.setFont(small)
-        # Poles as the top and bottom labels, a dashed centre line.
+        # The second pole labels the top, the first the bottom (with the dates on the right).
         p.setPen(muted)
-        p.drawText(QPointF(f.left, f.top - 6), f"▲ {self._poles[1]}")
-        p.drawText(QPointF(f.left, f.top + f.height + sfm.ascent() + 6), f"▼ {self._poles[0]}")
+        p.drawText(QPointF(f.left, f.top - 7), f"▲ {self._poles[1]}")
+        p.drawText(QPointF(f.left, f.top + f.height + sfm.ascent() + 5), f"▼ {self._poles[0]}")
         grid = QPen(_mix(base, text, 0.14))
         grid.setCosmetic(True)
         p.setPen(grid)
@@ -734,13 +738,11 @@ class HistoryChart(QWidget):
             p.end()
             return
         pts = self._points(f)
-        # Date labels at both ends.
+        # The dates the chart spans, bottom right.
         p.setPen(muted)
-        first, last = self._samples[0][0], self._samples[-1][0]
-        right_label = short_date(last)
-        p.drawText(QPointF(f.x(first.timestamp()) if len(pts) > 1 else f.left, f.top + f.height + sfm.ascent() + 6 + sfm.height()),
-                   "" if len(pts) == 1 else short_date(first))
-        p.drawText(QPointF(f.left + f.width - sfm.horizontalAdvance(right_label), f.top - 6), right_label)
+        first, last = short_date(self._samples[0][0]), short_date(self._samples[-1][0])
+        span = last if first == last else f"{first} – {last}"
+        p.drawText(QPointF(f.left + f.width - sfm.horizontalAdvance(span), f.top + f.height + sfm.ascent() + 5), span)
         # Area under the step line toward the centre, then the line, then the dots.
         line = QPainterPath(QPointF(*pts[0]))
         for (x0, y0_), (x1, y1) in zip(pts, pts[1:]):
@@ -776,7 +778,6 @@ class HistoryChart(QWidget):
             p.setPen(pal.color(QPalette.ColorRole.ToolTipText))
             p.drawText(box, Qt.AlignmentFlag.AlignCenter, label)
         p.end()
-        del fm
 
     def mouseMoveEvent(self, event: QMouseEvent) -> None:  # noqa: N802
         pts = self._points(self._frame())
