@@ -307,12 +307,12 @@ class TableMerge:
 
 
 def merge_sqlite(live_db: peewee.Database, staged: Path, *,
-                 before_commit: Callable[[], None] | None = None) -> dict[str, TableMerge]:
+                 before_commit: Callable[[dict[str, TableMerge]], None] | None = None) -> dict[str, TableMerge]:
     """Merge the staged journal into the live one by primary key, in one transaction.
 
     New rows are inserted; identical rows are duplicates (skipped, counted); same key with other
-    content is a conflict (the live row is kept, the key reported). ``before_commit`` runs inside
-    the transaction (the import event is recorded there, so it commits with the rows).
+    content is a conflict (the live row is kept, the key reported). ``before_commit(report)`` runs
+    inside the transaction (the import event is recorded there, so it commits with the rows).
     """
     live_db.execute_sql("ATTACH DATABASE ? AS src", (str(staged),))
     report: dict[str, TableMerge] = {}
@@ -351,7 +351,7 @@ def merge_sqlite(live_db: peewee.Database, staged: Path, *,
             if bad:
                 raise StorageError(f"The merge would leave a {bad[0][0]} row without its {bad[0][2]}; nothing was merged.")
             if before_commit is not None:
-                before_commit()
+                before_commit(report)
     finally:
         live_db.execute_sql("DETACH DATABASE src")
     return report

@@ -1,0 +1,493 @@
+"""Import: a bundle (zip or age-sealed zip) back into a journal, refusing anything hostile.
+
+``prepare_import`` does every check and builds the new journal in a private staging folder; it
+never touches the live journal, so Cancel or any failure leaves nothing changed. ``commit_import``
+then either **replaces** the live journal (the old file kept next to it as a rollback file, the new
+one swapped in with ``os.replace``) or **merges** into it (by id, in one transaction).
+
+Order of checks (issue 5 and shared/RELIABILITY.md, Bundles):
+decrypt completely (to staging) → validate the whole zip directory → read MANIFEST.json strictly →
+the members must be exactly those the manifest lists → each member read through a byte-capped
+stream and compared with the manifest's size and SHA-256 → schema compatibility → the bundled
+database checked as hostile → rows copied into a fresh staging journal → older schemas migrated.
+"""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+import shutil
+import secrets
+import tempfile
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Callable, Literal
+
+from mirror_desktop.bundle import age
+from mirror_desktop.bundle import manifest as mf
+from mirror_desktop.bundle.errors import (
+    BundleError,
+    BundleSchemaTooNew,
+    DamagedBundle,
+    HostileDatabase,
+    NotABundle,
+    NotEnoughSpace,
+    OperationCancelled,
+    PassphraseRequired,
+    UnsafeArchive,
+)
+from mirror_desktop.bundle.export import _record_event, fsync_dir
+from mirror_desktop.bundle.progress import JobState, Phase, QuietState, check
+from mirror_desktop.bundle.safezip import Limits, loads_strict, open_safely
+from mirror_desktop.bundle.sanitize import NEEDS_REAUTH
+from mirror_desktop.core.enums import IntegrationStatus
+from mirror_desktop.core.errors import MigrationError, StorageError
+from mirror_desktop.paths import AppPaths
+
+Mode = Literal["replace", "merge"]
+AGE_MAGIC = b"age-encryption.org/v1"
+ARMOR_MAGIC = b"-----BEGIN AGE ENCRYPTED FILE-----"
+ZIP_MAGIC = b"PK\x03\x04"
+
+# Tests set this to a callable that raises at a named step ("fault injected at each step").
+FAULT_HOOK: Callable[[str], None] | None = None
+
+
+def _fault(step: str) -> None:
+    if FAULT_HOOK is not None:
+        FAULT_HOOK(step)
+
+
+@dataclass
+class PreparedImport:
+    """A verified bundle turned into a staged journal, ready to commit."""
+
+    staging: Path
+    journal: Path
+    manifest: mf.Manifest
+    schema_version: str
+    migrated_from: str | None
+    counts: dict[str, int]
+    encrypted: bool
+    constitution: dict[str, bytes] = field(default_factory=dict)
+    config: dict[str, Any] = field(default_factory=dict)
+
+    def discard(self) -> None:
+        shutil.rmtree(self.staging, ignore_errors=True)
+
+
+@dataclass
+class ImportResult:
+    """The summary shown at the end: counts only."""
+
+    mode: Mode
+    journal: Path | str
+    counts: dict[str, int]
+    inserted: dict[str, int] = field(default_factory=dict)
+    duplicates: dict[str, int] = field(default_factory=dict)
+    conflicts: dict[str, list[str]] = field(default_factory=dict)
+    rollback_file: Path | None = None
+    migrated_from: str | None = None
+    encrypted: bool = False
+    constitution_restored: int = 0
+
+    @property
+    def total_duplicates(self) -> int:
+        return sum(self.duplicates.values())
+
+    @property
+    def total_conflicts(self) -> int:
+        return sum(len(v) for v in self.conflicts.values())
+
+
+def detect_kind(path: Path) -> Literal["age", "zip"]:
+    """Which kind of file ``path`` is; NotABundle for anything else (random bytes, a PDF ...)."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(64)
+    except FileNotFoundError:
+        raise BundleError(f"There is no file at {path}; check the path.") from None
+    except IsADirectoryError:
+        raise BundleError(f"{path} is a folder; choose a mirror_bundle_….zip or ….zip.age file.") from None
+    if head.startswith(AGE_MAGIC) or head.lstrip().startswith(ARMOR_MAGIC):
+        return "age"
+    if head.startswith(ZIP_MAGIC):
+        return "zip"
+    raise NotABundle("This file is not a Mirror bundle (it is neither a zip nor an age-encrypted file); "
+                     "choose a mirror_bundle_….zip or ….zip.age file.")
+
+
+def is_encrypted(path: Path) -> bool:
+    return detect_kind(Path(path)) == "age"
+
+
+def _age_error(exc: age.AgeError, offset: int | None) -> BundleError:
+    if isinstance(exc, age.WrongPassphrase):
+        return BundleError("Wrong passphrase (or a damaged header); check the passphrase and try again. Nothing changed.")
+    if isinstance(exc, age.TruncatedFile):
+        return BundleError("The file is incomplete (it ends too early); use a complete copy of the bundle. Nothing changed.")
+    if isinstance(exc, age.WorkFactorTooHigh):
+        return BundleError(f"{str(exc)[0].upper()}{str(exc)[1:]}. Nothing changed.")
+    if isinstance(exc, age.UnsupportedRecipient):
+        return BundleError(f"{str(exc)[0].upper()}{str(exc)[1:]}. Nothing changed.")
+    if isinstance(exc, age.Cancelled):
+        return OperationCancelled()
+    where = f" at about byte {offset}" if offset is not None else ""
+    return BundleError(f"The file was modified{where} ({getattr(exc, 'detail', exc)}); use another copy. Nothing changed.")
+
+
+def _decrypt(src: Path, dst: Path, passphrase: str, phase: Phase, state: JobState) -> None:
+    total = max(src.stat().st_size, 1)
+    with open(src, "rb") as fh, open(dst, "xb") as out:
+        try:
+            age.decrypt_stream(fh, out, passphrase, progress=lambda n: phase.update(n, total),
+                               is_cancelled=state.is_cancelled)
+        except age.AgeError as exc:
+            offset = None
+            if isinstance(exc, age.CorruptFile) and not isinstance(exc, age.TruncatedFile):
+                try:
+                    offset = max(fh.tell() - age.ENC_CHUNK_SIZE, 0)
+                except OSError:
+                    pass
+            raise _age_error(exc, offset) from None
+
+
+def _staging_dir(paths: AppPaths) -> Path:
+    root = paths.data_dir / ".staging"
+    root.mkdir(parents=True, exist_ok=True, mode=0o700)
+    stage = Path(tempfile.mkdtemp(prefix="import-", dir=root))
+    os.chmod(stage, 0o700)
+    return stage
+
+
+def _check_space(folder: Path, needed: int) -> None:
+    free = shutil.disk_usage(folder).free
+    if free < needed:
+        raise NotEnoughSpace(f"There is not enough free disk space to import this bundle (about {needed // (1024 * 1024) + 1} MB "
+                             "is needed); free some space and try again. Nothing changed.")
+
+
+def prepare_import(bundle: Path | str, paths: AppPaths, *, passphrase: str | None = None,
+                   state: JobState | None = None, limits: Limits = Limits()) -> PreparedImport:
+    """Verify ``bundle`` completely and build the journal it holds in staging (nothing live changes)."""
+    from mirror_desktop.storage import bundle_db
+    from mirror_desktop.storage.journal import SQLiteStorage
+    from mirror_desktop.storage.migrations import load_migrations, parse_version
+
+    state = state or QuietState()
+    bundle = Path(bundle).expanduser()
+    kind = detect_kind(bundle)
+    if kind == "age" and not passphrase:
+        raise PassphraseRequired()
+    stage = _staging_dir(paths)
+    try:
+        check(state)
+        _check_space(stage, bundle.stat().st_size * 2 + 16 * 1024 * 1024)
+        zip_path = bundle
+        if kind == "age":
+            zip_path = stage / "bundle.zip"
+            _decrypt(bundle, zip_path, passphrase or "", Phase(state, 0.0, 0.3, "Decrypting"), state)
+            _fault("decrypted")
+        check(state)
+        state.set_progress(0.3, "Checking the bundle")
+        with open_safely(zip_path, allowed=mf.is_layout_member, allowed_dirs=mf.DIRS, size_cap=mf.member_cap,
+                         limits=limits) as archive:
+            if mf.MANIFEST not in archive.members:
+                raise NotABundle("This zip is not a Mirror bundle (it has no MANIFEST.json); choose a bundle Mirror exported.")
+            raw, _ = archive.read_member(mf.MANIFEST, cap=mf.MANIFEST_CAP)
+            manifest = mf.Manifest.from_json(loads_strict(raw, "MANIFEST.json"))
+            shipped = [m.version for m in load_migrations("sqlite")]
+            try:
+                too_new = parse_version(manifest.schema_version) > parse_version(shipped[-1])
+            except MigrationError:
+                raise DamagedBundle(f"the manifest's schema version {manifest.schema_version!r} is not a version") from None
+            if too_new:
+                raise BundleSchemaTooNew(manifest.schema_version, shipped[-1])
+            present = set(archive.members) - {mf.MANIFEST}
+            listed = set(manifest.members)
+            if present - listed:
+                raise UnsafeArchive(f"it contains {sorted(present - listed)[0]!r}, which the manifest does not list")
+            if listed - present:
+                raise DamagedBundle(f"{sorted(listed - present)[0]} is missing")
+            db_info = manifest.members[mf.DATABASE]
+            _check_space(stage, db_info.size * 3 + 16 * 1024 * 1024)
+            bundled_path = stage / "bundled.db"
+            phase = Phase(state, 0.3, 0.55, "Verifying the bundle")
+            total = sum(i.size for i in manifest.members.values()) or 1
+            done = 0
+            side: dict[str, bytes] = {}
+            for name in sorted(listed):
+                check(state)
+                info = manifest.members[name]
+                if name == mf.DATABASE:
+                    digest = archive.copy_member(name, bundled_path, expected_size=info.size, is_cancelled=state.is_cancelled)
+                else:
+                    data, digest = archive.read_member(name, expected_size=info.size, cap=mf.SMALL_MEMBER_CAP)
+                    side[name] = data
+                if digest != info.sha256:
+                    raise DamagedBundle(f"{name} does not match the hash in its manifest (it was modified)")
+                done += info.size
+                phase.update(done, total)
+        _fault("verified")
+        if kind == "age":
+            zip_path.unlink()
+        # Side files are JSON or Markdown; JSON must parse strictly (duplicate keys, NaN, nesting).
+        config: dict[str, Any] = {}
+        for name, data in side.items():
+            if name.endswith(".json"):
+                value = loads_strict(data, name)
+                if name == mf.CONFIG:
+                    if not isinstance(value, dict):
+                        raise DamagedBundle("config.json is not an object")
+                    config = value
+            elif name.endswith(".md"):
+                try:
+                    data.decode("utf-8")
+                except UnicodeDecodeError:
+                    raise DamagedBundle(f"{name} is not UTF-8 text") from None
+        constitution = {n[len(mf.CONSTITUTION_DIR):]: d for n, d in side.items() if n.startswith(mf.CONSTITUTION_DIR)}
+        check(state)
+        state.set_progress(0.55, "Checking the journal inside")
+        try:
+            info_db = bundle_db.inspect_bundled_db(bundled_path)
+        except bundle_db.BundledSchemaTooNew as exc:
+            raise BundleSchemaTooNew(exc.version, exc.app_version) from None
+        except bundle_db.BundledDbRefused as exc:
+            raise HostileDatabase(exc.detail) from None
+        _fault("inspected")
+        check(state)
+        journal = stage / "journal.db"
+        phase = Phase(state, 0.6, 0.9, "Copying the journal")
+        try:
+            copied = bundle_db.build_staging_journal(info_db, journal, on_table=lambda t, i, n: phase.update(i, n))
+        except bundle_db.BundledDbRefused as exc:
+            raise HostileDatabase(exc.detail) from None
+        bundled_path.unlink()
+        _fault("staged")
+        for table, expected in manifest.record_counts.items():
+            if table in copied and copied[table] != expected:
+                raise DamagedBundle(f"the manifest promises {expected} {table} but the journal holds {copied[table]}")
+        check(state)
+        state.set_progress(0.9, "Updating the journal's schema")
+        try:
+            staged = SQLiteStorage(journal, migrate=True, create=False)
+        except MigrationError as exc:
+            raise HostileDatabase(f"its migration history does not match this Mirror ({exc})") from None
+        try:
+            migrated_from = info_db.schema_version if staged.schema_version() != info_db.schema_version else None
+            # Integrations come back paused and marked for re-authorisation (spec Import Process, 8).
+            for integ in staged.integrations.list():
+                meta = dict(integ.metadata or {})
+                meta[NEEDS_REAUTH] = True
+                if integ.status != IntegrationStatus.PAUSED or integ.metadata != meta:
+                    staged.integrations.update(replace(integ, status=IntegrationStatus.PAUSED, metadata=meta))
+            counts = staged.counts()
+            counts.pop("schema_version", None)
+            version = staged.schema_version()
+        finally:
+            staged.close()
+        _fault("migrated")
+        state.set_progress(0.95, "Ready")
+        return PreparedImport(stage, journal, manifest, version, migrated_from, counts, kind == "age",
+                              constitution, config)
+    except OSError as exc:
+        shutil.rmtree(stage, ignore_errors=True)
+        if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            raise NotEnoughSpace("The disk is full; free some space and try the import again. Nothing changed.") from None
+        raise
+    except BaseException:
+        shutil.rmtree(stage, ignore_errors=True)
+        raise
+
+
+# -- commit -------------------------------------------------------------------------------------
+
+def _stamp() -> str:
+    return datetime.now(timezone.utc).strftime("%Y%m%d_%H%M%S_%f")
+
+
+def _atomic_write(target: Path, data: bytes) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.parent / f".{target.name}.{secrets.token_hex(4)}.tmp"
+    with open(tmp, "xb") as out:
+        out.write(data)
+        out.flush()
+        os.fsync(out.fileno())
+    os.replace(tmp, target)
+    fsync_dir(target.parent)
+
+
+def _restore_constitution(prepared: PreparedImport, paths: AppPaths, mode: Mode) -> int:
+    if not prepared.constitution:
+        return 0
+    live = paths.data_dir / "constitution"
+    if mode == "merge":
+        n = 0
+        for name, data in prepared.constitution.items():
+            if not (live / name).exists():
+                _atomic_write(live / name, data)
+                n += 1
+        return n
+    fresh = paths.data_dir / f".constitution.new-{secrets.token_hex(4)}"
+    fresh.mkdir(mode=0o700)
+    for name, data in prepared.constitution.items():
+        (fresh / name).write_bytes(data)
+    if live.exists():
+        live.rename(paths.data_dir / f"constitution.rollback-{_stamp()}")
+    fresh.rename(live)
+    fsync_dir(paths.data_dir)
+    return len(prepared.constitution)
+
+
+def _event_data(prepared: PreparedImport, mode: Mode, inserted: dict[str, int] | None = None,
+                duplicates: int = 0, conflicts: int = 0) -> dict[str, Any]:
+    data: dict[str, Any] = {"mode": mode, "counts": prepared.counts, "encrypted": prepared.encrypted,
+                            "bundle_schema_version": prepared.manifest.schema_version,
+                            "sanitized": prepared.manifest.sanitized}
+    if inserted is not None:
+        data.update(inserted=sum(inserted.values()), duplicates=duplicates, conflicts=conflicts)
+    if prepared.migrated_from:
+        data["migrated_from"] = prepared.migrated_from
+    return data
+
+
+def commit_import(prepared: PreparedImport, paths: AppPaths, *, mode: Mode = "replace",
+                  storage: Any = None, state: JobState | None = None) -> ImportResult:
+    """Make the staged journal live. The staging folder is removed afterwards in every case.
+
+    replace: the live SQLite journal must not be open in this process (close it first); another
+    process holding it open is refused. merge: ``storage`` is the live journal (SQLite or
+    PostgreSQL); without it the SQLite journal at ``paths.database`` is opened.
+    """
+    state = state or QuietState()
+    try:
+        if mode == "replace":
+            if storage is not None and getattr(storage, "dialect", "sqlite") != "sqlite":
+                raise BundleError("Replacing a PostgreSQL journal is not supported; import with --merge instead.")
+            return _replace(prepared, paths, state)
+        if mode == "merge":
+            return _merge(prepared, paths, storage, state)
+        raise BundleError(f"Unknown import mode {mode!r}; use replace or merge.")
+    finally:
+        prepared.discard()
+
+
+def _replace(prepared: PreparedImport, paths: AppPaths, state: JobState) -> ImportResult:
+    from mirror_desktop.storage import bundle_db
+    from mirror_desktop.storage.journal import SQLiteStorage
+
+    state.set_progress(0.96, "Replacing the journal")
+    staged = SQLiteStorage(prepared.journal, migrate=False, create=False)
+    try:
+        _record_event(staged, "import", _event_data(prepared, "replace"))
+    finally:
+        staged.close()
+    bundle_db.quiesce_sqlite(prepared.journal)
+    bundle_db.fsync_file(prepared.journal)
+    _fault("staged-ready")
+    live = paths.database
+    live.parent.mkdir(parents=True, exist_ok=True)
+    rollback: Path | None = None
+    if live.exists():
+        bundle_db.quiesce_sqlite(live)  # the WAL folded in: the file alone is the whole old journal
+        rollback = live.with_name(f"{live.name}.rollback-{_stamp()}")
+        try:
+            os.link(live, rollback)  # no copy, no window where the old journal is missing
+        except OSError:
+            shutil.copy2(live, rollback)
+            bundle_db.fsync_file(rollback)
+        fsync_dir(live.parent)
+    _fault("rollback-kept")
+    os.replace(prepared.journal, live)
+    _fault("swapped")
+    fsync_dir(live.parent)
+    restored = _restore_constitution(prepared, paths, "replace")
+    if prepared.config:
+        _atomic_write(paths.config_dir / "config.json",
+                      json.dumps(prepared.config, ensure_ascii=False, indent=2).encode("utf-8"))
+    state.set_progress(1.0, "Done")
+    return ImportResult("replace", live, prepared.counts, rollback_file=rollback,
+                        migrated_from=prepared.migrated_from, encrypted=prepared.encrypted,
+                        constitution_restored=restored)
+
+
+def _merge(prepared: PreparedImport, paths: AppPaths, storage: Any, state: JobState) -> ImportResult:
+    from mirror_desktop.storage import bundle_db
+    from mirror_desktop.storage.journal import SQLiteStorage
+
+    state.set_progress(0.96, "Merging")
+    own = storage is None
+    if own:
+        if not paths.database.exists():
+            return _replace(prepared, paths, state)  # nothing to merge with: the bundle becomes the journal
+        storage = SQLiteStorage(paths.database)
+    try:
+        if getattr(storage, "dialect", "") == "sqlite":
+            def record(rep: dict[str, Any]) -> None:
+                # Inside the merge transaction: the event commits with the rows, or neither does.
+                _fault("merge-before-commit")
+                _record_event(storage, "import", _event_data(
+                    prepared, "merge", {t: r.inserted for t, r in rep.items()},
+                    sum(r.duplicates for r in rep.values()), sum(r.conflicts for r in rep.values())))
+
+            report = bundle_db.merge_sqlite(storage.db, prepared.journal, before_commit=record)
+        else:
+            report = _merge_generic(storage, prepared)
+    finally:
+        if own:
+            storage.close()
+    restored = _restore_constitution(prepared, paths, "merge")
+    state.set_progress(1.0, "Done")
+    return ImportResult(
+        "merge", getattr(storage, "location", str(paths.database)), prepared.counts,
+        inserted={t: r.inserted for t, r in report.items()},
+        duplicates={t: r.duplicates for t, r in report.items() if r.duplicates},
+        conflicts={t: r.conflict_ids for t, r in report.items() if r.conflicts},
+        migrated_from=prepared.migrated_from, encrypted=prepared.encrypted, constitution_restored=restored,
+    )
+
+
+def _merge_generic(storage: Any, prepared: PreparedImport) -> dict[str, Any]:
+    """Merge through repositories (PostgreSQL): same rules, one transaction."""
+    from mirror_desktop.storage.bundle_db import COPY_ORDER, TableMerge
+    from mirror_desktop.storage.journal import SQLiteStorage
+
+    staged = SQLiteStorage(prepared.journal, migrate=False, create=False)
+    report: dict[str, TableMerge] = {}
+    try:
+        with storage.transaction():
+            for table in COPY_ORDER:
+                src, dst = getattr(staged, table), getattr(storage, table)
+                tm = TableMerge()
+                fresh = []
+                for row in src.list():
+                    existing = (dst.find_pair(row.thread_id, row.reflection_id) if table == "thread_reflections"
+                                else dst.find(row.id))
+                    if existing is None:
+                        fresh.append(row)
+                    elif existing == row:
+                        tm.duplicates += 1
+                    else:
+                        tm.conflicts += 1
+                        if len(tm.conflict_ids) < 50:
+                            tm.conflict_ids.append(getattr(row, "id", None) or f"{row.thread_id}/{row.reflection_id}")
+                if fresh:
+                    dst.create_many(fresh)
+                tm.inserted = len(fresh)
+                report[table] = tm
+            _record_event(storage, "import", _event_data(
+                prepared, "merge", {t: r.inserted for t, r in report.items()},
+                sum(r.duplicates for r in report.values()), sum(r.conflicts for r in report.values())))
+    finally:
+        staged.close()
+    return report
+
+
+def import_bundle(bundle: Path | str, paths: AppPaths, *, passphrase: str | None = None, mode: Mode = "replace",
+                  storage: Any = None, state: JobState | None = None, limits: Limits = Limits()) -> ImportResult:
+    """prepare_import + commit_import: the CLI's and the tests' one call."""
+    state = state or QuietState()
+    prepared = prepare_import(bundle, paths, passphrase=passphrase, state=state, limits=limits)
+    return commit_import(prepared, paths, mode=mode, storage=storage, state=state)
