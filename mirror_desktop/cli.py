@@ -20,6 +20,7 @@ from mirror_desktop.paths import AppPaths
 # Modules that add subcommands: each defines register(subparsers) and sets func on its parsers.
 COMMAND_MODULES = [
     "mirror_desktop.cli_db",
+    "mirror_desktop.cli_bundle",
     "mirror_desktop.cli_tension",
 ]
 

@@ -1,0 +1,122 @@
+"""`mirror export` and `mirror import`: the bundle use cases from the command line (issue 5).
+
+The passphrase comes from --passphrase-file, then $MIRROR_PASSPHRASE, then a prompt when stdin is a
+terminal. Every failure is one sentence on stderr with a non-zero exit, and nothing changes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import os
+import sys
+from pathlib import Path
+
+from mirror_desktop.cli import CliError, open_journal
+from mirror_desktop.paths import AppPaths
+
+ENV_PASSPHRASE = "MIRROR_PASSPHRASE"
+MIN_PASSPHRASE = 8
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    ex = sub.add_parser("export", help="write a bundle (zip, age-encrypted unless --no-encrypt) and print its path")
+    ex.add_argument("--out", required=True, metavar="DIR", help="folder to write mirror_bundle_YYYYMMDD_HHMMSS.zip[.age] into")
+    ex.add_argument("--passphrase-file", metavar="F", help="read the passphrase from the first line of F")
+    ex.add_argument("--no-encrypt", action="store_true", help="write a plain zip (anyone with the file can read it)")
+    ex.add_argument("--share", action="store_true",
+                    help="only what your visibility/sync settings allow to leave this device")
+    ex.set_defaults(func=cmd_export)
+
+    im = sub.add_parser("import", help="import a bundle into the journal")
+    im.add_argument("bundle", metavar="BUNDLE")
+    im.add_argument("--passphrase-file", metavar="F", help="read the passphrase from the first line of F")
+    how = im.add_mutually_exclusive_group()
+    how.add_argument("--merge", dest="mode", action="store_const", const="merge",
+                     help="add the bundle's rows to the journal (by id; duplicates skipped, conflicts reported)")
+    how.add_argument("--replace", dest="mode", action="store_const", const="replace",
+                     help="replace the journal with the bundle's (the old one is kept as a rollback file); the default")
+    im.set_defaults(func=cmd_import, mode="replace")
+
+
+def _read_passphrase_file(name: str) -> str:
+    try:
+        with open(name, encoding="utf-8") as fh:
+            line = fh.readline()
+    except FileNotFoundError:
+        raise CliError(f"The passphrase file {name} does not exist; check the path.") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CliError(f"The passphrase file {name} cannot be read ({exc}); check it.") from None
+    passphrase = line.rstrip("\r\n")
+    if not passphrase:
+        raise CliError(f"The passphrase file {name} is empty; put the passphrase on its first line.")
+    return passphrase
+
+
+def passphrase_from(args: argparse.Namespace, *, confirm: bool, required: bool) -> str | None:
+    if getattr(args, "passphrase_file", None):
+        return _read_passphrase_file(args.passphrase_file)
+    env = os.environ.get(ENV_PASSPHRASE)
+    if env:
+        return env
+    if not sys.stdin.isatty():
+        if required:
+            raise CliError("A passphrase is needed: use --passphrase-file F or set MIRROR_PASSPHRASE"
+                           + (", or pass --no-encrypt." if confirm else "."))
+        return None
+    first = getpass.getpass("Bundle passphrase: ")
+    if not first:
+        raise CliError("The passphrase is empty; nothing was done.")
+    if confirm:
+        if len(first) < MIN_PASSPHRASE:
+            raise CliError(f"The passphrase is shorter than {MIN_PASSPHRASE} characters; choose a longer one.")
+        if getpass.getpass("Repeat the passphrase: ") != first:
+            raise CliError("The two passphrases differ; nothing was written.")
+    return first
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from mirror_desktop.bundle.export import export_bundle
+
+    if args.no_encrypt and args.passphrase_file:
+        raise CliError("--no-encrypt and --passphrase-file contradict each other; choose one.")
+    out = Path(args.out).expanduser()
+    if not out.is_dir():
+        raise CliError(f"The folder {out} does not exist; create it or choose another with --out.")
+    passphrase = None if args.no_encrypt else passphrase_from(args, confirm=True, required=True)
+    paths = AppPaths.resolve(getattr(args, "data_dir", None))
+    if not (getattr(args, "db", None) or getattr(args, "postgres", None)) and not paths.database.exists():
+        raise CliError(f"There is no journal at {paths.database} to export; check --data-dir.")
+    with open_journal(args) as storage:
+        result = export_bundle(storage, out, paths=paths, passphrase=passphrase, share=args.share)
+    print(result.path)
+    return 0
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from mirror_desktop.bundle.importer import commit_import, is_encrypted, prepare_import
+
+    bundle = Path(args.bundle).expanduser()
+    paths = AppPaths.resolve(getattr(args, "data_dir", None))
+    if getattr(args, "db", None):
+        raise CliError("import works on a data folder; use --data-dir instead of --db.")
+    passphrase = passphrase_from(args, confirm=False, required=True) if is_encrypted(bundle) else None
+    prepared = prepare_import(bundle, paths, passphrase=passphrase)
+    if getattr(args, "postgres", None):
+        with open_journal(args) as storage:
+            result = commit_import(prepared, paths, mode=args.mode, storage=storage)
+    else:
+        result = commit_import(prepared, paths, mode=args.mode)
+    total = sum(result.counts.values())
+    if result.mode == "replace":
+        print(f"imported {total} rows ({result.counts.get('reflections', 0)} reflections) into {result.journal}")
+        if result.rollback_file:
+            print(f"previous journal kept as {result.rollback_file}")
+    else:
+        print(f"merged {sum(result.inserted.values())} new rows into {result.journal}; "
+              f"{result.total_duplicates} duplicates skipped, {result.total_conflicts} conflicts kept as they were")
+        for table, ids in result.conflicts.items():
+            print(f"  conflict in {table}: {', '.join(ids[:10])}{' …' if len(ids) > 10 else ''}")
+    if result.migrated_from:
+        print(f"the bundle's schema {result.migrated_from} was upgraded")
+    return 0
