@@ -11,7 +11,8 @@ import importlib
 import json
 import sys
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any
+from collections.abc import Callable, Sequence
 
 from mirror_desktop import __version__
 from mirror_desktop.core.errors import MirrorError

@@ -34,7 +34,7 @@ class AppPaths:
         return self.data_dir / "backups"
 
     @classmethod
-    def resolve(cls, data_dir: str | Path | None = None) -> "AppPaths":
+    def resolve(cls, data_dir: str | Path | None = None) -> AppPaths:
         """``--data-dir`` wins, then ``MIRROR_DATA_DIR``, then the platform's user data folder.
 
         With an override, config and logs live inside it too, so one folder holds a whole journal.

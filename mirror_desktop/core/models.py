@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 from typing import Any
 
 from mirror_desktop.core.enums import (
@@ -35,7 +35,7 @@ def new_id() -> str:
 
 def utc_now() -> datetime:
     """Now, in UTC, to the millisecond (the precision stored in SQLite)."""
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     return now.replace(microsecond=now.microsecond // 1000 * 1000)
 
 

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import datetime
-from typing import Any, Sequence
+from typing import Any
+from collections.abc import Sequence
 
 from mirror_desktop.core import models as m
 from mirror_desktop.core.enums import ThreadStatus, Visibility
@@ -125,8 +126,9 @@ class JournalService:
     # -- drafts --------------------------------------------------------------------------
     def save_draft(self, content: str, *, draft_id: str | None = None, reflection_id: str | None = None,
                    identity_id: str | None = None, metadata: dict[str, Any] | None = None) -> m.Draft:
-        draft = m.Draft(content=content, reflection_id=reflection_id, identity_id=identity_id,
-                        metadata=metadata, **({"id": draft_id} if draft_id else {}))
+        draft = m.Draft(content=content, reflection_id=reflection_id, identity_id=identity_id, metadata=metadata)
+        if draft_id:
+            draft.id = draft_id
         with self.storage.transaction():
             if draft_id and self.storage.drafts.find(draft_id) is not None:
                 return self.storage.drafts.update(draft)
@@ -184,7 +186,8 @@ class JournalService:
         t = self.storage.threads.find(thread_id)
         if t is None:
             return
-        members = [self.storage.reflections.get(l.reflection_id) for l in self.storage.thread_reflections.for_thread(thread_id)]
+        links = self.storage.thread_reflections.for_thread(thread_id)
+        members = [self.storage.reflections.get(link.reflection_id) for link in links]
         now = utc_now()
         started = min((r.created_at for r in members), default=t.started_at)
         self.storage.threads.update(replace(t, started_at=started, last_active=max(now, started)))

@@ -11,7 +11,7 @@ import math
 import re
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, Callable
 
 from mirror_desktop.core import models as m
 from mirror_desktop.core.enums import (
@@ -310,7 +310,7 @@ def validate_draft(x: m.Draft) -> None:
     _timestamp("draft", "updated_at", x.updated_at)
 
 
-VALIDATORS = {
+VALIDATORS: dict[type, Callable[[Any], None]] = {
     m.Draft: validate_draft,
     m.Identity: validate_identity,
     m.Reflection: validate_reflection,

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from contextlib import AbstractContextManager
-from datetime import datetime
 from pathlib import Path
-from typing import Any, Generic, Iterator, Sequence, TypeVar
+from typing import Any, Generic, TypeVar
 
 from mirror_desktop.core import models as m
 from mirror_desktop.core.models import SearchFilters, SearchHit
@@ -88,10 +87,10 @@ class MirrorStorage(ABC):
     def backup_to(self, target: Path) -> Path:  # pragma: no cover - overridden where supported
         raise NotImplementedError
 
-    def purge_deleted(self) -> None:
+    def purge_deleted(self) -> None:  # noqa: B027 - optional hook, a no-op where nothing lingers
         """Make deleted text unrecoverable from the files (checkpoint, index merge); no-op if n/a."""
 
-    def __enter__(self) -> "MirrorStorage":
+    def __enter__(self) -> MirrorStorage:
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -91,7 +91,7 @@ def open_sqlite(path: Path | str, *, create: bool = True, readonly: bool = False
         pragmas.pop("journal_mode")
         target = f"file:{path.as_posix()}?mode=ro"
         kwargs["uri"] = True
-    db = peewee.SqliteDatabase(target, pragmas=list(pragmas.items()), lock_type="IMMEDIATE", **kwargs)
+    db = peewee.SqliteDatabase(target, pragmas=list(pragmas.items()), lock_type="IMMEDIATE", **kwargs)  # type: ignore[arg-type]
     try:
         db.connect(reuse_if_open=True)
         db.execute_sql("SELECT count(*) FROM sqlite_master").fetchone()
@@ -119,7 +119,7 @@ def open_postgres(dsn: str, *, connect_timeout: int = 5) -> peewee.PostgresqlDat
     if not dbname:
         raise StorageError("The PostgreSQL DSN names no database; add one, as in postgresql://user@host:5432/dbname.")
     params.setdefault("connect_timeout", connect_timeout)
-    db = peewee.PostgresqlDatabase(dbname, **params)
+    db = peewee.PostgresqlDatabase(str(dbname), **params)  # type: ignore[arg-type]
     try:
         db.connect(reuse_if_open=True)
     except peewee.OperationalError as exc:

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import contextlib
-import os
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import peewee
 
@@ -65,7 +64,7 @@ class PeeweeStorage(MirrorStorage):
 
     # -- lifecycle -----------------------------------------------------------------------
     def transaction(self) -> contextlib.AbstractContextManager[None]:
-        return self.db.atomic()
+        return self.db.atomic()  # type: ignore[return-value]
 
     def migrate(self) -> list[str]:
         return self.runner.migrate()
@@ -99,7 +98,7 @@ class PeeweeStorage(MirrorStorage):
         if f.thread_id is not None:
             sql.append(f"r.id IN (SELECT reflection_id FROM thread_reflections WHERE thread_id = {p})")
             params.append(f.thread_id)
-        ts = self.models.Reflection.created_at
+        ts: Any = self.models.Reflection.created_at  # type: ignore[attr-defined]
         if f.since is not None:
             sql.append(f"r.created_at >= {p}")
             params.append(ts.db_value(f.since))
@@ -149,7 +148,7 @@ class SQLiteStorage(PeeweeStorage):
     def _backup_before_migration(self, from_version: str) -> None:
         folder = self.path.parent / "backups"
         folder.mkdir(parents=True, exist_ok=True)
-        stamp = datetime.now(timezone.utc).strftime("%Y%m%d_%H%M%S_%f")
+        stamp = datetime.now(UTC).strftime("%Y%m%d_%H%M%S_%f")
         self.backup_to(folder / f"{self.path.stem}-schema-{from_version}-{stamp}.db")
 
     def purge_deleted(self) -> None:
@@ -188,7 +187,7 @@ class PostgresStorage(PeeweeStorage):
 
             params = conninfo_to_dict(self.dsn)
             params.pop("password", None)
-            return make_conninfo(**params)
+            return make_conninfo(**params)  # type: ignore[arg-type]
         except Exception:
             return "postgresql"
 

@@ -11,9 +11,9 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 from pathlib import Path
-from typing import Callable
+from collections.abc import Callable
 
 import peewee
 
@@ -56,7 +56,7 @@ class MigrationFile:
         return parse_version(self.version)
 
     @classmethod
-    def parse(cls, name: str, raw: bytes) -> "MigrationFile":
+    def parse(cls, name: str, raw: bytes) -> MigrationFile:
         text = raw.decode("utf-8")
         vm = _VERSION_RE.search(text)
         if not vm:
@@ -258,7 +258,7 @@ class MigrationRunner:
 
 
 def _now_for(dialect: str) -> object:
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     if dialect == "sqlite":
         return now.strftime("%Y-%m-%dT%H:%M:%S.") + f"{now.microsecond // 1000:03d}Z"
     return now

@@ -7,7 +7,8 @@ import enum
 import types
 import typing
 from datetime import datetime
-from typing import Any, Callable, Generic, Iterator, Sequence, TypeVar
+from typing import Any, Generic, TypeVar
+from collections.abc import Callable, Iterator, Sequence
 
 import peewee
 
@@ -156,7 +157,7 @@ class ReflectionRepository(PeeweeRepository[m.Reflection]):
     """Reflections, with filtered keyset paging for lists that hold 100,000 rows."""
 
     def filtered(self, filters: SearchFilters | None) -> peewee.ModelSelect:
-        R = self.model
+        R: Any = self.model
         q = R.select()
         f = filters or SearchFilters()
         if f.anonymous_only:
@@ -177,7 +178,7 @@ class ReflectionRepository(PeeweeRepository[m.Reflection]):
     def page(self, filters: SearchFilters | None = None, *, after: tuple[datetime, str] | None = None,
              limit: int = 200) -> list[m.Reflection]:
         """Newest first; ``after`` is the (created_at, id) of the last row already shown."""
-        R = self.model
+        R: Any = self.model
         q = self.filtered(filters)
         if after is not None:
             ts, rid = after
@@ -226,7 +227,7 @@ class ThreadReflectionRepository(PeeweeRepository[m.ThreadReflection]):
     _SHIFT = 1_000_000
 
     def _key(self, thread_id: str, reflection_id: str) -> Any:
-        TR = self.model
+        TR: Any = self.model
         return (TR.thread_id == thread_id) & (TR.reflection_id == reflection_id)
 
     def find(self, id_: str) -> m.ThreadReflection | None:  # type: ignore[override]
@@ -249,16 +250,16 @@ class ThreadReflectionRepository(PeeweeRepository[m.ThreadReflection]):
         raise TypeError("thread_reflections has a composite key; use remove(thread_id, reflection_id)")
 
     def for_thread(self, thread_id: str) -> list[m.ThreadReflection]:
-        TR = self.model
+        TR: Any = self.model
         return [self.to_dc(r) for r in TR.select().where(TR.thread_id == thread_id).order_by(TR.position)]
 
     def threads_of(self, reflection_id: str) -> list[str]:
-        TR = self.model
+        TR: Any = self.model
         return [r.thread_id for r in TR.select(TR.thread_id).where(TR.reflection_id == reflection_id)]
 
     def append(self, thread_id: str, reflection_id: str) -> m.ThreadReflection:
         """Add at the end of the thread (no-op if already there)."""
-        TR = self.model
+        TR: Any = self.model
 
         def do() -> m.ThreadReflection:
             existing = self.find_pair(thread_id, reflection_id)
@@ -274,26 +275,26 @@ class ThreadReflectionRepository(PeeweeRepository[m.ThreadReflection]):
 
     def remove(self, thread_id: str, reflection_id: str) -> bool:
         """Remove a reflection from a thread and close the gap in positions."""
-        TR = self.model
+        TR: Any = self.model
 
         def do() -> bool:
             gone = TR.delete().where(self._key(thread_id, reflection_id)).execute()
             if gone:
-                self._renumber(thread_id, [l.reflection_id for l in self.for_thread(thread_id)])
+                self._renumber(thread_id, [link.reflection_id for link in self.for_thread(thread_id)])
             return bool(gone)
 
         return bool(self._run(do))
 
     def reorder(self, thread_id: str, ordered_reflection_ids: Sequence[str]) -> None:
         """Set the order of a thread's reflections; the ids must be exactly the thread's members."""
-        current = {l.reflection_id for l in self.for_thread(thread_id)}
+        current = {link.reflection_id for link in self.for_thread(thread_id)}
         if set(ordered_reflection_ids) != current or len(ordered_reflection_ids) != len(current):
             raise ValidationError("thread_reflection", "position", "must list every reflection of the thread once",
                                   "The new order must list every reflection of the thread exactly once.")
         self._run(lambda: self._renumber(thread_id, list(ordered_reflection_ids)))
 
     def _renumber(self, thread_id: str, ordered: list[str]) -> None:
-        TR = self.model
+        TR: Any = self.model
         TR.update(position=TR.position + self._SHIFT).where(TR.thread_id == thread_id).execute()
         for pos, rid in enumerate(ordered):
             TR.update(position=pos).where(self._key(thread_id, rid)).execute()

@@ -9,6 +9,7 @@ from __future__ import annotations
 import itertools
 from typing import Any
 
+import peewee
 import pytest
 
 from mirror_desktop.core.enums import PROPOSAL_TRANSITIONS, ProposalStatus
@@ -219,11 +220,11 @@ def test_allowed_flow_reaches_applied(storage: Any) -> None:
 def test_evolution_history_is_append_only(storage: Any) -> None:
     insert(storage, "evolution_history", base_rows()["evolution_history"])
     for sql in ["UPDATE evolution_history SET applied_by = 'me'", "DELETE FROM evolution_history"]:
-        with pytest.raises(Exception):
+        with pytest.raises(peewee.DatabaseError):
             with storage.transaction():
                 storage.db.execute_sql(sql)
     if storage.dialect == "postgres":
-        with pytest.raises(Exception):
+        with pytest.raises(peewee.DatabaseError):
             with storage.transaction():
                 storage.db.execute_sql("TRUNCATE evolution_history")
     row = storage.db.execute_sql("SELECT applied_by FROM evolution_history").fetchall()
@@ -235,7 +236,7 @@ def test_foreign_keys_cascade_and_restrict(storage: Any) -> None:
     for t in ["identities", "reflections", "mirrorbacks", "threads", "thread_reflections", "engine_runs", "engine_feedback"]:
         insert(storage, t, rows[t])
     # An identity with reflections cannot vanish silently (the service moves them to Anonymous first).
-    with pytest.raises(Exception):
+    with pytest.raises(peewee.DatabaseError):
         with storage.transaction():
             storage.db.execute_sql("DELETE FROM identities WHERE id = 'id-1'")
     with storage.transaction():

@@ -13,7 +13,6 @@ from pathlib import Path
 
 import pytest
 
-from mirror_desktop.core import models as m
 from mirror_desktop.core.services import JournalService
 from mirror_desktop.storage.journal import SQLiteStorage
 from mirror_desktop.storage.migrations import load_migrations

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 from typing import Any
 
 import pytest
@@ -125,7 +125,7 @@ def test_constraint_errors_are_sentences(storage: Any) -> None:
 
 
 def test_paging_is_newest_first_and_complete(storage: Any) -> None:
-    base = datetime(2024, 1, 1, tzinfo=timezone.utc)
+    base = datetime(2024, 1, 1, tzinfo=UTC)
     made = [m.Reflection(f"entry {i}", created_at=base.replace(day=1 + i % 28, hour=i % 24)) for i in range(120)]
     storage.reflections.create_many(made)
     seen, after = [], None
@@ -151,8 +151,8 @@ def test_delete_identity_keeps_reflections_as_anonymous(storage: Any) -> None:
 
 def test_thread_membership_and_dates(storage: Any) -> None:
     svc = JournalService(storage)
-    early = svc.storage.reflections.create(m.Reflection("first", created_at=datetime(2023, 5, 1, tzinfo=timezone.utc)))
-    late = svc.storage.reflections.create(m.Reflection("second", created_at=datetime(2024, 5, 1, tzinfo=timezone.utc)))
+    early = svc.storage.reflections.create(m.Reflection("first", created_at=datetime(2023, 5, 1, tzinfo=UTC)))
+    late = svc.storage.reflections.create(m.Reflection("second", created_at=datetime(2024, 5, 1, tzinfo=UTC)))
     t = svc.create_thread("Moving")
     svc.add_to_threads(late.id, [t.id])
     svc.add_to_threads(early.id, [t.id])

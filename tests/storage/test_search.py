@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta, UTC
 from typing import Any
 
 import pytest
@@ -12,7 +12,7 @@ from mirror_desktop.core.models import SearchFilters
 from mirror_desktop.core.search_query import HL_END, HL_START, SearchSyntaxError
 from mirror_desktop.core.services import JournalService
 
-DAY = datetime(2025, 3, 1, 12, 0, tzinfo=timezone.utc)
+DAY = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 
 
 @pytest.fixture
