@@ -771,7 +771,7 @@ class MainWindow(QMainWindow):
         if isinstance(sizes, QByteArray) and not sizes.isEmpty():
             self.splitter.restoreState(sizes)
         else:
-            self.splitter.setSizes([220, 400, 660])
+            self.splitter.setSizes([220, 440, 620])
         theme = str(s.value("theme", "light"))
         self.theme_actions.get(theme, self.theme_actions["light"]).setChecked(True)
         view = str(s.value("window/view", "reflections"))

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPalette, QTextDocument
-from PySide6.QtWidgets import QApplication, QStyle, QStyledItemDelegate, QStyleOptionViewItem
+from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
 from mirror_desktop.ui import format as fmt
 from mirror_desktop.ui.models import reflection_list as rl
@@ -19,23 +19,27 @@ Index = QModelIndex | QPersistentModelIndex
 PAD_X = 16
 
 
-def _muted(option: QStyleOptionViewItem, selected: bool) -> QColor:
+def _muted(option: QStyleOptionViewItem, selected: bool = False) -> QColor:
+    return option.palette.color(QPalette.ColorRole.PlaceholderText)
+
+
+def _background(painter: QPainter, option: QStyleOptionViewItem, index: Index, separator: bool = True) -> bool:
+    """A soft tint for the selected row (text keeps its colour), a hover tint, a hairline separator."""
     pal = option.palette
+    r = option.rect
+    selected = bool(option.state & QStyle.StateFlag.State_Selected)
     if selected:
-        c = QColor(pal.color(QPalette.ColorRole.HighlightedText))
-        c.setAlphaF(0.75)
-        return c
-    return pal.color(QPalette.ColorRole.PlaceholderText)
-
-
-def _background(painter: QPainter, option: QStyleOptionViewItem, index: Index) -> bool:
-    """Selection/hover background from the style; returns whether the row is selected."""
-    opt = QStyleOptionViewItem(option)
-    opt.text = ""
-    opt.icon = opt.icon.__class__()
-    style = opt.widget.style() if opt.widget else QApplication.style()
-    style.drawPrimitive(QStyle.PrimitiveElement.PE_PanelItemViewItem, opt, painter, opt.widget)
-    return bool(option.state & QStyle.StateFlag.State_Selected)
+        tint = QColor(pal.color(QPalette.ColorRole.Highlight))
+        tint.setAlphaF(0.16)
+        painter.fillRect(r, tint)
+        painter.fillRect(QRect(r.left(), r.top(), 3, r.height()), pal.color(QPalette.ColorRole.Highlight))
+    elif option.state & QStyle.StateFlag.State_MouseOver:
+        painter.fillRect(r, pal.color(QPalette.ColorRole.AlternateBase))
+    if separator:
+        line = QColor(pal.color(QPalette.ColorRole.Mid))
+        line.setAlphaF(0.45)
+        painter.fillRect(QRect(r.left(), r.bottom(), r.width(), 1), line)
+    return selected
 
 
 def _small(font: QFont) -> QFont:
@@ -56,7 +60,7 @@ class ReflectionDelegate(QStyledItemDelegate):
         selected = _background(painter, option, index)
         r = option.rect.adjusted(PAD_X, 8, -PAD_X, -8)
         pal = option.palette
-        fg = pal.color(QPalette.ColorRole.HighlightedText if selected else QPalette.ColorRole.Text)
+        fg = pal.color(QPalette.ColorRole.Text)
         title_font = QFont(option.font)
         title_font.setWeight(QFont.Weight.DemiBold)
         fm = QFontMetrics(title_font)
@@ -99,7 +103,7 @@ class TimelineDelegate(QStyledItemDelegate):
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: Index) -> None:
         painter.save()
-        selected = _background(painter, option, index)
+        selected = _background(painter, option, index, separator=False)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         pal = option.palette
         r = option.rect
@@ -129,7 +133,7 @@ class TimelineDelegate(QStyledItemDelegate):
         title_font = QFont(option.font)
         title_font.setWeight(QFont.Weight.DemiBold)
         painter.setFont(title_font)
-        painter.setPen(pal.color(QPalette.ColorRole.HighlightedText if selected else QPalette.ColorRole.Text))
+        painter.setPen(pal.color(QPalette.ColorRole.Text))
         title = QFontMetrics(title_font).elidedText(index.data(Qt.ItemDataRole.DisplayRole) or "", Qt.TextElideMode.ElideRight, w)
         painter.drawText(QRect(x, y, w, fm.height()), Qt.AlignmentFlag.AlignLeft, title)
         y += fm.height() + 3
@@ -163,7 +167,7 @@ class SearchHitDelegate(QStyledItemDelegate):
         selected = _background(painter, option, index)
         pal = option.palette
         r = option.rect.adjusted(PAD_X, 8, -PAD_X, -8)
-        fg = pal.color(QPalette.ColorRole.HighlightedText if selected else QPalette.ColorRole.Text)
+        fg = pal.color(QPalette.ColorRole.Text)
         title_font = QFont(option.font)
         title_font.setWeight(QFont.Weight.DemiBold)
         tfm = QFontMetrics(title_font)
@@ -180,7 +184,7 @@ class SearchHitDelegate(QStyledItemDelegate):
         painter.setPen(_muted(option, selected))
         painter.drawText(QRect(r.right() - dw, r.top(), dw, tfm.height()), Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, date)
         body = QRect(r.left(), r.top() + tfm.height() + 4, r.width(), r.height() - tfm.height() - 4)
-        doc = self._doc(option, index, body.width(), _muted(option, selected) if not selected else fg)
+        doc = self._doc(option, index, body.width(), _muted(option))
         painter.translate(body.topLeft())
         painter.setClipRect(QRect(0, 0, body.width(), body.height()))
         doc.drawContents(painter)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QModelIndex, QPoint, Qt, Signal
+from PySide6.QtCore import QModelIndex, QPoint, QSize, Qt, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QListView, QMenu, QToolButton, QVBoxLayout, QWidget
 
 from mirror_desktop.ui.models import identities as im
@@ -60,6 +60,7 @@ class Sidebar(QWidget):
         self.identities.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.identities.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
         self.identities.setMaximumHeight(220)
+        self.identities.setIconSize(QSize(12, 12))
         lay.addWidget(self.identities)
         head, self.add_thread = _header("Threads", "New thread…")
         lay.addWidget(head)
@@ -67,6 +68,10 @@ class Sidebar(QWidget):
         self.threads.setModel(thread_model)
         self.threads.setFrameShape(QListView.Shape.NoFrame)
         self.threads.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        for view in (self.identities, self.threads):
+            view.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+            view.setTextElideMode(Qt.TextElideMode.ElideRight)
+            view.setUniformItemSizes(True)
         lay.addWidget(self.threads, 1)
         self.threads_empty = QLabel("No threads yet.\nA thread follows one topic\nacross weeks and months.",
                                     objectName="emptyHint")

@@ -61,6 +61,7 @@ class ThreadTimelineView(QWidget):
         top.addWidget(self.status_button)
         hl.addLayout(top)
         self.subtitle = QLabel("", objectName="muted")
+        self.subtitle.setWordWrap(True)
         hl.addWidget(self.subtitle)
         lay.addWidget(head)
 
@@ -115,7 +116,8 @@ class ThreadTimelineView(QWidget):
         if n:
             parts.append(f"started {fmt.short_date(t.started_at)}")
             parts.append(f"last active {fmt.short_date(t.last_active)}")
-        self.subtitle.setText("  ·  ".join(parts) + ("  ·  drag to reorder" if n > 1 else ""))
+        self.subtitle.setText("  ·  ".join(parts))
+        self.list.setToolTip("Drag a reflection to reorder the thread" if n > 1 else "")
         self.status_button.setText("Resume" if status != "active" else "Pause")
         if n == 0:
             self.empty.setText("This thread is empty.\nOpen a reflection and use Threads ▾ in the editor to add it here.")
