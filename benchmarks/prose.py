@@ -298,7 +298,7 @@ _COMPILED = {name: [_compile(t) for t in group] for name, group in
 class Prose:
     """Fills templates from the vocabulary; one instance per generator run."""
 
-    def __init__(self, rng: random.Random, rare_rate: float = 1 / 1200) -> None:
+    def __init__(self, rng: random.Random, rare_rate: float = 1 / 2000) -> None:
         self.rng = rng
         self.rare_rate = rare_rate
 
@@ -349,7 +349,7 @@ class Prose:
             for i in range(rng.randint(2, 6)):
                 if first:
                     kind, first = "open", False
-                elif rng.random() < self.rare_rate * 12:
+                elif rng.random() < self.rare_rate:  # per sentence: each rare word lands in ~1 of 4,000 entries
                     kind = "rare"
                 else:
                     kind = "body"
