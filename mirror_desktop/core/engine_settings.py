@@ -1,0 +1,232 @@
+"""Engine settings: which engine writes mirrorbacks, kept as JSON in ``<config_dir>/engine.json``.
+
+Only the EngineConfig fields that are not secrets live in the file; API keys go to the keychain
+(``engine/secrets.py``) or, when no secure keychain exists, stay in memory for this session only
+(RELIABILITY.md, Secrets). The file is written atomically (temp file, fsync, rename) so a crash
+never leaves half a configuration. A missing or damaged file means the offline rules engine, and
+``problem`` says why, so the window and the CLI can tell the person in one sentence.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from mirror_desktop.engine import EngineConfig, EngineConfigError, MirrorCore
+from mirror_desktop.engine import secrets as engine_secrets
+
+FILENAME = "engine.json"
+FORMAT_VERSION = 1
+MAX_FILE_BYTES = 64 * 1024
+_KINDS = ("rules", "ollama", "openai")
+
+
+@dataclass(frozen=True)
+class EngineSettings:
+    """The engine the person chose, and whether its telemetry may be shared (spec 8, ``sync_allowed``)."""
+
+    config: EngineConfig = field(default_factory=EngineConfig)
+    share_telemetry: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        c = self.config
+        return {
+            "format": FORMAT_VERSION,
+            "kind": c.kind,
+            "base_url": c.base_url,
+            "model": c.model,
+            "timeout_s": c.timeout_s,
+            "remote_opt_in": c.remote_opt_in,
+            "api_key_name": c.api_key_name,
+            "crisis_resources": list(c.crisis_resources) if c.crisis_resources is not None else None,
+            "directive_threshold": c.directive_threshold,
+            "share_telemetry": self.share_telemetry,
+        }
+
+
+def make_config(kind: str, *, base_url: str | None = None, model: str | None = None, timeout_s: float = 30.0,
+                remote_opt_in: bool = False, api_key_name: str | None = None,
+                crisis_resources: tuple[str, ...] | None = None,
+                directive_threshold: float | None = None) -> EngineConfig:
+    """An EngineConfig whose mode follows from the kind and where the URL points (never a label)."""
+    if kind not in _KINDS:
+        raise EngineConfigError(f"Unknown engine kind {kind!r}; use rules, ollama or openai.")
+    if kind == "rules":
+        return EngineConfig(crisis_resources=crisis_resources, directive_threshold=directive_threshold)
+    probe = EngineConfig(mode="local_llm", kind=kind, base_url=(base_url or None), model=model)  # type: ignore[arg-type]
+    return EngineConfig(
+        mode=probe.effective_mode, kind=kind, base_url=(base_url or "").strip() or None,  # type: ignore[arg-type]
+        model=(model or "").strip() or None, timeout_s=float(timeout_s), remote_opt_in=bool(remote_opt_in),
+        api_key_name=api_key_name, crisis_resources=crisis_resources, directive_threshold=directive_threshold,
+    )
+
+
+def settings_from_json(data: Any) -> EngineSettings:
+    """Parse the file's object; raises EngineConfigError with one sentence when it is not usable."""
+    if not isinstance(data, dict):
+        raise EngineConfigError("The engine settings file is not a JSON object.")
+    kind = data.get("kind", "rules")
+    timeout = data.get("timeout_s", 30.0)
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)):
+        raise EngineConfigError("The engine timeout in the settings file is not a number.")
+    resources = data.get("crisis_resources")
+    if resources is not None and not (isinstance(resources, list) and all(isinstance(r, str) for r in resources)):
+        raise EngineConfigError("The crisis resources in the engine settings file must be a list of text lines.")
+    threshold = data.get("directive_threshold")
+    if threshold is not None and (isinstance(threshold, bool) or not isinstance(threshold, (int, float))):
+        raise EngineConfigError("The directive threshold in the engine settings file is not a number.")
+    for key in ("base_url", "model", "api_key_name"):
+        if data.get(key) is not None and not isinstance(data.get(key), str):
+            raise EngineConfigError(f"The {key} in the engine settings file must be text.")
+    config = make_config(
+        str(kind), base_url=data.get("base_url"), model=data.get("model"), timeout_s=float(timeout),
+        remote_opt_in=data.get("remote_opt_in") is True, api_key_name=data.get("api_key_name"),
+        crisis_resources=tuple(resources) if resources is not None else None,
+        directive_threshold=float(threshold) if threshold is not None else None,
+    )
+    config.validate()
+    return EngineSettings(config, share_telemetry=data.get("share_telemetry") is True)
+
+
+def _reject_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for k, v in pairs:
+        if k in out:
+            raise EngineConfigError(f"The engine settings file names {k!r} twice.")
+        out[k] = v
+    return out
+
+
+def _reject_constant(name: str) -> Any:
+    raise EngineConfigError(f"The engine settings file contains {name}, which is not a number.")
+
+
+class EngineSettingsStore:
+    """Reads and writes ``engine.json``; holds this session's API keys when no keychain can keep them.
+
+    Thread-safe: the window reads it from worker threads (engine creation) and writes it from the
+    settings dialog's background save.
+    """
+
+    def __init__(self, config_dir: Path | str) -> None:
+        self.path = Path(config_dir) / FILENAME
+        self.problem: str | None = None        # why the last load fell back to the rules engine
+        self._session_keys: dict[str, str] = {}
+        self._lock = threading.Lock()
+
+    # -- the file --------------------------------------------------------------------------
+    def load(self) -> EngineSettings:
+        """The saved settings; the rules engine (and ``problem`` set) when the file is missing or bad."""
+        self.problem = None
+        try:
+            raw = self.path.read_bytes()
+        except FileNotFoundError:
+            return EngineSettings()
+        except OSError as exc:
+            self.problem = f"The engine settings could not be read ({exc.strerror}); using the built-in engine."
+            return EngineSettings()
+        try:
+            if len(raw) > MAX_FILE_BYTES:
+                raise EngineConfigError("The engine settings file is too large.")
+            data = json.loads(raw.decode("utf-8"), object_pairs_hook=_reject_duplicates,
+                              parse_constant=_reject_constant)
+            return settings_from_json(data)
+        except (UnicodeDecodeError, json.JSONDecodeError):
+            self.problem = f"The engine settings file {self.path} is damaged; using the built-in engine until you save settings again."
+        except EngineConfigError as exc:
+            self.problem = f"{exc} Using the built-in engine until you change the engine settings."
+        return EngineSettings()
+
+    def save(self, settings: EngineSettings) -> None:
+        """Validate, then write atomically: a temp file in the same folder, fsync, rename."""
+        settings.config.validate()
+        data = json.dumps(settings.to_json(), indent=2, ensure_ascii=False).encode("utf-8")
+        with self._lock:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=".engine-", suffix=".json.tmp", dir=self.path.parent)
+            try:
+                with os.fdopen(fd, "wb") as fh:
+                    fh.write(data)
+                    fh.flush()
+                    os.fsync(fh.fileno())
+                os.replace(tmp, self.path)
+            except BaseException:
+                try:
+                    os.unlink(tmp)
+                except OSError:
+                    pass
+                raise
+            try:
+                dir_fd = os.open(self.path.parent, os.O_RDONLY)
+                try:
+                    os.fsync(dir_fd)
+                finally:
+                    os.close(dir_fd)
+            except OSError:
+                pass  # not every platform can fsync a folder; the rename itself is atomic
+        self.problem = None
+
+    # -- API keys --------------------------------------------------------------------------
+    @staticmethod
+    def keychain_available() -> bool:
+        """Whether a secure keychain can keep an API key (not the fail/null/plaintext backends)."""
+        return engine_secrets.secure_backend() is not None
+
+    def set_api_key(self, name: str, key: str | None, *, session_only: bool = False) -> str:
+        """Keep ``key`` for engine ``name``: ``"keychain"`` or ``"session"`` says where it went.
+
+        Never writes the key to a file. ``None`` or an empty key forgets it everywhere.
+        """
+        if not key:
+            self._session_keys.pop(name, None)
+            engine_secrets.delete_api_key(name)
+            return "none"
+        if session_only:
+            self._session_keys[name] = key
+            return "session"
+        engine_secrets.store_api_key(name, key)  # raises SecretStoreUnavailable: nothing stored
+        self._session_keys.pop(name, None)
+        return "keychain"
+
+    def api_key(self, name: str | None) -> str | None:
+        """The key for ``name``: this session's key first, then the keychain's."""
+        if not name:
+            return None
+        return self._session_keys.get(name) or engine_secrets.load_api_key(name)
+
+    # -- engines ---------------------------------------------------------------------------
+    def make_engine(self, settings: EngineSettings | None = None) -> MirrorCore:
+        """A MirrorCore for the saved settings (with its API key); raises EngineConfigError if refused."""
+        settings = settings or self.load()
+        config = settings.config
+        key = self.api_key(config.api_key_name) if config.kind != "rules" else None
+        return MirrorCore(config, api_key=key)
+
+    def engine_factory(self) -> "EngineFactory":
+        """A callable the MirrorbackService uses: it reads the file anew each time, so a saved change counts."""
+        return EngineFactory(self)
+
+
+class EngineFactory:
+    """Builds the configured engine on demand; ``settings`` is what the last build used."""
+
+    def __init__(self, store: EngineSettingsStore) -> None:
+        self.store = store
+        self.settings = EngineSettings()
+
+    def __call__(self) -> MirrorCore:
+        self.settings = self.store.load()
+        return self.store.make_engine(self.settings)
+
+    @property
+    def share_telemetry(self) -> bool:
+        return self.settings.share_telemetry
+
+
+__all__ = ["EngineFactory", "EngineSettings", "EngineSettingsStore", "make_config", "settings_from_json",
+           "FILENAME"]
