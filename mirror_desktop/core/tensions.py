@@ -36,7 +36,7 @@ import math
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from mirror_desktop.core import models as m
 from mirror_desktop.core.enums import LifecycleEventType, SyncMode, TensionOrigin
@@ -556,7 +556,7 @@ def axis_to_json(a: m.Axis) -> dict[str, Any]:
             "category": a.category, "created_at": a.created_at.isoformat(), "metadata": a.metadata or {}}
 
 
-__all__: Iterable[str] = (
+__all__ = [
     "TensionService", "TensionMapData", "AxisGroup", "MoveResult", "HistoryPoint", "RelatedReflection",
     "axis_id_of", "axis_color", "suggestion_status", "on_map", "tension_to_json", "axis_to_json", "load_seed_data",
-)
+]

@@ -272,6 +272,8 @@ class TensionView(QWidget):
         if self._pending_select:
             key, self._pending_select = self._pending_select, ""
             self.map.select(key)
+        elif not self.map.selected() and self.map.keys():
+            self.map.select(self.map.keys()[0])  # the side panel never starts empty
         self._refresh_detail()
 
     def _move_requested(self, tension_id: str, position: float, intensity: float) -> None:

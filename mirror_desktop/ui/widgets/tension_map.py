@@ -111,6 +111,10 @@ class TensionMapWidget(QWidget):
         self._tensions: dict[str, m.Tension] = {}
         self._order: list[str] = []
         self._preview: dict[str, tuple[float, float]] = {}
+        # Moves asked for but not yet stored: the preview stays until the last one comes back,
+        # and a new move is compared with what was last asked for, not with a stale row.
+        self._inflight: dict[str, int] = {}
+        self._requested: dict[str, tuple[float, float]] = {}
         self._layout = geo.layout_map([], 600, 100)
         self._selected = ""
         self._hover = ""
@@ -148,15 +152,27 @@ class TensionMapWidget(QWidget):
         """A stored row came back (after a move, an undo or an edit): show it, end its preview."""
         if t.id in self._tensions:
             self._tensions[t.id] = t
-        if self._drag_key != t.id and self._key_pending != t.id and self._wheel_key != t.id:
+        self._settle(t.id)
+        busy = t.id in (self._drag_key, self._key_pending, self._wheel_key) or self._inflight.get(t.id, 0) > 0
+        if not busy:
             self._preview.pop(t.id, None)
         self._announce()
         self.update()
 
     def discard_preview(self, key: str) -> None:
         """The write failed: show the stored values again."""
-        self._preview.pop(key, None)
+        self._settle(key)
+        if not self._inflight.get(key):
+            self._preview.pop(key, None)
         self.update()
+
+    def _settle(self, key: str) -> None:
+        n = self._inflight.get(key, 0) - 1
+        if n > 0:
+            self._inflight[key] = n
+        else:
+            self._inflight.pop(key, None)
+            self._requested.pop(key, None)
 
     def tension(self, key: str) -> m.Tension | None:
         return self._tensions.get(key)
@@ -411,10 +427,14 @@ class TensionMapWidget(QWidget):
             return
         pos, inten = self._preview[key]
         t = self._tensions[key]
-        if (pos, inten) == (t.position, t.intensity):
-            self._preview.pop(key, None)
+        reference = self._requested.get(key, (t.position, t.intensity))
+        if (pos, inten) == reference:
+            if not self._inflight.get(key):
+                self._preview.pop(key, None)
             self.update()
             return
+        self._inflight[key] = self._inflight.get(key, 0) + 1
+        self._requested[key] = (pos, inten)
         self.tension_move_requested.emit(key, float(pos), float(inten))
 
     def _announce(self) -> None:
@@ -716,6 +736,13 @@ class HistoryChart(QWidget):
         small.setPointSizeF(small.pointSizeF() * 0.86)
         sfm = QFontMetricsF(small)
         p.setFont(small)
+        if not self._samples:
+            p.setPen(muted)
+            message = ("Select a tension to see its history." if not any(self._poles)
+                       else "Not moved yet. Drag its handle and its history begins here.")
+            p.drawText(QRectF(f.left, f.top, f.width, f.height), Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap, message)
+            p.end()
+            return
         # The second pole labels the top, the first the bottom (with the dates on the right).
         p.setPen(muted)
         p.drawText(QPointF(f.left, f.top - 7), f"▲ {self._poles[1]}")
@@ -732,11 +759,6 @@ class HistoryChart(QWidget):
         p.setPen(centre)
         y0 = round(f.y(0.0)) + 0.5
         p.drawLine(QPointF(f.left, y0), QPointF(f.left + f.width, y0))
-        if not self._samples:
-            p.setPen(muted)
-            p.drawText(QRectF(f.left, f.top, f.width, f.height), Qt.AlignmentFlag.AlignCenter, "Select a tension to see its history.")
-            p.end()
-            return
         pts = self._points(f)
         # The dates the chart spans, bottom right.
         p.setPen(muted)
