@@ -23,6 +23,7 @@ COMMAND_MODULES = [
     "mirror_desktop.cli_db",
     "mirror_desktop.cli_bundle",
     "mirror_desktop.cli_tension",
+    "mirror_desktop.cli_reflect",
 ]
 
 EXIT_USER_ERROR = 2
