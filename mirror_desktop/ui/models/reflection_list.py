@@ -129,6 +129,11 @@ class ReflectionListModel(QAbstractListModel):
             return list(row.tags)
         return None
 
+    @property
+    def has_more(self) -> bool:
+        """More rows exist beyond those loaded (a page may be on its way)."""
+        return not self._exhausted
+
     def canFetchMore(self, parent: Index = QModelIndex()) -> bool:
         return not parent.isValid() and not self._exhausted and not self._fetching
 
@@ -150,16 +155,18 @@ class ReflectionListModel(QAbstractListModel):
     def _page_arrived(self, generation: int, rows: list[ReflectionRow]) -> None:
         if generation != self._generation:
             return
-        self._fetching = False
-        known = {r.id for r in self._rows[-len(rows) - 8:]} if rows else set()
-        rows = [r for r in rows if r.id not in known]  # a row upserted while the page was in flight
         if len(rows) < self._page_size:
             self._exhausted = True
+        known = {r.id for r in self._rows[-len(rows) - 8:]} if rows else set()
+        rows = [r for r in rows if r.id not in known]  # a row upserted while the page was in flight
         if rows:
             start = len(self._rows)
             self.beginInsertRows(QModelIndex(), start, start + len(rows) - 1)
             self._rows.extend(rows)
             self.endInsertRows()
+        # Only now: views (and the model tester) may ask for the next page from inside the
+        # insertion signals, and that request must start after the rows just added.
+        self._fetching = False
         if not self._first_done:
             self._first_done = True
             self.first_page_loaded.emit(len(self._rows))
