@@ -156,8 +156,12 @@ def _decrypt(src: Path, dst: Path, passphrase: str, phase: Phase, state: JobStat
 
 def _staging_dir(paths: AppPaths) -> Path:
     root = paths.data_dir / ".staging"
-    root.mkdir(parents=True, exist_ok=True, mode=0o700)
-    stage = Path(tempfile.mkdtemp(prefix="import-", dir=root))
+    try:
+        root.mkdir(parents=True, exist_ok=True, mode=0o700)
+        stage = Path(tempfile.mkdtemp(prefix="import-", dir=root))
+    except OSError as exc:
+        raise BundleError(f"Cannot use the data folder {paths.data_dir} ({exc.strerror}); "
+                          "choose a folder you can write to. Nothing changed.") from None
     os.chmod(stage, 0o700)
     return stage
 

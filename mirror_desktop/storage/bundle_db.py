@@ -279,21 +279,23 @@ def quiesce_sqlite(path: Path) -> None:
 
     Refuses (one sentence) when another connection still has the journal open.
     """
+    in_use = "The journal is in use by another Mirror window or program; close it and try again."
     con = _connect(str(path))
+    con.execute("PRAGMA busy_timeout=1000")
     try:
         busy = con.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
         if busy and busy[0]:
-            raise StorageError("The journal is in use by another Mirror window or program; close it and try again.")
+            raise StorageError(in_use)
         mode = con.execute("PRAGMA journal_mode=DELETE").fetchone()[0]
         if str(mode).lower() != "delete":
-            raise StorageError("The journal is in use by another Mirror window or program; close it and try again.")
-    except sqlite_module().OperationalError as exc:
-        raise StorageError(f"The journal cannot be prepared for the swap ({exc}); close other Mirror windows and try again.") from None
+            raise StorageError(in_use)
+    except sqlite_module().OperationalError:
+        raise StorageError(in_use) from None
     finally:
         con.close()
     wal = Path(f"{path}-wal")
     if wal.exists() and wal.stat().st_size > 0:
-        raise StorageError("The journal is in use by another Mirror window or program; close it and try again.")
+        raise StorageError(in_use)
     for extra in (wal, Path(f"{path}-shm")):
         extra.unlink(missing_ok=True)
 
