@@ -1,0 +1,154 @@
+"""Rendering what people wrote (no file read, no request, no script) and the app's start-up paths."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+from PySide6.QtCore import QUrl
+from PySide6.QtGui import QDesktopServices, QImage, QTextFormat
+
+from mirror_desktop.ui.widgets.markdown_view import SafeMarkdownView
+
+
+class _Listener:
+    """A TCP port on 127.0.0.1 that counts every connection attempt."""
+
+    def __init__(self) -> None:
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(8)
+        self.sock.settimeout(0.2)
+        self.port = self.sock.getsockname()[1]
+        self.hits = 0
+        self._stop = False
+        self._t = threading.Thread(target=self._run, daemon=True)
+        self._t.start()
+
+    def _run(self) -> None:
+        while not self._stop:
+            try:
+                conn, _ = self.sock.accept()
+                self.hits += 1
+                conn.close()
+            except OSError:
+                continue
+
+    def close(self) -> None:
+        self._stop = True
+        self._t.join(2)
+        self.sock.close()
+
+
+def test_hostile_notes_render_without_reads_requests_or_scripts(qtbot, tmp_path):
+    secret = tmp_path / "secret.png"
+    secret.write_bytes(b"MARKER-SHOULD-NOT-BE-READ")
+    listener = _Listener()
+    view = SafeMarkdownView()
+    qtbot.addWidget(view)
+    view.resize(600, 400)
+    view.show()
+    refused: list[str] = []
+    view.resource_refused.connect(refused.append)
+    corpus = "\n\n".join([
+        "[x](file:///etc/passwd)",
+        f"![img](file://{secret})",
+        f"<img src=http://127.0.0.1:{listener.port}/a.png>",
+        f"![remote](http://127.0.0.1:{listener.port}/b.png)",
+        "<script>document.title='pwned'</script>",
+        f"<iframe src='http://127.0.0.1:{listener.port}/'></iframe>",
+        "<style>body{display:none}</style> plain words",
+    ])
+    try:
+        view.set_markdown(corpus)
+        qtbot.wait(300)
+        assert listener.hits == 0
+    finally:
+        listener.close()
+    html = view.toHtml().lower()
+    # Raw HTML is shown as the text it is, never as markup.
+    assert "<script" not in html and "<iframe" not in html
+    assert "<style>body{display:none}</style>" in view.toPlainText()
+    assert "&lt;script&gt;" in html
+    assert "MARKER" not in view.toPlainText()
+    # Markdown images ask for their resource, and every request was refused (they show as nothing).
+    assert any("b.png" in u for u in refused) and any("secret.png" in u for u in refused)
+    assert "plain words" in view.toPlainText()
+
+
+def test_links_open_only_after_confirmation_and_only_for_web_and_mail(qtbot, monkeypatch):
+    opened: list[str] = []
+    monkeypatch.setattr(QDesktopServices, "openUrl", staticmethod(lambda url: opened.append(url.toString()) or True))
+    view = SafeMarkdownView()
+    qtbot.addWidget(view)
+    asked: list[str] = []
+    answer = {"value": False}
+    view.confirm = lambda url: asked.append(url.toString()) or answer["value"]
+    refused: list[str] = []
+    view.link_refused.connect(refused.append)
+    view.anchorClicked.emit(QUrl("file:///etc/passwd"))
+    view.anchorClicked.emit(QUrl("javascript:alert(1)"))
+    assert refused == ["file:///etc/passwd", "javascript:alert(1)"] and asked == [] and opened == []
+    view.anchorClicked.emit(QUrl("https://example.org/"))
+    assert asked == ["https://example.org/"] and opened == []  # declined
+    answer["value"] = True
+    view.anchorClicked.emit(QUrl("mailto:me@example.org"))
+    assert opened == ["mailto:me@example.org"]
+
+
+def _run_app(*args: str, timeout: int = 90) -> subprocess.CompletedProcess[str]:
+    env_code = "import os; os.environ['QT_QPA_PLATFORM']='offscreen'; import sys; from mirror_desktop.app import main; sys.exit(main(sys.argv[1:]))"
+    return subprocess.run([sys.executable, "-c", env_code, *args], capture_output=True, text=True, timeout=timeout)
+
+
+def test_screenshot_of_a_new_journal(tmp_path):
+    png = tmp_path / "shot.png"
+    proc = _run_app("--data-dir", str(tmp_path / "j"), "--screenshot", str(png))
+    assert proc.returncode == 0, proc.stderr
+    img = QImage(str(png))
+    assert (img.width(), img.height()) == (1280, 800)
+    assert (tmp_path / "j" / "mirror_os.db").exists()
+
+
+def test_a_journal_that_cannot_be_opened_is_left_untouched(tmp_path):
+    folder = tmp_path / "j"
+    folder.mkdir()
+    db = folder / "mirror_os.db"
+    db.write_bytes(b"this is not an sqlite file, but it is someone's" * 100)
+    before = db.read_bytes()
+    proc = _run_app("--data-dir", str(folder), "--screenshot", str(tmp_path / "x.png"))
+    assert proc.returncode == 2
+    assert "not a Mirror journal" in proc.stderr
+    assert db.read_bytes() == before
+    assert not (tmp_path / "x.png").exists()
+
+
+def test_open_failure_offers_quit_or_another_folder(qtbot, tmp_path, monkeypatch):
+    from PySide6.QtWidgets import QApplication
+
+    from mirror_desktop.app import MirrorApp
+    from mirror_desktop.paths import AppPaths
+    from mirror_desktop.ui.dialogs import open_failed
+
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    (bad / "mirror_os.db").write_bytes(b"garbage" * 50)
+    good = tmp_path / "good"
+    sentences: list[str] = []
+    monkeypatch.setattr(open_failed, "ask", lambda s, parent=None: sentences.append(s) or open_failed.CHOOSE)
+    monkeypatch.setattr(open_failed, "choose_folder", lambda parent=None, start="": str(good))
+    mirror = MirrorApp(QApplication.instance(), AppPaths.resolve(bad))
+    mirror.start()
+    qtbot.waitUntil(lambda: mirror.window is not None and mirror.window.is_open, timeout=15000)
+    assert sentences and "not a Mirror journal" in sentences[0]
+    assert mirror.paths.data_dir == good.resolve()
+    assert (good / "mirror_os.db").exists()
+    mirror.shutdown()
+
+
+def test_version_flag():
+    proc = _run_app("--version")
+    assert proc.returncode == 0 and "Mirror" in proc.stdout

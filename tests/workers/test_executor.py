@@ -1,0 +1,82 @@
+"""The serial database executor: writes from the worker while the GUI reads, migrations with progress."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from mirror_desktop.app import open_journal
+from mirror_desktop.core.errors import StorageError
+from mirror_desktop.core.services import JournalService
+from mirror_desktop.storage.journal import SQLiteStorage
+from mirror_desktop.workers.executor import DatabaseExecutor
+from mirror_desktop.workers.journal import JournalClient
+
+
+def _open(qtbot, path: Path):  # type: ignore[no-untyped-def]
+    ex = DatabaseExecutor(lambda: open_journal(path))
+    progress: list[tuple[int, int, str]] = []
+    ex.migration_progressed.connect(lambda i, n, v: progress.append((i, n, v)))
+    with qtbot.waitSignal(ex.opened, timeout=15000):
+        ex.start()
+    return ex, progress
+
+
+def test_migrations_run_on_the_worker_with_progress(qtbot, tmp_path):
+    ex, progress = _open(qtbot, tmp_path / "j" / "mirror_os.db")
+    try:
+        assert progress, "a fresh journal migrates"
+        steps = progress[-1][1]
+        assert progress[-1][0] == steps and [p[0] for p in progress] == list(range(steps + 1))
+    finally:
+        assert ex.shutdown()
+
+
+def test_writes_from_the_executor_while_the_gui_reads(qtbot, tmp_path):
+    path = tmp_path / "j" / "mirror_os.db"
+    ex, _ = _open(qtbot, path)
+    client = JournalClient(ex)
+    errors: list[str] = []
+    client.operation_failed.connect(errors.append)
+    done: list[str] = []
+    n = 150
+    for i in range(n):
+        client.save_reflection(f"entry {i}", reflection_id=f"00000000-0000-4000-8000-{i:012d}", identity_id=None,
+                               visibility="local_only", tags=[], draft_id=None, on_result=lambda r: done.append(r.id))
+    reader = SQLiteStorage(path)  # the GUI thread's own connection, reading while the worker writes
+    seen: list[int] = []
+    try:
+        while len(done) < n:
+            seen.append(JournalService(reader).count_reflections())
+            qtbot.wait(5)
+        seen.append(JournalService(reader).count_reflections())
+    finally:
+        reader.close()
+    assert errors == []
+    assert seen == sorted(seen) and seen[-1] == n
+    assert ex.shutdown()
+
+
+def test_a_damaged_file_fails_to_open_and_is_not_touched(qtbot, tmp_path):
+    path = tmp_path / "mirror_os.db"
+    path.write_bytes(b"\x00garbage" * 64)
+    before = path.read_bytes()
+    ex = DatabaseExecutor(lambda: open_journal(path))
+    with qtbot.waitSignal(ex.open_failed, timeout=15000) as failed:
+        ex.start()
+    assert isinstance(failed.args[0], StorageError)
+    assert ex.shutdown()
+    assert path.read_bytes() == before
+
+
+def test_shutdown_runs_queued_jobs_first(qtbot, tmp_path):
+    path = tmp_path / "mirror_os.db"
+    ex, _ = _open(qtbot, path)
+    client = JournalClient(ex)
+    for i in range(20):
+        client.call(lambda s, i=i: s.save_reflection(f"queued {i}"))
+    assert ex.shutdown()
+    reader = SQLiteStorage(path)
+    try:
+        assert JournalService(reader).count_reflections() == 20
+    finally:
+        reader.close()
