@@ -1,0 +1,167 @@
+"""MirrorbackPanel with a real executor on a real journal: reflect, notes, feedback, regenerate, browse."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import pytest  # noqa: E402
+
+from mirror_desktop.core.services import JournalService  # noqa: E402
+from mirror_desktop.core.tensions import TensionService  # noqa: E402
+from mirror_desktop.engine import EngineConfig, MirrorCore  # noqa: E402
+from mirror_desktop.storage.journal import SQLiteStorage  # noqa: E402
+from mirror_desktop.ui.widgets.mirrorback_panel import MirrorbackPanel  # noqa: E402
+from mirror_desktop.workers.executor import DatabaseExecutor  # noqa: E402
+
+ENTRY = ("I have to finish the report tonight. Part of me wants to quit, but part of me loves the work. "
+         "I want freedom but I also need security, and I keep controlling every detail.")
+
+
+@pytest.fixture
+def journal(tmp_path):
+    db = tmp_path / "mirror_os.db"
+    s = SQLiteStorage(db)
+    TensionService(s).ensure_seeds()
+    rid = JournalService(s).save_reflection(ENTRY).id
+    s.close()
+    return db, rid
+
+
+@pytest.fixture
+def panel(qtbot, journal):
+    db, _ = journal
+    ex = DatabaseExecutor(lambda: SQLiteStorage(db))
+    ex.start()
+    p = MirrorbackPanel(ex)
+    qtbot.addWidget(p)
+    p.resize(700, 400)
+    p.show()
+    yield p
+    p.shutdown()
+    ex.shutdown()
+
+
+def read(db, fn):
+    s = SQLiteStorage(db)
+    try:
+        return fn(s)
+    finally:
+        s.close()
+
+
+def reflect(qtbot, panel):
+    with qtbot.waitSignal(panel.mirrorback_generated, timeout=10000) as blocker:
+        panel.reflect_requested()
+    return blocker.args[0]
+
+
+def test_reflect_shows_the_reply_and_notes(qtbot, panel, journal):
+    db, rid = journal
+    panel.set_reflection(rid)
+    assert panel.hint.isVisible() and not panel.card.isVisible()
+    with qtbot.waitSignal(panel.busy_changed, timeout=5000) as busy:
+        panel.reflect_requested()
+    assert busy.args == [True] and panel.status_label.text() == "Reflecting…"
+    assert not panel.reflect_button.isEnabled()
+    qtbot.waitUntil(lambda: panel.current is not None and not panel.busy, timeout=10000)
+    stored = read(db, lambda s: s.mirrorbacks.list(reflection_id=rid))
+    assert panel.reply.text() == stored[0].content
+    labels = [n.label.text() for n in panel.notes.items]
+    assert "two pulls at once" in labels
+    assert any(t.startswith("touches ") for t in labels)
+    assert "new tension? Freedom vs Security" in labels
+    assert all("not a diagnosis" in n.label.toolTip() for n in panel.notes.items if ":p:" in n.key)
+    assert panel.regenerate_button.isVisible() and not panel.reflect_button.isVisible()
+
+
+def test_notes_are_dismissible(qtbot, panel, journal):
+    _, rid = journal
+    panel.set_reflection(rid)
+    reflect(qtbot, panel)
+    first = panel.notes.items[0]
+    qtbot.mouseClick(first.close_button, __import__("PySide6.QtCore", fromlist=["Qt"]).Qt.MouseButton.LeftButton)
+    assert first.isHidden()
+    panel._render()   # a re-render keeps it hidden
+    assert first.key not in [n.key for n in panel.notes.items]
+
+
+def test_feedback_is_saved(qtbot, panel, journal):
+    db, rid = journal
+    panel.set_reflection(rid)
+    run_id = reflect(qtbot, panel)
+    panel.feedback_toggle.setChecked(True)
+    assert panel.feedback_box.isVisible()
+    panel.rating_buttons[3].setChecked(True)
+    panel.rating_buttons[1].setChecked(True)       # one rating at a time
+    assert panel.selected_rating() == 2
+    panel.flag_buttons["too_generic"].setChecked(True)
+    panel.flag_buttons["actually_helpful"].setChecked(True)
+    panel.notes_edit.setText("kept here")
+    with qtbot.waitSignal(panel.feedback_saved, timeout=5000) as blocker:
+        panel.save_feedback_button.click()
+    assert blocker.args == [run_id]
+    fb = read(db, lambda s: s.engine_feedback.list(engine_run_id=run_id))
+    assert [(f.rating, f.flags, f.notes, f.sync_allowed) for f in fb] == [(2, ["too_generic", "actually_helpful"], "kept here", False)]
+    assert panel.selected_rating() is None and not panel.selected_flags()
+
+
+def test_empty_feedback_is_not_sent(qtbot, panel, journal):
+    db, rid = journal
+    panel.set_reflection(rid)
+    reflect(qtbot, panel)
+    panel.feedback_toggle.setChecked(True)
+    panel.save_feedback_button.click()
+    assert "Choose a rating" in panel.feedback_status.text()
+    qtbot.wait(100)
+    assert read(db, lambda s: s.engine_feedback.count()) == 0
+
+
+def test_regenerate_and_browse(qtbot, panel, journal):
+    db, rid = journal
+    panel.set_reflection(rid)
+    reflect(qtbot, panel)
+    with qtbot.waitSignal(panel.mirrorback_generated, timeout=10000):
+        panel.regenerate_button.click()
+    assert len(panel.entries) == 2 and panel.index == 1
+    assert panel.position_label.text() == "2 of 2"
+    second = panel.reply.text()
+    panel.show_previous()
+    assert panel.position_label.text() == "1 of 2" and panel.reply.text() != second
+    assert not panel.prev_button.isEnabled() and panel.next_button.isEnabled()
+    assert read(db, lambda s: s.mirrorbacks.count(reflection_id=rid)) == 2
+
+
+def test_switching_reflections_loads_their_mirrorbacks(qtbot, panel, journal):
+    db, rid = journal
+    panel.set_reflection(rid)
+    reflect(qtbot, panel)
+    other = read(db, lambda s: JournalService(s).save_reflection("A quiet walk by the river.").id)
+    panel.set_reflection(other)
+    assert panel.current is None and panel.hint.isVisible()
+    panel.set_reflection(rid)
+    qtbot.waitUntil(lambda: panel.current is not None, timeout=5000)
+    panel.set_reflection(None)
+    panel.reflect_requested()
+    assert "Write something first" in panel.error.text()
+
+
+def test_a_failing_engine_still_gives_a_mirrorback_and_says_so(qtbot, panel, journal):
+    _, rid = journal
+
+    def unreachable():
+        return MirrorCore(EngineConfig(mode="local_llm", kind="ollama", base_url="http://127.0.0.1:9", model="m", timeout_s=1))
+
+    panel.set_engine_factory(unreachable)
+    panel.set_reflection(rid)
+    reflect(qtbot, panel)
+    assert panel.notice.isVisible() and "built-in offline engine" in panel.notice.text()
+    assert panel.reply.text().strip()
+
+
+def test_unknown_reflection_is_one_sentence(qtbot, panel):
+    panel.set_reflection("00000000-0000-0000-0000-000000000000")
+    panel.reflect_requested()
+    qtbot.waitUntil(lambda: bool(panel.error.text()), timeout=5000)
+    assert panel.error.text().startswith("No ") and not panel.busy
