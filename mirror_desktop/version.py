@@ -45,7 +45,7 @@ def versions(*, include_qt: bool = True) -> dict[str, str]:
     return info
 
 
-LABELS = {"app": "Mirror", "schema": "Schema", "python": "Python", "pyside6": "PySide6", "qt": "Qt",
+LABELS = {"app": "Mirror", "schema": "Journal schema", "python": "Python", "pyside6": "PySide6", "qt": "Qt",
           "platform": "Platform"}
 
 
