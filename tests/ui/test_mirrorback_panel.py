@@ -165,3 +165,123 @@ def test_unknown_reflection_is_one_sentence(qtbot, panel):
     panel.reflect_requested()
     qtbot.waitUntil(lambda: bool(panel.error.text()), timeout=5000)
     assert panel.error.text().startswith("No ") and not panel.busy
+
+
+# -- the engine settings dialog --------------------------------------------------------------------
+
+import json  # noqa: E402
+import threading  # noqa: E402
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer  # noqa: E402
+
+from mirror_desktop.core.engine_settings import EngineSettingsStore  # noqa: E402
+from mirror_desktop.ui.dialogs.engine_settings import EngineSettingsDialog  # noqa: E402
+
+
+@pytest.fixture
+def dialog(qtbot, tmp_path):
+    store = EngineSettingsStore(tmp_path / "config")
+    d = EngineSettingsDialog(store)
+    qtbot.addWidget(d)
+    d.show()
+    yield d
+    d.shutdown()
+
+
+def choose(d, kind, url="", model="llama3"):
+    d.kind.setCurrentIndex(d.kind.findData(kind))
+    d.url.setText(url)
+    d.model.setEditText(model)
+
+
+def test_rules_is_the_default_and_disables_server_fields(dialog):
+    assert dialog.selected_kind == "rules"
+    assert not dialog.url.isEnabled() and not dialog.test_button.isEnabled()
+
+
+def test_remote_address_needs_the_opt_in_which_names_the_text(qtbot, dialog, tmp_path):
+    choose(dialog, "openai", "https://llm.example.com/v1", "m")
+    assert dialog.remote_opt_in.isVisible()
+    assert "text of that reflection" in dialog.remote_note.text() and "llm.example.com" in dialog.remote_note.text()
+    dialog.save()
+    assert "leave the device" in dialog.status.text()
+    assert not (tmp_path / "config" / "engine.json").exists()
+    dialog.remote_opt_in.setChecked(True)
+    with qtbot.waitSignal(dialog.settings_saved, timeout=5000):
+        dialog.save()
+    saved = json.loads((tmp_path / "config" / "engine.json").read_text())
+    assert saved["kind"] == "openai" and saved["remote_opt_in"] is True
+
+
+def test_loopback_needs_no_opt_in_and_the_key_goes_to_the_keychain(qtbot, dialog, tmp_path, memory_keyring):
+    choose(dialog, "ollama", "http://127.0.0.1:11434")
+    assert not dialog.remote_opt_in.isVisible()
+    dialog.api_key.setText("sk-planted-5e6f")
+    with qtbot.waitSignal(dialog.settings_saved, timeout=5000):
+        dialog.save()
+    assert "sk-planted" not in (tmp_path / "config" / "engine.json").read_text()
+    assert "sk-planted-5e6f" in memory_keyring.store.values()
+
+
+def test_no_keychain_offers_this_session_only(qtbot, tmp_path):
+    import keyring
+    from keyring.backends import fail
+
+    previous = keyring.get_keyring()
+    keyring.set_keyring(fail.Keyring())
+    try:
+        store = EngineSettingsStore(tmp_path / "config")
+        d = EngineSettingsDialog(store)
+        qtbot.addWidget(d)
+        d.show()
+        qtbot.waitUntil(lambda: bool(d.keychain_note.text()), timeout=5000)
+        choose(d, "openai", "http://127.0.0.1:8080", "m")
+        assert d.session_only.isChecked() and not d.session_only.isEnabled() and d.keychain_note.isVisible()
+        d.api_key.setText("sk-planted-0a0b")
+        with qtbot.waitSignal(d.settings_saved, timeout=5000):
+            d.save()
+        assert store.api_key("openai") == "sk-planted-0a0b"
+        assert not any("sk-planted" in p.read_text(errors="ignore") for p in tmp_path.rglob("*") if p.is_file())
+        d.shutdown()
+    finally:
+        keyring.set_keyring(previous)
+
+
+class Tags:
+    def __enter__(self):
+        class H(BaseHTTPRequestHandler):
+            def log_message(self, *a):
+                pass
+
+            def do_GET(self):
+                body = json.dumps({"models": [{"name": "llama3:latest"}, {"name": "qwen2:7b"}]}).encode()
+                self.send_response(200)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), H)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+        return self
+
+    def __exit__(self, *exc):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def test_test_connection_runs_in_the_background(qtbot, dialog):
+    with Tags() as server:
+        choose(dialog, "ollama", server.url, "llama3")
+        with qtbot.waitSignal(dialog.connection_tested, timeout=10000) as blocker:
+            dialog.test_button.click()
+            assert dialog.status.text() == "Testing…"   # the click returned before the answer
+    assert blocker.args[0] is True and "ready" in blocker.args[1]
+    assert dialog.model.findText("qwen2:7b") >= 0
+
+
+def test_test_connection_to_nothing_is_one_sentence(qtbot, dialog):
+    choose(dialog, "ollama", "http://127.0.0.1:9", "llama3")
+    with qtbot.waitSignal(dialog.connection_tested, timeout=10000) as blocker:
+        dialog.test_button.click()
+    assert blocker.args[0] is False and "did not answer" in blocker.args[1]
