@@ -1,0 +1,396 @@
+"""File → Export… and File → Import…: dialogs, progress with Cancel, and a summary (issue 5, item 5).
+
+``BundleController`` is all the window needs: it remembers the last folder, asks for a passphrase
+(with confirmation and a strength hint; optionally remembered in the OS keychain, or for this
+session only when there is none), runs the work on a background QThread (workers.bundle_jobs), and
+reports counts or one sentence at the end. Widgets hold no business rules: they collect choices.
+"""
+
+from __future__ import annotations
+
+import math
+import string
+from pathlib import Path
+from typing import Any, Callable
+
+from PySide6.QtCore import QObject, QSettings, Qt, Signal, Slot
+from PySide6.QtWidgets import (
+    QButtonGroup, QCheckBox, QDialog, QDialogButtonBox, QFileDialog, QFormLayout, QHBoxLayout, QLabel,
+    QLineEdit, QMessageBox, QProgressDialog, QPushButton, QRadioButton, QVBoxLayout, QWidget,
+)
+
+from mirror_desktop.core.secrets import PassphraseStore
+from mirror_desktop.paths import AppPaths
+from mirror_desktop.workers.bundle_jobs import BundleJob, BundleRunner, commit_job, export_task, prepare_task
+
+MIN_LENGTH = 8
+LAST_EXPORT_DIR = "bundle/last_export_dir"
+LAST_IMPORT_DIR = "bundle/last_import_dir"
+
+
+def passphrase_strength(text: str) -> tuple[int, str]:
+    """(0..4, hint) from a rough entropy estimate; a hint, not a gate beyond the minimum length."""
+    if not text:
+        return 0, "Choose a passphrase: several unrelated words are strong and easy to remember."
+    pools = [string.ascii_lowercase, string.ascii_uppercase, string.digits]
+    size = sum(len(p) for p in pools if any(c in p for c in text))
+    if any(not c.isascii() or c in string.punctuation or c == " " for c in text):
+        size += 33
+    bits = len(text) * math.log2(max(size, 2))
+    words = len(text.split())
+    if words >= 4:
+        bits = max(bits, words * 11.0)
+    if len(set(text)) <= 2:
+        bits = min(bits, 10.0)
+    if len(text) < MIN_LENGTH:
+        return 0, f"Too short: use at least {MIN_LENGTH} characters."
+    if bits < 40:
+        return 1, "Weak: add more words or characters."
+    if bits < 60:
+        return 2, "Fair: one or two more words would make it strong."
+    if bits < 80:
+        return 3, "Strong."
+    return 4, "Very strong."
+
+
+def _folder_row(edit: QLineEdit, browse: Callable[[], None], parent: QWidget) -> QWidget:
+    row = QWidget(parent)
+    lay = QHBoxLayout(row)
+    lay.setContentsMargins(0, 0, 0, 0)
+    lay.addWidget(edit, 1)
+    button = QPushButton("Browse…", row)
+    button.clicked.connect(browse)
+    lay.addWidget(button)
+    return row
+
+
+class PassphraseFields(QWidget):
+    """Passphrase (+ confirmation), strength hint, and the remember option.
+
+    Signals:
+        validity_changed(bool): whether the fields hold a usable passphrase.
+    """
+
+    validity_changed = Signal(bool)
+
+    def __init__(self, *, confirm: bool, has_keychain: bool, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.confirm_needed = confirm
+        form = QFormLayout(self)
+        form.setContentsMargins(0, 0, 0, 0)
+        self.passphrase = QLineEdit(self)
+        self.passphrase.setEchoMode(QLineEdit.EchoMode.Password)
+        self.passphrase.setObjectName("passphrase")
+        form.addRow("Passphrase:", self.passphrase)
+        self.confirm = QLineEdit(self)
+        self.confirm.setEchoMode(QLineEdit.EchoMode.Password)
+        self.confirm.setObjectName("confirm")
+        if confirm:
+            form.addRow("Repeat:", self.confirm)
+        self.hint = QLabel(self)
+        self.hint.setWordWrap(True)
+        form.addRow("", self.hint)
+        self.remember = QCheckBox(self)
+        self.has_keychain = has_keychain
+        self.remember.setText("Remember it in this computer's keychain" if has_keychain
+                              else "No keychain is available here: remember it for this session only")
+        form.addRow("", self.remember)
+        self.passphrase.textChanged.connect(self._update)
+        self.confirm.textChanged.connect(self._update)
+        self._update()
+
+    def text(self) -> str:
+        return self.passphrase.text()
+
+    def valid(self) -> bool:
+        text = self.passphrase.text()
+        if not self.confirm_needed:
+            return bool(text)
+        return len(text) >= MIN_LENGTH and text == self.confirm.text()
+
+    @Slot()
+    def _update(self) -> None:
+        if self.confirm_needed:
+            score, hint = passphrase_strength(self.passphrase.text())
+            if self.confirm.text() and self.confirm.text() != self.passphrase.text():
+                hint = "The two passphrases differ."
+            self.hint.setText(hint)
+        self.validity_changed.emit(self.valid())
+
+
+class ExportDialog(QDialog):
+    """Where to export, encrypted or not, share-only or everything."""
+
+    def __init__(self, folder: str, *, has_keychain: bool, remembered: str | None = None,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Export journal")
+        lay = QVBoxLayout(self)
+        form = QFormLayout()
+        self.folder = QLineEdit(folder, self)
+        form.addRow("Folder:", _folder_row(self.folder, self._browse, self))
+        lay.addLayout(form)
+        self.encrypt = QCheckBox("Encrypt with a passphrase (recommended)", self)
+        self.encrypt.setChecked(True)
+        lay.addWidget(self.encrypt)
+        self.fields = PassphraseFields(confirm=True, has_keychain=has_keychain, parent=self)
+        if remembered:
+            self.fields.passphrase.setText(remembered)
+            self.fields.confirm.setText(remembered)
+        lay.addWidget(self.fields)
+        self.share = QCheckBox("Share copy: only what your visibility settings allow to leave this device", self)
+        lay.addWidget(self.share)
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self)
+        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Export")
+        self.buttons.accepted.connect(self.accept)
+        self.buttons.rejected.connect(self.reject)
+        lay.addWidget(self.buttons)
+        self.encrypt.toggled.connect(self._update)
+        self.fields.validity_changed.connect(self._update)
+        self.folder.textChanged.connect(self._update)
+        self._update()
+
+    @Slot()
+    def _browse(self) -> None:
+        chosen = QFileDialog.getExistingDirectory(self, "Export into", self.folder.text())
+        if chosen:
+            self.folder.setText(chosen)
+
+    @Slot()
+    def _update(self) -> None:
+        self.fields.setEnabled(self.encrypt.isChecked())
+        ok = bool(self.folder.text().strip()) and Path(self.folder.text()).expanduser().is_dir()
+        ok = ok and (not self.encrypt.isChecked() or self.fields.valid())
+        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setEnabled(ok)
+
+    def choices(self) -> dict[str, Any]:
+        return {"folder": Path(self.folder.text()).expanduser(),
+                "passphrase": self.fields.text() if self.encrypt.isChecked() else None,
+                "share": self.share.isChecked(),
+                "remember": self.encrypt.isChecked() and self.fields.remember.isChecked()}
+
+
+class ImportDialog(QDialog):
+    """Which bundle, merge or replace, and its passphrase when it is encrypted."""
+
+    def __init__(self, folder: str, *, has_keychain: bool, remembered: str | None = None,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Import bundle")
+        self._folder = folder
+        lay = QVBoxLayout(self)
+        form = QFormLayout()
+        self.file = QLineEdit(self)
+        form.addRow("Bundle:", _folder_row(self.file, self._browse, self))
+        lay.addLayout(form)
+        self.merge = QRadioButton("Merge: add what is new, keep everything here (duplicates skipped)", self)
+        self.replace = QRadioButton("Replace: make this journal the bundle's (the current one is kept as a rollback file)", self)
+        self.merge.setChecked(True)
+        group = QButtonGroup(self)
+        group.addButton(self.merge)
+        group.addButton(self.replace)
+        lay.addWidget(self.merge)
+        lay.addWidget(self.replace)
+        self.fields = PassphraseFields(confirm=False, has_keychain=has_keychain, parent=self)
+        if remembered:
+            self.fields.passphrase.setText(remembered)
+        lay.addWidget(self.fields)
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self)
+        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Import")
+        self.buttons.accepted.connect(self.accept)
+        self.buttons.rejected.connect(self.reject)
+        lay.addWidget(self.buttons)
+        self.file.textChanged.connect(self._update)
+        self.fields.validity_changed.connect(self._update)
+        self._update()
+
+    @Slot()
+    def _browse(self) -> None:
+        chosen, _ = QFileDialog.getOpenFileName(self, "Import bundle", self._folder,
+                                                "Mirror bundles (*.zip *.age);;All files (*)")
+        if chosen:
+            self.file.setText(chosen)
+
+    def encrypted(self) -> bool:
+        from mirror_desktop.bundle.importer import is_encrypted
+
+        path = Path(self.file.text()).expanduser()
+        try:
+            return path.is_file() and is_encrypted(path)
+        except Exception:  # noqa: BLE001 - the import itself will say what is wrong with the file
+            return False
+
+    @Slot()
+    def _update(self) -> None:
+        path = Path(self.file.text()).expanduser()
+        needs = self.encrypted()
+        self.fields.setVisible(needs)
+        ok = path.is_file() and (not needs or self.fields.valid())
+        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setEnabled(ok)
+
+    def choices(self) -> dict[str, Any]:
+        needs = self.encrypted()
+        return {"bundle": Path(self.file.text()).expanduser(),
+                "passphrase": self.fields.text() if needs else None,
+                "mode": "replace" if self.replace.isChecked() else "merge",
+                "remember": needs and self.fields.remember.isChecked()}
+
+
+def export_summary(result: Any) -> str:
+    c = result.record_counts
+    kind = "encrypted" if result.encrypted else "unencrypted"
+    share = " share copy" if result.sanitized else ""
+    return (f"Exported an {kind}{share} bundle with {c.get('reflections', 0)} reflections, "
+            f"{c.get('tensions', 0)} tensions and {c.get('threads', 0)} threads to {result.path}.")
+
+
+def import_summary(result: Any) -> str:
+    if result.mode == "replace":
+        text = f"Imported {result.counts.get('reflections', 0)} reflections; this is now your journal."
+        if result.rollback_file:
+            text += f" The previous journal is kept as {Path(result.rollback_file).name}."
+    else:
+        text = (f"Merged {sum(result.inserted.values())} new rows ({result.inserted.get('reflections', 0)} reflections); "
+                f"{result.total_duplicates} already here were skipped.")
+        if result.total_conflicts:
+            text += f" {result.total_conflicts} rows differ from yours and were left as you had them."
+    if getattr(result, "constitution_restored", 0):
+        text += f" {result.constitution_restored} constitution files restored."
+    return text
+
+
+class BundleController(QObject):
+    """Glue between the File menu, the dialogs, the background jobs and the executor.
+
+    Signals:
+        export_finished(object): payload is the ExportResult.
+        import_finished(object): payload is the ImportResult; the journal changed, views should reload.
+        bundle_failed(str): one sentence; nothing was changed.
+    """
+
+    export_finished = Signal(object)
+    import_finished = Signal(object)
+    bundle_failed = Signal(str)
+
+    def __init__(self, window: QWidget, paths: AppPaths, settings: QSettings, executor: Any,
+                 *, store: PassphraseStore | None = None, interactive: bool = True) -> None:
+        super().__init__(window)
+        self.window = window
+        self.paths = paths
+        self.settings = settings
+        self.executor = executor
+        self.store = store or PassphraseStore()
+        self.runner = BundleRunner(self)
+        self.interactive = interactive  # tests switch message boxes off
+        self.progress: QProgressDialog | None = None
+        self.job: BundleJob | None = None
+        self._pending: dict[str, Any] = {}
+
+    # -- export ----------------------------------------------------------------------------
+    @Slot()
+    def export_requested(self) -> None:
+        folder = str(self.settings.value(LAST_EXPORT_DIR, str(Path.home())))
+        dlg = ExportDialog(folder, has_keychain=self.store.has_keychain, remembered=self.store.load(), parent=self.window)
+        if dlg.exec() != QDialog.DialogCode.Accepted:
+            return
+        self.start_export(**dlg.choices())
+
+    def start_export(self, folder: Path, passphrase: str | None, share: bool = False, remember: bool = False) -> BundleJob:
+        self.settings.setValue(LAST_EXPORT_DIR, str(folder))
+        if remember and passphrase:
+            self.store.save(passphrase)
+        return self._run(export_task(self.paths, folder, passphrase=passphrase, share=share), "Exporting…",
+                         self._exported)
+
+    @Slot(object)
+    def _exported(self, result: Any) -> None:
+        self._close_progress()
+        self.export_finished.emit(result)
+        self._inform("Export finished", export_summary(result))
+
+    # -- import ----------------------------------------------------------------------------
+    @Slot()
+    def import_requested(self) -> None:
+        folder = str(self.settings.value(LAST_IMPORT_DIR, str(Path.home())))
+        dlg = ImportDialog(folder, has_keychain=self.store.has_keychain, remembered=self.store.load(), parent=self.window)
+        if dlg.exec() != QDialog.DialogCode.Accepted:
+            return
+        self.start_import(**dlg.choices())
+
+    def start_import(self, bundle: Path, passphrase: str | None, mode: str = "merge", remember: bool = False) -> BundleJob:
+        self.settings.setValue(LAST_IMPORT_DIR, str(Path(bundle).parent))
+        if remember and passphrase:
+            self.store.save(passphrase)
+        self._pending["mode"] = mode
+        return self._run(prepare_task(self.paths, Path(bundle), passphrase=passphrase), "Importing…",
+                         self._prepared)
+
+    @Slot(object)
+    def _prepared(self, prepared: Any) -> None:
+        # Checks passed and the staged journal is ready; the swap or merge runs on the executor,
+        # after every job already queued there (typing is saved first).
+        if self.progress is not None:
+            self.progress.setLabelText("Finishing…")
+            self.progress.setCancelButton(None)  # past the point where cancelling helps
+        self.executor.submit(commit_job(prepared, self.paths, self._pending.get("mode", "merge")),
+                             self._imported, self._commit_failed)
+
+    def _imported(self, result: Any) -> None:
+        self._close_progress()
+        self.import_finished.emit(result)
+        self._inform("Import finished", import_summary(result))
+
+    def _commit_failed(self, exc: BaseException) -> None:
+        from mirror_desktop.workers.bundle_jobs import sentence
+
+        self._failed(sentence(exc))
+
+    # -- shared ----------------------------------------------------------------------------
+    def _run(self, task: Any, label: str, on_finished: Callable[[Any], None]) -> BundleJob:
+        if self.interactive:
+            self.progress = QProgressDialog(label, "Cancel", 0, 100, self.window)
+            self.progress.setWindowModality(Qt.WindowModality.WindowModal)
+            self.progress.setMinimumDuration(300)
+
+        def wire(job: BundleJob) -> None:
+            if self.progress is not None:
+                self.progress.canceled.connect(job.cancel)
+                job.progress_changed.connect(self._progress_changed)
+            job.finished.connect(on_finished)
+            job.failed.connect(self._failed)
+            job.cancelled.connect(self._cancelled)
+
+        self.job = self.runner.start(task, wire)
+        return self.job
+
+    @Slot(int, str)
+    def _progress_changed(self, percent: int, message: str) -> None:
+        if self.progress is not None:
+            self.progress.setValue(percent)
+            if message:
+                self.progress.setLabelText(message + "…")
+
+    @Slot(str)
+    def _failed(self, text: str) -> None:
+        self._close_progress()
+        self.bundle_failed.emit(text)
+        if self.interactive:
+            QMessageBox.warning(self.window, "Mirror", text)
+
+    @Slot()
+    def _cancelled(self) -> None:
+        self._close_progress()
+
+    def _close_progress(self) -> None:
+        if self.progress is not None:
+            self.progress.reset()
+            self.progress.deleteLater()
+            self.progress = None
+
+    def _inform(self, title: str, text: str) -> None:
+        if self.interactive:
+            QMessageBox.information(self.window, title, text)
+
+    def shutdown(self) -> None:
+        """Cancel running jobs and wait for their threads (call before the executor shuts down)."""
+        self.runner.shutdown()

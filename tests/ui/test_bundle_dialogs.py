@@ -1,0 +1,138 @@
+"""File → Export/Import: dialogs, the background job, the executor swap, and the summary."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QSettings
+from PySide6.QtWidgets import QDialogButtonBox
+
+from mirror_desktop.bundle import export as export_mod
+from mirror_desktop.core import models as m
+from mirror_desktop.core.secrets import PassphraseStore
+from mirror_desktop.paths import AppPaths
+from mirror_desktop.storage.journal import SQLiteStorage
+from mirror_desktop.ui.dialogs.bundle_dialogs import (
+    BundleController, ExportDialog, ImportDialog, export_summary, import_summary, passphrase_strength,
+)
+from mirror_desktop.workers.executor import DatabaseExecutor
+
+
+@pytest.fixture(autouse=True)
+def _low_work_factor(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(export_mod, "default_log2_n", 2)
+
+
+def test_strength_hint() -> None:
+    assert passphrase_strength("")[0] == 0
+    assert passphrase_strength("short")[0] == 0
+    assert passphrase_strength("aaaaaaaaaaaa")[0] <= 1
+    assert passphrase_strength("correct horse battery staple")[0] >= 3
+
+
+def test_export_dialog_needs_matching_passphrases(qtbot, tmp_path: Path) -> None:
+    dlg = ExportDialog(str(tmp_path), has_keychain=False)
+    qtbot.addWidget(dlg)
+    ok = dlg.buttons.button(QDialogButtonBox.StandardButton.Ok)
+    assert dlg.encrypt.isChecked() and not ok.isEnabled()
+    assert "session only" in dlg.fields.remember.text()
+    dlg.fields.passphrase.setText("correct horse battery")
+    dlg.fields.confirm.setText("correct horse batter")
+    assert not ok.isEnabled() and "differ" in dlg.fields.hint.text()
+    dlg.fields.confirm.setText("correct horse battery")
+    assert ok.isEnabled()
+    dlg.encrypt.setChecked(False)
+    assert ok.isEnabled() and dlg.choices()["passphrase"] is None
+
+
+def test_import_dialog_asks_for_a_passphrase_only_when_encrypted(qtbot, tmp_path: Path) -> None:
+    sealed = tmp_path / "b.zip.age"
+    sealed.write_bytes(b"age-encryption.org/v1\n-> scrypt x 10\n")
+    plain = tmp_path / "b.zip"
+    plain.write_bytes(b"PK\x03\x04rest")
+    dlg = ImportDialog(str(tmp_path), has_keychain=True)
+    qtbot.addWidget(dlg)
+    ok = dlg.buttons.button(QDialogButtonBox.StandardButton.Ok)
+    dlg.file.setText(str(plain))
+    assert ok.isEnabled() and dlg.choices()["passphrase"] is None and dlg.choices()["mode"] == "merge"
+    dlg.file.setText(str(sealed))
+    assert not ok.isEnabled()
+    dlg.fields.passphrase.setText("pw")
+    assert ok.isEnabled() and dlg.choices()["passphrase"] == "pw"
+
+
+@pytest.fixture
+def controller(qtbot, tmp_path: Path):
+    paths = AppPaths.resolve(tmp_path / "journal")
+    s = SQLiteStorage(paths.database)
+    s.reflections.create_many([m.Reflection(content=f"note {i}") for i in range(12)])
+    s.close()
+    paths.config_dir.mkdir(parents=True, exist_ok=True)
+    executor = DatabaseExecutor(lambda: SQLiteStorage(paths.database, migrate=False))
+    with qtbot.waitSignal(executor.opened, timeout=10000):
+        executor.start()
+    settings = QSettings(str(paths.settings_file), QSettings.Format.IniFormat)
+    ctl = BundleController(None, paths, settings, executor, store=PassphraseStore(backend=object()), interactive=False)
+    yield ctl, paths, executor
+    ctl.shutdown()
+    executor.shutdown()
+
+
+def count_on_executor(qtbot, executor) -> int:
+    box: list[int] = []
+    executor.submit(lambda s: s.reflections.count(), box.append)
+    qtbot.waitUntil(lambda: bool(box), timeout=10000)
+    return box[0]
+
+
+def test_export_then_merge_and_replace_through_the_executor(qtbot, controller, tmp_path: Path) -> None:
+    ctl, paths, executor = controller
+    out = tmp_path / "out"
+    out.mkdir()
+    with qtbot.waitSignal(ctl.export_finished, timeout=30000) as got:
+        ctl.start_export(out, "correct horse battery", remember=True)
+    result = got.args[0]
+    assert result.path.exists() and result.path.name.endswith(".zip.age")
+    assert "12 reflections" in export_summary(result)
+    assert ctl.store.load() == "correct horse battery"  # session only: no keychain in tests
+    assert ctl.settings.value("bundle/last_export_dir") == str(out)
+
+    executor.submit(lambda s: s.reflections.create(m.Reflection(content="after the export")))
+    with qtbot.waitSignal(ctl.import_finished, timeout=30000) as got:
+        ctl.start_import(result.path, "correct horse battery", mode="merge")
+    assert got.args[0].total_duplicates > 0 and "skipped" in import_summary(got.args[0])
+    assert count_on_executor(qtbot, executor) == 13
+
+    with qtbot.waitSignal(ctl.import_finished, timeout=30000) as got:
+        ctl.start_import(result.path, "correct horse battery", mode="replace")
+    assert got.args[0].rollback_file is not None
+    # the executor's connection reopened on the swapped-in journal
+    assert count_on_executor(qtbot, executor) == 12
+
+
+def test_failure_is_one_sentence_and_nothing_changes(qtbot, controller, tmp_path: Path) -> None:
+    ctl, paths, executor = controller
+    bad = tmp_path / "bad.zip"
+    bad.write_bytes(b"not a bundle at all")
+    with qtbot.waitSignal(ctl.bundle_failed, timeout=10000) as got:
+        ctl.start_import(bad, None)
+    assert "not a Mirror bundle" in got.args[0]
+    assert count_on_executor(qtbot, executor) == 12
+
+
+def test_cancel_stops_the_export(qtbot, controller, tmp_path: Path) -> None:
+    ctl, paths, executor = controller
+    out = tmp_path / "out"
+    out.mkdir()
+    box: list[str] = []
+
+    def cancel_at_once(job) -> None:
+        job.cancel()
+        job.cancelled.connect(lambda: box.append("cancelled"))
+
+    from mirror_desktop.workers.bundle_jobs import export_task
+
+    ctl.runner.start(export_task(paths, out, passphrase="correct horse battery", share=False), cancel_at_once)
+    qtbot.waitUntil(lambda: box == ["cancelled"], timeout=10000)
+    assert list(out.iterdir()) == []
