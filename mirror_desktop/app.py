@@ -19,7 +19,9 @@ from PySide6.QtCore import QEvent, QObject, QSettings, QTimer, Signal
 from PySide6.QtWidgets import QApplication
 
 from mirror_desktop import __version__
+from mirror_desktop.logging_setup import install_excepthook, install_qt_message_handler, setup_logging
 from mirror_desktop.paths import AppPaths
+from mirror_desktop.version import VersionAction
 
 log = logging.getLogger(__name__)
 
@@ -78,8 +80,9 @@ class MirrorApp(QObject):
     screenshot_saved = Signal(str)
 
     def __init__(self, qapp: QApplication, paths: AppPaths, *, screenshot: str | None = None,
-                 view: str | None = None, search: str | None = None) -> None:
+                 view: str | None = None, search: str | None = None, welcome: bool = False) -> None:
         super().__init__()
+        self.welcome = welcome and not screenshot  # first-run welcome (issue 7); main() turns it on
         self.qapp = qapp
         self.paths = paths
         self.screenshot = screenshot
@@ -112,13 +115,56 @@ class MirrorApp(QObject):
             self.window.journal_loaded.connect(self._prepare_screenshot)
         if self._bench:
             FirstPaintProbe(self.window.list_view, self._bench_painted)
+        if self.welcome and not self._bench:
+            self.window.journal_loaded.connect(self._offer_welcome)
         self.window.show()
         self.executor.start()
+
+    # -- first run (issue 7) ---------------------------------------------------------------
+    def _offer_welcome(self) -> None:
+        """Once per journal folder: an empty journal (no identities, no reflections) gets the welcome."""
+        if self.window is None or self.settings(self.paths).value("welcome_shown", False, type=bool):
+            return
+        self.window.client.read(lambda s: s.journal_stats(), self._welcome_if_empty, lambda _e: None)
+
+    def _welcome_if_empty(self, stats: dict[str, int]) -> None:
+        if self.window is None or stats.get("identities", 0) or stats.get("reflections", 0):
+            return
+        from mirror_desktop.ui.dialogs.welcome import WelcomeDialog
+
+        dialog = WelcomeDialog(self.paths.data_dir, self.window)
+        dialog.accepted.connect(lambda: self._create_first_identity(dialog.identity_name()))
+        dialog.finished.connect(lambda _code: self._welcome_finished(dialog))
+        dialog.open()  # window-modal without a nested event loop
+
+    def _welcome_finished(self, dialog: Any) -> None:
+        self.settings(self.paths).setValue("welcome_shown", True)  # "Not now" is an answer too
+        dialog.deleteLater()
+
+    def _create_first_identity(self, name: str) -> None:
+        window = self.window
+        if window is None or not name:
+            return
+        log.info("first run: creating the first identity")
+
+        def write_as(ident: Any) -> None:
+            if self.window is window:
+                window.select_identity(ident.id)
+                window.new_reflection()
+                window.editor.setFocus()
+
+        def created(ident: Any) -> None:
+            # The window reloads its identities on identities_changed; a no-op read queued after that
+            # reload on the serial executor returns after it, when the new identity can be selected.
+            window.client.read(lambda _s: None, lambda _r: write_as(ident))
+
+        window.client.create_identity(name, None, created)
 
     # -- failure -------------------------------------------------------------------------
     def _open_failed(self, exc: BaseException) -> None:
         sentence = describe_open_error(exc, self.paths.database)
-        log.warning("journal could not be opened: %s", sentence)
+        # The type and the path, not the sentence: an exception's text is never logged (logging_setup).
+        log.warning("journal could not be opened: %s at %s", type(exc).__name__, self.paths.database)
         if self.screenshot or self._bench:
             print(sentence, file=sys.stderr)
             self.exit_code = 2
@@ -214,7 +260,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--screenshot", metavar="PNG", help="open the journal, save the window as PNG at 1280x800, exit")
     p.add_argument("--view", choices=VIEW_CHOICES, help="the view to show first")
     p.add_argument("--search", metavar="QUERY", help="with --view search: the query to show")
-    p.add_argument("--version", action="version", version=f"Mirror {__version__}")
+    p.add_argument("--version", action=VersionAction, prog_name="Mirror", include_qt=True)
     return p.parse_args(list(argv) if argv is not None else None)
 
 
@@ -222,14 +268,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     if os.environ.get("MIRROR_BENCH_STARTUP") == "1":
         print(f"MIRROR_PROCESS_START {time.time():.6f}", flush=True)
     args = parse_args(argv)
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     paths = AppPaths.resolve(args.data_dir)
+    # Rotating log in the platform's log folder; never any journal text (logging_setup, issue 7).
+    setup_logging(paths, "mirror-desktop")
+    install_excepthook()
     qapp = QApplication.instance() or QApplication(sys.argv[:1])
+    install_qt_message_handler()
     qapp.setApplicationName("Mirror")
     qapp.setOrganizationName("Mirror")
     qapp.setApplicationVersion(__version__)
     qapp.setDesktopFileName("mirror-desktop")
-    mirror = MirrorApp(qapp, paths, screenshot=args.screenshot, view=args.view, search=args.search)
+    from mirror_desktop.ui.dialogs.welcome import app_icon
+
+    qapp.setWindowIcon(app_icon())  # window, taskbar and dialogs (the .desktop file names the same icon)
+    mirror = MirrorApp(qapp, paths, screenshot=args.screenshot, view=args.view, search=args.search,
+                       welcome=not args.screenshot)
     if args.view and not args.screenshot:
         QTimer.singleShot(0, lambda: mirror.window and mirror.window.show_view(args.view))
     mirror.start()

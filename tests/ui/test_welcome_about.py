@@ -146,3 +146,63 @@ def test_both_dialogs_render_offscreen(qtbot, paths: AppPaths, tmp_path: Path, k
     # Not blank: the logo and the text give many distinct colours.
     colours = {image.pixel(x, y) for x in range(0, image.width(), 7) for y in range(0, image.height(), 7)}
     assert len(colours) > 20
+
+
+def _start_app(qtbot, paths: AppPaths, **kwargs):  # type: ignore[no-untyped-def]
+    from mirror_desktop.app import MirrorApp
+
+    mirror = MirrorApp(QApplication.instance(), paths, **kwargs)
+    mirror.start()
+    qtbot.waitUntil(lambda: mirror.window is not None and mirror.window.is_open, timeout=15000)
+    return mirror
+
+
+def test_first_run_creates_the_identity_and_opens_the_editor_on_it(qtbot, tmp_path: Path) -> None:
+    from mirror_desktop.core.services import JournalService
+    from mirror_desktop.storage.journal import SQLiteStorage
+
+    paths = AppPaths.resolve(tmp_path / "first")
+    mirror = _start_app(qtbot, paths, welcome=True)
+    try:
+        qtbot.waitUntil(lambda: isinstance(QApplication.activeModalWidget(), WelcomeDialog), timeout=10000)
+        dialog = QApplication.activeModalWidget()
+        assert str(paths.data_dir) in dialog.folder_label.text()
+        dialog.name_edit.setText("Evening self")
+        dialog.start_button.click()
+        w = mirror.window
+        qtbot.waitUntil(lambda: any(w.identity_model.index(r, 0).data() == "Evening self"
+                                    for r in range(w.identity_model.rowCount())), timeout=10000)
+        qtbot.waitUntil(lambda: w.editor.identity_id() is not None, timeout=10000)
+    finally:
+        mirror.shutdown()
+    with SQLiteStorage(paths.database) as storage:
+        idents = JournalService(storage).list_identities()
+    assert [i.metadata["name"] for i in idents] == ["Evening self"]
+    assert w.editor.identity_id() == idents[0].id
+
+    # Shown once: the next start of the same folder goes straight to the journal.
+    again = _start_app(qtbot, paths, welcome=True)
+    try:
+        qtbot.wait(300)
+        assert QApplication.activeModalWidget() is None
+    finally:
+        again.shutdown()
+
+
+def test_no_welcome_for_screenshots_or_journals_with_writing(qtbot, tmp_path: Path) -> None:
+    from mirror_desktop.core.services import JournalService
+    from mirror_desktop.storage.journal import SQLiteStorage
+
+    paths = AppPaths.resolve(tmp_path / "used")
+    paths.data_dir.mkdir(parents=True)
+    with SQLiteStorage(paths.database) as storage:
+        JournalService(storage).save_reflection("an earlier evening")
+    mirror = _start_app(qtbot, paths, welcome=True)
+    try:
+        qtbot.wait(300)
+        assert QApplication.activeModalWidget() is None
+    finally:
+        mirror.shutdown()
+    from mirror_desktop.app import MirrorApp
+
+    assert MirrorApp(QApplication.instance(), paths, screenshot=str(tmp_path / "x.png"), welcome=True).welcome is False
