@@ -89,8 +89,17 @@ def finalize_bundle_db(path: Path) -> None:
         mode = con.execute("PRAGMA journal_mode=DELETE").fetchone()[0]
         if str(mode).lower() != "delete":
             raise StorageError(f"The staged copy {path} is still in use; try the export again.")
-        con.execute("VACUUM")
-        ok = con.execute("PRAGMA integrity_check").fetchone()[0]
+        # VACUUM INTO a sibling rather than VACUUM in place: in-place VACUUM builds its copy in the
+        # temp store, which some SQLite builds keep in memory (peak memory grew with the journal).
+        compact = path.with_name(path.name + ".compact")
+        compact.unlink(missing_ok=True)
+        con.execute("VACUUM INTO ?", (str(compact),))
+    finally:
+        con.close()
+    os.replace(compact, path)
+    con = _connect(str(path))
+    try:
+        ok = con.execute("PRAGMA quick_check").fetchone()[0]
         if ok != "ok":
             raise StorageError(f"The staged copy of the journal failed its integrity check ({ok}); try again.")
     finally:
