@@ -7,7 +7,8 @@
 --   * ids are TEXT (UUIDs); timestamps are ISO 8601 TEXT in UTC, e.g. 2025-12-08T15:30:00.000Z;
 --   * JSON fields are TEXT holding valid JSON; booleans are INTEGER 0/1;
 --   * reflections_fts is an FTS5 index over reflections.content (an adapter extension, not a spec
---     table), kept in step by triggers, with secure-delete on so deleted words leave the index.
+--     table), kept in step by triggers, with secure-delete on so deleted words leave the index,
+--     and prefix indexes for prefix* queries.
 -- Needs SQLite 3.45 or newer (JSON functions usable in CHECK constraints with trusted_schema=OFF).
 
 -- Forward migration
@@ -219,7 +220,10 @@ CREATE VIRTUAL TABLE reflections_fts USING fts5 (
     content,
     content = 'reflections',
     content_rowid = 'rowid',
-    tokenize = 'porter unicode61 remove_diacritics 2'
+    tokenize = 'porter unicode61 remove_diacritics 2',
+    -- Prefix indexes keep prefix* queries under the 50 ms search budget at 100,000 entries
+    -- (about 40% more index; see BENCHMARKS.md).
+    prefix = '2 3 4 5 6'
 );
 INSERT INTO reflections_fts (reflections_fts, rank) VALUES ('secure-delete', 1);
 

@@ -62,6 +62,9 @@ def parse_query(text: str) -> ParsedQuery:
             if len(words) > 1:
                 # "don't-stop" and similar punctuation-joined words search as a phrase.
                 term = Term("phrase", words)
+            elif is_prefix and len(words[0]) < 2:
+                # One letter would expand to a large part of the vocabulary (seconds at 100k entries).
+                raise SearchSyntaxError("Type at least two letters before * to search by the start of a word.")
             else:
                 term = Term("prefix" if is_prefix else "word", words)
         if term is None:

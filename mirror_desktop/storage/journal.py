@@ -31,6 +31,10 @@ SPEC_TABLES = (
     "integrations", "schema_version",
 )
 SNIPPET_TOKENS = 24
+# Ranking reads every candidate's statistics, which for a word found in most of 100,000 entries
+# costs far more than the 50 ms budget. Terms with more matches than this are ranked among their
+# RANK_WINDOW most recently written matches; rarer terms are ranked across the whole journal.
+RANK_WINDOW = 2000
 _REFLECTION_COLUMNS = "r.id, r.identity_id, r.content, r.content_type, r.visibility, r.created_at, r.source, r.metadata"
 
 
@@ -158,17 +162,48 @@ class SQLiteStorage(PeeweeStorage):
 
     def _search_rows(self, parsed: ParsedQuery, filters: SearchFilters | None, limit: int,
                      offset: int) -> list[Any]:
+        match = fts5_match(parsed)
         where, params = self._filter_sql(filters)
+        # Find the rowid of the RANK_WINDOW-th most recently written match: FTS5 walks its doclists
+        # in rowid order without ranking, so this costs a few ms even for a word in every entry.
+        floor = self.db.execute_sql(
+            "SELECT rowid FROM reflections_fts WHERE reflections_fts MATCH ? ORDER BY rowid DESC LIMIT 1 OFFSET ?",
+            (match, RANK_WINDOW + offset - 1),
+        ).fetchone()
+        ranked = self._ranked_rowids(match, where, params, limit, offset, floor[0] if floor else None)
+        if floor is not None and where and len(ranked) < limit:
+            # The filters left too few of the recent matches: rank every match instead.
+            ranked = self._ranked_rowids(match, where, params, limit, offset, None)
+        if not ranked:
+            return []
+        # Snippets only for the rows shown: building one re-tokenises the whole entry.
+        marks = ", ".join("?" * len(ranked))
         sql = (
-            f"SELECT {_REFLECTION_COLUMNS}, "
-            f"snippet(reflections_fts, 0, ?, ?, '…', {SNIPPET_TOKENS}) AS snip, "
-            "bm25(reflections_fts) AS rank "
+            f"SELECT {_REFLECTION_COLUMNS}, reflections_fts.rowid AS fts_rowid, "
+            f"snippet(reflections_fts, 0, ?, ?, '…', {SNIPPET_TOKENS}) AS snip "
             "FROM reflections_fts JOIN reflections r ON r.rowid = reflections_fts.rowid "
-            f"WHERE reflections_fts MATCH ?{where} "
+            f"WHERE reflections_fts MATCH ? AND reflections_fts.rowid IN ({marks})"
+        )
+        rows = {r.fts_rowid: r for r in self.models.Reflection.raw(sql, HL_START, HL_END, match, *ranked)}
+        out = []
+        for rowid, rank in ranked.items():
+            row = rows[rowid]
+            row.rank = rank
+            out.append(row)
+        return out
+
+    def _ranked_rowids(self, match: str, where: str, params: list[Any], limit: int, offset: int,
+                       floor: int | None) -> dict[int, float]:
+        """rowid → bm25 rank of the best matches, best first, among rowids ≥ ``floor`` if given."""
+        window = " AND reflections_fts.rowid >= ?" if floor is not None else ""
+        sql = (
+            "SELECT reflections_fts.rowid, bm25(reflections_fts) AS rank "
+            "FROM reflections_fts JOIN reflections r ON r.rowid = reflections_fts.rowid "
+            f"WHERE reflections_fts MATCH ?{window}{where} "
             "ORDER BY rank, r.created_at DESC LIMIT ? OFFSET ?"
         )
-        args = [HL_START, HL_END, fts5_match(parsed), *params, limit, offset]
-        return list(self.models.Reflection.raw(sql, *args))
+        args = [match, *([floor] if floor is not None else []), *params, limit, offset]
+        return {int(rowid): float(rank) for rowid, rank in self.db.execute_sql(sql, args).fetchall()}
 
 
 class PostgresStorage(PeeweeStorage):
@@ -213,15 +248,20 @@ class PostgresStorage(PeeweeStorage):
             qparams.append(arg)
         where, fparams = self._filter_sql(filters)
         options = f"StartSel={HL_START}, StopSel={HL_END}, MaxWords=30, MinWords=12, MaxFragments=2, FragmentDelimiter=\" … \""
+        # Rank only the RANK_WINDOW most recent matches (see RANK_WINDOW), and build headlines only
+        # for the rows returned: both read whole documents.
+        columns = _REFLECTION_COLUMNS.replace("r.", "c.")
         sql = (
             f"SELECT hit.*, ts_headline('english', hit.content, hit.q, %s) AS snip FROM ("
-            f"  SELECT {_REFLECTION_COLUMNS}, ts_rank_cd(r.search_vector, q.q) AS rank, q.q"
-            f"  FROM reflections r, (SELECT {' && '.join(parts)} AS q) q"
-            f"  WHERE r.search_vector @@ q.q{where}"
-            "  ORDER BY rank DESC, r.created_at DESC LIMIT %s OFFSET %s) hit "
+            f"  SELECT {columns}, ts_rank_cd(c.search_vector, c.q) AS rank, c.q FROM ("
+            f"    SELECT {_REFLECTION_COLUMNS}, r.search_vector, q.q"
+            f"    FROM reflections r, (SELECT {' && '.join(parts)} AS q) q"
+            f"    WHERE r.search_vector @@ q.q{where}"
+            "    ORDER BY r.created_at DESC LIMIT %s) c"
+            "  ORDER BY rank DESC, c.created_at DESC LIMIT %s OFFSET %s) hit "
             "ORDER BY hit.rank DESC, hit.created_at DESC"
         )
-        args = [options, *qparams, *fparams, limit, offset]
+        args = [options, *qparams, *fparams, RANK_WINDOW + offset, limit, offset]
         return list(self.models.Reflection.raw(sql, *args))
 
 

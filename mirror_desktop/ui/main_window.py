@@ -755,7 +755,12 @@ class MainWindow(QMainWindow):
                 "Everything you write stays on this device unless you choose otherwise.")
 
     def show_about(self) -> None:
-        QMessageBox.about(self, "About Mirror", self.about_text())
+        """Help → About: versions and the data folder with an "Open folder" button (issue 7)."""
+        from mirror_desktop.ui.dialogs.about import AboutDialog
+
+        dialog = AboutDialog(self.paths, self)
+        dialog.exec()
+        dialog.deleteLater()
 
     def _show_error(self, text: str) -> None:
         self.editor.banner.show_message(text, [("Dismiss", self.editor.banner.hide)], kind="error")

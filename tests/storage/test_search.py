@@ -102,3 +102,28 @@ def test_hostile_query_text_is_never_syntax(storage: Any, journal: dict[str, Any
 
 def test_empty_query_returns_nothing(storage: Any, journal: dict[str, Any]) -> None:
     assert storage.search("   ") == []
+
+
+def test_common_terms_rank_within_recent_window(storage: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A term with more matches than RANK_WINDOW is ranked among its most recent matches only."""
+    from mirror_desktop.storage import journal as journal_module
+
+    monkeypatch.setattr(journal_module, "RANK_WINDOW", 3)
+    other = storage.identities.create(m.Identity(metadata={"name": "Other"}))
+    mine = storage.identities.create(m.Identity(metadata={"name": "Mine"}))
+    old = storage.reflections.create(m.Reflection("river river river river river, and a heron",
+                                                  identity_id=mine.id, created_at=DAY))
+    recent = [storage.reflections.create(m.Reflection(f"a walk by the river, day {i}", identity_id=other.id,
+                                                      created_at=DAY + timedelta(days=10 + i))) for i in range(5)]
+    hits = storage.search("river", limit=10)
+    assert old.id not in ids(hits)  # outside the window of the 3 most recent matches
+    assert ids(hits) <= {r.id for r in recent} and len(hits) == 3
+    # Filters that leave the recent window empty fall back to ranking every match.
+    assert ids(storage.search("river", SearchFilters(identity_id=mine.id))) == {old.id}
+    # A rare term is ranked across the whole journal.
+    assert ids(storage.search("heron")) == {old.id}
+
+
+def test_one_letter_prefix_is_refused(storage: Any) -> None:
+    with pytest.raises(SearchSyntaxError, match="two letters"):
+        storage.search("w*")
