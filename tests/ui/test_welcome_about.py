@@ -206,3 +206,24 @@ def test_no_welcome_for_screenshots_or_journals_with_writing(qtbot, tmp_path: Pa
     from mirror_desktop.app import MirrorApp
 
     assert MirrorApp(QApplication.instance(), paths, screenshot=str(tmp_path / "x.png"), welcome=True).welcome is False
+
+
+def test_help_about_opens_the_about_dialog_on_this_journal(qtbot, tmp_path: Path) -> None:
+    paths = AppPaths.resolve(tmp_path / "about")
+    mirror = _start_app(qtbot, paths)
+    seen: list[str] = []
+
+    def close_about() -> None:
+        dialog = QApplication.activeModalWidget()
+        if not isinstance(dialog, AboutDialog):
+            QTimer.singleShot(20, close_about)
+            return
+        seen.append(dialog.folder_label.text())
+        dialog.reject()
+
+    try:
+        QTimer.singleShot(0, close_about)
+        mirror.window.about_action.trigger()
+    finally:
+        mirror.shutdown()
+    assert seen == [str(paths.data_dir)]
