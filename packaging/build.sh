@@ -37,6 +37,11 @@ seconds=$(( $(date +%s) - start ))
 fail() { echo "build.sh: $*" >&2; exit 1; }
 [ -x "$APP" ] || fail "the build did not produce $APP."
 
+# Desktop integration travels with the folder, so an unpacked build installs itself (README).
+if [ "$(uname -s)" = "Linux" ]; then
+  cp packaging/mirror-desktop.desktop packaging/install-linux.sh "$DIST/"
+fi
+
 # What the build must carry, and what it must not.
 internal="$DIST/_internal"
 ls "$internal"/mirror_desktop/migrations/sqlite/*.sql >/dev/null 2>&1 \

@@ -58,6 +58,8 @@ def test_the_build_carries_the_migrations_and_resources(build: dict[str, str]) -
     assert shipped and sorted(p.name for p in (internal / "migrations" / "sqlite").glob("*.sql")) == shipped
     assert (internal / "assets" / "constitution" / "rules.json").is_file()
     assert (internal / "assets" / "icons" / "mirror-256.png").is_file()
+    # Desktop integration travels with the folder (install-linux.sh reads the icons from assets/).
+    assert (DIST / "mirror-desktop.desktop").is_file() and os.access(DIST / "install-linux.sh", os.X_OK)
 
 
 def test_the_build_has_the_qt_plugins_it_needs_and_no_webengine(build: dict[str, str]) -> None:
