@@ -320,10 +320,11 @@ class MainWindow(QMainWindow):
         self.progress.hide()
         self.progress_label.setText("")
         self.setEnabled_for_open(True)
+        # The first page goes first on the serial executor: it is what the person is waiting to see.
+        self._apply_identity_filter()
         self.client.read(lambda s: s.schema_version(), self._set_schema_version)
         self._load_identities()
         self._load_threads()
-        self._apply_identity_filter()
         self._load_stats()
         self.client.read(lambda s: s.pending_drafts(), self._drafts_loaded)
         self.editor.new_reflection(None)
