@@ -259,7 +259,7 @@ def install_excepthook(logger: logging.Logger | None = None, *,
             previous(exc_type, exc, tb)
 
     def thread_hook(args: threading.ExceptHookArgs) -> None:
-        if args.exc_type is SystemExit:
+        if args.exc_type is SystemExit or args.exc_value is None:
             return
         lg.critical("uncaught exception in thread %s: %s", getattr(args.thread, "name", "?"),
                     args.exc_type.__name__, exc_info=(args.exc_type, args.exc_value, args.exc_traceback))
@@ -275,7 +275,7 @@ def install_qt_message_handler(logger: logging.Logger | None = None) -> Any:
     """Route Qt's own warnings (qWarning, QML, plugin loading) into the log; returns the previous handler.
 
     Call once after :func:`setup_logging`, in the window's process only. Qt messages pass through
-    the same :class:`ContentGuard` as everything else.
+    the same :class:`ContentGuard` as everything else, with a format string's allowance.
     """
     from PySide6.QtCore import QtMsgType, qInstallMessageHandler
 
@@ -290,6 +290,9 @@ def install_qt_message_handler(logger: logging.Logger | None = None) -> Any:
 
     def handler(kind: Any, context: Any, message: str) -> None:
         category = getattr(context, "category", None) or "default"
-        lg.log(levels.get(kind, logging.WARNING), "[%s] %s", category, message)
+        # Qt's messages are written by Qt, like our format strings, so they get the format string's
+        # allowance (MESSAGE_PROSE_WORDS) rather than an argument's: "QFont::setPointSize: Point
+        # size <= 0 (-1), must be greater than 0" stays readable, a pasted paragraph does not.
+        lg.log(levels.get(kind, logging.WARNING), f"[{category}] " + message.replace("%", "%%"))
 
     return qInstallMessageHandler(handler)

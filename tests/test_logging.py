@@ -180,3 +180,19 @@ def test_an_unwritable_log_folder_does_not_stop_the_app(tmp_path: Path, capsys: 
     setup = setup_logging(paths, console_level=None)
     setup.close()
     assert "logging to the terminal only" in capsys.readouterr().err
+
+
+def test_qt_messages_are_routed_into_the_log_through_the_guard(paths: AppPaths, debug_logging: LoggingSetup,
+                                                               marker: str) -> None:
+    qt_core = pytest.importorskip("PySide6.QtCore")
+    from mirror_desktop.logging_setup import install_qt_message_handler
+
+    previous = install_qt_message_handler()
+    try:
+        qt_core.qWarning("QFont::setPointSize: Point size <= 0 (-1), must be greater than 0")
+        qt_core.qWarning(prose(marker))
+    finally:
+        qt_core.qInstallMessageHandler(previous)
+    text = log_text(paths)
+    assert "qt [MainThread] [default] QFont::setPointSize: Point size <= 0 (-1)" in text
+    assert marker not in text
