@@ -54,7 +54,7 @@ class MainWindow(QMainWindow):
     """The journal window.
 
     Signals:
-        journal_loaded(): the journal is open and the first page of reflections is in the list.
+        journal_loaded(): the journal is open; the first page, the identities and the threads are shown.
         view_changed(str): payload is the view now shown ("reflections" | "threads" | "tensions" | "search").
         timeline_loaded(str): a thread's timeline is on screen; payload is the thread id.
         drafts_found(int): unsaved drafts from an earlier session exist; payload is how many.
@@ -75,6 +75,7 @@ class MainWindow(QMainWindow):
         self.client = JournalClient(executor, self)
         self.is_open = False
         self._loaded = False
+        self._arrived: set[str] = set()
         self._schema_version = "?"
         self._identity: tuple[str, str | None] = (im.ALL, None)
         self._current_thread: str | None = None
@@ -337,10 +338,16 @@ class MainWindow(QMainWindow):
 
     def _first_page(self, rows: int) -> None:
         self._update_list_state()
-        if not self._loaded:
-            self._loaded = True
+        if not self._loaded and "page" not in self._arrived:
             if rows:
                 self.list_view.setCurrentIndex(self.list_model.index(0, 0))
+            self._arrive("page")
+
+    def _arrive(self, part: str) -> None:
+        """journal_loaded fires once the first page, the identities and the threads are all shown."""
+        self._arrived.add(part)
+        if not self._loaded and {"page", "identities", "threads"} <= self._arrived:
+            self._loaded = True
             self.journal_loaded.emit()
 
     def _update_list_state(self) -> None:
@@ -395,6 +402,7 @@ class MainWindow(QMainWindow):
         self.search.set_identities(identities)
         self._update_list_title()
         self._load_stats()
+        self._arrive("identities")
 
     def _identity_selected(self, kind: str, identity_id: str | None) -> None:
         if (kind, identity_id) == self._identity:
@@ -508,6 +516,7 @@ class MainWindow(QMainWindow):
             self.timeline_model.set_timeline(None, [])
             self.timeline.show_thread(None)
         self._load_stats()
+        self._arrive("threads")
 
     def show_thread(self, thread_id: str) -> None:
         self._current_thread = thread_id
