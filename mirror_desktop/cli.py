@@ -14,9 +14,9 @@ from pathlib import Path
 from typing import Any
 from collections.abc import Callable, Sequence
 
-from mirror_desktop import __version__
 from mirror_desktop.core.errors import MirrorError
 from mirror_desktop.paths import AppPaths
+from mirror_desktop.version import VersionAction
 
 # Modules that add subcommands: each defines register(subparsers) and sets func on its parsers.
 COMMAND_MODULES = [
@@ -57,7 +57,7 @@ def print_json(value: Any) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="mirror", description="Mirror: a local-first reflective journal.")
-    parser.add_argument("--version", action="version", version=f"mirror {__version__}")
+    parser.add_argument("--version", action=VersionAction, prog_name="mirror", include_qt=False)
     where = parser.add_mutually_exclusive_group()
     where.add_argument("--data-dir", metavar="DIR", help="journal folder (default: the platform's data folder, or $MIRROR_DATA_DIR)")
     where.add_argument("--db", metavar="PATH", help="an SQLite journal file")
