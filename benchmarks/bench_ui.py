@@ -49,9 +49,6 @@ def main() -> None:
     ap.add_argument("--data-dir", default="/tmp/mirror-desktop-bench/journal-100000")
     ap.add_argument("--keys", type=int, default=400)
     args = ap.parse_args()
-    from mirror_desktop.ui import pyside_guard
-
-    pyside_guard.apply()
     app = QApplication(sys.argv[:1])
     paths = AppPaths.resolve(args.data_dir)
     settings = QSettings(str(Path("/tmp") / "mirror-bench-ui.ini"), QSettings.Format.IniFormat)

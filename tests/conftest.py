@@ -72,10 +72,6 @@ def fail_on_qt_warnings(request: pytest.FixtureRequest):  # type: ignore[no-unty
         return
     from PySide6.QtCore import QtMsgType, qInstallMessageHandler
 
-    from mirror_desktop.ui import pyside_guard
-
-    pyside_guard.apply()  # PySide6 6.12 on CPython 3.11 drops None references (see the module)
-
     caught: list[str] = []
 
     def handler(mode, context, message):  # type: ignore[no-untyped-def]
