@@ -29,17 +29,21 @@ from PySide6.QtWidgets import (
 
 from mirror_desktop import __version__
 from mirror_desktop.core import models as m
+from mirror_desktop.core.engine_settings import EngineSettingsStore
 from mirror_desktop.core.errors import NotFoundError
 from mirror_desktop.core.models import SearchFilters
 from mirror_desktop.paths import AppPaths
 from mirror_desktop.ui import format as fmt
 from mirror_desktop.ui.autosave import AutosaveController
+from mirror_desktop.ui.dialogs.bundle_dialogs import BundleController
+from mirror_desktop.ui.dialogs.engine_settings import EngineSettingsDialog
 from mirror_desktop.ui.models import identities as im
 from mirror_desktop.ui.models.reflection_list import IdRole, ReflectionListModel
 from mirror_desktop.ui.models.threads import ThreadListModel, ThreadTimelineModel
 from mirror_desktop.ui.theme import apply_theme
 from mirror_desktop.ui.widgets.delegates import ReflectionDelegate
 from mirror_desktop.ui.widgets.editor import ReflectionEditor
+from mirror_desktop.ui.widgets.mirrorback_panel import MirrorbackPanel
 from mirror_desktop.ui.widgets.search_panel import SearchPanel
 from mirror_desktop.ui.widgets.sidebar import Sidebar
 from mirror_desktop.ui.widgets.thread_timeline import ThreadTimelineView
@@ -101,12 +105,22 @@ class MainWindow(QMainWindow):
             self.stack.addWidget(w)
         self.editor = ReflectionEditor()
         self.autosave = AutosaveController(self.client, self.editor, self)
+        # Issue 6: the mirrorback panel sits under the editor; engine settings live beside the journal's.
+        self.engine_settings = EngineSettingsStore(paths.config_dir)
+        self.mirrorback_panel = MirrorbackPanel(self.executor, settings=self.engine_settings)
+        self.editor_column = QSplitter(Qt.Orientation.Vertical)
+        self.editor_column.setObjectName("editorColumn")
+        self.editor_column.addWidget(self.editor)
+        self.editor_column.addWidget(self.mirrorback_panel)
+        self.editor_column.setStretchFactor(0, 3)
+        self.editor_column.setStretchFactor(1, 2)
+        self.editor_column.setChildrenCollapsible(False)
 
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.setObjectName("mainSplitter")
         self.splitter.addWidget(self.sidebar)
         self.splitter.addWidget(self.stack)
-        self.splitter.addWidget(self.editor)
+        self.splitter.addWidget(self.editor_column)
         self.splitter.setChildrenCollapsible(False)
         self.splitter.setStretchFactor(0, 0)
         self.splitter.setStretchFactor(1, 1)
@@ -185,13 +199,12 @@ class MainWindow(QMainWindow):
         self.new_action = A("&New reflection", self, shortcut=QKeySequence("Ctrl+N"))
         self.save_action = A("&Save now", self, shortcut=QKeySequence("Ctrl+S"))
         self.export_action = A("&Export…", self)
-        self.export_action.setEnabled(False)
-        self.export_action.setToolTip("Encrypted export arrives with the bundle feature.")
-        self.export_action.setStatusTip("Encrypted export arrives with the bundle feature.")
+        self.export_action.setStatusTip("Write an encrypted, verifiable bundle of the whole journal.")
         self.import_action = A("&Import…", self)
-        self.import_action.setEnabled(False)
-        self.import_action.setToolTip("Import arrives with the bundle feature.")
-        self.import_action.setStatusTip("Import arrives with the bundle feature.")
+        self.import_action.setStatusTip("Merge a bundle into this journal, or replace it (the old one is kept).")
+        self.reflect_action = A("&Reflect", self, shortcut=QKeySequence("Ctrl+R"))
+        self.reflect_action.setStatusTip("Ask Mirror for a mirrorback of this reflection.")
+        self.engine_action = A("Mirrorback &engine…", self)
         self.settings_action = A("Se&ttings…", self, shortcut=QKeySequence("Ctrl+,"))
         self.quit_action = A("&Quit", self, shortcut=QKeySequence("Ctrl+Q"))
         self.find_action = A("&Find…", self, shortcut=QKeySequence("Ctrl+F"))
@@ -229,11 +242,13 @@ class MainWindow(QMainWindow):
         f.addAction(self.import_action)
         f.addSeparator()
         f.addAction(self.settings_action)
+        f.addAction(self.engine_action)
         f.addSeparator()
         f.addAction(self.quit_action)
         f.setToolTipsVisible(True)
         e = mb.addMenu("&Edit")
         e.addAction(self.find_action)
+        e.addAction(self.reflect_action)
         e.addSeparator()
         e.addAction(self.new_identity_action)
         e.addAction(self.new_thread_action)
@@ -301,12 +316,21 @@ class MainWindow(QMainWindow):
         self.new_thread_action.triggered.connect(self.create_thread)
         self.settings_action.triggered.connect(self.show_settings)
         self.about_action.triggered.connect(self.show_about)
+        self.reflect_action.triggered.connect(self.reflect)
+        self.engine_action.triggered.connect(lambda: EngineSettingsDialog(self.engine_settings, self).open())
+        if self._tension_view is not None and hasattr(self._tension_view, "reflection_open_requested"):
+            self._tension_view.reflection_open_requested.connect(self._open_from_elsewhere)
+        self.bundles = BundleController(self, self.paths, self.settings, self.executor)
+        self.export_action.triggered.connect(self.bundles.export_requested)
+        self.import_action.triggered.connect(self._import_requested)
+        self.bundles.import_finished.connect(self._journal_imported)
 
     def setEnabled_for_open(self, open_: bool) -> None:  # noqa: N802 - reads like Qt's setEnabled
         for w in (self.sidebar, self.stack, self.editor):
             w.setEnabled(open_)
         for a in (self.new_action, self.save_action, self.find_action, self.delete_action,
-                  self.new_identity_action, self.new_thread_action):
+                  self.new_identity_action, self.new_thread_action, self.reflect_action,
+                  self.export_action, self.import_action):
             a.setEnabled(open_)
 
     # -- opening -------------------------------------------------------------------------
@@ -598,6 +622,7 @@ class MainWindow(QMainWindow):
         self.autosave.commit()
         self.editor.load_reflection(r, threads)
         self.autosave.reset()
+        self.mirrorback_panel.set_reflection(r.id)
 
     def new_reflection(self) -> None:
         self.autosave.commit()
@@ -608,6 +633,7 @@ class MainWindow(QMainWindow):
         self.list_view.setCurrentIndex(QModelIndex())
         self.editor.new_reflection(ident if kind == im.IDENTITY else None)
         self.autosave.reset()
+        self.mirrorback_panel.set_reflection(None)
 
     def _reflection_saved(self, r: m.Reflection) -> None:
         known = self.list_model.row_of(r.id) >= 0
@@ -800,6 +826,29 @@ class MainWindow(QMainWindow):
         s.sync()
 
     # -- shutdown ------------------------------------------------------------------------
+    # -- mirrorbacks and bundles -----------------------------------------------------------
+    def reflect(self) -> None:
+        """Ctrl+R: save what is typed (queued first on the serial executor), then reflect on it."""
+        if not self.editor.content().strip():
+            self.editor.banner.show_message("Write something first; an empty page has nothing to reflect.",
+                                            [("OK", self.editor.banner.hide)])
+            return
+        self.autosave.save_now()
+        self.mirrorback_panel.set_reflection(self.editor.state.reflection_id)
+        self.mirrorback_panel.reflect_requested()
+
+    def _open_from_elsewhere(self, reflection_id: str) -> None:
+        if self._view in ("tensions", "search"):
+            self.show_view(self._previous_view if self._previous_view in ("reflections", "threads") else "reflections")
+        self.open_reflection(reflection_id)
+
+    def _import_requested(self) -> None:
+        self.autosave.save_now()  # typing reaches the executor before the import's swap job
+        self.bundles.import_requested()
+
+    def _journal_imported(self, _result: object) -> None:
+        self._opened(None)  # reload identities, threads, stats and the first page
+
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt override
         """Staged shutdown: flush autosave into the queue, then let the executor drain and stop."""
         if not self._closing:
@@ -807,5 +856,7 @@ class MainWindow(QMainWindow):
             self.save_settings()
             if self.is_open:
                 self.autosave.commit()
+            self.mirrorback_panel.shutdown()
+            self.bundles.shutdown()
             self.executor.shutdown()
         event.accept()

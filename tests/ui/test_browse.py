@@ -222,7 +222,7 @@ def test_views_switch_by_keyboard(make_window, qtbot):
     for key, view in ((Qt.Key.Key_2, "threads"), (Qt.Key.Key_3, "tensions"), (Qt.Key.Key_1, "reflections")):
         qtbot.keyClick(w, key, Qt.KeyboardModifier.ControlModifier)
         assert w.view == view
-    assert not w.export_action.isEnabled() and w.export_action.toolTip()
+    assert w.export_action.isEnabled() and w.import_action.isEnabled() and w.reflect_action.isEnabled()
     assert "Data folder" in w.about_text()
 
 
