@@ -268,6 +268,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if os.environ.get("MIRROR_BENCH_STARTUP") == "1":
         print(f"MIRROR_PROCESS_START {time.time():.6f}", flush=True)
     args = parse_args(argv)
+    if args.screenshot and not os.environ.get("QT_QPA_PLATFORM") and not os.environ.get("DISPLAY") \
+            and not os.environ.get("WAYLAND_DISPLAY") and sys.platform.startswith("linux"):
+        # A screenshot needs no screen: render offscreen on a headless machine.
+        os.environ["QT_QPA_PLATFORM"] = "offscreen"
     paths = AppPaths.resolve(args.data_dir)
     # Rotating log in the platform's log folder; never any journal text (logging_setup, issue 7).
     setup_logging(paths, "mirror-desktop")

@@ -813,6 +813,11 @@ class MainWindow(QMainWindow):
             self.splitter.restoreState(sizes)
         else:
             self.splitter.setSizes([220, 440, 620])
+        column = s.value("window/editor_column")
+        if isinstance(column, QByteArray) and not column.isEmpty():
+            self.editor_column.restoreState(column)
+        else:
+            self.editor_column.setSizes([430, 330])  # the editor first; room for a reply and its notes
         theme = str(s.value("theme", "light"))
         self.theme_actions.get(theme, self.theme_actions["light"]).setChecked(True)
         view = str(s.value("window/view", "reflections"))
@@ -822,6 +827,7 @@ class MainWindow(QMainWindow):
         s = self.settings
         s.setValue("window/geometry", self.saveGeometry())
         s.setValue("window/splitter", self.splitter.saveState())
+        s.setValue("window/editor_column", self.editor_column.saveState())
         s.setValue("window/view", self._view if self._view != "search" else self._previous_view)
         s.sync()
 

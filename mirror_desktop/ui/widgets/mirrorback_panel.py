@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from PySide6.QtCore import QObject, QPoint, QRect, QRunnable, QSize, Qt, QThreadPool, Signal, Slot
+from PySide6.QtCore import QObject, QPoint, QRect, QRunnable, QSize, Qt, QThreadPool, QTimer, Signal, Slot
 from PySide6.QtWidgets import (
     QButtonGroup,
     QFrame,
@@ -385,6 +385,7 @@ class MirrorbackPanel(QWidget):
         fb.addWidget(self.feedback_status)
         root.addWidget(self.feedback_box)
         self.feedback_box.setVisible(False)
+        root.addStretch(1)  # spare height stays below the reply instead of inflating its card
 
         self.reflect_button.clicked.connect(self.reflect_requested)
         self.regenerate_button.clicked.connect(self.regenerate_requested)
@@ -393,6 +394,19 @@ class MirrorbackPanel(QWidget):
         self.feedback_toggle.toggled.connect(self._toggle_feedback)
         self.save_feedback_button.clicked.connect(self.save_feedback)
         self.rating_group.idToggled.connect(self._rating_toggled)
+
+    def _fit_reply(self) -> None:
+        """Give the wrapped reply the height its text needs at its real width.
+
+        Inside the window's splitters Qt lays the card out from the label's unwrapped size hint,
+        which clipped the last line of a long reply; the height-for-width answer is exact.
+        """
+        height = self.reply.heightForWidth(self.reply.width()) if self.reply.width() > 0 else -1
+        self.reply.setMinimumHeight(max(height, 0))
+
+    def resizeEvent(self, event: Any) -> None:  # noqa: N802 - Qt override
+        super().resizeEvent(event)
+        QTimer.singleShot(0, self._fit_reply)
 
     # -- public API ------------------------------------------------------------------------
     def set_engine_factory(self, factory: Callable[[], Any] | None) -> None:
@@ -627,6 +641,7 @@ class MirrorbackPanel(QWidget):
             return
         flags = (entry.run.flags if entry.run is not None else None) or {}
         self.reply.setText(entry.mirrorback.content)
+        QTimer.singleShot(0, self._fit_reply)
         crisis = bool(flags.get("crisis_language"))
         if self.card.property("crisis") != crisis:
             self.card.setProperty("crisis", "true" if crisis else "false")
