@@ -751,7 +751,7 @@ class MainWindow(QMainWindow):
             self._previous_view = self._view
         self._view = name
         self.stack.setCurrentIndex(VIEWS.index(name))
-        self.editor.setVisible(name != "tensions")
+        self.editor_column.setVisible(name != "tensions")  # the map takes the width of editor and reply
         if name in self.view_actions:
             self.view_actions[name].setChecked(True)
         else:
