@@ -34,7 +34,7 @@ SNIPPET_TOKENS = 24
 # Ranking reads every candidate's statistics, which for a word found in most of 100,000 entries
 # costs far more than the 50 ms budget. Terms with more matches than this are ranked among their
 # RANK_WINDOW most recently written matches; rarer terms are ranked across the whole journal.
-RANK_WINDOW = 2000
+RANK_WINDOW = 1000
 _REFLECTION_COLUMNS = "r.id, r.identity_id, r.content, r.content_type, r.visibility, r.created_at, r.source, r.metadata"
 
 

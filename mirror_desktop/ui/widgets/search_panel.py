@@ -193,7 +193,7 @@ class SearchPanel(QWidget):
         filters = self.filters()
 
         def job(svc):  # type: ignore[no-untyped-def]
-            return [sr.ResultRow.of(h) for h in svc.search(query, filters, limit=100)]
+            return [sr.ResultRow.of(h) for h in svc.search(query, filters, limit=50)]
 
         self.client.read(job, lambda rows: self._shown(request, rows), lambda exc: self._error(request, exc))
 
