@@ -10,6 +10,9 @@ import os
 
 import pytest
 
+# A throwaway PostgreSQL server and per-test databases, for every suite that needs one.
+pytest_plugins = ["postgres_fixtures"]
+
 # Must be set before any Qt import: the tests run headless and never touch a real display.
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("QT_LOGGING_RULES", "qt.qpa.*=false")

@@ -8,7 +8,6 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -345,13 +344,10 @@ def test_disk_full_is_one_sentence(journal, tmp_path: Path, monkeypatch: pytest.
 
 
 @pytest.mark.postgres
-def test_postgres_journal_exports_as_sqlite(tmp_path: Path) -> None:
-    dsn = os.environ.get("MIRROR_TEST_POSTGRES")
-    if not dsn:
-        pytest.skip("set MIRROR_TEST_POSTGRES to a scratch database DSN")
+def test_postgres_journal_exports_as_sqlite(tmp_path: Path, postgres_dsn: str) -> None:
     from mirror_desktop.storage.journal import PostgresStorage
 
-    pg = PostgresStorage(dsn)
+    pg = PostgresStorage(postgres_dsn)
     try:
         populate(pg)
         result = export_bundle(pg, tmp_path, staging_root=tmp_path)
