@@ -11,11 +11,9 @@ from __future__ import annotations
 import argparse
 import json
 import random
-import resource
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 WORDS = ("morning quiet work tension rest drive family walk tired hopeful anxious calm project deadline "

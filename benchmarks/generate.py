@@ -25,16 +25,17 @@ import random
 import sys
 import time
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta, UTC
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 if str(HERE) not in sys.path:
     sys.path.insert(0, str(HERE))
 
-from prose import COMMON, TOPIC_NAMES, TOPICS, Prose  # noqa: E402
+from prose import COMMON, TOPIC_NAMES, Prose  # noqa: E402
 
 from mirror_desktop.core import models as m  # noqa: E402
 from mirror_desktop.core.enums import (  # noqa: E402
@@ -53,7 +54,7 @@ from mirror_desktop.core.enums import (  # noqa: E402
     Visibility,
 )
 
-DEFAULT_END = datetime(2026, 11, 1, tzinfo=timezone.utc)
+DEFAULT_END = datetime(2026, 11, 1, tzinfo=UTC)
 MIN_WORDS, MAX_WORDS = 20, 1500
 MAX_SPAN_YEARS = 15
 MIN_SPAN_YEARS = 3
@@ -411,8 +412,8 @@ def main(argv: list[str] | None = None) -> int:
         ap.error("--reflections must be 0 or more")
     end = None
     if args.end:
-        end = (datetime.now(timezone.utc) if args.end == "today"
-               else datetime.fromisoformat(args.end).replace(tzinfo=timezone.utc))
+        end = (datetime.now(UTC) if args.end == "today"
+               else datetime.fromisoformat(args.end).replace(tzinfo=UTC))
     from mirror_desktop.core.errors import MirrorError
 
     try:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 import platform
 import sys
-from typing import Any, Sequence
+from typing import Any
+from collections.abc import Sequence
 
 from mirror_desktop import __version__
 

@@ -21,7 +21,6 @@ import io
 import os
 import re
 import secrets
-import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -33,6 +32,8 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
+
+from mirror_desktop.core.safe_io import write_atomically
 
 __all__ = [
     "CHUNK_SIZE",
@@ -657,38 +658,6 @@ def decrypt_stream(
 # --- atomic file helpers (RELIABILITY.md: temp in the same folder, fsync, replace, fsync folder) ---
 
 
-def _fsync_dir(folder: Path) -> None:
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except (
-        OSError
-    ):  # pragma: no cover - Windows cannot open folders; its replace is durable enough
-        return
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _write_atomically(dst_path: Path, produce: Callable[[BinaryIO], None]) -> None:
-    dst_path = Path(dst_path)
-    folder = dst_path.parent
-    fd, tmp_name = tempfile.mkstemp(
-        prefix=f".{dst_path.name}.", suffix=".tmp", dir=folder
-    )
-    tmp = Path(tmp_name)
-    try:
-        with os.fdopen(fd, "wb") as out:
-            produce(out)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(tmp, dst_path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    _fsync_dir(folder)
-
-
 def encrypt_file(
     src_path: str | os.PathLike[str],
     dst_path: str | os.PathLike[str],
@@ -700,7 +669,7 @@ def encrypt_file(
 ) -> None:
     """Encrypt a file; `dst_path` is replaced atomically and only once the output is complete."""
     with open(src_path, "rb") as src:
-        _write_atomically(
+        write_atomically(
             Path(dst_path),
             lambda out: encrypt_stream(
                 src,
@@ -724,7 +693,7 @@ def decrypt_file(
 ) -> None:
     """Decrypt a file; `dst_path` appears only after the whole payload has been authenticated."""
     with open(src_path, "rb") as src:
-        _write_atomically(
+        write_atomically(
             Path(dst_path),
             lambda out: decrypt_stream(
                 src,

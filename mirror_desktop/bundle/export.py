@@ -19,14 +19,14 @@ import errno
 import hashlib
 import json
 import os
-import secrets
 import shutil
 import tempfile
 import zipfile
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 from pathlib import Path
-from typing import Any, BinaryIO, Callable, Iterator
+from typing import Any, BinaryIO
+from collections.abc import Callable, Iterator
 
 from mirror_desktop import __version__
 from mirror_desktop.bundle import age
@@ -36,8 +36,8 @@ from mirror_desktop.bundle.progress import JobState, Phase, QuietState, check
 from mirror_desktop.bundle.sanitize import sanitize_integration, strip_secrets
 from mirror_desktop.core import models as m
 from mirror_desktop.core.enums import IntegrationStatus, LifecycleEventType
-from mirror_desktop.core.errors import MirrorError
 from mirror_desktop.core.outbound import outbound_rows
+from mirror_desktop.core.safe_io import write_atomically
 from mirror_desktop.paths import AppPaths
 
 # Spec tables counted in the manifest (schema_version is bookkeeping, drafts never travel).
@@ -94,17 +94,6 @@ def staging_root_for(storage: Any, paths: AppPaths | None) -> Path:
         root = Path(tempfile.gettempdir()) / "mirror-staging"
     root.mkdir(parents=True, exist_ok=True, mode=0o700)
     return root
-
-
-def fsync_dir(folder: Path) -> None:
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:  # pragma: no cover - Windows cannot open folders
-        return
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 class _HashingWriter:
@@ -220,7 +209,7 @@ def _json_bytes(value: Any) -> bytes:
 
 def _json_default(value: Any) -> Any:
     if isinstance(value, datetime):
-        return value.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+        return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
     if hasattr(value, "value"):
         return value.value
     raise TypeError(f"cannot serialise {type(value).__name__}")
@@ -301,30 +290,23 @@ def _write_zip(zip_path: Path, staged: _Staged, side: list[tuple[str, bytes]], m
 def _write_output(zip_path: Path, target: Path, passphrase: str | None, log2_n: int | None,
                   phase: Phase, state: JobState) -> None:
     """Temp file in the destination folder → fsync → os.replace → fsync folder."""
-    folder = target.parent
-    tmp = folder / f".{target.name}.{secrets.token_hex(4)}.tmp"
     total = zip_path.stat().st_size
-    try:
-        with open(zip_path, "rb") as src, open(tmp, "xb") as out:
+
+    def produce(out: BinaryIO) -> None:
+        with open(zip_path, "rb") as src:
             if passphrase:
                 age.encrypt_stream(src, out, passphrase, log2_n=log2_n,
                                    progress=lambda n: phase.update(n, total), is_cancelled=state.is_cancelled)
-            else:
-                done = 0
-                for chunk in iter(lambda: src.read(CHUNK), b""):
-                    check(state)
-                    out.write(chunk)
-                    done += len(chunk)
-                    phase.update(done, total)
-            out.flush()
-            os.fsync(out.fileno())
-        _fault("temp-written")
-        os.replace(tmp, target)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+                return
+            done = 0
+            for chunk in iter(lambda: src.read(CHUNK), b""):
+                check(state)
+                out.write(chunk)
+                done += len(chunk)
+                phase.update(done, total)
+
+    write_atomically(target, produce, after_temp=lambda: _fault("temp-written"))
     _fault("replaced")
-    fsync_dir(folder)
     _fault("folder-synced")
 
 
@@ -356,7 +338,7 @@ def export_bundle(storage: Any, out_dir: Path | str, *, paths: AppPaths | None =
     ``mirror_bundle_YYYYMMDD_HHMMSS.zip[.age]`` (an existing file of that name is replaced atomically).
     """
     state = state or QuietState()
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     out = Path(out_dir).expanduser()
     if not out.is_dir():
         raise BundleError(f"The folder {out} does not exist; choose an existing folder to export into.")

@@ -21,9 +21,10 @@ import shutil
 import secrets
 import tempfile
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 from pathlib import Path
-from typing import Any, Callable, Literal
+from typing import Any, Literal
+from collections.abc import Callable
 
 from mirror_desktop.bundle import age
 from mirror_desktop.bundle import manifest as mf
@@ -38,12 +39,13 @@ from mirror_desktop.bundle.errors import (
     PassphraseRequired,
     UnsafeArchive,
 )
-from mirror_desktop.bundle.export import _record_event, fsync_dir
+from mirror_desktop.bundle.export import _record_event
 from mirror_desktop.bundle.progress import JobState, Phase, QuietState, check
 from mirror_desktop.bundle.safezip import Limits, loads_strict, open_safely
 from mirror_desktop.bundle.sanitize import NEEDS_REAUTH
 from mirror_desktop.core.enums import IntegrationStatus
-from mirror_desktop.core.errors import MigrationError, StorageError
+from mirror_desktop.core.errors import MigrationError
+from mirror_desktop.core.safe_io import fsync_dir, write_bytes_atomically
 from mirror_desktop.paths import AppPaths
 
 Mode = Literal["replace", "merge"]
@@ -309,18 +311,7 @@ def prepare_import(bundle: Path | str, paths: AppPaths, *, passphrase: str | Non
 # -- commit -------------------------------------------------------------------------------------
 
 def _stamp() -> str:
-    return datetime.now(timezone.utc).strftime("%Y%m%d_%H%M%S_%f")
-
-
-def _atomic_write(target: Path, data: bytes) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.parent / f".{target.name}.{secrets.token_hex(4)}.tmp"
-    with open(tmp, "xb") as out:
-        out.write(data)
-        out.flush()
-        os.fsync(out.fileno())
-    os.replace(tmp, target)
-    fsync_dir(target.parent)
+    return datetime.now(UTC).strftime("%Y%m%d_%H%M%S_%f")
 
 
 def _restore_constitution(prepared: PreparedImport, paths: AppPaths, mode: Mode) -> int:
@@ -331,7 +322,8 @@ def _restore_constitution(prepared: PreparedImport, paths: AppPaths, mode: Mode)
         n = 0
         for name, data in prepared.constitution.items():
             if not (live / name).exists():
-                _atomic_write(live / name, data)
+                live.mkdir(parents=True, exist_ok=True)
+                write_bytes_atomically(live / name, data)
                 n += 1
         return n
     fresh = paths.data_dir / f".constitution.new-{secrets.token_hex(4)}"
@@ -409,8 +401,9 @@ def _replace(prepared: PreparedImport, paths: AppPaths, state: JobState) -> Impo
     fsync_dir(live.parent)
     restored = _restore_constitution(prepared, paths, "replace")
     if prepared.config:
-        _atomic_write(paths.config_dir / "config.json",
-                      json.dumps(prepared.config, ensure_ascii=False, indent=2).encode("utf-8"))
+        paths.config_dir.mkdir(parents=True, exist_ok=True)
+        write_bytes_atomically(paths.config_dir / "config.json",
+                               json.dumps(prepared.config, ensure_ascii=False, indent=2).encode("utf-8"))
     state.set_progress(1.0, "Done")
     return ImportResult("replace", live, prepared.counts, rollback_file=rollback,
                         migrated_from=prepared.migrated_from, encrypted=prepared.encrypted,

@@ -89,7 +89,7 @@ class Manifest:
         }
 
     @classmethod
-    def from_json(cls, data: Any) -> "Manifest":
+    def from_json(cls, data: Any) -> Manifest:
         """Validate a parsed MANIFEST.json; every problem is one sentence."""
         def need(obj: Any, key: str, kind: type | tuple[type, ...], where: str = "MANIFEST.json") -> Any:
             if not isinstance(obj, dict) or key not in obj:

@@ -9,15 +9,16 @@ into a destination they choose inside their staging folder. No Qt here.
 from __future__ import annotations
 
 import hashlib
-import json
 import stat
 import struct
 import unicodedata
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO, Callable, Iterator
+from typing import Any, BinaryIO
+from collections.abc import Callable, Iterator
 
+from mirror_desktop.core import safe_io
 from mirror_desktop.bundle.errors import DamagedBundle, NotABundle, OperationCancelled, UnsafeArchive
 
 READ_CHUNK = 1024 * 1024
@@ -88,7 +89,7 @@ class SafeArchive:
     def close(self) -> None:
         self._zf.close()
 
-    def __enter__(self) -> "SafeArchive":
+    def __enter__(self) -> SafeArchive:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -286,39 +287,12 @@ def _check_layout_on_disk(zf: zipfile.ZipFile, path: Path, file_size: int, infos
 
 # -- strict JSON (RELIABILITY.md, "Bad input everywhere else") ---------------------------------
 
-MAX_JSON_DEPTH = 32
-
-
-def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for k, v in pairs:
-        if k in out:
-            raise ValueError(f"duplicate key {k!r}")
-        out[k] = v
-    return out
-
-
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not allowed")
-
-
 def loads_strict(data: bytes, what: str) -> Any:
-    """Parse JSON refusing duplicate keys, NaN/Infinity, deep nesting and invalid UTF-8."""
+    """Parse a bundle's JSON strictly (core.safe_io.loads_strict); a refusal names the member."""
     try:
-        text = data.decode("utf-8")
-        value = json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_reject_constant)
-    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
-        raise DamagedBundle(f"{what} is not valid JSON ({str(exc).splitlines()[0][:120]})") from None
-    stack: list[tuple[Any, int]] = [(value, 1)]
-    while stack:
-        node, depth = stack.pop()
-        if depth > MAX_JSON_DEPTH:
-            raise DamagedBundle(f"{what} is nested too deeply")
-        if isinstance(node, dict):
-            stack.extend((v, depth + 1) for v in node.values())
-        elif isinstance(node, list):
-            stack.extend((v, depth + 1) for v in node)
-    return value
+        return safe_io.loads_strict(data)
+    except safe_io.StrictJSONError as exc:
+        raise DamagedBundle(f"{what} is not valid JSON ({exc})") from None
 
 
 def iter_chunks(fh: BinaryIO, size: int = READ_CHUNK) -> Iterator[bytes]:

@@ -10,13 +10,12 @@ never leaves half a configuration. A missing or damaged file means the offline r
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from mirror_desktop.core.safe_io import StrictJSONError, loads_strict, write_bytes_atomically
 from mirror_desktop.engine import EngineConfig, EngineConfigError, MirrorCore
 from mirror_desktop.engine import secrets as engine_secrets
 
@@ -93,19 +92,6 @@ def settings_from_json(data: Any) -> EngineSettings:
     return EngineSettings(config, share_telemetry=data.get("share_telemetry") is True)
 
 
-def _reject_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for k, v in pairs:
-        if k in out:
-            raise EngineConfigError(f"The engine settings file names {k!r} twice.")
-        out[k] = v
-    return out
-
-
-def _reject_constant(name: str) -> Any:
-    raise EngineConfigError(f"The engine settings file contains {name}, which is not a number.")
-
-
 class EngineSettingsStore:
     """Reads and writes ``engine.json``; holds this session's API keys when no keychain can keep them.
 
@@ -133,10 +119,8 @@ class EngineSettingsStore:
         try:
             if len(raw) > MAX_FILE_BYTES:
                 raise EngineConfigError("The engine settings file is too large.")
-            data = json.loads(raw.decode("utf-8"), object_pairs_hook=_reject_duplicates,
-                              parse_constant=_reject_constant)
-            return settings_from_json(data)
-        except (UnicodeDecodeError, json.JSONDecodeError):
+            return settings_from_json(loads_strict(raw))
+        except StrictJSONError:
             self.problem = f"The engine settings file {self.path} is damaged; using the built-in engine until you save settings again."
         except EngineConfigError as exc:
             self.problem = f"{exc} Using the built-in engine until you change the engine settings."
@@ -148,27 +132,7 @@ class EngineSettingsStore:
         data = json.dumps(settings.to_json(), indent=2, ensure_ascii=False).encode("utf-8")
         with self._lock:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=".engine-", suffix=".json.tmp", dir=self.path.parent)
-            try:
-                with os.fdopen(fd, "wb") as fh:
-                    fh.write(data)
-                    fh.flush()
-                    os.fsync(fh.fileno())
-                os.replace(tmp, self.path)
-            except BaseException:
-                try:
-                    os.unlink(tmp)
-                except OSError:
-                    pass
-                raise
-            try:
-                dir_fd = os.open(self.path.parent, os.O_RDONLY)
-                try:
-                    os.fsync(dir_fd)
-                finally:
-                    os.close(dir_fd)
-            except OSError:
-                pass  # not every platform can fsync a folder; the rename itself is atomic
+            write_bytes_atomically(self.path, data)
         self.problem = None
 
     # -- API keys --------------------------------------------------------------------------
@@ -207,7 +171,7 @@ class EngineSettingsStore:
         key = self.api_key(config.api_key_name) if config.kind != "rules" else None
         return MirrorCore(config, api_key=key)
 
-    def engine_factory(self) -> "EngineFactory":
+    def engine_factory(self) -> EngineFactory:
         """A callable the MirrorbackService uses: it reads the file anew each time, so a saved change counts."""
         return EngineFactory(self)
 

@@ -24,8 +24,9 @@ telemetry tables. No Qt, no SQL: rows come through the storage's repositories.
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime, timezone
-from typing import Any, Iterator, Literal
+from datetime import datetime, UTC
+from typing import Any, Literal
+from collections.abc import Iterator
 
 from mirror_desktop.core import models as m
 from mirror_desktop.core.enums import SyncMode, Visibility
@@ -35,7 +36,7 @@ Purpose = Literal["share", "telemetry"]
 
 # Reflections whose full content may leave; the table order respects foreign keys.
 FULL_CONTENT_VISIBILITIES = (Visibility.SYNC_FULL_PRIVATE, Visibility.SYNC_FULL_PUBLIC)
-STUB_TIME = datetime(2000, 1, 1, tzinfo=timezone.utc)
+STUB_TIME = datetime(2000, 1, 1, tzinfo=UTC)
 OUTBOUND_TABLES = ("identities", "reflections", "mirrorbacks", "tensions", "engine_runs", "engine_feedback",
                    "evolution_proposals", "evolution_events")
 BATCH = 1000

@@ -9,7 +9,8 @@ timeout; callers in the window run this off the GUI thread anyway.
 from __future__ import annotations
 
 import concurrent.futures
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 SERVICE = "mirror-desktop"
 BUNDLE_USER = "bundle-passphrase"

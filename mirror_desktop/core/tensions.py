@@ -34,7 +34,7 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -69,7 +69,7 @@ def load_seed_data() -> dict[str, Any]:
 
 def history_stamp(when: datetime) -> str:
     """How a moment is written into position_history: ISO 8601, UTC, milliseconds."""
-    return when.astimezone(timezone.utc).isoformat(timespec="milliseconds")
+    return when.astimezone(UTC).isoformat(timespec="milliseconds")
 
 
 def parse_stamp(text: Any) -> datetime | None:
@@ -80,7 +80,7 @@ def parse_stamp(text: Any) -> datetime | None:
         value = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
         return None
-    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def axis_id_of(tension: m.Tension) -> str | None:
@@ -363,7 +363,9 @@ class TensionService:
             inten = new_int if new_int is not None else before.intensity
             if (pos, inten) == (before.position, before.intensity):
                 return MoveResult(before, before)
-            now = utc_now()
+            # Never earlier than the last change, even if the system clock stepped back: the
+            # history's order is the order the person moved things in.
+            now = max(utc_now(), before.updated_at + timedelta(milliseconds=1))
             meta = dict(before.metadata or {})
             history = list(meta.get("position_history") or [])
             history.append({"date": history_stamp(now), "position": pos, "intensity": inten})

@@ -11,7 +11,8 @@ import math
 import re
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 from mirror_desktop.core import models as m
 from mirror_desktop.core.enums import (

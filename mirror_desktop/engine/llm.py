@@ -77,7 +77,7 @@ class ChatEngine:
         except urllib.error.URLError as exc:
             timed_out = isinstance(exc.reason, (TimeoutError, socket.timeout))
             raise LLMFailure("timeout" if timed_out else "connection_error") from None
-        except (TimeoutError, socket.timeout):
+        except TimeoutError:
             raise LLMFailure("timeout") from None
         except (ConnectionError, OSError):
             raise LLMFailure("connection_error") from None

@@ -35,7 +35,7 @@ _REGEXES: dict[str, list[re.Pattern[str]]] = {
     ],
     "internal_tension": [
         re.compile(rf"\bpart of me\b{_S}*\b(?:but|yet|while|and (?:another|the other) part|part of me)\b"),
-        re.compile(rf"\b(?:another|the other) part of me\b"),
+        re.compile(r"\b(?:another|the other) part of me\b"),
         re.compile(rf"\bi (?:want|wanted|need|love|like)\b{_S}*\bbut\b{_S}*\b(?:i also|also i|at the same time|i (?:also )?(?:want|need|don't want|can't|am scared|'m scared|fear|love|hate|worry))\b"),
         re.compile(r"\bon (?:the )?one hand\b"),
         re.compile(r"\btorn between\b"),

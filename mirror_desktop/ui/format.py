@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import html
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 
 from mirror_desktop.core.search_query import HL_END, HL_START
 
@@ -11,7 +11,7 @@ from mirror_desktop.core.search_query import HL_END, HL_START
 def local(dt: datetime) -> datetime:
     """Stored times are UTC; people read their own clock (issue 3: dates in local time)."""
     if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=timezone.utc)
+        dt = dt.replace(tzinfo=UTC)
     return dt.astimezone()
 
 

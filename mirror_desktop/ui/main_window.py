@@ -10,7 +10,7 @@ import platform
 from typing import Any
 
 from PySide6 import __version__ as PYSIDE_VERSION
-from PySide6.QtCore import QByteArray, QModelIndex, QSettings, Qt, QTimer, Signal, qVersion
+from PySide6.QtCore import QByteArray, QModelIndex, QSettings, Qt, Signal, qVersion
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Sequence
+from collections.abc import Sequence
 
 POSITION_MIN, POSITION_MAX = -1.0, 1.0
 INTENSITY_MIN, INTENSITY_MAX = 0.0, 1.0

@@ -7,7 +7,8 @@ Ctrl+Z undoes the last move (a QUndoStack of moves; undo restores the row as it 
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 from PySide6.QtCore import QPoint, Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence, QShortcut, QUndoCommand, QUndoStack
@@ -47,7 +48,7 @@ ReflectionIdRole = Qt.ItemDataRole.UserRole + 1
 class _MoveCommand(QUndoCommand):
     """One stored move: undo restores ``before``, redo restores ``after`` (history included)."""
 
-    def __init__(self, view: "TensionView", result: MoveResult) -> None:
+    def __init__(self, view: TensionView, result: MoveResult) -> None:
         super().__init__(f"move {result.after.name}")
         self.view = view
         self.result = result

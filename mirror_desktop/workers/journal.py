@@ -9,7 +9,8 @@ instead, because only the asker wants the answer. No SQL here: only JournalServi
 from __future__ import annotations
 
 import logging
-from typing import Any, Callable, Sequence
+from typing import Any
+from collections.abc import Callable, Sequence
 
 from PySide6.QtCore import QObject, Signal
 

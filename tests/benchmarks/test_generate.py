@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import sys
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 from pathlib import Path
 
 import pytest
@@ -18,7 +18,7 @@ from mirror_desktop.core.enums import Visibility  # noqa: E402
 from mirror_desktop.storage.journal import SPEC_TABLES, SQLiteStorage  # noqa: E402
 
 N = 200
-END = datetime(2026, 1, 1, tzinfo=timezone.utc)
+END = datetime(2026, 1, 1, tzinfo=UTC)
 
 
 def _build(folder: Path, seed: int = 7):

@@ -6,11 +6,9 @@ A hypothesis property plants unique markers in every kind of row that must stay 
 
 from __future__ import annotations
 
-import io
 import itertools
 import json
 import sys
-import zipfile
 from pathlib import Path
 
 import pytest
@@ -20,7 +18,7 @@ from hypothesis import strategies as st
 sys.path.insert(0, str(Path(__file__).parent))
 from test_export import read_zip  # noqa: E402
 
-from mirror_desktop.bundle import age, export as export_mod  # noqa: E402
+from mirror_desktop.bundle import export as export_mod  # noqa: E402
 from mirror_desktop.bundle.export import export_bundle  # noqa: E402
 from mirror_desktop.core import models as m  # noqa: E402
 from mirror_desktop.core.enums import (  # noqa: E402

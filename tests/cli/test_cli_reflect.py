@@ -99,7 +99,7 @@ def test_empty_text_is_refused_and_nothing_saved(tmp_path, argv, stdin):
 
 
 @pytest.mark.parametrize("junk", [bytes(range(256)) * 8, b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(200),
-                                  "fine text".encode() + b"\x00\x01\x02" * 50])
+                                  b"fine text" + b"\x00\x01\x02" * 50])
 def test_binary_junk_on_stdin_is_refused(tmp_path, junk):
     r = mirror(tmp_path, "reflect", stdin=junk)
     assert_clean_error(r)

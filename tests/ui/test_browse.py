@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta, UTC
 
-import pytest
 from PySide6.QtCore import QModelIndex, Qt
 from PySide6.QtTest import QAbstractItemModelTester
 
 from mirror_desktop.core import models as m
-from mirror_desktop.ui.models import identities as im
 from mirror_desktop.ui.models.reflection_list import IdentityRole, ReflectionListModel
 from mirror_desktop.ui.models.search_results import ReflectionIdRole, SnippetHtmlRole
 from ui_helpers import read, seed
@@ -105,7 +103,7 @@ def test_search_filters(make_window, journal_dir, qtbot):
 
 
 def _thread_journal(svc):  # type: ignore[no-untyped-def]
-    base = datetime(2025, 3, 1, 20, 0, tzinfo=timezone.utc)
+    base = datetime(2025, 3, 1, 20, 0, tzinfo=UTC)
     rs = []
     for n, days in enumerate((0, 3, 10)):
         r = m.Reflection(content=f"Step {n} of the move", created_at=base + timedelta(days=days))
@@ -195,7 +193,7 @@ def test_models_pass_the_model_tester(make_window, journal_dir, qtbot):
 
 def test_list_pages_through_a_long_journal(make_window, journal_dir, qtbot):
     def many(svc):  # type: ignore[no-untyped-def]
-        base = datetime(2024, 1, 1, tzinfo=timezone.utc)
+        base = datetime(2024, 1, 1, tzinfo=UTC)
         with svc.storage.transaction():
             for i in range(450):
                 svc.storage.reflections.create(m.Reflection(content=f"Entry {i}", created_at=base + timedelta(hours=i)))

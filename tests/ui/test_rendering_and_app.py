@@ -6,10 +6,9 @@ import socket
 import subprocess
 import sys
 import threading
-from pathlib import Path
 
 from PySide6.QtCore import QUrl
-from PySide6.QtGui import QDesktopServices, QImage, QTextFormat
+from PySide6.QtGui import QDesktopServices, QImage
 
 from mirror_desktop.ui.widgets.markdown_view import SafeMarkdownView
 

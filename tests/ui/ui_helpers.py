@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 from mirror_desktop.core.services import JournalService
 from mirror_desktop.paths import AppPaths

@@ -42,7 +42,7 @@ class ReflectionRow:
     tags: tuple[str, ...]
 
     @classmethod
-    def of(cls, r: m.Reflection) -> "ReflectionRow":
+    def of(cls, r: m.Reflection) -> ReflectionRow:
         meta = r.metadata or {}
         words = meta.get("word_count")
         return cls(r.id, r.created_at, r.identity_id, str(r.visibility), fmt.first_line(r.content),

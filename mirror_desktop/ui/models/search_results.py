@@ -28,7 +28,7 @@ class ResultRow:
     snippet_html: str
 
     @classmethod
-    def of(cls, hit: SearchHit) -> "ResultRow":
+    def of(cls, hit: SearchHit) -> ResultRow:
         r = hit.reflection
         return cls(r.id, r.created_at, r.identity_id, fmt.first_line(r.content, 90), fmt.snippet_html(hit.snippet))
 

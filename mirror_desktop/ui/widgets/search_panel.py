@@ -6,7 +6,7 @@ only the answer to the newest request is shown (older answers are dropped when t
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta, timezone
+from datetime import datetime, time, UTC
 
 from PySide6.QtCore import QDate, QModelIndex, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
@@ -25,7 +25,6 @@ from PySide6.QtWidgets import (
 
 from mirror_desktop.core import models as m
 from mirror_desktop.core.models import SearchFilters
-from mirror_desktop.ui import format as fmt
 from mirror_desktop.ui.models import search_results as sr
 from mirror_desktop.ui.models.identities import color_dot
 from mirror_desktop.ui.widgets.delegates import SearchHitDelegate
@@ -37,7 +36,7 @@ _ANON = "__anonymous__"
 
 def _day_start_utc(d: QDate) -> datetime:
     local = datetime.combine(d.toPython(), time.min).astimezone()
-    return local.astimezone(timezone.utc)
+    return local.astimezone(UTC)
 
 
 class SearchPanel(QWidget):

@@ -1,0 +1,96 @@
+"""Careful file writes and strict JSON reading, shared by bundles, age files and settings.
+
+RELIABILITY.md: a file is written as a temp file in the same folder, fsynced, renamed over the
+target with ``os.replace``, and the folder fsynced, so a crash leaves the complete old file or the
+complete new one. JSON from outside (bundles, settings) refuses duplicate keys, NaN/Infinity,
+invalid UTF-8 and deep nesting.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, BinaryIO
+
+MAX_JSON_DEPTH = 32
+
+
+def fsync_dir(folder: Path) -> None:
+    """Make a rename in ``folder`` durable (a no-op where folders cannot be opened, e.g. Windows)."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:  # pragma: no cover - Windows: os.replace is durable enough there
+        return
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def write_atomically(target: Path, produce: Callable[[BinaryIO], None],
+                     after_temp: Callable[[], None] | None = None) -> None:
+    """Write ``target`` through ``produce(fh)``: temp in the same folder → fsync → replace → fsync folder.
+
+    On any failure (a cancel included) the temp file is removed and the old target is untouched.
+    ``after_temp`` runs between the fsync and the rename (tests inject faults there).
+    """
+    target = Path(target)
+    folder = target.parent
+    tmp = folder / f".{target.name}.{secrets.token_hex(4)}.tmp"
+    try:
+        with open(tmp, "xb") as out:
+            produce(out)
+            out.flush()
+            os.fsync(out.fileno())
+        if after_temp is not None:
+            after_temp()
+        os.replace(tmp, target)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    fsync_dir(folder)
+
+
+def write_bytes_atomically(target: Path, data: bytes) -> None:
+    write_atomically(target, lambda out: out.write(data))
+
+
+class StrictJSONError(ValueError):
+    """The text is not acceptable JSON; the message says why in a few words."""
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for k, v in pairs:
+        if k in out:
+            raise StrictJSONError(f"the key {k!r} appears twice")
+        out[k] = v
+    return out
+
+
+def _reject_constant(name: str) -> Any:
+    raise StrictJSONError(f"{name} is not a number JSON allows")
+
+
+def loads_strict(data: bytes | str) -> Any:
+    """Parse JSON, refusing duplicate keys, NaN/Infinity, invalid UTF-8 and nesting deeper than 32."""
+    try:
+        text = data.decode("utf-8") if isinstance(data, bytes) else data
+        value = json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_reject_constant)
+    except StrictJSONError:
+        raise
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        raise StrictJSONError(str(exc).splitlines()[0][:120] if str(exc) else type(exc).__name__) from None
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_JSON_DEPTH:
+            raise StrictJSONError("it is nested too deeply")
+        if isinstance(node, dict):
+            stack.extend((v, depth + 1) for v in node.values())
+        elif isinstance(node, list):
+            stack.extend((v, depth + 1) for v in node)
+    return value
