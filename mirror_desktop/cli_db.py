@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import argparse
-from datetime import datetime, time, UTC
+from datetime import datetime, time, timedelta
 
 from mirror_desktop.cli import CliError, open_journal, print_json
 from mirror_desktop.core.models import SearchFilters
@@ -74,8 +74,8 @@ def _day(text: str | None, flag: str, end: bool = False) -> datetime | None:
         day = datetime.strptime(text, "%Y-%m-%d").date()
     except ValueError:
         raise CliError(f"{flag} {text!r} is not a date; use YYYY-MM-DD.") from None
-    stamp = datetime.combine(day, time.min, tzinfo=UTC)
-    return stamp.replace(day=day.day) if not end else datetime.fromordinal(day.toordinal() + 1).replace(tzinfo=UTC)
+    # A day is the person's local day; --until includes the whole of its day.
+    return datetime.combine(day + timedelta(days=1) if end else day, time.min).astimezone()
 
 
 def cmd_search(args: argparse.Namespace) -> int:

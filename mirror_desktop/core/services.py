@@ -55,12 +55,8 @@ class JournalService:
 
     def delete_identity(self, identity_id: str) -> int:
         """Delete an identity; its reflections are kept as Anonymous and local_only. Returns how many."""
-        R = self.storage.reflections
         with self.storage.transaction():
-            moved = 0
-            for r in R.list(identity_id=identity_id):
-                R.update(replace(r, identity_id=None, visibility=Visibility.LOCAL_ONLY))
-                moved += 1
+            moved = self.storage.reflections.make_anonymous(identity_id)
             self.storage.identities.delete(identity_id)
         return moved
 
@@ -186,10 +182,9 @@ class JournalService:
         t = self.storage.threads.find(thread_id)
         if t is None:
             return
-        links = self.storage.thread_reflections.for_thread(thread_id)
-        members = [self.storage.reflections.get(link.reflection_id) for link in links]
+        first = self.storage.thread_reflections.first_created_at(thread_id)
         now = utc_now()
-        started = min((r.created_at for r in members), default=t.started_at)
+        started = first if first is not None else t.started_at
         self.storage.threads.update(replace(t, started_at=started, last_active=max(now, started)))
 
     # -- search --------------------------------------------------------------------------

@@ -188,6 +188,12 @@ class ReflectionRepository(PeeweeRepository[m.Reflection]):
     def count_filtered(self, filters: SearchFilters | None = None) -> int:
         return int(self.filtered(filters).count())
 
+    def make_anonymous(self, identity_id: str) -> int:
+        """Detach every reflection from an identity, as Anonymous and local_only (spec 2); returns how many."""
+        R: Any = self.model
+        return int(self._run(lambda: R.update(identity_id=None, visibility="local_only")
+                             .where(R.identity_id == identity_id).execute()))
+
     def iter_all(self, batch: int = 1000) -> Iterator[m.Reflection]:
         after = None
         while True:
@@ -252,6 +258,14 @@ class ThreadReflectionRepository(PeeweeRepository[m.ThreadReflection]):
     def for_thread(self, thread_id: str) -> list[m.ThreadReflection]:
         TR: Any = self.model
         return [self.to_dc(r) for r in TR.select().where(TR.thread_id == thread_id).order_by(TR.position)]
+
+    def first_created_at(self, thread_id: str) -> datetime | None:
+        """When the thread's earliest reflection was written (spec 4: a thread's started_at)."""
+        TR: Any = self.model
+        R: Any = self.storage.models.Reflection
+        row = (R.select(peewee.fn.MIN(R.created_at).alias("first"))
+               .join(TR, on=(TR.reflection_id == R.id)).where(TR.thread_id == thread_id).scalar())
+        return R.created_at.python_value(row) if row is not None else None
 
     def threads_of(self, reflection_id: str) -> list[str]:
         TR: Any = self.model
