@@ -119,6 +119,9 @@ def open_postgres(dsn: str, *, connect_timeout: int = 5) -> peewee.PostgresqlDat
     if not dbname:
         raise StorageError("The PostgreSQL DSN names no database; add one, as in postgresql://user@host:5432/dbname.")
     params.setdefault("connect_timeout", connect_timeout)
+    # No server-side prepared statements: after five runs a prepared search gets PostgreSQL's generic
+    # plan, which cannot see how common a word is and ran 4x slower at 100k reflections (BENCHMARKS.md).
+    params["prepare_threshold"] = None
     db = peewee.PostgresqlDatabase(str(dbname), **params)  # type: ignore[arg-type]
     try:
         db.connect(reuse_if_open=True)
