@@ -286,6 +286,7 @@ class ReflectionEditor(QWidget):
             i = self.visibility_combo.findData(visibility)
             self.visibility_combo.setCurrentIndex(max(i, 0))
             self.tags_edit.setText(", ".join(tags))
+            self.tags_edit.setCursorPosition(0)  # show the first tags, not the tail of the last one
             self.text.setPlainText(content)
             self._sync_visibility()
             self._rebuild_threads_menu()
