@@ -228,6 +228,8 @@ class PostgresStorage(PeeweeStorage):
 
     @staticmethod
     def _tsquery(term: Term) -> tuple[str, str]:
+        if term.kind == "words":
+            return "plainto_tsquery('english', %s)", " ".join(term.words)
         if term.kind == "phrase":
             return "phraseto_tsquery('english', %s)", " ".join(term.words)
         if term.kind == "prefix":
@@ -235,33 +237,56 @@ class PostgresStorage(PeeweeStorage):
             return "to_tsquery('english', %s)", "".join(ch for ch in term.words[0] if ch.isalnum()) + ":*"
         return "plainto_tsquery('english', %s)", term.words[0]
 
-    def _search_rows(self, parsed: ParsedQuery, filters: SearchFilters | None, limit: int,
-                     offset: int) -> list[Any]:
-        parts, qparams = [], []
-        for t in parsed.include:
-            sql, arg = self._tsquery(t)
+    def _compile(self, terms: list[Term], negated: list[Term], *, words_only: bool = False) -> tuple[str, list[str]]:
+        """A tsquery expression and its parameters; ``words_only`` turns phrases into their words."""
+        parts, params = [], []
+        for t in terms:
+            sql, arg = self._tsquery(Term("word" if len(t.words) == 1 else "words", t.words)
+                                     if words_only and t.kind == "phrase" else t)
             parts.append(sql)
-            qparams.append(arg)
-        for t in parsed.exclude:
+            params.append(arg)
+        for t in negated:
             sql, arg = self._tsquery(t)
             parts.append(f"!!{sql}")
-            qparams.append(arg)
+            params.append(arg)
+        return " && ".join(parts), params
+
+    def _search_rows(self, parsed: ParsedQuery, filters: SearchFilters | None, limit: int,
+                     offset: int) -> list[Any]:
         where, fparams = self._filter_sql(filters)
+        has_phrase = any(t.kind == "phrase" for t in parsed.include)
+        rows = self._windowed(parsed, where, fparams, limit, offset, words_first=has_phrase)
+        if has_phrase and len(rows) < limit:
+            # The recent word matches held too few of the phrase; look for the phrase itself.
+            rows = self._windowed(parsed, where, fparams, limit, offset, words_first=False)
+        return rows
+
+    def _windowed(self, parsed: ParsedQuery, where: str, fparams: list[Any], limit: int, offset: int,
+                  *, words_first: bool) -> list[Any]:
+        """Rank the RANK_WINDOW most recent matches (see RANK_WINDOW); headlines only for rows returned.
+
+        With ``words_first`` the window holds the most recent entries that contain all the words
+        (exact from the GIN index) and the phrase is checked only inside it: the index stores no
+        positions, so looking for a phrase across the journal rechecks every candidate from the heap.
+        """
+        query, qparams = self._compile(parsed.include, parsed.exclude)
+        window_query, wparams = (self._compile(parsed.include, [], words_only=True) if words_first
+                                 else (query, qparams))
         options = f"StartSel={HL_START}, StopSel={HL_END}, MaxWords=30, MinWords=12, MaxFragments=2, FragmentDelimiter=\" … \""
-        # Rank only the RANK_WINDOW most recent matches (see RANK_WINDOW), and build headlines only
-        # for the rows returned: both read whole documents.
         columns = _REFLECTION_COLUMNS.replace("r.", "c.")
         sql = (
             f"SELECT hit.*, ts_headline('english', hit.content, hit.q, %s) AS snip FROM ("
-            f"  SELECT {columns}, ts_rank_cd(c.search_vector, c.q) AS rank, c.q FROM ("
-            f"    SELECT {_REFLECTION_COLUMNS}, r.search_vector, q.q"
-            f"    FROM reflections r, (SELECT {' && '.join(parts)} AS q) q"
-            f"    WHERE r.search_vector @@ q.q{where}"
+            f"  SELECT {columns}, ts_rank_cd(c.search_vector, q.q) AS rank, q.q"
+            f"  FROM (SELECT {query} AS q) q, ("
+            f"    SELECT {_REFLECTION_COLUMNS}, r.search_vector"
+            f"    FROM reflections r, (SELECT {window_query} AS w) w"
+            f"    WHERE r.search_vector @@ w.w{where}"
             "    ORDER BY r.created_at DESC LIMIT %s) c"
+            "  WHERE c.search_vector @@ q.q"
             "  ORDER BY rank DESC, c.created_at DESC LIMIT %s OFFSET %s) hit "
             "ORDER BY hit.rank DESC, hit.created_at DESC"
         )
-        args = [options, *qparams, *fparams, RANK_WINDOW + offset, limit, offset]
+        args = [options, *qparams, *wparams, *fparams, RANK_WINDOW + offset, limit, offset]
         return list(self.models.Reflection.raw(sql, *args))
 
 

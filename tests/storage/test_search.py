@@ -127,3 +127,17 @@ def test_common_terms_rank_within_recent_window(storage: Any, monkeypatch: pytes
 def test_one_letter_prefix_is_refused(storage: Any) -> None:
     with pytest.raises(SearchSyntaxError, match="two letters"):
         storage.search("w*")
+
+
+def test_rare_phrase_among_common_words_is_found(storage: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """PostgreSQL looks for a phrase inside the recent entries holding its words first; an older lone
+    phrase match is still found when that window holds too few."""
+    from mirror_desktop.storage import journal as journal_module
+
+    monkeypatch.setattr(journal_module, "RANK_WINDOW", 3)
+    old = storage.reflections.create(m.Reflection("Yesterday I went for a run by the canal.", created_at=DAY))
+    for i in range(6):
+        storage.reflections.create(m.Reflection(f"I went home; the run of bad days goes on ({i}).",
+                                                created_at=DAY + timedelta(days=5 + i)))
+    assert ids(storage.search('"went for a run"')) == {old.id}
+    assert len(storage.search("went run")) == 3  # the plain words are ranked within the window
