@@ -137,7 +137,7 @@ def test_rare_phrase_among_common_words_is_found(storage: Any, monkeypatch: pyte
     monkeypatch.setattr(journal_module, "RANK_WINDOW", 3)
     old = storage.reflections.create(m.Reflection("Yesterday I went for a run by the canal.", created_at=DAY))
     for i in range(6):
-        storage.reflections.create(m.Reflection(f"I went home; the run of bad days goes on ({i}).",
+        storage.reflections.create(m.Reflection(f"I went home early, and later the long run of bad days went on ({i}).",
                                                 created_at=DAY + timedelta(days=5 + i)))
     assert ids(storage.search('"went for a run"')) == {old.id}
     assert len(storage.search("went run")) == 3  # the plain words are ranked within the window
