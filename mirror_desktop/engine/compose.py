@@ -16,7 +16,7 @@ from mirror_desktop.engine.types import SuggestedTension
 OPENINGS = (
     "It sounds like “{q}” is close to the heart of this.",
     "You wrote “{q}”, and it seems to carry real weight.",
-    "“{q}”: those words seem to hold a lot of what today was.",
+    "Those words, “{q}”, seem to hold a lot of what today was.",
     "It seems that “{q}” sits near the centre of what you are carrying.",
     "Something in “{q}” seems to stand out, as if it matters more than it first looks.",
     "There is a line here, “{q}”, that seems to say a great deal.",
@@ -31,15 +31,22 @@ OPENINGS_NO_QUOTE = (
     "It sounds like this is only the beginning of something.",
 )
 DOUBLE_QUOTES = (
-    "Part of you seems to say “{a}”, and part of you “{b}”.",
+    "Part of you seems to say “{a}”, while another part says “{b}”.",
     "It sounds like part of you is saying “{a}”, and part of you is saying “{b}”.",
     "Both seem true at once: part of you says “{a}”, and part of you says “{b}”.",
 )
 # For "part of me wants X, but part of me Y": the writer's verb phrases follow "part of you".
+# Only when neither phrase has "I", "me" or "my" in it ("part of you “wants my old life back”"
+# would switch voice mid-sentence); otherwise DOUBLE_WHOLE quotes both clauses entire.
 DOUBLE_PARTS = (
     "It sounds like part of you “{a}”, and part of you “{b}”.",
     "Part of you, in your words, “{a}”, and part of you “{b}”.",
     "It seems both are true: part of you “{a}”, and part of you “{b}”.",
+)
+DOUBLE_WHOLE = (
+    "You wrote “{a}”, and also “{b}”, and it sounds like part of you is in each.",
+    "Two things sit side by side here, “{a}” and “{b}”, and it sounds like part of you is in each.",
+    "Both seem true at once, “{a}” and “{b}”, as if part of you is in each.",
 )
 DOUBLE_POLES = (
     "Part of you seems drawn toward {a}, and part of you toward {b}.",
@@ -63,11 +70,11 @@ PATTERN_MOVES: dict[str, tuple[str, ...]] = {
     "obligation_language": (
         "The words “{w}” come up here, and it sounds like some of this is carried as something owed.",
         "It sounds like “{w}” is doing a lot of the talking in this.",
-        "A “{w}” runs through this, and it seems to press on you.",
+        "It seems “{w}” runs through this, and presses on you.",
     ),
     "absolute_thinking": (
         "Words like “{w}” seem to make it feel fixed and total.",
-        "It seems that right now it feels like “{w}”, with little room in between.",
+        "It seems that right now a word like “{w}” leaves little room in between.",
     ),
     "past_trauma_reference": (
         "It seems something from earlier in your life is present in this too.",
@@ -132,10 +139,82 @@ _CLAUSE_RE = re.compile(r"[^.!?;:\n\"“”%,()\[\]{}—–*#>_`|]+")
 _WORD_RE = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
 _LEADING_SKIP = frozenset({"and", "but", "so", "because", "then", "or", "also", "yet", "just", "well"})
 _FIRST_PERSON = frozenset({"i", "me", "my", "i'm", "i've", "i'd", "i'll", "myself"})
+# Words that would switch voice inside "part of you “…”" (the writer's "I" read as "you").
+_WRITER_WORDS = _FIRST_PERSON | {"mine", "we", "us", "our", "ours", "we're", "we've", "ourselves"}
 MAX_QUOTE_WORDS = 12
 MAX_SIDE_WORDS = 9
 # Quotes must never carry characters the reply forbids or that would break the quote marks.
 _FORBIDDEN_IN_QUOTE = set("!?\"“”%")
+# What may be cut from the ends of a quote: a quote never ends in its own full stop or comma
+# (the template supplies the punctuation, so no "?." or "..").
+_QUOTE_EDGE = " \t.,;:…-–—"
+_ARTICLE_QUOTE_RE = re.compile(r"\b([Aa])(n?)(\s+“)([^\W\d_]+)")
+_SILENT_H = ("hour", "honest", "honour", "honor", "heir")
+_YOU_SOUND = ("uni", "use", "usu", "usa", "uti", "ure", "eu", "ewe", "one", "once")
+
+
+def starts_with_vowel_sound(word: str) -> bool:
+    """A rough ear for "a" versus "an": "an “I have to”", "an hour", "a “useless”", "a “one-off”"."""
+    w = normalize(word)
+    if w.startswith(_SILENT_H):
+        return True
+    if w.startswith(_YOU_SOUND):
+        return False
+    return w[:1] in ("a", "e", "i", "o", "u")
+
+
+def _agree(m: re.Match[str]) -> str:
+    article = m.group(1) + ("n" if starts_with_vowel_sound(m.group(4)) else "")
+    return article + m.group(3) + m.group(4)
+
+
+def clean_quote(quote: str) -> str | None:
+    """``quote`` without edge punctuation or spaces, or None if it cannot be quoted safely.
+
+    The result is still a verbatim substring of the writer's text.
+    """
+    quote = quote.strip(_QUOTE_EDGE)
+    if not quote or "\n" in quote or any(c in _FORBIDDEN_IN_QUOTE for c in quote):
+        return None
+    return quote if _unclosed_quote_mark(quote) is None else None
+
+
+def fill(template: str, **quotes: str) -> str | None:
+    """``template`` with each ``{name}`` replaced by a quote, read as one grammatical sentence.
+
+    Quotes lose edge punctuation, an article before a quote agrees with the quote's first word,
+    and the sentence starts with a capital. None if a quote cannot be used.
+    """
+    clean = {}
+    for name, quote in quotes.items():
+        q = clean_quote(quote)
+        if q is None:
+            return None
+        clean[name] = q
+    out = _ARTICLE_QUOTE_RE.sub(_agree, template.format(**clean))
+    return out if out.startswith("“") else out[:1].upper() + out[1:]
+
+
+def _unclosed_quote_mark(quote: str) -> int | None:
+    """Where a single quotation mark opens in ``quote`` and never closes (‘so, 'so), or None."""
+    opened: list[int] = []
+    for i, c in enumerate(quote):
+        if c not in "'‘’":
+            continue
+        before = quote[i - 1] if i else " "
+        after = quote[i + 1] if i + 1 < len(quote) else " "
+        if before.isalnum() and after.isalnum():
+            continue  # an apostrophe: "don't", "I’m"
+        if c == "‘" or (c == "'" and not before.isalnum() and after.isalnum()):
+            opened.append(i)
+        elif opened:
+            opened.pop()
+    return opened[0] if opened else None
+
+
+def has_writer_words(quote: str) -> bool:
+    """Whether ``quote`` speaks as the writer ("I", "me", "my", "we" …)."""
+    return any(normalize(w) in _WRITER_WORDS for w in _WORD_RE.findall(quote))
 
 
 @dataclass(frozen=True)
@@ -162,9 +241,16 @@ def _trim(text: str, spans: list[Span], limit: int, centre: int | None = None, f
         else:
             spans = spans[:limit]
     quote = text[spans[0].start : spans[-1].end]
-    if any(c in _FORBIDDEN_IN_QUOTE for c in quote) or "\n" in quote:
-        return None
-    return quote
+    stray = _unclosed_quote_mark(quote)
+    if stray is not None:
+        # Quote the words on the longer side of a quotation mark that never closes.
+        cut = spans[0].start + stray
+        before, after = [s for s in spans if s.end <= cut], [s for s in spans if s.start > cut]
+        spans = after if len(after) >= len(before) else before
+        if len(spans) < 2:
+            return None
+        quote = text[spans[0].start : spans[-1].end]
+    return clean_quote(quote)
 
 
 class Composer:
@@ -207,11 +293,13 @@ class Composer:
                 return quote
         return None
 
-    def sides(self, text: str, hit: PatternHit) -> tuple[str, str, bool, tuple[int, int]] | None:
+    def sides(self, text: str, hit: PatternHit) -> tuple[str, str, str, tuple[int, int]] | None:
         """The two clauses around "but" in an ambivalent sentence, each quoted verbatim.
 
-        Also says whether both began with "part of me" (then only the verb phrases are kept) and
-        the sentence's span, so the opening quotes something else.
+        Also says how to frame them: "parts" when both began with "part of me" (then only the verb
+        phrases are kept, to follow "part of you"), "whole" when they did but a verb phrase speaks
+        as the writer ("wants my old life back"), else "quotes"; and the sentence's span, so the
+        opening quotes something else.
         """
         sent_start = max(text.rfind(c, 0, hit.start) for c in ".!?\n") + 1
         ends = [i for i in (text.find(c, hit.start) for c in ".!?\n") if i != -1]
@@ -224,14 +312,19 @@ class Composer:
         a_spans = _word_spans(text, sent_start, a_end)
         b_spans = _word_spans(text, b_start, sent_end)
         a_rest, b_rest = _after_part_of_me(text, a_spans), _after_part_of_me(text, b_spans)
-        parts = a_rest is not None and b_rest is not None
+        kind = "quotes"
         if a_rest is not None and b_rest is not None:
-            a_spans, b_spans = a_rest, b_rest
-        a = _trim(text, a_spans, MAX_SIDE_WORDS, from_end=not parts)
-        b = _trim(text, b_spans, MAX_SIDE_WORDS)
+            kind = "parts"
+            a = _trim(text, a_rest, MAX_SIDE_WORDS)
+            b = _trim(text, b_rest, MAX_SIDE_WORDS)
+            if a and b and (has_writer_words(a) or has_writer_words(b)):
+                kind = "whole"
+        if kind != "parts":
+            a = _trim(text, a_spans, MAX_SIDE_WORDS, from_end=kind == "quotes")
+            b = _trim(text, b_spans, MAX_SIDE_WORDS)
         if not a or not b or "," in a or "," in b:
             return None
-        return a, b, parts, (sent_start, sent_end)
+        return a, b, kind, (sent_start, sent_end)
 
     def compose(
         self,
@@ -249,17 +342,15 @@ class Composer:
         hits = list(hits) if offsets_ok else []
         variant = int(seed[1]) if len(seed) > 1 and isinstance(seed[1], int) else 0
         out: list[str] = []
-        second, exclude = self._second_move(text, hits, patterns, surfaced, suggested, seed)
+        second, exclude, ambivalent = self._second_move(text, hits, patterns, surfaced, suggested, seed)
         quote = self.main_quote(text, hits, pick=variant, exclude=exclude)
-        if quote:
-            out.append(choose(OPENINGS, "opening", *seed).format(q=quote))
-        else:
-            out.append(choose(OPENINGS_NO_QUOTE, "opening", *seed))
+        opening = fill(choose(OPENINGS, "opening", *seed), q=quote) if quote else None
+        out.append(opening or choose(OPENINGS_NO_QUOTE, "opening", *seed))
 
         question_key = "generic"
         if second:
             out.append(second)
-            if "part of you" in second.lower():
+            if ambivalent:
                 question_key = "ambivalence"
 
         for name in PATTERN_NAMES:
@@ -283,15 +374,19 @@ class Composer:
         surfaced: Sequence[SurfacedTension],
         suggested: Sequence[SuggestedTension],
         seed: tuple[object, ...],
-    ) -> tuple[str | None, tuple[int, int] | None]:
+    ) -> tuple[str | None, tuple[int, int] | None, bool]:
+        """The second sentence, the span it quotes (if any), and whether it reflects ambivalence."""
         if "internal_tension" in patterns:
             for hit in (h for h in hits if h.name == "internal_tension"):
                 sides = self.sides(text, hit)
                 if sides:
-                    a, b, parts, span = sides
-                    templates = DOUBLE_PARTS if parts else DOUBLE_QUOTES
-                    return choose(templates, "double", *seed).format(a=a, b=b), span
-        return self._second_move_plain(patterns, surfaced, suggested, seed), None
+                    a, b, kind, span = sides
+                    templates = {"parts": DOUBLE_PARTS, "whole": DOUBLE_WHOLE}.get(kind, DOUBLE_QUOTES)
+                    sentence = fill(choose(templates, "double", *seed), a=a, b=b)
+                    if sentence:
+                        return sentence, span, True
+        plain = self._second_move_plain(patterns, surfaced, suggested, seed)
+        return plain, None, plain is not None and "part of you" in plain
 
     def _second_move_plain(
         self,
@@ -323,12 +418,12 @@ class Composer:
         hit = next((h for h in hits if h.name == name), None)
         if hit is None:
             return None
-        words = text[hit.start : hit.end].strip()
-        if not words or any(c in _FORBIDDEN_IN_QUOTE for c in words) or "\n" in words:
+        move = fill(template, w=text[hit.start : hit.end])
+        if move is None:
             # Fall back to a phrasing of the same move that needs no quote, if there is one.
             plain = [t for t in PATTERN_MOVES[name] if "{w}" not in t]
             return plain[0] if plain else None
-        return template.format(w=words)
+        return move
 
 
 def _after_part_of_me(text: str, spans: list[Span]) -> list[Span] | None:
