@@ -90,6 +90,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     except OSError as exc:
         print(f"mirror: {exc.strerror or exc} ({getattr(exc, 'filename', '') or 'file system'}); check the path and permissions.", file=sys.stderr)
         return EXIT_FAILURE
+    except Exception as exc:
+        # A locked, full, read-only or damaged journal is the environment, not a bug: one sentence.
+        from mirror_desktop.storage.database import environment_error
+
+        err = environment_error(exc)
+        if err is None:
+            raise
+        print(f"mirror: {err}", file=sys.stderr)
+        return EXIT_FAILURE
 
 
 if __name__ == "__main__":

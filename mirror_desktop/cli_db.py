@@ -6,8 +6,12 @@ import argparse
 from datetime import datetime, time, timedelta
 
 from mirror_desktop.cli import CliError, open_journal, print_json
+from mirror_desktop.core.enums import Visibility
 from mirror_desktop.core.models import SearchFilters
 from mirror_desktop.core.search_query import HL_END, HL_START
+
+# More results than anyone reads; also keeps --limit inside SQLite's 64-bit integers.
+MAX_SEARCH_LIMIT = 10_000
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -75,12 +79,18 @@ def _day(text: str | None, flag: str, end: bool = False) -> datetime | None:
     except ValueError:
         raise CliError(f"{flag} {text!r} is not a date; use YYYY-MM-DD.") from None
     # A day is the person's local day; --until includes the whole of its day.
-    return datetime.combine(day + timedelta(days=1) if end else day, time.min).astimezone()
+    try:
+        return datetime.combine(day + timedelta(days=1) if end else day, time.min).astimezone()
+    except (OverflowError, ValueError):
+        raise CliError(f"{flag} {text!r} is out of range; use a date between 0002-01-01 and 9999-12-30.") from None
 
 
 def cmd_search(args: argparse.Namespace) -> int:
-    if args.limit < 1:
-        raise CliError("--limit must be at least 1.")
+    if not 1 <= args.limit <= MAX_SEARCH_LIMIT:
+        raise CliError(f"--limit must be from 1 to {MAX_SEARCH_LIMIT:,} (got {args.limit}).")
+    if args.visibility is not None and args.visibility not in {v.value for v in Visibility}:
+        raise CliError(f"--visibility {args.visibility!r} is not a visibility; use one of: "
+                       f"{', '.join(v.value for v in Visibility)}.")
     filters = SearchFilters(identity_id=args.identity, thread_id=args.thread, since=_day(args.since, "--since"),
                             until=_day(args.until, "--until", end=True), visibility=args.visibility)
     with open_journal(args) as storage:

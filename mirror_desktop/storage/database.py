@@ -104,6 +104,36 @@ def open_sqlite(path: Path | str, *, create: bool = True, readonly: bool = False
     return db
 
 
+def environment_error(exc: BaseException) -> StorageError | None:
+    """One sentence for a database failure the environment caused (locked, full, read-only, damaged).
+
+    Returns None for anything else (a constraint or a programming error is a bug, not the disk), so
+    callers re-raise it. The CLI uses this so a busy or full journal never ends in a traceback.
+    """
+    mod = sqlite_module()
+    kinds = (peewee.OperationalError, mod.OperationalError)
+    damaged_kinds = (peewee.DatabaseError, mod.DatabaseError)
+    bugs = (peewee.IntegrityError, peewee.ProgrammingError, peewee.DataError, peewee.InternalError,
+            peewee.NotSupportedError, mod.IntegrityError, mod.ProgrammingError, mod.DataError,
+            mod.InternalError, mod.NotSupportedError)
+    if isinstance(exc, bugs) or not isinstance(exc, kinds + damaged_kinds):
+        return None
+    detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    low = detail.lower()
+    if "locked" in low or "busy" in low:
+        return StorageError("The journal is busy (another Mirror window or program is writing to it); "
+                            "close it and try again.")
+    if "full" in low:
+        return StorageError("The disk is full; free some space and try again.")
+    if "readonly" in low or "read-only" in low:
+        return StorageError("The journal cannot be written (its file or folder is read-only); "
+                            "check the permissions and try again.")
+    if isinstance(exc, kinds):
+        return StorageError(f"The journal could not be read or written ({detail}); check that the disk is "
+                            "available and try again.")
+    return StorageError(f"The journal is damaged ({detail}); restore a backup or open another journal.")
+
+
 def open_postgres(dsn: str, *, connect_timeout: int = 5) -> peewee.PostgresqlDatabase:
     """Connect to PostgreSQL with a DSN (URL or key=value form)."""
     try:

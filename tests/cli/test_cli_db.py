@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -150,3 +151,37 @@ def test_search_prints_ranked_results(tmp_path: Path) -> None:
     assert_one_sentence_error(r, "add a word")
     r = mirror("--data-dir", str(tmp_path), "search", "river", "--since", "last week")
     assert_one_sentence_error(r, "YYYY-MM-DD")
+
+
+@pytest.mark.parametrize("extra, needle", [
+    (["--limit", "99999999999999999999"], "--limit must be from 1"),
+    (["--limit", "0"], "--limit must be from 1"),
+    (["--since", "0001-01-01"], "out of range"),
+    (["--until", "9999-12-31"], "out of range"),
+    (["--visibility", "everyone"], "not a visibility"),
+])
+def test_search_arguments_out_of_range_are_one_sentence(extra: list[str], needle: str, tmp_path: Path) -> None:
+    s = SQLiteStorage(tmp_path / "mirror_os.db")
+    s.reflections.create(m.Reflection("A quiet walk by the river."))
+    s.close()
+    r = mirror("--data-dir", str(tmp_path), "search", "river", *extra)
+    assert_one_sentence_error(r, needle)
+
+
+def test_a_locked_journal_is_one_sentence_and_nothing_is_saved(tmp_path: Path) -> None:
+    s = SQLiteStorage(tmp_path / "mirror_os.db")
+    s.close()
+    # Another program holds the write lock for longer than the busy timeout.
+    holder = sqlite3.connect(tmp_path / "mirror_os.db", isolation_level=None)
+    try:
+        holder.execute("BEGIN EXCLUSIVE")
+        r = mirror("--data-dir", str(tmp_path), "reflect", "written while the journal was locked")
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert_one_sentence_error(r, "busy")
+    s = SQLiteStorage(tmp_path / "mirror_os.db")
+    try:
+        assert s.reflections.count() == 0
+    finally:
+        s.close()
