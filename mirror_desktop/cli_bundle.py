@@ -102,11 +102,16 @@ def cmd_import(args: argparse.Namespace) -> int:
         raise CliError("import works on a data folder; use --data-dir instead of --db.")
     passphrase = passphrase_from(args, confirm=False, required=True) if is_encrypted(bundle) else None
     prepared = prepare_import(bundle, paths, passphrase=passphrase)
-    if getattr(args, "postgres", None):
-        with open_journal(args) as storage:
-            result = commit_import(prepared, paths, mode=args.mode, storage=storage)
-    else:
-        result = commit_import(prepared, paths, mode=args.mode)
+    try:
+        if getattr(args, "postgres", None):
+            with open_journal(args) as storage:
+                result = commit_import(prepared, paths, mode=args.mode, storage=storage)
+        else:
+            result = commit_import(prepared, paths, mode=args.mode)
+    finally:
+        # commit_import removes staging itself; this covers a journal that failed to open, so the
+        # decrypted copy of the bundle never stays behind in the data folder.
+        prepared.discard()
     total = sum(result.counts.values())
     if result.mode == "replace":
         print(f"imported {total} rows ({result.counts.get('reflections', 0)} reflections) into {result.journal}")

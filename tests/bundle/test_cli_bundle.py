@@ -123,3 +123,18 @@ def test_encrypted_import_without_passphrase_and_no_tty(data_dir: Path, tmp_path
     assert code != 0
     one_sentence(err)
     assert "passphrase is needed" in err
+
+
+def test_import_into_an_unreachable_postgres_leaves_no_staged_copy(data_dir: Path, tmp_path: Path, capsys,
+                                                                   monkeypatch) -> None:
+    # The staged journal is the bundle decrypted: it must not stay in the data folder when the
+    # journal it was meant for cannot be opened.
+    monkeypatch.setenv("MIRROR_PASSPHRASE", PW)
+    _, out, _ = run(capsys, "--data-dir", str(data_dir), "export", "--out", str(tmp_path))
+    target = tmp_path / "pg-data"
+    monkeypatch.setenv("MIRROR_DATA_DIR", str(target))
+    code, _, err = run(capsys, "--postgres", "postgresql://nobody@127.0.0.1:1/mirror", "import", out.strip(), "--merge")
+    assert code != 0
+    one_sentence(err)
+    assert "PostgreSQL" in err
+    assert [p for p in target.rglob("*") if p.is_file()] == []
