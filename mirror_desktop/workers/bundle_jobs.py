@@ -59,8 +59,9 @@ class BundleJob(QObject):
     def is_cancelled(self) -> bool:
         return self._cancel.is_set()
 
+    @Slot()
     def cancel(self) -> None:
-        """Ask the task to stop; safe from any thread."""
+        """Ask the task to stop; safe from any thread (connect to it with a direct connection)."""
         self._cancel.set()
 
     @Slot()

@@ -136,3 +136,34 @@ def test_cancel_stops_the_export(qtbot, controller, tmp_path: Path) -> None:
     ctl.runner.start(export_task(paths, out, passphrase="correct horse battery", share=False), cancel_at_once)
     qtbot.waitUntil(lambda: box == ["cancelled"], timeout=10000)
     assert list(out.iterdir()) == []
+
+
+def test_the_progress_dialogs_cancel_button_stops_a_running_job(qtbot, controller) -> None:
+    """Cancel in the progress dialog reaches the task while it runs, not after it has finished."""
+    import time
+
+    from mirror_desktop.bundle.errors import OperationCancelled
+
+    ctl, paths, executor = controller
+    ctl.interactive = True  # the real QProgressDialog and its Cancel button
+    ran: list[float] = []
+
+    def slow(state) -> None:  # type: ignore[no-untyped-def]
+        start = time.monotonic()
+        while time.monotonic() - start < 10:
+            if state.is_cancelled():
+                ran.append(time.monotonic() - start)
+                raise OperationCancelled()
+            time.sleep(0.01)
+        ran.append(-1.0)
+
+    from PySide6.QtWidgets import QPushButton
+
+    job = ctl._run(slow, "Exporting…", lambda _r: None)
+    button = ctl.progress.findChild(QPushButton)
+    assert button is not None and button.text() == "Cancel"
+    qtbot.wait(100)
+    button.click()
+    qtbot.waitUntil(lambda: bool(ran) and ctl.progress is None, timeout=5000)  # the dialog closed
+    assert 0 <= ran[0] < 5
+    assert not ctl.runner.busy or job.is_cancelled()

@@ -355,7 +355,9 @@ class BundleController(QObject):
 
         def wire(job: BundleJob) -> None:
             if self.progress is not None:
-                self.progress.canceled.connect(job.cancel)
+                # Direct: the job's thread runs the task without an event loop, so a queued call would
+                # arrive only after the task ended; cancel() only sets a threading.Event.
+                self.progress.canceled.connect(job.cancel, Qt.ConnectionType.DirectConnection)
                 job.progress_changed.connect(self._progress_changed)
             job.finished.connect(on_finished)
             job.failed.connect(self._failed)
