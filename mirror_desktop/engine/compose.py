@@ -301,9 +301,7 @@ class Composer:
         as the writer ("wants my old life back"), else "quotes"; and the sentence's span, so the
         opening quotes something else.
         """
-        sent_start = max(text.rfind(c, 0, hit.start) for c in ".!?\n") + 1
-        ends = [i for i in (text.find(c, hit.start) for c in ".!?\n") if i != -1]
-        sent_end = min(ends) if ends else len(text)
+        sent_start, sent_end = sentence_span(text, hit.start)
         low = normalize(text[sent_start:sent_end])
         m = re.search(r",?\s+(?:but|yet|while)\s+", low)
         if not m:
@@ -377,7 +375,12 @@ class Composer:
     ) -> tuple[str | None, tuple[int, int] | None, bool]:
         """The second sentence, the span it quotes (if any), and whether it reflects ambivalence."""
         if "internal_tension" in patterns:
+            tried: set[tuple[int, int]] = set()
             for hit in (h for h in hits if h.name == "internal_tension"):
+                span = sentence_span(text, hit.start)
+                if span in tried:
+                    continue  # several hits in one sentence: its sides were already looked for
+                tried.add(span)
                 sides = self.sides(text, hit)
                 if sides:
                     a, b, kind, span = sides
@@ -424,6 +427,13 @@ class Composer:
             plain = [t for t in PATTERN_MOVES[name] if "{w}" not in t]
             return plain[0] if plain else None
         return move
+
+
+def sentence_span(text: str, pos: int) -> tuple[int, int]:
+    """The start and end of the sentence (or line) around ``pos``."""
+    start = max(text.rfind(c, 0, pos) for c in ".!?\n") + 1
+    ends = [i for i in (text.find(c, pos) for c in ".!?\n") if i != -1]
+    return start, min(ends) if ends else len(text)
 
 
 def _after_part_of_me(text: str, spans: list[Span]) -> list[Span] | None:

@@ -24,19 +24,29 @@ PATTERN_NAMES = (
 )
 
 _S = r"[^.!?\n]"  # stays inside one sentence
+# A bounded run inside one sentence: "X … but Y" within 200 characters. Unbounded ("*"), a long
+# unpunctuated entry made these regexes quadratic (seconds for 25,000 words with no full stop).
+_SS = _S + "{0,200}"
 _NEG = r"(?<!not )(?<!n't )(?<!never )"
 
 _REGEXES: dict[str, list[re.Pattern[str]]] = {
     "obligation_language": [
-        re.compile(r"\b(?:i|we)\s+(?:(?:really|just|still|always|also|now|actually|constantly|even|kind of|sort of)\s+)?(?:should|must|ought to|have to|has to|need to|'ve got to|got to|gotta)\b(?! be\b| have been\b)"),
+        re.compile(r"\b(?:i|we)\s+(?:(?:really|just|still|always|also|now|actually|constantly|even|kind of|sort of)\s+)?(?:should|must|ought to|have to|has to|need to|gotta)\b(?! be\b| have been\b)"),
+        # "I've got to", "I have got to", "we've gotta"; a bare "I got to see her" is a chance, not a duty.
+        re.compile(r"\b(?:i|we)(?:'ve|\s+have)\s+(?:(?:really|just|still|also|now)\s+)?(?:got to|gotta)\b"),
+        re.compile(r"\b(?:i|we)\s+(?:(?:still|really|just|also)\s+)?owe\b"),
         re.compile(r"\b(?:i'm|i am|we're|we are)\s+(?:supposed to|expected to|obliged to)\b"),
         re.compile(r"\bi should(?:n't| not)?(?: have)?\b"),
         re.compile(r"\b(?:i|we)\s+(?:had to|needed to)\b"),
     ],
     "internal_tension": [
-        re.compile(rf"\bpart of me\b{_S}*\b(?:but|yet|while|and (?:another|the other) part|part of me)\b"),
+        re.compile(rf"\bpart of me\b{_SS}\b(?:but|yet|while|and (?:another|the other) part|part of me)\b"),
         re.compile(r"\b(?:another|the other) part of me\b"),
-        re.compile(rf"\bi (?:want|wanted|need|love|like)\b{_S}*\bbut\b{_S}*\b(?:i also|also i|at the same time|i (?:also )?(?:want|need|don't want|can't|am scared|'m scared|fear|love|hate|worry))\b"),
+        re.compile(rf"\bi (?:want|wanted|need|love|like)\b{_SS}\bbut\b{_SS}\b(?:i also|also i|at the same time|i (?:also )?(?:want|need|don't want|can't|fear|love|hate|worry)|i(?:'m| am) (?:also )?(?:scared|afraid|terrified))\b"),
+        # "I want the promotion and I dread the hours": a wish and a dread in one sentence.
+        re.compile(
+            rf"\bi (?:really )?(?:want|wanted|need|love|like)\b{_SS}\b"
+            rf"(?:and|but) (?:i (?:also |still )?(?:dread|fear|hate|resent)|i(?:'m| am) (?:also )?(?:scared|afraid|terrified) of)\b"),
         re.compile(r"\bon (?:the )?one hand\b"),
         re.compile(r"\btorn between\b"),
         re.compile(r"\bmixed feelings\b"),
@@ -52,31 +62,40 @@ _REGEXES: dict[str, list[re.Pattern[str]]] = {
     "catastrophizing": [
         re.compile(r"\b(?:disaster|disastrous|catastroph\w*|nightmare|unbearable|the end of the world|ruined|ruin everything)\b"),
         re.compile(r"\b(?:the worst (?:thing|possible|case)|worst-case|everything (?:is|will) (?:fall|falling) apart|fall(?:ing)? apart)\b"),
-        re.compile(rf"\bwhat if\b{_S}*\b(?:fail|fails|lose|loses|wrong|falls apart|never|worst|dies|die)\b"),
+        re.compile(rf"\bwhat if\b{_SS}\b(?:fail|fails|lose|loses|wrong|falls apart|never|worst|dies|die)\b"),
         re.compile(r"\bi (?:can't|cannot|won't be able to) (?:handle|survive|cope)\b"),
     ],
     "mind_reading": [
         re.compile(r"\b(?:they|he|she|everyone|everybody|people|my \w+) (?:probably |must |all )?(?:think|thinks|thought|believe|believes|see|sees) (?:i'm|i am|that i|of me|me as)\b"),
         re.compile(r"\bi (?:just )?know (?:that )?(?:he|she|they|everyone|people) (?:think|thinks|hate|hates|don't like|doesn't like|are judging|is judging|blame|blames)\b"),
-        re.compile(r"\b(?:judging me|(?:he|she|they) must (?:hate|think)|(?:he|she|they)(?:'re| are) (?:annoyed|disappointed) (?:with|in) me)\b"),
+        re.compile(r"\b(?:judging me|(?:he|she|they) must (?:hate|think)|(?:he|she|they)(?:'re| are|'s| is) (?:so |really )?(?:annoyed|disappointed|angry|upset|mad|fed up) (?:with|in|at) me)\b"),
+        re.compile(
+            r"\bi (?:just |already )?know (?:that )?(?:he|she|they|everyone|people)"
+            r"(?:'re| are|'s| is) (?:laughing at|talking about|judging|avoiding) me\b"),
     ],
     "fortune_telling": [
         re.compile(r"\b(?:it|this|things|that|nothing)(?:'ll| will| is going to|'s going to) (?:never|not) (?:work|change|get better|improve)\b"),
         re.compile(r"\bi(?:'ll| will| am going to|'m going to) (?:never|always|fail|end up|be alone|mess)\b"),
         re.compile(r"\b(?:is|are|it's) (?:going to|bound to|sure to) (?:fail|go wrong|be a disaster|end badly|hate)\b"),
-        re.compile(r"\b(?:i just know|i already know) (?:it|this|that|they|he|she)\b"),
+        # "I just know it will go badly", "I already know they'll say no" — but not "I just know she
+        # hates my cooking", which is a guess about a mind (mind_reading), not about the future.
+        re.compile(r"\bi (?:just|already) know (?:that )?(?:it|this)\b(?! was\b)"),
+        re.compile(
+            r"\bi (?:just|already) know (?:that )?(?:it|this|that|things|they|he|she|we)(?:'ll| will|"
+            r" won't| is going to|'s going to| are going to|'re going to| isn't going to| aren't going to| is never| are never)\b"),
         re.compile(r"\bno point (?:in )?(?:trying|even)\b"),
         re.compile(r"\b(?:it's|it is|this is|things are|nothing is|that's|he's|she's|they're) (?:never|not ever|not) (?:going to|gonna) (?:change|work|get better|improve|happen|end|stop|love|come back)\b"),
     ],
     "personalization": [
         re.compile(r"\b(?:it's|it is|it was|that's|that was|this is) (?:all |entirely |completely )?my fault\b"),
+        re.compile(r"\b(?:it|this|that) (?:must|has to|had to|must have|has got to) (?:be|been) (?:all |entirely |completely )?my fault\b"),
         re.compile(r"\b(?:because of me|i(?:'m| am) to blame|i blame myself|blame myself|i caused (?:this|it|that)|i ruined)\b"),
         re.compile(r"\b(?:if only i had|if i had(?:n't| not)|should have seen it coming)\b"),
     ],
     "emotional_reasoning": [
-        re.compile(rf"\bi feel\b{_S}*\b(?:so|therefore|which means|that means|so it must|it must)\b{_S}*\b(?:i am|i'm|i must|it must|it is|it's|must be)\b"),
-        re.compile(rf"\b(?:because|since) i feel\b{_S}*\b(?:i am|i'm|it is|it's|must)\b"),
-        re.compile(rf"\bif i feel\b{_S}*\b(?:then|it must|must be)\b"),
+        re.compile(rf"\bi feel\b{_SS}\b(?:so|therefore|which means|that means|so it must|it must)\b{_SS}\b(?:i am|i'm|i must|it must|it is|it's|must be)\b"),
+        re.compile(rf"\b(?:because|since) i feel\b{_SS}\b(?:i am|i'm|it is|it's|must)\b"),
+        re.compile(rf"\bif i feel\b{_SS}\b(?:then|it must|must be)\b"),
         re.compile(r"\bi feel (?:like )?(?:a|an) (?:failure|fraud|idiot|burden)(?:,)? so\b"),
     ],
     "overgeneralization": [
@@ -89,6 +108,13 @@ _REGEXES: dict[str, list[re.Pattern[str]]] = {
 }
 
 _ABSOLUTE_NEXT_EXCEPTIONS = {"never": {"mind"}}
+# "They probably think I'm lazy": the label is someone else's (imagined) word, so it is
+# mind_reading, not the writer labelling themselves. "I think I'm a failure" still counts.
+_OTHERS_THINK_RE = re.compile(
+    r"\b(?:they|he|she|you|everyone|everybody|people|others|nobody|no one|my \w+)\s+"
+    r"(?:\w+\s+){0,2}?(?:think|thinks|thought|believe|believes|believed|say|says|said|see|sees|saw|"
+    r"call|calls|called|assume|assumes|assumed|find|finds|found|must think|consider|considers)\s+(?:that\s+|me\s+)?$"
+)
 
 
 @dataclass(frozen=True)
@@ -122,7 +148,11 @@ class PatternDetector:
         for name, regexes in _REGEXES.items():
             for rx in regexes:
                 found.extend(PatternHit(name, m.start(), m.end()) for m in rx.finditer(low))
-        found.extend(PatternHit("labeling", m.start(), m.end()) for m in self._label_re.finditer(low))
+        found.extend(
+            PatternHit("labeling", m.start(), m.end())
+            for m in self._label_re.finditer(low)
+            if not _OTHERS_THINK_RE.search(re.split(r"[.!?;\n]", low[max(0, m.start() - 60) : m.start()])[-1])
+        )
         found.extend(self._absolutes(low))
         found.sort(key=lambda h: (h.start, PATTERN_NAMES.index(h.name)))
         return found

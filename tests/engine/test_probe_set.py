@@ -16,17 +16,19 @@ from mirror_desktop.engine.patterns import PATTERN_NAMES, PatternDetector
 
 PROBES = json.loads((Path(__file__).parent / "probes.json").read_text("utf-8"))
 
-# (precision, recall) floors; achieved at the time of writing in the comment.
+# (precision, recall) floors; achieved at the time of writing in the comment (94 sentences).
+# The set now includes the misses and false positives fixed with these floors; a perfect score
+# on it means it needs harder cases, not that detection is solved.
 FLOORS = {
-    "internal_tension": (0.95, 0.70),       # 1.00 / 0.71
-    "obligation_language": (0.95, 0.80),    # 1.00 / 0.80
+    "internal_tension": (0.95, 0.95),       # 1.00 / 1.00
+    "obligation_language": (0.95, 0.95),    # 1.00 / 1.00
     "absolute_thinking": (0.95, 0.95),      # 1.00 / 1.00
     "past_trauma_reference": (0.95, 0.95),  # 1.00 / 1.00
     "catastrophizing": (0.95, 0.95),        # 1.00 / 1.00
-    "mind_reading": (0.95, 0.80),           # 1.00 / 0.80
-    "fortune_telling": (0.80, 0.95),        # 0.83 / 1.00
-    "labeling": (0.80, 0.95),               # 0.80 / 1.00
-    "personalization": (0.95, 0.80),        # 1.00 / 0.80
+    "mind_reading": (0.95, 0.95),           # 1.00 / 1.00
+    "fortune_telling": (0.95, 0.95),        # 1.00 / 1.00
+    "labeling": (0.95, 0.95),               # 1.00 / 1.00
+    "personalization": (0.95, 0.95),        # 1.00 / 1.00
     "emotional_reasoning": (0.95, 0.95),    # 1.00 / 1.00
     "overgeneralization": (0.95, 0.95),     # 1.00 / 1.00
 }
