@@ -42,6 +42,7 @@ class AutosaveController(QObject):
         self._in_flight = False
         self._again = False
         self._session = 0
+        self._left_behind: dict[str, Any] = {}  # reflection id → snapshot whose commit failed, retried
         self._debounce = QTimer(self, singleShot=True, interval=DEBOUNCE_MS)
         self._ceiling = QTimer(self, singleShot=True, interval=CEILING_MS)
         self._retry = QTimer(self, singleShot=True, interval=RETRY_MS)
@@ -75,19 +76,20 @@ class AutosaveController(QObject):
             self._again = True
             return
         self._in_flight = True
+        self._left_behind.pop(self.editor.state.reflection_id, None)  # this save carries newer text
         self._set_status("saving")
         session, version = self._session, self._version
         self._submit(lambda saved: self._finish(session, version, saved),
                      lambda exc: self._failed(session, exc))
 
-    def _submit(self, on_result: Any, on_error: Any) -> None:
+    def _submit(self, on_result: Any, on_error: Any, snap: Any = None, is_saved: bool | None = None) -> None:
         """One job: the draft commits first (its own transaction), then the reflection drops it.
 
         A single job keeps every save of this editor in typing order on the serial executor; a
         process killed between the two writes leaves the draft for recovery at the next start.
         """
-        snap = self.editor.snapshot()
-        is_saved = self.editor.is_saved_reflection
+        if snap is None:
+            snap, is_saved = self.editor.snapshot(), self.editor.is_saved_reflection
         client = self.client
 
         def job(svc: Any) -> tuple[m.Draft, m.Reflection | None]:
@@ -153,12 +155,33 @@ class AutosaveController(QObject):
         """
         self._stop_timers()
         if self.dirty:
-            self._submit(lambda _saved: None, lambda exc: self._failed(-1, exc))
+            self._save_left_behind(self.editor.snapshot(), self.editor.is_saved_reflection)
         self.dirty = False
         self._in_flight = False
         self._again = False
         self._session += 1
         self._version += 1
+
+    def _save_left_behind(self, snap: Any, is_saved: bool) -> None:
+        """Save text the editor is leaving; if that fails, retry until it lands (issue 3: nothing typed
+        is lost, including on an error). A later save of the same reflection supersedes it."""
+        rid = snap.reflection_id
+        self._left_behind[rid] = snap
+
+        def landed(_saved: Any) -> None:
+            if self._left_behind.get(rid) is snap:
+                del self._left_behind[rid]
+
+        def failed(exc: BaseException) -> None:
+            self.client.operation_failed.emit(sentence(exc))
+            if self._left_behind.get(rid) is snap:
+                QTimer.singleShot(RETRY_MS, self, lambda: self._retry_left_behind(snap, is_saved))
+
+        self._submit(landed, failed, snap, is_saved)
+
+    def _retry_left_behind(self, snap: Any, is_saved: bool) -> None:
+        if self._left_behind.get(snap.reflection_id) is snap:
+            self._save_left_behind(snap, is_saved)
 
     def reset(self) -> None:
         """A new reflection was loaded into the editor (after ``commit``)."""

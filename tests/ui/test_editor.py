@@ -164,3 +164,29 @@ def test_new_reflection_shortcut_starts_blank(make_window, qtbot, key):
     qtbot.keyClick(w.editor.text, Qt.Key.Key_N, Qt.KeyboardModifier.ControlModifier)
     assert w.editor.content() == ""
     assert not w.editor.is_saved_reflection
+
+
+def test_text_left_behind_by_a_failed_save_is_retried(make_window, journal_dir, qtbot, monkeypatch):
+    """Ctrl+N while the journal refuses writes: the text has left the editor, so its save must retry."""
+    from mirror_desktop.ui import autosave
+
+    monkeypatch.setattr(autosave, "RETRY_MS", 100)
+    w = make_window()
+    real = JournalService.save_draft
+    locked = {"on": True}
+
+    def refusing(self, *a, **k):  # type: ignore[no-untyped-def]
+        if locked["on"]:
+            raise StorageError("The journal is busy in another program; Mirror will save again.")
+        return real(self, *a, **k)
+
+    monkeypatch.setattr(JournalService, "save_draft", refusing)
+    w.new_action.trigger()
+    w.editor.text.setPlainText("Typed while the journal was locked.")
+    with qtbot.waitSignal(w.client.operation_failed, timeout=10000):
+        w.new_action.trigger()  # the editor moves on; its save fails
+    assert w.editor.content() == ""
+    locked["on"] = False
+    with qtbot.waitSignal(w.client.reflection_saved, timeout=10000):
+        pass
+    assert [r.content for r in read(journal_dir, lambda s: s.reflections_page())] == ["Typed while the journal was locked."]
