@@ -61,10 +61,16 @@ class PeeweeStorage(MirrorStorage):
         self.evolution_events = PeeweeRepository(self, M.EvolutionEvent, m.EvolutionEvent)
         self.integrations = PeeweeRepository(self, M.Integration, m.Integration)
         self.drafts = PeeweeRepository(self, M.Draft, m.Draft)
-        self.runner = MigrationRunner(db, self.dialect, backup=self._backup_before_migration)
-        self.runner.verify()
-        if migrate:
-            self.migrate()
+        try:
+            self.runner = MigrationRunner(db, self.dialect, backup=self._backup_before_migration)
+            self.runner.verify()
+            if migrate:
+                self.migrate()
+        except BaseException:
+            # A refused journal (too new, edited migration, failed migration) must not stay open:
+            # callers drop the object, and an open handle keeps a staged import from being removed.
+            db.close()
+            raise
 
     # -- lifecycle -----------------------------------------------------------------------
     def transaction(self) -> contextlib.AbstractContextManager[None]:

@@ -126,6 +126,23 @@ def test_newer_journal_is_refused_with_the_version_needed(journal_location: dict
         open_storage(**journal_location)
 
 
+def test_a_refused_journal_is_not_left_open(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from mirror_desktop.storage import journal
+
+    path = tmp_path / "mirror_os.db"
+    storage = open_storage(sqlite_path=path)
+    with storage.transaction():
+        storage.db.execute_sql("INSERT INTO schema_version (version, description, applied_at, checksum) "
+                               "VALUES ('7.0.0', 'from the future', '2030-01-01T00:00:00.000Z', 'x')")
+    storage.close()
+    opened: list[Any] = []
+    real = journal.open_sqlite
+    monkeypatch.setattr(journal, "open_sqlite", lambda *a, **k: opened.append(real(*a, **k)) or opened[-1])
+    with pytest.raises(SchemaTooNewError):
+        open_storage(sqlite_path=path)
+    assert len(opened) == 1 and opened[0].is_closed()
+
+
 def test_sqlite_backup_before_migrating(tmp_path: Path) -> None:
     path = tmp_path / "mirror_os.db"
     storage = open_storage(sqlite_path=path, migrate=False)
