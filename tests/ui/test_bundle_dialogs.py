@@ -167,3 +167,41 @@ def test_the_progress_dialogs_cancel_button_stops_a_running_job(qtbot, controlle
     qtbot.waitUntil(lambda: bool(ran) and ctl.progress is None, timeout=5000)  # the dialog closed
     assert 0 <= ran[0] < 5
     assert not ctl.runner.busy or job.is_cancelled()
+
+
+def test_a_hanging_keychain_never_blocks_the_window(qtbot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """RELIABILITY.md, Secrets: keyring is called off the GUI thread; the dialog opens when it answers."""
+    import threading
+
+    from keyring.backend import KeyringBackend
+    from PySide6.QtWidgets import QDialog, QWidget
+
+    gate = threading.Event()
+
+    class SlowKeyring(KeyringBackend):
+        priority = 1  # type: ignore[assignment]
+
+        def get_password(self, service: str, username: str) -> str | None:
+            gate.wait(10)
+            return "remembered words"
+
+        def set_password(self, service: str, username: str, password: str) -> None:
+            gate.wait(10)
+
+        def delete_password(self, service: str, username: str) -> None:
+            pass
+
+    opened: list[str | None] = []
+    monkeypatch.setattr(ExportDialog, "exec", lambda self: (opened.append(self.fields.passphrase.text()),
+                                                            QDialog.DialogCode.Rejected)[1])
+    window = QWidget()
+    qtbot.addWidget(window)
+    paths = AppPaths.resolve(tmp_path / "journal")
+    settings = QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat)
+    controller = BundleController(window, paths, settings, executor=None,
+                                  store=PassphraseStore(backend=SlowKeyring(), timeout=20))
+    controller.export_requested()  # would block here for as long as the keychain hangs
+    assert opened == [] and not gate.is_set()
+    gate.set()
+    qtbot.waitUntil(lambda: opened != [], timeout=10000)
+    assert opened == ["remembered words"]

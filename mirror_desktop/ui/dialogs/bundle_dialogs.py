@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import string
+import threading
 from pathlib import Path
 from typing import Any
 from collections.abc import Callable
@@ -260,6 +261,27 @@ def import_summary(result: Any) -> str:
     return text
 
 
+class _Background(QObject):
+    """Runs one blocking call (the keychain) on a plain thread; the result comes back on the GUI thread."""
+
+    finished = Signal(object)
+
+    def __init__(self, parent: QObject, on_done: Callable[[Any], None]) -> None:
+        super().__init__(parent)
+        self._on_done = on_done
+        self.finished.connect(self._deliver)  # a slot of an object on the GUI thread: queued
+
+    @classmethod
+    def run(cls, parent: QObject, fn: Callable[[], Any], on_done: Callable[[Any], None]) -> None:
+        relay = cls(parent, on_done)
+        threading.Thread(target=lambda: relay.finished.emit(fn()), name="mirror-keychain", daemon=True).start()
+
+    @Slot(object)
+    def _deliver(self, value: Any) -> None:
+        self.deleteLater()
+        self._on_done(value)
+
+
 class BundleController(QObject):
     """Glue between the File menu, the dialogs, the background jobs and the executor.
 
@@ -287,11 +309,31 @@ class BundleController(QObject):
         self.job: BundleJob | None = None
         self._pending: dict[str, Any] = {}
 
+    # -- keychain, off the GUI thread (RELIABILITY.md: a hanging keyring never freezes the window) --
+    def _with_keychain(self, then: Callable[[bool, str | None], None]) -> None:
+        """Ask the keychain whether it exists and what it remembers, in the background, then ``then``."""
+        store = self.store
+
+        def probe() -> tuple[bool, str | None]:
+            try:
+                return bool(store.has_keychain), store.load()
+            except Exception:  # noqa: BLE001 - a broken keychain means "none", never a crash
+                return False, None
+
+        _Background.run(self, probe, lambda state: then(*state))
+
+    def _remember(self, passphrase: str) -> None:
+        store = self.store
+        _Background.run(self, lambda: store.save(passphrase), lambda _r: None)
+
     # -- export ----------------------------------------------------------------------------
     @Slot()
     def export_requested(self) -> None:
+        self._with_keychain(self._open_export_dialog)
+
+    def _open_export_dialog(self, has_keychain: bool, remembered: str | None) -> None:
         folder = str(self.settings.value(LAST_EXPORT_DIR, str(Path.home())))
-        dlg = ExportDialog(folder, has_keychain=self.store.has_keychain, remembered=self.store.load(), parent=self.window)
+        dlg = ExportDialog(folder, has_keychain=has_keychain, remembered=remembered, parent=self.window)
         if dlg.exec() != QDialog.DialogCode.Accepted:
             return
         self.start_export(**dlg.choices())
@@ -299,7 +341,7 @@ class BundleController(QObject):
     def start_export(self, folder: Path, passphrase: str | None, share: bool = False, remember: bool = False) -> BundleJob:
         self.settings.setValue(LAST_EXPORT_DIR, str(folder))
         if remember and passphrase:
-            self.store.save(passphrase)
+            self._remember(passphrase)
         return self._run(export_task(self.paths, folder, passphrase=passphrase, share=share), "Exporting…",
                          self._exported)
 
@@ -312,8 +354,11 @@ class BundleController(QObject):
     # -- import ----------------------------------------------------------------------------
     @Slot()
     def import_requested(self) -> None:
+        self._with_keychain(self._open_import_dialog)
+
+    def _open_import_dialog(self, has_keychain: bool, remembered: str | None) -> None:
         folder = str(self.settings.value(LAST_IMPORT_DIR, str(Path.home())))
-        dlg = ImportDialog(folder, has_keychain=self.store.has_keychain, remembered=self.store.load(), parent=self.window)
+        dlg = ImportDialog(folder, has_keychain=has_keychain, remembered=remembered, parent=self.window)
         if dlg.exec() != QDialog.DialogCode.Accepted:
             return
         self.start_import(**dlg.choices())
@@ -321,7 +366,7 @@ class BundleController(QObject):
     def start_import(self, bundle: Path, passphrase: str | None, mode: str = "merge", remember: bool = False) -> BundleJob:
         self.settings.setValue(LAST_IMPORT_DIR, str(Path(bundle).parent))
         if remember and passphrase:
-            self.store.save(passphrase)
+            self._remember(passphrase)
         self._pending["mode"] = mode
         return self._run(prepare_task(self.paths, Path(bundle), passphrase=passphrase), "Importing…",
                          self._prepared)
