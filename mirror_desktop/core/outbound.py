@@ -97,7 +97,10 @@ def outbound_rows(storage: Any, purpose: Purpose = "share") -> Iterator[tuple[st
             for run in storage.engine_runs.list(sync_allowed=True)]
     yield "engine_runs", runs
     run_ids = {r.id for r in runs}
-    yield "engine_feedback", [f for f in storage.engine_feedback.list(sync_allowed=True) if f.engine_run_id in run_ids]
+    # Free-text notes are the person's own words: they stay home even on a shareable row
+    # (spec 8/9: what may leave carries no identifiable information).
+    yield "engine_feedback", [replace(f, notes=None) for f in storage.engine_feedback.list(sync_allowed=True)
+                              if f.engine_run_id in run_ids and (f.rating is not None or f.flags)]
     if purpose == "share":
         yield "evolution_proposals", storage.evolution_proposals.list()
     yield "evolution_events", storage.evolution_events.list(sync_allowed=True)

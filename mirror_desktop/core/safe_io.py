@@ -55,7 +55,10 @@ def write_atomically(target: Path, produce: Callable[[BinaryIO], None],
 
 
 def write_bytes_atomically(target: Path, data: bytes) -> None:
-    write_atomically(target, lambda out: out.write(data))
+    def produce(out: BinaryIO) -> None:
+        out.write(data)
+
+    write_atomically(target, produce)
 
 
 class StrictJSONError(ValueError):

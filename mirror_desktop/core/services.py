@@ -58,6 +58,7 @@ class JournalService:
         with self.storage.transaction():
             moved = self.storage.reflections.make_anonymous(identity_id)
             self.storage.identities.delete(identity_id)
+        self.storage.purge_deleted()  # the identity's name leaves the WAL too
         return moved
 
     # -- reflections ---------------------------------------------------------------------
