@@ -13,7 +13,7 @@ import os
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 from collections.abc import Callable, Sequence
 
 from PySide6.QtCore import QEvent, QObject, QSettings, QTimer, Signal
@@ -277,7 +277,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     # Rotating log in the platform's log folder; never any journal text (logging_setup, issue 7).
     setup_logging(paths, "mirror-desktop")
     install_excepthook()
-    qapp = QApplication.instance() or QApplication(sys.argv[:1])
+    qapp = cast(QApplication, QApplication.instance() or QApplication(sys.argv[:1]))
     install_qt_message_handler()
     qapp.setApplicationName("Mirror")
     qapp.setOrganizationName("Mirror")

@@ -88,7 +88,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:
         return 0
     except OSError as exc:
-        print(f"mirror: {exc.strerror or exc} ({getattr(exc, 'filename', '') or 'file system'}); check the path and permissions.", file=sys.stderr)
+        where = getattr(exc, "filename", "") or "file system"
+        print(f"mirror: {exc.strerror or exc} ({where}); check the path and permissions.", file=sys.stderr)
         return EXIT_FAILURE
     except Exception as exc:
         # A locked, full, read-only or damaged journal is the environment, not a bug: one sentence.

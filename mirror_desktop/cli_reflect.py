@@ -149,7 +149,8 @@ def cmd_feedback(args: argparse.Namespace) -> int:
         if storage.engine_runs.find(args.run_id) is None:
             raise CliError(f"No mirrorback run with id {args.run_id} exists; use the run_id that "
                            "`mirror reflect --json` printed. Nothing was saved.")
-        fb = MirrorbackService(storage, share_telemetry=share).record_feedback(args.run_id, rating=rating, flags=args.flags, notes=args.notes)
+        fb = MirrorbackService(storage, share_telemetry=share).record_feedback(
+            args.run_id, rating=rating, flags=args.flags, notes=args.notes)
     finally:
         storage.close()
     if args.json:

@@ -159,7 +159,8 @@ def _end_record(fh: BinaryIO) -> tuple[int, int]:
     """(entries, central directory size) from the end record, before zipfile parses anything."""
     endrec = zipfile._EndRecData(fh)  # type: ignore[attr-defined]  # stable since Python 2
     if not endrec:
-        raise NotABundle("This file is not a Mirror bundle (it is not a zip or an age file); choose a mirror_bundle_….zip or ….zip.age file.")
+        raise NotABundle("This file is not a Mirror bundle (it is not a zip or an age file); "
+                         "choose a mirror_bundle_….zip or ….zip.age file.")
     return int(endrec[zipfile._ECD_ENTRIES_TOTAL]), int(endrec[zipfile._ECD_SIZE])  # type: ignore[attr-defined]
 
 

@@ -116,7 +116,7 @@ class BundleRunner(QObject):
 
     def shutdown(self, timeout_ms: int = 30000) -> None:
         """Cancel every job and wait for its thread (the window calls this on close)."""
-        for thread, job in self._running:
+        for _thread, job in self._running:
             job.cancel()
         for thread, _ in self._running:
             thread.wait(timeout_ms)

@@ -182,7 +182,8 @@ class SearchHitDelegate(QStyledItemDelegate):
                          tfm.elidedText(index.data(Qt.ItemDataRole.DisplayRole) or "", Qt.TextElideMode.ElideRight, r.width() - dw))
         painter.setFont(small)
         painter.setPen(_muted(option, selected))
-        painter.drawText(QRect(r.right() - dw, r.top(), dw, tfm.height()), Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, date)
+        painter.drawText(QRect(r.right() - dw, r.top(), dw, tfm.height()),
+                         Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, date)
         body = QRect(r.left(), r.top() + tfm.height() + 4, r.width(), r.height() - tfm.height() - 4)
         doc = self._doc(option, index, body.width(), _muted(option))
         painter.translate(body.topLeft())

@@ -767,7 +767,7 @@ class HistoryChart(QWidget):
         p.drawText(QPointF(f.left + f.width - sfm.horizontalAdvance(span), f.top + f.height + sfm.ascent() + 5), span)
         # Area under the step line toward the centre, then the line, then the dots.
         line = QPainterPath(QPointF(*pts[0]))
-        for (x0, y0_), (x1, y1) in zip(pts, pts[1:]):
+        for (_x0, y0_), (x1, y1) in zip(pts, pts[1:], strict=False):
             line.lineTo(x1, y0_)
             line.lineTo(x1, y1)
         area = QPainterPath(line)
@@ -783,7 +783,7 @@ class HistoryChart(QWidget):
         p.setPen(pen)
         p.setBrush(Qt.BrushStyle.NoBrush)
         p.drawPath(line)
-        for i, ((x, y), s) in enumerate(zip(pts, self._samples)):
+        for i, ((x, y), s) in enumerate(zip(pts, self._samples, strict=True)):
             r = 2.5 + 3.0 * max(0.0, min(1.0, s[2])) + (1.5 if i == self._hover else 0.0)
             p.setPen(QPen(base, 1.5))
             p.setBrush(self._color)
