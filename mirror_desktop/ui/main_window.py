@@ -317,7 +317,7 @@ class MainWindow(QMainWindow):
         self.settings_action.triggered.connect(self.show_settings)
         self.about_action.triggered.connect(self.show_about)
         self.reflect_action.triggered.connect(self.reflect)
-        self.engine_action.triggered.connect(lambda: EngineSettingsDialog(self.engine_settings, self).open())
+        self.engine_action.triggered.connect(self.show_engine_settings)
         if self._tension_view is not None and hasattr(self._tension_view, "reflection_open_requested"):
             self._tension_view.reflection_open_requested.connect(self._open_from_elsewhere)
         self.bundles = BundleController(self, self.paths, self.settings, self.executor)
@@ -842,6 +842,12 @@ class MainWindow(QMainWindow):
         self.autosave.save_now()
         self.mirrorback_panel.set_reflection(self.editor.state.reflection_id)
         self.mirrorback_panel.reflect_requested()
+
+    def show_engine_settings(self) -> None:
+        dialog = EngineSettingsDialog(self.engine_settings, self)
+        # One dialog per opening: when it closes, its background checks finish and it is deleted.
+        dialog.finished.connect(lambda _r: (dialog.shutdown(), dialog.deleteLater()))
+        dialog.open()
 
     def _open_from_elsewhere(self, reflection_id: str) -> None:
         if self._view in ("tensions", "search"):

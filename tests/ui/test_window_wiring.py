@@ -54,3 +54,15 @@ def test_tension_link_opens_the_reflection(make_window, journal_dir, qtbot):  # 
     qtbot.waitUntil(lambda: w.editor.state.reflection_id == r.id, timeout=10000)
     assert w.view == "reflections"
     assert w.editor.content() == "Control again, all day."
+
+
+def test_engine_settings_dialog_is_deleted_after_closing(make_window, qtbot):  # type: ignore[no-untyped-def]
+    from mirror_desktop.ui.dialogs.engine_settings import EngineSettingsDialog
+
+    w = make_window()
+    for _ in range(2):
+        w.engine_action.trigger()
+        dialog = w.findChild(EngineSettingsDialog)
+        assert dialog is not None and dialog.isVisible()
+        dialog.reject()
+        qtbot.waitUntil(lambda: w.findChild(EngineSettingsDialog) is None, timeout=5000)
