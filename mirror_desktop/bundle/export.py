@@ -37,7 +37,7 @@ from mirror_desktop.bundle.sanitize import sanitize_integration, strip_secrets
 from mirror_desktop.core import models as m
 from mirror_desktop.core.enums import IntegrationStatus, LifecycleEventType
 from mirror_desktop.core.outbound import outbound_rows
-from mirror_desktop.core.safe_io import write_atomically
+from mirror_desktop.core.safe_io import sweep_stale, write_atomically
 from mirror_desktop.paths import AppPaths
 
 # Spec tables counted in the manifest (schema_version is bookkeeping, drafts never travel).
@@ -84,6 +84,10 @@ def _unique_target(folder: Path, name: str) -> Path:
     return target
 
 
+# Leftovers of a killed export or import older than this are removed at the next one.
+STALE_AFTER_S = 6 * 3600
+
+
 def staging_root_for(storage: Any, paths: AppPaths | None) -> Path:
     """A private folder on the same device as the journal for plaintext intermediates."""
     if paths is not None:
@@ -93,6 +97,7 @@ def staging_root_for(storage: Any, paths: AppPaths | None) -> Path:
     else:
         root = Path(tempfile.gettempdir()) / "mirror-staging"
     root.mkdir(parents=True, exist_ok=True, mode=0o700)
+    sweep_stale(root, "export-*", STALE_AFTER_S)  # plaintext left by a killed export
     return root
 
 
@@ -345,6 +350,7 @@ def export_bundle(storage: Any, out_dir: Path | str, *, paths: AppPaths | None =
     if not os.access(out, os.W_OK | os.X_OK):
         raise BundleError(f"The folder {out} is not writable; choose a folder you can write to.")
     encrypted = bool(passphrase)
+    sweep_stale(out, ".mirror_bundle_*.tmp", STALE_AFTER_S)  # half-written bundles of a killed export
     target = out / filename if filename else _unique_target(out, bundle_name(now, encrypted))
     root = staging_root or staging_root_for(storage, paths)
     stage = Path(tempfile.mkdtemp(prefix="export-", dir=root))

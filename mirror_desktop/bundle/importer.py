@@ -39,13 +39,13 @@ from mirror_desktop.bundle.errors import (
     PassphraseRequired,
     UnsafeArchive,
 )
-from mirror_desktop.bundle.export import _record_event
+from mirror_desktop.bundle.export import STALE_AFTER_S, _record_event
 from mirror_desktop.bundle.progress import JobState, Phase, QuietState, check
 from mirror_desktop.bundle.safezip import Limits, loads_strict, open_safely
 from mirror_desktop.bundle.sanitize import NEEDS_REAUTH
 from mirror_desktop.core.enums import IntegrationStatus
 from mirror_desktop.core.errors import MigrationError
-from mirror_desktop.core.safe_io import fsync_dir, write_bytes_atomically
+from mirror_desktop.core.safe_io import fsync_dir, sweep_stale, write_bytes_atomically
 from mirror_desktop.paths import AppPaths
 
 Mode = Literal["replace", "merge"]
@@ -160,6 +160,7 @@ def _staging_dir(paths: AppPaths) -> Path:
     root = paths.data_dir / ".staging"
     try:
         root.mkdir(parents=True, exist_ok=True, mode=0o700)
+        sweep_stale(root, "import-*", STALE_AFTER_S)  # plaintext left by a killed import
         stage = Path(tempfile.mkdtemp(prefix="import-", dir=root))
     except OSError as exc:
         raise BundleError(f"Cannot use the data folder {paths.data_dir} ({exc.strerror}); "

@@ -61,6 +61,35 @@ def write_bytes_atomically(target: Path, data: bytes) -> None:
     write_atomically(target, produce)
 
 
+def sweep_stale(folder: Path, pattern: str, older_than_s: float) -> int:
+    """Remove leftovers of killed runs (temp files, staging folders) matching ``pattern`` in ``folder``.
+
+    Only entries untouched for ``older_than_s`` are removed, so a run in progress elsewhere keeps its
+    files. Returns how many were removed; failures are ignored (a leftover is untidy, not harmful).
+    """
+    import shutil
+    import time
+
+    removed = 0
+    cutoff = time.time() - older_than_s
+    try:
+        entries = list(Path(folder).glob(pattern))
+    except OSError:
+        return 0
+    for entry in entries:
+        try:
+            if entry.is_symlink() or entry.lstat().st_mtime > cutoff:
+                continue
+            if entry.is_dir():
+                shutil.rmtree(entry)
+            else:
+                entry.unlink()
+            removed += 1
+        except OSError:
+            continue
+    return removed
+
+
 class StrictJSONError(ValueError):
     """The text is not acceptable JSON; the message says why in a few words."""
 

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import hashlib
 import io
+import os
+import time
 import json
 import signal
 import subprocess
@@ -355,3 +357,25 @@ def test_postgres_journal_exports_as_sqlite(tmp_path: Path, postgres_dsn: str) -
         assert man["database_type"] == "sqlite" and man["source_database_type"] == "postgres"
     finally:
         pg.close()
+
+
+def test_leftovers_of_a_killed_export_are_swept_at_the_next(journal, tmp_path: Path) -> None:
+    """Temp bundles and plaintext staging folders from a killed run go; a run in progress keeps its own."""
+    paths, storage = journal
+    out = tmp_path / "out"
+    out.mkdir()
+    staging = paths.data_dir / ".staging"
+    staging.mkdir(parents=True, exist_ok=True)
+    old_tmp = out / ".mirror_bundle_20250101_000000.zip.age.dead.tmp"
+    old_stage = staging / "export-dead"
+    fresh_stage = staging / "export-running"
+    old_tmp.write_bytes(b"half a bundle")
+    old_stage.mkdir()
+    (old_stage / "mirror_os.db").write_bytes(b"plaintext journal copy")
+    fresh_stage.mkdir()
+    long_ago = time.time() - export_mod.STALE_AFTER_S - 60
+    for p in (old_tmp, old_stage):
+        os.utime(p, (long_ago, long_ago))
+    export_bundle(storage, out, paths=paths)
+    assert not old_tmp.exists() and not old_stage.exists()
+    assert fresh_stage.exists()
