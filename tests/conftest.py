@@ -21,42 +21,14 @@ os.environ.setdefault("QT_LOGGING_RULES", "qt.qpa.*=false")
 _PLATFORM_NOISE = ("This plugin does not support", "propagateSizeHints")
 
 
-class _MemoryKeyring:
-    """Lazily built keyring backend that keeps secrets in a dict (never the real keychain)."""
-
-    @staticmethod
-    def make():  # type: ignore[no-untyped-def]
-        from keyring.backend import KeyringBackend
-
-        class MemoryKeyring(KeyringBackend):
-            priority = 1  # type: ignore[assignment]
-
-            def __init__(self) -> None:
-                super().__init__()
-                self.store: dict[tuple[str, str], str] = {}
-
-            def get_password(self, service: str, username: str) -> str | None:
-                return self.store.get((service, username))
-
-            def set_password(self, service: str, username: str, password: str) -> None:
-                self.store[(service, username)] = password
-
-            def delete_password(self, service: str, username: str) -> None:
-                import keyring.errors
-
-                if self.store.pop((service, username), None) is None:
-                    raise keyring.errors.PasswordDeleteError(username)
-
-        return MemoryKeyring()
-
-
 @pytest.fixture(autouse=True)
 def memory_keyring():  # type: ignore[no-untyped-def]
     """RELIABILITY.md: tests never touch the real keychain."""
     import keyring
+    from keyring_backends import MemoryKeyring
 
     previous = keyring.get_keyring()
-    backend = _MemoryKeyring.make()
+    backend = MemoryKeyring()
     keyring.set_keyring(backend)
     yield backend
     keyring.set_keyring(previous)
