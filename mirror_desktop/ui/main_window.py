@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QMainWindow,
     QMessageBox,
     QProgressBar,
+    QScrollArea,
     QSplitter,
     QStackedWidget,
     QVBoxLayout,
@@ -111,7 +112,14 @@ class MainWindow(QMainWindow):
         self.editor_column = QSplitter(Qt.Orientation.Vertical)
         self.editor_column.setObjectName("editorColumn")
         self.editor_column.addWidget(self.editor)
-        self.editor_column.addWidget(self.mirrorback_panel)
+        # The reply, its notes and the open feedback form can need more height than the split gives;
+        # they scroll instead of being squeezed on top of each other.
+        self.mirrorback_scroll = QScrollArea(objectName="mirrorbackScroll")
+        self.mirrorback_scroll.setWidget(self.mirrorback_panel)
+        self.mirrorback_scroll.setWidgetResizable(True)
+        self.mirrorback_scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        self.mirrorback_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.editor_column.addWidget(self.mirrorback_scroll)
         self.editor_column.setStretchFactor(0, 3)
         self.editor_column.setStretchFactor(1, 2)
         self.editor_column.setChildrenCollapsible(False)
@@ -463,7 +471,11 @@ class MainWindow(QMainWindow):
     def create_identity(self) -> None:
         name, ok = QInputDialog.getText(self, "New identity", "Name (for example: work self, personal self):")
         if ok and name.strip():
-            self.client.create_identity(name.strip(), None, lambda ident: self.select_identity(ident.id))
+            # identities_changed queues a reload of the list; a no-op read queued after it returns once the
+            # new identity is in the sidebar, where it can be selected (selecting at once found no row).
+            self.client.create_identity(
+                name.strip(), None,
+                lambda ident: self.client.read(lambda _s: None, lambda _r: self.select_identity(ident.id)))
 
     def rename_identity(self, identity_id: str) -> None:
         ident = self.identity_model.identity(identity_id)
@@ -532,6 +544,7 @@ class MainWindow(QMainWindow):
         sel.blockSignals(False)
         self.editor.set_threads(threads)
         self.search.set_threads(threads)
+        self.timeline.set_has_threads(bool(threads))
         t = self.thread_model.thread(current)
         if current and t is not None:
             self.timeline.show_thread(t)
@@ -587,8 +600,8 @@ class MainWindow(QMainWindow):
         if t is None:
             return
         title, ok = QInputDialog.getText(self, "Rename thread", "Title:", text=t.title or "")
-        if ok:
-            self.client.update_thread(thread_id, title=title)
+        if ok and title.strip():  # an emptied field keeps the title (as renaming an identity does)
+            self.client.update_thread(thread_id, title=title.strip())
 
     def _thread_toggled(self, thread_id: str, on: bool) -> None:
         rid = self.editor.state.reflection_id

@@ -39,10 +39,12 @@ from mirror_desktop.core.tensions import (
     axis_id_of,
 )
 from mirror_desktop.ui.dialogs.tension_dialogs import AxisDialog, TensionDialog, confirm_delete
-from mirror_desktop.ui.format import short_date
+from mirror_desktop.ui.format import plural, short_date
 from mirror_desktop.ui.widgets.tension_map import HistoryChart, TensionMapWidget, describe, last_change
 
 ReflectionIdRole = Qt.ItemDataRole.UserRole + 1
+NO_TENSIONS_TITLE = "No tensions here yet"
+NO_TENSIONS_TEXT = "Add one with “New tension”: two pulls, like Rest and Achievement, and where you stand between them."
 
 
 class _MoveCommand(QUndoCommand):
@@ -268,7 +270,8 @@ class TensionView(QWidget):
         self._show_suggestions(data.suggestions)
         count = sum(len(g.tensions) for g in data.groups)
         scope = "Anonymous" if self._anonymous else "this identity" if self._identity else "all identities"
-        self.subtitle.setText(f"{count} tensions on {len([g for g in data.groups if g.axis])} axes · {scope} · "
+        axes = len([g for g in data.groups if g.axis])
+        self.subtitle.setText(f"{plural(count, 'tension')} on {axes:,} {'axis' if axes == 1 else 'axes'} · {scope} · "
                               "drag a handle to move it, up or down (or the wheel) for intensity")
         if self._pending_select:
             key, self._pending_select = self._pending_select, ""
@@ -326,8 +329,12 @@ class TensionView(QWidget):
         t = self.map.tension(key) if key else None
         self._detail_request += 1
         if t is None:
-            self.detail_name.setText("Select a tension")
-            self.detail_text.setText("Click a handle or press Tab to choose one; drag it, or use the arrow keys.")
+            if self.map.keys():
+                self.detail_name.setText("Select a tension")
+                self.detail_text.setText("Click a handle or press Tab to choose one; drag it, or use the arrow keys.")
+            else:  # nothing to click: say how to begin
+                self.detail_name.setText(NO_TENSIONS_TITLE)
+                self.detail_text.setText(NO_TENSIONS_TEXT)
             self.chart.set_history([], ("", ""), "#8A94A6")
             self.reflections.clear()
             return

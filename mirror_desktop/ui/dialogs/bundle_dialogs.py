@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 
 from mirror_desktop.core.secrets import PassphraseStore
 from mirror_desktop.paths import AppPaths
+from mirror_desktop.ui.format import plural
 from mirror_desktop.workers.bundle_jobs import BundleJob, BundleRunner, commit_job, export_task, prepare_task
 
 MIN_LENGTH = 8
@@ -89,6 +90,8 @@ class PassphraseFields(QWidget):
         self.confirm.setObjectName("confirm")
         if confirm:
             form.addRow("Repeat:", self.confirm)
+        else:
+            self.confirm.hide()  # outside the form it sat at the top left, over the "Passphrase:" label
         self.hint = QLabel(self)
         self.hint.setWordWrap(True)
         form.addRow("", self.hint)
@@ -242,22 +245,26 @@ def export_summary(result: Any) -> str:
     c = result.record_counts
     kind = "encrypted" if result.encrypted else "unencrypted"
     share = " share copy" if result.sanitized else ""
-    return (f"Exported an {kind}{share} bundle with {c.get('reflections', 0)} reflections, "
-            f"{c.get('tensions', 0)} tensions and {c.get('threads', 0)} threads to {result.path}.")
+    return (f"Exported an {kind}{share} bundle with {plural(c.get('reflections', 0), 'reflection')}, "
+            f"{plural(c.get('tensions', 0), 'tension')} and {plural(c.get('threads', 0), 'thread')} "
+            f"to {result.path}.")
 
 
 def import_summary(result: Any) -> str:
     if result.mode == "replace":
-        text = f"Imported {result.counts.get('reflections', 0)} reflections; this is now your journal."
+        text = f"Imported {plural(result.counts.get('reflections', 0), 'reflection')}; this is now your journal."
         if result.rollback_file:
             text += f" The previous journal is kept as {Path(result.rollback_file).name}."
     else:
-        text = (f"Merged {sum(result.inserted.values())} new rows ({result.inserted.get('reflections', 0)} reflections); "
-                f"{result.total_duplicates} already here were skipped.")
+        text = (f"Merged {plural(sum(result.inserted.values()), 'new row')} "
+                f"({plural(result.inserted.get('reflections', 0), 'reflection')}); "
+                f"{result.total_duplicates:,} already here {'was' if result.total_duplicates == 1 else 'were'} skipped.")
         if result.total_conflicts:
-            text += f" {result.total_conflicts} rows differ from yours and were left as you had them."
+            one = result.total_conflicts == 1
+            text += (f" {plural(result.total_conflicts, 'row')} {'differs' if one else 'differ'} from yours and "
+                     f"{'was' if one else 'were'} left as you had them.")
     if getattr(result, "constitution_restored", 0):
-        text += f" {result.constitution_restored} constitution files restored."
+        text += f" {plural(result.constitution_restored, 'constitution file')} restored."
     return text
 
 

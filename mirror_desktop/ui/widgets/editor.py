@@ -35,6 +35,12 @@ from mirror_desktop.ui.models.identities import color_dot
 from mirror_desktop.ui.widgets.markdown_view import SafeMarkdownView
 
 VISIBILITIES = ("local_only", "sync_summary", "sync_full_private", "sync_full_public")
+IDENTITY_COMBO_MAX_WIDTH = 170
+
+
+def threads_button_text(n: int) -> str:
+    """The Threads button draws its own arrow (the style's menu indicator sat on top of the last letter)."""
+    return "Threads ▾" if n == 0 else f"Threads ({n}) ▾"
 
 
 @dataclass
@@ -155,14 +161,17 @@ class ReflectionEditor(QWidget):
         self.identity_combo = QComboBox()
         self.identity_combo.setToolTip("Who is writing: an identity, or Anonymous")
         self.identity_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        self.identity_combo.setMaximumWidth(IDENTITY_COMBO_MAX_WIDTH)  # a long name never squeezes the tags out
         self.visibility_combo = QComboBox()
         for v in VISIBILITIES:
             self.visibility_combo.addItem(fmt.VISIBILITY_LABELS[v], v)
         self.tags_edit = QLineEdit()
-        self.tags_edit.setPlaceholderText("Tags, separated by commas")
+        self.tags_edit.setPlaceholderText("Tags")  # the long hint was clipped at the usual width
+        self.tags_edit.setToolTip("Tags, separated by commas (for example: sleep, work)")
         self.tags_edit.setClearButtonEnabled(True)
-        self.threads_button = QToolButton()
-        self.threads_button.setText("Threads")
+        self.tags_edit.setMinimumWidth(90)
+        self.threads_button = QToolButton(objectName="threadsButton")
+        self.threads_button.setText(threads_button_text(0))
         self.threads_button.setToolTip("Add this reflection to threads, or take it out")
         self.threads_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         self.threads_menu = QMenu(self.threads_button)
@@ -248,16 +257,14 @@ class ReflectionEditor(QWidget):
             self.threads_menu.addSeparator()
         new = self.threads_menu.addAction("New thread…")
         new.triggered.connect(self.new_thread_requested)
-        n = len(self.state.thread_ids)
-        self.threads_button.setText("Threads" if n == 0 else f"Threads ({n})")
+        self.threads_button.setText(threads_button_text(len(self.state.thread_ids)))
 
     def _thread_action(self, thread_id: str, on: bool) -> None:
         if on:
             self.state.thread_ids.add(thread_id)
         else:
             self.state.thread_ids.discard(thread_id)
-        n = len(self.state.thread_ids)
-        self.threads_button.setText("Threads" if n == 0 else f"Threads ({n})")
+        self.threads_button.setText(threads_button_text(len(self.state.thread_ids)))
         self.thread_toggled.emit(thread_id, on)
 
     def new_reflection(self, identity_id: str | None) -> None:

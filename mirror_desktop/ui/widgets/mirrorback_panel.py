@@ -293,7 +293,7 @@ class MirrorbackPanel(QWidget):
         root.addLayout(head)
 
         self.hint = QLabel("Write, then press Reflect (Ctrl+R). Mirror reflects your words back without advice; "
-                           "it runs on this computer unless you chose otherwise in Settings.")
+                           "it runs on this computer unless you chose otherwise in File → Mirrorback engine.")
         self.hint.setObjectName("mbMuted")
         self.hint.setWordWrap(True)
         root.addWidget(self.hint)

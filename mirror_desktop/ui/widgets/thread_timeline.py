@@ -44,6 +44,7 @@ class ThreadTimelineView(QWidget):
         self.setObjectName("timeline")
         self.model = model
         self.thread: m.Thread | None = None
+        self.has_threads = False  # the window says whether the sidebar lists any (the empty text differs)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.setSpacing(0)
@@ -98,6 +99,11 @@ class ThreadTimelineView(QWidget):
         self.thread = thread
         self._refresh()
 
+    def set_has_threads(self, has: bool) -> None:
+        if has != self.has_threads:
+            self.has_threads = has
+            self._refresh()
+
     def _refresh(self) -> None:
         t = self.thread
         has = t is not None
@@ -106,7 +112,9 @@ class ThreadTimelineView(QWidget):
         if t is None:
             self.title.setText("Threads")
             self.subtitle.setText("Choose a thread on the left, or create one with + to follow a topic over time.")
-            self.empty.setText("No thread chosen")
+            self.empty.setText("No thread chosen" if self.has_threads else
+                               "No threads yet.\nPress + beside Threads on the left to start one, then add "
+                               "reflections to it with Threads ▾ in the editor.")
             self.stack.setCurrentWidget(self.empty)
             return
         status = str(t.status)
@@ -116,7 +124,8 @@ class ThreadTimelineView(QWidget):
         if n:
             parts.append(f"started {fmt.short_date(t.started_at)}")
             parts.append(f"last active {fmt.short_date(t.last_active)}")
-        self.subtitle.setText("  ·  ".join(parts))
+        # A line may break between parts, never inside one ("last active Today | 16:55" read badly).
+        self.subtitle.setText("  ·  ".join(part.replace(" ", "\u00a0") for part in parts))
         self.list.setToolTip("Drag a reflection to reorder the thread" if n > 1 else "")
         self.status_button.setText("Resume" if status != "active" else "Pause")
         if n == 0:
