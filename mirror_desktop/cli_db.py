@@ -105,5 +105,6 @@ def cmd_search(args: argparse.Namespace) -> int:
         return 0
     for h in hits:
         snippet = " ".join(h.snippet.replace(HL_START, "[").replace(HL_END, "]").split())
-        print(f"{h.reflection.created_at:%Y-%m-%d %H:%M}  {h.reflection.id[:8]}  {snippet}")
+        when = h.reflection.created_at.astimezone()  # the person's clock, as --since/--until read their days
+        print(f"{when:%Y-%m-%d %H:%M}  {h.reflection.id[:8]}  {snippet}")
     return 0

@@ -185,3 +185,16 @@ def test_a_locked_journal_is_one_sentence_and_nothing_is_saved(tmp_path: Path) -
         assert s.reflections.count() == 0
     finally:
         s.close()
+
+
+def test_search_prints_times_on_the_local_clock(tmp_path: Path) -> None:
+    from datetime import datetime, UTC
+
+    s = SQLiteStorage(tmp_path / "mirror_os.db")
+    s.reflections.create(m.Reflection("A late walk by the river.", created_at=datetime(2026, 3, 1, 23, 30, tzinfo=UTC)))
+    s.close()
+    r = mirror("--data-dir", str(tmp_path), "search", "river", env={"TZ": "Asia/Tokyo"})  # UTC+9, no DST
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.startswith("2026-03-02 08:30  "), r.stdout
+    r = mirror("--data-dir", str(tmp_path), "search", "river", "--since", "2026-03-02", env={"TZ": "Asia/Tokyo"})
+    assert r.stdout.startswith("2026-03-02 08:30  "), r.stdout  # the day it prints is the day --since means
