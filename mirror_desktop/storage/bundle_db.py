@@ -222,6 +222,35 @@ def inspect_bundled_db(path: Path) -> BundledDb:
     return BundledDb(path, current, counts)
 
 
+# Rows per INSERT … SELECT while staging. One statement per table made SQLite hold the whole
+# full-text index it was building for reflections in memory (about 95 MiB at 100k reflections);
+# statements of 1000 rows keep the import's peak near the export's (BENCHMARKS.md, Bundles).
+COPY_BATCH_ROWS = 1000
+
+
+def _copy_table(con: Any, table: str, batch: int | None = None) -> int:
+    """Copy ``src.table`` into ``main.table`` column by column, ``batch`` rows per statement, in rowid order.
+
+    Keyset paging on rowid (never rowid ranges: a hostile file may use sparse rowids up to 2**63).
+    """
+    batch = max(int(batch or COPY_BATCH_ROWS), 1)
+    cols = ", ".join(f'"{r[1]}"' for r in con.execute(f'PRAGMA main.table_info("{table}")'))
+    insert = f'INSERT INTO main."{table}" ({cols}) SELECT {cols} FROM src."{table}"'
+    copied = 0
+    after = ""  # the first page has no lower bound
+    params: tuple[Any, ...] = ()
+    while True:
+        row = con.execute(f'SELECT rowid FROM src."{table}" {after} ORDER BY rowid LIMIT 1 OFFSET ?',
+                          (*params, batch - 1)).fetchone()
+        if row is None:  # the rest fits in one batch
+            cur = con.execute(f"{insert} {after} ORDER BY rowid", params)
+            return copied + max(int(cur.rowcount), 0)
+        upto = "AND rowid <= ?" if after else "WHERE rowid <= ?"
+        cur = con.execute(f"{insert} {after} {upto} ORDER BY rowid", (*params, row[0]))
+        copied += max(int(cur.rowcount), 0)
+        after, params = "WHERE rowid > ?", (row[0],)
+
+
 def build_staging_journal(bundled: BundledDb, target: Path, *,
                           on_table: Callable[[str, int, int], None] | None = None) -> dict[str, int]:
     """Create a fresh journal at ``target`` (schema = the bundle's) and copy every row into it.
@@ -248,9 +277,7 @@ def build_staging_journal(bundled: BundledDb, target: Path, *,
         con.execute("BEGIN IMMEDIATE")
         try:
             for i, table in enumerate(COPY_ORDER):
-                cols = ", ".join(f'"{r[1]}"' for r in con.execute(f'PRAGMA main.table_info("{table}")'))
-                cur = con.execute(f'INSERT INTO main."{table}" ({cols}) SELECT {cols} FROM src."{table}"')
-                copied[table] = max(int(cur.rowcount), 0)
+                copied[table] = _copy_table(con, table)
                 if on_table is not None:
                     on_table(table, i + 1, len(COPY_ORDER))
             # The migration history travels too, so the copy is exact; opening the staged journal

@@ -377,8 +377,26 @@ def test_manifest_with_duplicate_keys_or_nan_refused(tmp_path: Path) -> None:
 
 # -- fault injection: the live journal is old or new, never a mix ------------------------------------
 
-IMPORT_STEPS = ["decrypted", "verified", "inspected", "staged", "migrated", "staged-ready", "rollback-kept",
+IMPORT_STEPS = ["decrypted", "verified", "inspected", "staged", "migrated", "constitution-staged", "config-staged",
+                "staged-ready", "rollback-kept", "constitution-aside", "constitution-swapped", "config-swapped",
                 "swapped", "merge-before-commit"]
+REPLACE_LEFTOVERS = (".constitution.new-*", ".constitution.old-*", "*.tmp")
+
+
+def old_side_files(paths: AppPaths) -> None:
+    """A constitution and a config.json of the person's own, different from the bundle's."""
+    (paths.data_dir / "constitution").mkdir(parents=True)
+    (paths.data_dir / "constitution" / "mine.md").write_text("my own words")
+    paths.config_dir.mkdir(parents=True, exist_ok=True)
+    (paths.config_dir / "config.json").write_text('{"theme": "light", "mine": true}')
+
+
+def live_state(paths: AppPaths) -> tuple[frozenset[str], dict[str, bytes], bytes | None]:
+    """What the person sees: the journal's reflections, the constitution folder, config.json."""
+    const = paths.data_dir / "constitution"
+    files = {p.name: p.read_bytes() for p in const.iterdir()} if const.is_dir() else {}
+    config = paths.config_dir / "config.json"
+    return frozenset(reflection_ids(paths)), files, config.read_bytes() if config.exists() else None
 
 
 @pytest.mark.parametrize("mode", ["replace", "merge"])
@@ -386,13 +404,25 @@ IMPORT_STEPS = ["decrypted", "verified", "inspected", "staged", "migrated", "sta
 def test_fault_at_each_step_leaves_old_or_new(source, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                               step: str, mode: str) -> None:
     _, _, sealed = source
+    # the complete new state, from an import without faults into an identical data dir
+    ref = fresh_paths(tmp_path, "ref")
+    live_journal(ref)
+    old_side_files(ref)
     dst = fresh_paths(tmp_path)
     old = live_journal(dst)
+    old_side_files(dst)
+    old_state = live_state(dst)
+    if mode == "replace":
+        import_bundle(sealed, ref, passphrase=PASS, mode="replace")
+        new_state = live_state(ref)
+        assert new_state[1] != old_state[1] and new_state[2] != old_state[2]  # every piece changes
     bundle_ids = {r[0] for r in dump_reflections_of(sealed, tmp_path)}
     new = bundle_ids if mode == "replace" else old | bundle_ids
+    fired: list[str] = []
 
     def fault(at: str) -> None:
         if at == step:
+            fired.append(at)
             raise RuntimeError(f"injected at {step}")
 
     monkeypatch.setattr(importer, "FAULT_HOOK", fault)
@@ -400,12 +430,80 @@ def test_fault_at_each_step_leaves_old_or_new(source, tmp_path: Path, monkeypatc
         import_bundle(sealed, dst, passphrase=PASS, mode=mode)  # type: ignore[arg-type]
     except RuntimeError:
         pass
+    assert fired or mode == "merge" or step == "merge-before-commit"  # every replace step is reached
     ids = reflection_ids(dst)
     assert ids in (old, new)
     s = SQLiteStorage(dst.database)
     assert s.db.execute_sql("PRAGMA integrity_check").fetchone()[0] == "ok"
     s.close()
     assert not list((dst.data_dir / ".staging").iterdir())
+    if mode == "replace":
+        state = live_state(dst)
+        assert state in (old_state, new_state), "the journal, constitution and config.json are one set"
+        for folder in (dst.data_dir, dst.config_dir):
+            for pattern in REPLACE_LEFTOVERS:
+                assert not list(folder.glob(pattern)), (folder, pattern)
+        rollbacks = sorted(p.name.split(".rollback-")[0] for folder in (dst.data_dir, dst.config_dir)
+                           for p in folder.glob("*.rollback-*"))
+        if state == old_state:
+            assert fired and rollbacks == []  # undone: no rollback copies of the still-live files
+        else:
+            assert rollbacks == ["config.json", "constitution", "mirror_os.db"]
+
+
+def test_replace_keeps_old_constitution_and_config_under_one_stamp(source, tmp_path: Path) -> None:
+    _, plain, _ = source
+    dst = fresh_paths(tmp_path)
+    old_ids = live_journal(dst)
+    old_side_files(dst)
+    result = import_bundle(plain, dst, mode="replace")
+    assert result.rollback_file is not None and result.constitution_restored > 0
+    stamp = result.rollback_file.name.split(".rollback-")[1]
+    assert (dst.data_dir / f"constitution.rollback-{stamp}" / "mine.md").read_text() == "my own words"
+    assert json.loads((dst.config_dir / f"config.json.rollback-{stamp}").read_text()) == {"theme": "light", "mine": True}
+    assert json.loads((dst.config_dir / "config.json").read_text()) == {"theme": "dark"}
+    assert not (dst.data_dir / "constitution" / "mine.md").exists()
+    old = SQLiteStorage(result.rollback_file, migrate=False, create=False)
+    assert {r.id for r in old.reflections.list()} == old_ids
+    old.close()
+
+
+def test_a_failing_rename_during_replace_is_undone(source, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Not only injected faults: an OSError from the journal rename itself puts everything back."""
+    _, plain, _ = source
+    dst = fresh_paths(tmp_path)
+    live_journal(dst)
+    old_side_files(dst)
+    before = live_state(dst)
+    real_replace = os.replace
+
+    def failing_replace(src: Any, target: Any) -> None:
+        if Path(target) == dst.database:
+            raise OSError(5, "Input/output error")
+        real_replace(src, target)
+
+    monkeypatch.setattr(importer.os, "replace", failing_replace)
+    with pytest.raises(OSError, match="Input/output"):
+        import_bundle(plain, dst, mode="replace")
+    monkeypatch.setattr(importer.os, "replace", real_replace)
+    assert live_state(dst) == before
+    assert not list(dst.data_dir.glob("*.rollback-*")) and not list(dst.config_dir.glob("*.rollback-*"))
+
+
+def test_stale_constitution_leftovers_are_swept(source, tmp_path: Path) -> None:
+    _, plain, _ = source
+    dst = fresh_paths(tmp_path)
+    live_journal(dst)
+    left = dst.data_dir / ".constitution.new-deadbeef"
+    left.mkdir()
+    (left / "x.md").write_text("plaintext from a killed import")
+    tmp = dst.config_dir / ".config.json.cafe0000.tmp"
+    dst.config_dir.mkdir(parents=True, exist_ok=True)
+    tmp.write_text("{}")
+    for p in (left / "x.md", left, tmp):
+        os.utime(p, (0, 0))
+    import_bundle(plain, dst, mode="replace")
+    assert not left.exists() and not tmp.exists()
 
 
 def dump_reflections_of(bundle: Path, tmp_path: Path) -> list[tuple]:
@@ -456,3 +554,27 @@ def test_we_import_a_bundle_pyrage_encrypted(source, tmp_path: Path) -> None:
     sealed.write_bytes(pyrage.passphrase.encrypt(plain.read_bytes(), "rage pass"))
     result = import_bundle(sealed, fresh_paths(tmp_path), passphrase="rage pass")
     assert result.counts["reflections"] == 20
+
+
+def test_rows_are_copied_in_batches_exactly_with_sparse_rowids(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The staging copy pages through rowids (memory): every row arrives once, none is lost at the edges."""
+    from mirror_desktop.storage import bundle_db
+
+    db = raw_journal(tmp_path / "b.db")
+    s = SQLiteStorage(db)
+    s.reflections.create_many([m.Reflection(content=f"batched words {i}") for i in range(23)])
+    s.close()
+    # rowids at the extremes of the 64-bit range and far apart, as a hand-made file could have
+    sql(db, "UPDATE reflections SET rowid = -9223372036854775808 WHERE content = 'batched words 0'",
+        "UPDATE reflections SET rowid = 9223372036854775807 WHERE content = 'batched words 1'",
+        "UPDATE reflections SET rowid = 4611686018427387904 WHERE content = 'batched words 2'",
+        "INSERT INTO reflections_fts (reflections_fts) VALUES ('rebuild')", "PRAGMA journal_mode=DELETE")
+    monkeypatch.setattr(bundle_db, "COPY_BATCH_ROWS", 4)
+    dst = fresh_paths(tmp_path)
+    import_bundle(make_bundle(tmp_path / "b.zip", db), dst)
+    want = {r[0] for r in sqlite3.connect(db).execute("SELECT id FROM reflections")}
+    assert len(want) == 24 and reflection_ids(dst) == want
+    s = SQLiteStorage(dst.database)
+    assert len(s.search("batched")) == 23  # the full-text index holds every row once, and only those
+    s.db.execute_sql("INSERT INTO reflections_fts (reflections_fts, rank) VALUES ('integrity-check', 1)")
+    s.close()
