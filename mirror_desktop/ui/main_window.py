@@ -470,19 +470,29 @@ class MainWindow(QMainWindow):
 
     def create_identity(self) -> None:
         name, ok = QInputDialog.getText(self, "New identity", "Name (for example: work self, personal self):")
-        if ok and name.strip():
+        if ok and name.strip() and not self._name_taken(name):
             # identities_changed queues a reload of the list; a no-op read queued after it returns once the
             # new identity is in the sidebar, where it can be selected (selecting at once found no row).
             self.client.create_identity(
                 name.strip(), None,
                 lambda ident: self.client.read(lambda _s: None, lambda _r: self.select_identity(ident.id)))
 
+    def _name_taken(self, name: str, own_id: str | None = None) -> bool:
+        """Two identities with one name cannot be told apart in the sidebar; say so and keep the old one."""
+        wanted = " ".join(name.split()).casefold()
+        other = next((i for i in self.identity_model.identities
+                      if i.id != own_id and " ".join(i.name.split()).casefold() == wanted), None)
+        if other is not None:
+            self.editor.banner.show_message(f"You already have an identity called “{other.name}”; choose another name.",
+                                            [("OK", self.editor.banner.hide)])
+        return other is not None
+
     def rename_identity(self, identity_id: str) -> None:
         ident = self.identity_model.identity(identity_id)
         if ident is None:
             return
         name, ok = QInputDialog.getText(self, "Rename identity", "Name:", text=ident.name)
-        if ok and name.strip():
+        if ok and name.strip() and not self._name_taken(name, identity_id):
             self.client.update_identity(identity_id, name=name.strip())
 
     def recolor_identity(self, identity_id: str) -> None:

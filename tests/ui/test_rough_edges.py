@@ -178,3 +178,34 @@ def test_tension_map_counts_and_empty_panel(make_window, journal_dir, qtbot):  #
     qtbot.waitUntil(lambda: not tv.map.keys(), timeout=10000)
     assert tv.subtitle.text().startswith("0 tensions on ")
     assert tv.detail_name.text() == "No tensions here yet" and "New tension" in tv.detail_text.text()
+
+
+def test_a_second_identity_with_the_same_name_is_refused(make_window, journal_dir, monkeypatch, qtbot):  # type: ignore[no-untyped-def]
+    work = seed(journal_dir, lambda s: s.create_identity("Work self", None))
+    home = seed(journal_dir, lambda s: s.create_identity("Home", None))
+    w = make_window()
+    answer(monkeypatch, "  work  SELF ")
+    w.create_identity()
+    assert "already have an identity called “Work self”" in w.editor.banner.text
+    answer(monkeypatch, "Work self")
+    w.rename_identity(home.id)
+    answer(monkeypatch, "Work Self")  # a new spelling of its own name is fine
+    with qtbot.waitSignal(w.client.identities_changed, timeout=10000):
+        w.rename_identity(work.id)
+    names = sorted(i.name for i in read(journal_dir, lambda s: s.list_identities()))
+    assert names == ["Home", "Work Self"]
+
+
+def test_search_in_an_empty_journal_says_there_is_nothing_yet(make_window, journal_dir, qtbot):  # type: ignore[no-untyped-def]
+    from mirror_desktop.ui.widgets.search_panel import NOTHING_WRITTEN
+
+    w = make_window()
+    w.start_search()
+    with qtbot.waitSignal(w.search.results_shown, timeout=10000):
+        w.search.box.setText("river")
+        w.search.run_now()
+    assert w.search.message.text() == NOTHING_WRITTEN
+    seed(journal_dir, lambda s: s.save_reflection("A quiet walk by the sea."))
+    with qtbot.waitSignal(w.search.results_shown, timeout=10000):
+        w.search.run_now()
+    assert w.search.message.text().startswith("Nothing matches.")

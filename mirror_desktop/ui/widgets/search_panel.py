@@ -31,6 +31,7 @@ from mirror_desktop.ui.widgets.delegates import SearchHitDelegate
 from mirror_desktop.workers.journal import JournalClient, sentence
 
 DEBOUNCE_MS = 150
+NOTHING_WRITTEN = "Nothing written yet, so nothing to find. Press Ctrl+N to write your first reflection."
 _ANON = "__anonymous__"
 
 
@@ -192,16 +193,21 @@ class SearchPanel(QWidget):
         filters = self.filters()
 
         def job(svc):  # type: ignore[no-untyped-def]
-            return [sr.ResultRow.of(h) for h in svc.search(query, filters, limit=50)]
+            rows = [sr.ResultRow.of(h) for h in svc.search(query, filters, limit=50)]
+            # No match in an empty journal is not the query's fault: count only then (one cheap read).
+            return rows, (bool(rows) or svc.count_reflections(SearchFilters()) > 0)
 
-        self.client.read(job, lambda rows: self._shown(request, rows), lambda exc: self._error(request, exc))
+        self.client.read(job, lambda out: self._shown(request, *out), lambda exc: self._error(request, exc))
 
-    def _shown(self, request: int, rows: list[sr.ResultRow]) -> None:
+    def _shown(self, request: int, rows: list[sr.ResultRow], anything_written: bool = True) -> None:
         if request != self._request:
             return
         self.model.set_results(rows)
         if rows:
             self.stack.setCurrentWidget(self.results)
+        elif not anything_written:
+            self.message.setText(NOTHING_WRITTEN)
+            self.stack.setCurrentWidget(self.message)
         else:
             self.message.setText("Nothing matches. Try fewer words, a prefix like walk*, or wider filters.")
             self.stack.setCurrentWidget(self.message)
