@@ -2,8 +2,9 @@
 
 ``prepare_import`` does every check and builds the new journal in a private staging folder; it
 never touches the live journal, so Cancel or any failure leaves nothing changed. ``commit_import``
-then either **replaces** the live journal (the old file kept next to it as a rollback file, the new
-one swapped in with ``os.replace``) or **merges** into it (by id, in one transaction).
+then either **replaces** the live journal, constitution and config.json all or nothing (each old one
+kept next to it as a rollback file, the new ones staged completely, then renamed in; a failure undoes
+the renames) or **merges** into it (by id, in one transaction).
 
 Order of checks (issue 5 and shared/RELIABILITY.md, Bundles):
 decrypt completely (to staging) → validate the whole zip directory → read MANIFEST.json strictly →
@@ -315,27 +316,70 @@ def _stamp() -> str:
     return datetime.now(UTC).strftime("%Y%m%d_%H%M%S_%f")
 
 
-def _restore_constitution(prepared: PreparedImport, paths: AppPaths, mode: Mode) -> int:
-    if not prepared.constitution:
-        return 0
+def _restore_constitution(prepared: PreparedImport, paths: AppPaths) -> int:
+    """merge: add the bundle's constitution files the person does not have (theirs are kept)."""
     live = paths.data_dir / "constitution"
-    if mode == "merge":
-        n = 0
-        for name, data in prepared.constitution.items():
-            if not (live / name).exists():
-                live.mkdir(parents=True, exist_ok=True)
-                write_bytes_atomically(live / name, data)
-                n += 1
-        return n
-    fresh = paths.data_dir / f".constitution.new-{secrets.token_hex(4)}"
-    fresh.mkdir(mode=0o700)
+    n = 0
     for name, data in prepared.constitution.items():
-        (fresh / name).write_bytes(data)
-    if live.exists():
-        live.rename(paths.data_dir / f"constitution.rollback-{_stamp()}")
-    fresh.rename(live)
-    fsync_dir(paths.data_dir)
-    return len(prepared.constitution)
+        if not (live / name).exists():
+            live.mkdir(parents=True, exist_ok=True)
+            write_bytes_atomically(live / name, data)
+            n += 1
+    return n
+
+
+def _stage_constitution(prepared: PreparedImport) -> Path | None:
+    """replace: the bundle's constitution folder written completely and durably inside the import's
+    private staging (data_dir/.staging, so the same device as data_dir: the swap is a rename)."""
+    if not prepared.constitution:
+        return None
+    folder = prepared.staging / "constitution"
+    folder.mkdir(mode=0o700)
+    for name, data in prepared.constitution.items():
+        with open(folder / name, "xb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+    fsync_dir(folder)
+    return folder
+
+
+def _stage_config(prepared: PreparedImport, paths: AppPaths) -> Path | None:
+    """replace: config.json written completely as a temp file beside its target.
+
+    Beside the target rather than in data_dir's staging: the config folder can be on another
+    device (platform defaults put it under ~/.config), and only a rename within one folder is atomic.
+    """
+    if not prepared.config:
+        return None
+    paths.config_dir.mkdir(parents=True, exist_ok=True)
+    tmp = paths.config_dir / f".config.json.{secrets.token_hex(4)}.tmp"
+    with open(tmp, "xb") as fh:
+        fh.write(json.dumps(prepared.config, ensure_ascii=False, indent=2).encode("utf-8"))
+        fh.flush()
+        os.fsync(fh.fileno())
+    return tmp
+
+
+def _keep_rollback(live: Path, rollback: Path) -> None:
+    """``rollback`` becomes a durable second name (or copy) of ``live``; ``live`` never goes missing."""
+    from mirror_desktop.storage import bundle_db
+
+    try:
+        os.link(live, rollback)  # no copy, no window where the old file is missing
+    except OSError:
+        shutil.copy2(live, rollback)
+        bundle_db.fsync_file(rollback)
+    fsync_dir(live.parent)
+
+
+def _sweep_replace_leftovers(paths: AppPaths) -> None:
+    """Leftovers of a killed replace: staged constitution folders (older versions staged them in
+    data_dir as .constitution.new-*) and config.json temp files. Only stale ones (another import
+    may be running). The old constitution is never parked under a hidden name: it goes straight
+    to constitution.rollback-<stamp>, which is kept on purpose."""
+    sweep_stale(paths.data_dir, ".constitution.new-*", STALE_AFTER_S)
+    sweep_stale(paths.config_dir, ".config.json.*.tmp", STALE_AFTER_S)
 
 
 def _event_data(prepared: PreparedImport, mode: Mode, inserted: dict[str, int] | None = None,
@@ -372,10 +416,20 @@ def commit_import(prepared: PreparedImport, paths: AppPaths, *, mode: Mode = "re
 
 
 def _replace(prepared: PreparedImport, paths: AppPaths, state: JobState) -> ImportResult:
+    """Swap the staged journal, constitution and config.json in, all or nothing.
+
+    Everything is staged completely first (journal fsynced, constitution folder and config.json
+    written and fsynced). Then, for each piece, the old one is kept under a rollback name sharing
+    one stamp (``mirror_os.db.rollback-…``, ``constitution.rollback-…``, ``config.json.rollback-…``)
+    and the new one renamed in: constitution, then config.json, then the journal last. Any failure
+    before the end undoes the steps done, in reverse, by renames only (no disk space needed), so
+    the live data dir holds the complete old set or the complete new one.
+    """
     from mirror_desktop.storage import bundle_db
     from mirror_desktop.storage.journal import SQLiteStorage
 
     state.set_progress(0.96, "Replacing the journal")
+    _sweep_replace_leftovers(paths)
     staged = SQLiteStorage(prepared.journal, migrate=False, create=False)
     try:
         _record_event(staged, "import", _event_data(prepared, "replace"))
@@ -383,32 +437,91 @@ def _replace(prepared: PreparedImport, paths: AppPaths, state: JobState) -> Impo
         staged.close()
     bundle_db.quiesce_sqlite(prepared.journal)
     bundle_db.fsync_file(prepared.journal)
-    _fault("staged-ready")
-    live = paths.database
-    live.parent.mkdir(parents=True, exist_ok=True)
-    rollback: Path | None = None
-    if live.exists():
-        bundle_db.quiesce_sqlite(live)  # the WAL folded in: the file alone is the whole old journal
-        rollback = live.with_name(f"{live.name}.rollback-{_stamp()}")
-        try:
-            os.link(live, rollback)  # no copy, no window where the old journal is missing
-        except OSError:
-            shutil.copy2(live, rollback)
-            bundle_db.fsync_file(rollback)
+    staged_constitution = _stage_constitution(prepared)
+    _fault("constitution-staged")
+    staged_config: Path | None = None
+    undo: list[tuple[str, Callable[[], object]]] = []
+    try:
+        staged_config = _stage_config(prepared, paths)
+        _fault("config-staged")
+        _fault("staged-ready")
+        stamp = _stamp()
+        live = paths.database
+        live.parent.mkdir(parents=True, exist_ok=True)
+        rollback: Path | None = None
+        if live.exists():
+            bundle_db.quiesce_sqlite(live)  # the WAL folded in: the file alone is the whole old journal
+            rollback = live.with_name(f"{live.name}.rollback-{stamp}")
+            _keep_rollback(live, rollback)
+            undo.append(("the rollback copy of the journal", lambda: rollback.unlink(missing_ok=True)))
+        _fault("rollback-kept")
+
+        if staged_constitution is not None:
+            live_const = paths.data_dir / "constitution"
+            if live_const.exists():
+                const_rollback = paths.data_dir / f"constitution.rollback-{stamp}"
+                live_const.rename(const_rollback)
+                undo.append(("the constitution folder", lambda: const_rollback.rename(live_const)))
+                _fault("constitution-aside")
+            staged_constitution.rename(live_const)
+            undo.append(("the imported constitution folder", lambda: live_const.rename(staged_constitution)))
+            fsync_dir(paths.data_dir)
+            _fault("constitution-swapped")
+
+        if staged_config is not None:
+            live_config = paths.config_dir / "config.json"
+            if live_config.exists():
+                config_rollback = paths.config_dir / f"config.json.rollback-{stamp}"
+                _keep_rollback(live_config, config_rollback)
+                undo.append(("the rollback copy of config.json", lambda: config_rollback.unlink(missing_ok=True)))
+                os.replace(staged_config, live_config)
+                undo.append(("config.json", lambda: os.replace(config_rollback, live_config)))
+            else:
+                os.replace(staged_config, live_config)
+                undo.append(("config.json", live_config.unlink))
+            fsync_dir(paths.config_dir)
+            _fault("config-swapped")
+
+        # The journal last: until here it was never touched.
+        os.replace(prepared.journal, live)
+        if rollback is not None:
+            undo.append(("the journal", lambda: os.replace(rollback, live)))
+        else:
+            undo.append(("the journal", live.unlink))
+        _fault("swapped")
         fsync_dir(live.parent)
-    _fault("rollback-kept")
-    os.replace(prepared.journal, live)
-    _fault("swapped")
-    fsync_dir(live.parent)
-    restored = _restore_constitution(prepared, paths, "replace")
-    if prepared.config:
-        paths.config_dir.mkdir(parents=True, exist_ok=True)
-        write_bytes_atomically(paths.config_dir / "config.json",
-                               json.dumps(prepared.config, ensure_ascii=False, indent=2).encode("utf-8"))
+    except BaseException as exc:
+        _undo(undo, paths, exc)
+        raise
+    finally:
+        if staged_config is not None:
+            staged_config.unlink(missing_ok=True)
+    restored = len(prepared.constitution) if staged_constitution is not None else 0
     state.set_progress(1.0, "Done")
     return ImportResult("replace", live, prepared.counts, rollback_file=rollback,
                         migrated_from=prepared.migrated_from, encrypted=prepared.encrypted,
                         constitution_restored=restored)
+
+
+def _undo(undo: list[tuple[str, Callable[[], object]]], paths: AppPaths, cause: BaseException) -> None:
+    """Reverse the replace steps done so far; every step is a rename or an unlink of a second name."""
+    failed: list[str] = []
+    for what, step in reversed(undo):
+        try:
+            step()
+        except OSError:
+            failed.append(what)
+    for folder in {paths.data_dir, paths.config_dir}:
+        try:
+            fsync_dir(folder)
+        except OSError:
+            pass
+    if failed:
+        raise BundleError(
+            f"The import failed ({cause}) and could not put back {', '.join(failed)}; the previous files are "
+            f"kept beside them as *.rollback-* files (in {paths.data_dir} and {paths.config_dir}); "
+            "restore them by hand before using Mirror."
+        ) from cause
 
 
 def _merge(prepared: PreparedImport, paths: AppPaths, storage: Any, state: JobState) -> ImportResult:
@@ -436,7 +549,7 @@ def _merge(prepared: PreparedImport, paths: AppPaths, storage: Any, state: JobSt
     finally:
         if own:
             storage.close()
-    restored = _restore_constitution(prepared, paths, "merge")
+    restored = _restore_constitution(prepared, paths)
     state.set_progress(1.0, "Done")
     return ImportResult(
         "merge", getattr(storage, "location", str(paths.database)), prepared.counts,
