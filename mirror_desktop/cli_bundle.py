@@ -7,6 +7,7 @@ terminal. Every failure is one sentence on stderr with a non-zero exit, and noth
 from __future__ import annotations
 
 import argparse
+import zipfile
 import getpass
 import os
 import sys
@@ -35,8 +36,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     how.add_argument("--merge", dest="mode", action="store_const", const="merge",
                      help="add the bundle's rows to the journal (by id; duplicates skipped, conflicts reported)")
     how.add_argument("--replace", dest="mode", action="store_const", const="replace",
-                     help="replace the journal with the bundle's (the old one is kept as a rollback file); the default")
-    im.set_defaults(func=cmd_import, mode="replace")
+                     help="replace the journal with the bundle's (the old one is kept as a rollback file)")
+    # No default for a journal that already holds reflections: the person says which (see cmd_import).
+    im.set_defaults(func=cmd_import, mode=None)
 
 
 def _read_passphrase_file(name: str) -> str:
@@ -93,6 +95,14 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def _reflections_in(args: argparse.Namespace, paths: AppPaths) -> int:
+    """How many reflections the target journal holds (0 when there is none yet)."""
+    if not getattr(args, "postgres", None) and not paths.database.exists():
+        return 0
+    with open_journal(args) as storage:
+        return int(storage.reflections.count())
+
+
 def cmd_import(args: argparse.Namespace) -> int:
     from mirror_desktop.bundle.importer import commit_import, is_encrypted, prepare_import
 
@@ -100,6 +110,15 @@ def cmd_import(args: argparse.Namespace) -> int:
     paths = AppPaths.resolve(getattr(args, "data_dir", None))
     if getattr(args, "db", None):
         raise CliError("import works on a data folder; use --data-dir instead of --db.")
+    looks_like_bundle = bundle.is_file() and (is_encrypted(bundle) or zipfile.is_zipfile(bundle))
+    if args.mode is None and looks_like_bundle:  # anything else gets the importer's own sentence first
+        existing = _reflections_in(args, paths)
+        if existing:
+            raise CliError(f"This journal already holds {existing} reflection{'s' if existing != 1 else ''}; "
+                           "add --merge to add the bundle to it, or --replace to swap it in "
+                           "(the old journal is kept as a rollback file).")
+    if args.mode is None:
+        args.mode = "replace"  # an empty or new journal becomes an exact copy of the bundled one
     passphrase = passphrase_from(args, confirm=False, required=True) if is_encrypted(bundle) else None
     prepared = prepare_import(bundle, paths, passphrase=passphrase)
     try:

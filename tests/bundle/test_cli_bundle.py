@@ -92,7 +92,7 @@ def test_wrong_passphrase_exits_non_zero_and_changes_nothing(data_dir: Path, tmp
     bundle = out.strip()
     before = (data_dir / "mirror_os.db").read_bytes()
     monkeypatch.setenv("MIRROR_PASSPHRASE", "not it at all")
-    code, out, err = run(capsys, "--data-dir", str(data_dir), "import", bundle)
+    code, out, err = run(capsys, "--data-dir", str(data_dir), "import", bundle, "--replace")
     assert code != 0
     one_sentence(err)
     assert "Wrong passphrase" in err
@@ -138,3 +138,16 @@ def test_import_into_an_unreachable_postgres_leaves_no_staged_copy(data_dir: Pat
     one_sentence(err)
     assert "PostgreSQL" in err
     assert [p for p in target.rglob("*") if p.is_file()] == []
+
+
+def test_import_into_a_journal_with_entries_asks_for_merge_or_replace(data_dir: Path, tmp_path: Path, capsys,
+                                                                      monkeypatch) -> None:
+    monkeypatch.setenv("MIRROR_PASSPHRASE", PW)
+    code, out, _ = run(capsys, "--data-dir", str(data_dir), "export", "--out", str(tmp_path))
+    before = (data_dir / "mirror_os.db").read_bytes()
+    code, _, err = run(capsys, "--data-dir", str(data_dir), "import", out.strip())
+    assert code != 0
+    one_sentence(err)
+    assert "--merge" in err and "--replace" in err
+    assert (data_dir / "mirror_os.db").read_bytes() == before
+    assert not list(data_dir.glob("*.rollback*"))
