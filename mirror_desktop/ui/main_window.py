@@ -13,6 +13,7 @@ from PySide6 import __version__ as PYSIDE_VERSION
 from PySide6.QtCore import QByteArray, QModelIndex, QSettings, Qt, Signal, qVersion
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
+    QApplication,
     QAbstractItemView,
     QColorDialog,
     QInputDialog,
@@ -239,6 +240,19 @@ class MainWindow(QMainWindow):
             act.triggered.connect(lambda _c=False, t=name: self.set_theme(t))
             self.theme_actions[name] = act
         self.about_action = A("&About Mirror", self)
+        # Standard editing entries act on whatever has the focus. They show their usual keys but bind
+        # none: the focused editor already handles them, and the tension map has its own Ctrl+Z.
+        self.text_actions: dict[str, QAction] = {}
+        for name, title, key in (("undo", "&Undo", QKeySequence.StandardKey.Undo),
+                                 ("redo", "&Redo", QKeySequence.StandardKey.Redo),
+                                 ("cut", "Cu&t", QKeySequence.StandardKey.Cut),
+                                 ("copy", "&Copy", QKeySequence.StandardKey.Copy),
+                                 ("paste", "&Paste", QKeySequence.StandardKey.Paste),
+                                 ("selectAll", "Select &All", QKeySequence.StandardKey.SelectAll)):
+            keys = QKeySequence(key).toString(QKeySequence.SequenceFormat.NativeText)
+            act = A(f"{title}\t{keys}" if keys else title, self)
+            act.triggered.connect(lambda _c=False, n=name: self.edit_focused(n))
+            self.text_actions[name] = act
 
     def _build_menus(self) -> None:
         mb = self.menuBar()
@@ -255,6 +269,11 @@ class MainWindow(QMainWindow):
         f.addAction(self.quit_action)
         f.setToolTipsVisible(True)
         e = mb.addMenu("&Edit")
+        for act in self.text_actions.values():
+            e.addAction(act)
+            if act is self.text_actions["redo"] or act is self.text_actions["paste"]:
+                e.addSeparator()
+        e.addSeparator()
         e.addAction(self.find_action)
         e.addAction(self.reflect_action)
         e.addSeparator()
@@ -855,6 +874,18 @@ class MainWindow(QMainWindow):
         s.sync()
 
     # -- shutdown ------------------------------------------------------------------------
+    def edit_focused(self, operation: str) -> None:
+        """Edit → Undo/Redo/Cut/Copy/Paste/Select All on the focused text, or undo a tension move."""
+        if self._view == "tensions" and self._tension_view is not None and operation in ("undo", "redo"):
+            stack = getattr(self._tension_view, "undo_stack", None)
+            if stack is not None:
+                getattr(stack, operation)()
+                return
+        widget = QApplication.focusWidget()
+        method = getattr(widget, operation, None) if widget is not None else None
+        if callable(method):
+            method()
+
     # -- mirrorbacks and bundles -----------------------------------------------------------
     def reflect(self) -> None:
         """Ctrl+R: save what is typed (queued first on the serial executor), then reflect on it."""

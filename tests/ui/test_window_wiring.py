@@ -66,3 +66,19 @@ def test_engine_settings_dialog_is_deleted_after_closing(make_window, qtbot):  #
         assert dialog is not None and dialog.isVisible()
         dialog.reject()
         qtbot.waitUntil(lambda: w.findChild(EngineSettingsDialog) is None, timeout=5000)
+
+
+def test_edit_menu_acts_on_the_focused_text(make_window, qtbot):  # type: ignore[no-untyped-def]
+    w = make_window()
+    w.new_action.trigger()
+    w.editor.text.setFocus()
+    qtbot.waitUntil(lambda: w.editor.text.hasFocus(), timeout=5000)
+    qtbot.keyClicks(w.editor.text, "first words")
+    w.text_actions["selectAll"].trigger()
+    assert w.editor.text.textCursor().selectedText() == "first words"
+    w.text_actions["undo"].trigger()
+    assert w.editor.text.toPlainText() != "first words"
+    w.text_actions["redo"].trigger()
+    assert w.editor.text.toPlainText() == "first words"
+    assert all(not a.shortcut().toString() for a in w.text_actions.values())  # no key bindings stolen
+    assert "\t" in w.text_actions["undo"].text()  # but the usual keys are shown
