@@ -616,6 +616,8 @@ class MainWindow(QMainWindow):
             if then_add:
                 self.client.add_to_threads(then_add, [t.id])
                 self.editor.state.thread_ids.add(t.id)
+            else:
+                self.show_thread(t.id)  # from the sidebar: open the new, empty thread
 
         self.client.create_thread(title.strip(), ident if kind == im.IDENTITY else None, created)
 

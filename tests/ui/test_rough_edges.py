@@ -209,3 +209,11 @@ def test_search_in_an_empty_journal_says_there_is_nothing_yet(make_window, journ
     with qtbot.waitSignal(w.search.results_shown, timeout=10000):
         w.search.run_now()
     assert w.search.message.text().startswith("Nothing matches.")
+
+
+def test_a_thread_created_from_the_sidebar_opens(make_window, qtbot, monkeypatch):  # type: ignore[no-untyped-def]
+    w = make_window()
+    monkeypatch.setattr(QInputDialog, "getText", staticmethod(lambda *a, **k: ("Moving house", True)))
+    w.create_thread()
+    qtbot.waitUntil(lambda: w.view == "threads" and w._current_thread is not None, timeout=10000)
+    assert w.timeline_model.rowCount() == 0
