@@ -578,3 +578,22 @@ def test_rows_are_copied_in_batches_exactly_with_sparse_rowids(tmp_path: Path, m
     assert len(s.search("batched")) == 23  # the full-text index holds every row once, and only those
     s.db.execute_sql("INSERT INTO reflections_fts (reflections_fts, rank) VALUES ('integrity-check', 1)")
     s.close()
+
+
+@pytest.mark.postgres
+def test_merge_into_a_postgres_journal(source, tmp_path: Path, postgres_dsn: str) -> None:
+    from mirror_desktop.bundle.importer import commit_import, prepare_import
+    from mirror_desktop.storage.journal import PostgresStorage
+
+    _, plain, _ = source
+    dst = fresh_paths(tmp_path)
+    pg = PostgresStorage(postgres_dsn)
+    try:
+        for _ in range(2):
+            result = commit_import(prepare_import(plain, dst), dst, mode="merge", storage=pg)
+        assert result.duplicates["reflections"] == 20 and sum(result.inserted.values()) == 0
+        assert pg.reflections.count() == 20
+        assert len(pg.search("reflection")) > 0  # the tsvector column follows merged rows
+        assert [e.event_data["mode"] for e in pg.evolution_events.list() if e.event_type == "import"] == ["merge", "merge"]
+    finally:
+        pg.close()
