@@ -136,9 +136,7 @@ def _copy_all_rows(source: Any, target: Any, state: JobState) -> None:
     batch = 1000
     for table in COUNTED:
         src, dst = getattr(source, table), getattr(target, table)
-        pk = src.model._meta.primary_key
-        order = list(pk.field_names) if hasattr(pk, "field_names") else [pk]
-        order = [getattr(src.model, f) if isinstance(f, str) else f for f in order]
+        order = src.key_columns
         offset = 0
         while True:
             check(state)

@@ -132,7 +132,7 @@ class JournalService:
             return self.storage.drafts.create(draft)
 
     def pending_drafts(self) -> list[m.Draft]:
-        return self.storage.drafts.list(order_by=[self.storage.models.Draft.updated_at.desc()])  # type: ignore[attr-defined]
+        return self.storage.drafts.list(order_by=["-updated_at"])
 
     def discard_draft(self, draft_id: str) -> None:
         self.storage.drafts.delete(draft_id)
@@ -150,13 +150,12 @@ class JournalService:
         return self.storage.threads.update(t)
 
     def list_threads(self, identity_id: str | None = None, *, anonymous_only: bool = False) -> list[m.Thread]:
-        T = self.storage.models.Thread  # type: ignore[attr-defined]
         where: dict[str, Any] = {}
         if anonymous_only:
             where["identity_id"] = None
         elif identity_id is not None:
             where["identity_id"] = identity_id
-        return self.storage.threads.list(order_by=[T.last_active.desc()], **where)
+        return self.storage.threads.list(order_by=["-last_active"], **where)
 
     def thread_timeline(self, thread_id: str) -> list[tuple[m.ThreadReflection, m.Reflection]]:
         links = self.storage.thread_reflections.for_thread(thread_id)

@@ -313,11 +313,9 @@ class TensionService:
         t = self.get(tension_id)
         S = self.storage
         found: dict[str, dict[str, Any]] = {}
-        runs_model = getattr(getattr(S, "models", None), "EngineRun", None)
-        order = [runs_model.timestamp.desc()] if runs_model is not None else None
         batch, seen = 500, 0
         while seen < scan_runs:
-            runs = S.engine_runs.list(limit=batch, offset=seen, order_by=order)
+            runs = S.engine_runs.list(limit=batch, offset=seen, order_by=["-timestamp"])
             for run in runs:
                 if run.reflection_id and tension_id in (run.tensions_surfaced or []):
                     found.setdefault(run.reflection_id, {"surfaced": False, "mentioned": False})["surfaced"] = True

@@ -135,11 +135,19 @@ class PeeweeRepository(Repository[T], Generic[T]):
         clauses = self._where(where)
         return q.where(*clauses) if clauses else q
 
-    def list(self, *, limit: int | None = None, offset: int = 0, order_by: Sequence[Any] | None = None,
+    @property
+    def key_columns(self) -> list[str]:
+        """The primary key's column names (a stable order for paging through a whole table)."""
+        pk: Any = self.model._meta.primary_key
+        return list(pk.field_names) if hasattr(pk, "field_names") else [pk.name]
+
+    def list(self, *, limit: int | None = None, offset: int = 0, order_by: Sequence[str] | None = None,
              **where: Any) -> list[T]:
+        """Rows matching ``where``; ``order_by`` names columns, ``"-column"`` for descending."""
         q = self.select(where)
         if order_by is not None:
-            q = q.order_by(*order_by)
+            q = q.order_by(*(getattr(self.model, c[1:]).desc() if c.startswith("-") else getattr(self.model, c)
+                             for c in order_by))
         else:
             order_field = next((getattr(self.model, f) for f in ("created_at", "timestamp", "applied_at", "connected_at", "started_at")
                                 if f in self.model._meta.fields), None)
