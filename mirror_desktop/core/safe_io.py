@@ -11,6 +11,8 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import shutil
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -67,9 +69,6 @@ def sweep_stale(folder: Path, pattern: str, older_than_s: float) -> int:
     Only entries untouched for ``older_than_s`` are removed, so a run in progress elsewhere keeps its
     files. Returns how many were removed; failures are ignored (a leftover is untidy, not harmful).
     """
-    import shutil
-    import time
-
     removed = 0
     cutoff = time.time() - older_than_s
     try:
