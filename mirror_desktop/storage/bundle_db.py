@@ -25,7 +25,7 @@ from collections.abc import Callable
 import peewee
 
 from mirror_desktop.core.errors import StorageError
-from mirror_desktop.storage.database import BUSY_TIMEOUT_MS, sqlite_module
+from mirror_desktop.storage.database import BUSY_TIMEOUT_MS, SQLITE_MAGIC, sqlite_module
 from mirror_desktop.storage.migrations import load_migrations, parse_version
 
 # Foreign-key order: parents before children. drafts never travel (migration 002).
@@ -37,7 +37,6 @@ COPY_ORDER = (
 KEYS = {"thread_reflections": ("thread_id", "reflection_id")}
 # Created by ANALYZE / PRAGMA optimize; read only by the query planner, never compared.
 _TOLERATED = {"sqlite_stat1", "sqlite_stat4"}
-SQLITE_MAGIC = b"SQLite format 3\x00"
 
 
 class BundledDbRefused(StorageError):

@@ -26,6 +26,8 @@ SQLITE_PRAGMAS: dict[str, object] = {
     "trusted_schema": 0,
 }
 
+SQLITE_MAGIC = b"SQLite format 3\x00"
+
 _capability_checked = False
 
 
@@ -61,7 +63,7 @@ def _check_sqlite_capabilities() -> None:
     _capability_checked = True
 
 
-def open_sqlite(path: Path | str, *, create: bool = True, readonly: bool = False) -> peewee.SqliteDatabase:
+def open_sqlite(path: Path | str, *, create: bool = True) -> peewee.SqliteDatabase:
     """Open (or create) the SQLite journal at ``path`` with every pragma set and verified."""
     _check_sqlite_capabilities()
     path = Path(path)
@@ -77,21 +79,13 @@ def open_sqlite(path: Path | str, *, create: bool = True, readonly: bool = False
             raise StorageError(f"Cannot create the folder {parent} ({exc.strerror}); choose a folder you can write to.") from None
         if not os.access(parent, os.W_OK | os.X_OK):
             raise StorageError(f"The folder {parent} is not writable; choose a folder you can write to.")
-    elif not readonly and not os.access(path, os.W_OK):
+    elif not os.access(path, os.W_OK):
         raise StorageError(f"The journal {path} is read-only; make it writable or open a copy.")
     elif path.stat().st_size > 0:
         with open(path, "rb") as fh:
-            if fh.read(16) != b"SQLite format 3\x00":
+            if fh.read(16) != SQLITE_MAGIC:
                 raise StorageError(f"{path} is not a Mirror journal (not an SQLite database); choose another file or restore a backup.")
-    pragmas = dict(SQLITE_PRAGMAS)
-    target: str = str(path)
-    kwargs: dict[str, object] = {}
-    if readonly:
-        # Read-only opens are for inspecting foreign files (bundles): no WAL switch, no writes.
-        pragmas.pop("journal_mode")
-        target = f"file:{path.as_posix()}?mode=ro"
-        kwargs["uri"] = True
-    db = peewee.SqliteDatabase(target, pragmas=list(pragmas.items()), lock_type="IMMEDIATE", **kwargs)  # type: ignore[arg-type]
+    db = peewee.SqliteDatabase(str(path), pragmas=list(SQLITE_PRAGMAS.items()), lock_type="IMMEDIATE")
     try:
         db.connect(reuse_if_open=True)
         db.execute_sql("SELECT count(*) FROM sqlite_master").fetchone()
