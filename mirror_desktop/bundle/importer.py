@@ -46,7 +46,7 @@ from mirror_desktop.bundle.safezip import Limits, loads_strict, open_safely
 from mirror_desktop.bundle.sanitize import NEEDS_REAUTH
 from mirror_desktop.core.enums import IntegrationStatus
 from mirror_desktop.core.errors import MigrationError
-from mirror_desktop.core.safe_io import fsync_dir, sweep_stale, write_bytes_atomically
+from mirror_desktop.core.safe_io import fsync_dir, sweep_stale, write_bytes_atomically, write_new_file_durably
 from mirror_desktop.paths import AppPaths
 
 Mode = Literal["replace", "merge"]
@@ -336,10 +336,7 @@ def _stage_constitution(prepared: PreparedImport) -> Path | None:
     folder = prepared.staging / "constitution"
     folder.mkdir(mode=0o700)
     for name, data in prepared.constitution.items():
-        with open(folder / name, "xb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
+        write_new_file_durably(folder / name, data)
     fsync_dir(folder)
     return folder
 
@@ -354,10 +351,7 @@ def _stage_config(prepared: PreparedImport, paths: AppPaths) -> Path | None:
         return None
     paths.config_dir.mkdir(parents=True, exist_ok=True)
     tmp = paths.config_dir / f".config.json.{secrets.token_hex(4)}.tmp"
-    with open(tmp, "xb") as fh:
-        fh.write(json.dumps(prepared.config, ensure_ascii=False, indent=2).encode("utf-8"))
-        fh.flush()
-        os.fsync(fh.fileno())
+    write_new_file_durably(tmp, json.dumps(prepared.config, ensure_ascii=False, indent=2).encode("utf-8"))
     return tmp
 
 

@@ -56,6 +56,14 @@ def write_atomically(target: Path, produce: Callable[[BinaryIO], None],
     fsync_dir(folder)
 
 
+def write_new_file_durably(path: Path, data: bytes) -> None:
+    """Create ``path`` (it must not exist) holding ``data``, fsynced: for staging, before a rename."""
+    with open(path, "xb") as fh:
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
+
+
 def write_bytes_atomically(target: Path, data: bytes) -> None:
     def produce(out: BinaryIO) -> None:
         out.write(data)

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import html
-from datetime import datetime, UTC
+from datetime import UTC, datetime
 
 from mirror_desktop.core.search_query import HL_END, HL_START
+from mirror_desktop.core.services import word_count  # noqa: F401 - one definition: the editor counts as stored
+
 
 
 def local(dt: datetime) -> datetime:
@@ -62,10 +64,6 @@ def first_line(text: str, limit: int = 120) -> str:
         if line:
             return line if len(line) <= limit else line[: limit - 1].rstrip() + "…"
     return "(empty)"
-
-
-def word_count(text: str) -> int:
-    return len(text.split())
 
 
 def plural(n: int, word: str) -> str:
