@@ -197,7 +197,7 @@ class MirrorApp(QObject):
         w = self.window
         view = self.view or "reflections"
         if view == "threads" and w.thread_model.rowCount():
-            from mirror_desktop.ui.models.threads import ThreadIdRole
+            from mirror_desktop.ui.journal.models.threads import ThreadIdRole
 
             w.timeline_loaded.connect(lambda _tid: self._when_idle(self._grab))
             w.sidebar.threads.setCurrentIndex(w.thread_model.index(0, 0))

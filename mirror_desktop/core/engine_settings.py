@@ -1,7 +1,7 @@
 """Engine settings: which engine writes mirrorbacks, kept as JSON in ``<config_dir>/engine.json``.
 
 Only the EngineConfig fields that are not secrets live in the file; API keys go to the keychain
-(``engine/secrets.py``) or, when no secure keychain exists, stay in memory for this session only
+(``keychain.py``) or, when no secure keychain exists, stay in memory for this session only
 (RELIABILITY.md, Secrets). The file is written atomically (temp file, fsync, rename) so a crash
 never leaves half a configuration. A missing or damaged file means the offline rules engine, and
 ``problem`` says why, so the window and the CLI can tell the person in one sentence.
@@ -17,7 +17,7 @@ from typing import Any
 
 from mirror_desktop.core.safe_io import StrictJSONError, loads_strict, write_bytes_atomically
 from mirror_desktop.engine import EngineConfig, EngineConfigError, MirrorCore
-from mirror_desktop.engine import secrets as engine_secrets
+from mirror_desktop import keychain
 
 FILENAME = "engine.json"
 FORMAT_VERSION = 1
@@ -139,7 +139,7 @@ class EngineSettingsStore:
     @staticmethod
     def keychain_available() -> bool:
         """Whether a secure keychain can keep an API key (not the fail/null/plaintext backends)."""
-        return engine_secrets.secure_backend() is not None
+        return keychain.secure_backend() is not None
 
     def set_api_key(self, name: str, key: str | None, *, session_only: bool = False) -> str:
         """Keep ``key`` for engine ``name``: ``"keychain"`` or ``"session"`` says where it went.
@@ -148,12 +148,12 @@ class EngineSettingsStore:
         """
         if not key:
             self._session_keys.pop(name, None)
-            engine_secrets.delete_api_key(name)
+            keychain.delete_api_key(name)
             return "none"
         if session_only:
             self._session_keys[name] = key
             return "session"
-        engine_secrets.store_api_key(name, key)  # raises SecretStoreUnavailable: nothing stored
+        keychain.store_api_key(name, key)  # raises KeychainUnavailable: nothing stored
         self._session_keys.pop(name, None)
         return "keychain"
 
@@ -161,7 +161,7 @@ class EngineSettingsStore:
         """The key for ``name``: this session's key first, then the keychain's."""
         if not name:
             return None
-        return self._session_keys.get(name) or engine_secrets.load_api_key(name)
+        return self._session_keys.get(name) or keychain.load_api_key(name)
 
     # -- engines ---------------------------------------------------------------------------
     def make_engine(self, settings: EngineSettings | None = None) -> MirrorCore:

@@ -16,7 +16,7 @@ from mirror_desktop.core import models as m
 from mirror_desktop.core.enums import ThreadStatus, Visibility
 from mirror_desktop.core.errors import ValidationError
 from mirror_desktop.core.models import SearchFilters, SearchHit, utc_now
-from mirror_desktop.storage.base import MirrorStorage
+from mirror_desktop.core.ports import MirrorStorage
 
 
 def word_count(text: str) -> int:

@@ -240,7 +240,7 @@ def make_llm_engine(config: EngineConfig, rules: RulesEngine | None = None, *, a
         return OllamaEngine(config, rules, api_key=api_key)
     if config.kind == "openai":
         if api_key is None and config.api_key_name:
-            from mirror_desktop.engine.secrets import load_api_key
+            from mirror_desktop.keychain import load_api_key
 
             api_key = load_api_key(config.api_key_name)
         return OpenAICompatibleEngine(config, rules, api_key=api_key)

@@ -13,7 +13,7 @@ from mirror_desktop.core import models as m
 from mirror_desktop.core.errors import StorageError
 from mirror_desktop.core.models import SearchFilters, SearchHit
 from mirror_desktop.core.search_query import HL_END, HL_START, ParsedQuery, Term, fts5_match, parse_query
-from mirror_desktop.storage.base import MirrorStorage
+from mirror_desktop.core.ports import MirrorStorage
 from mirror_desktop.storage.database import open_postgres, open_sqlite
 from mirror_desktop.storage.migrations import MigrationRunner
 from mirror_desktop.storage.models import ModelSet, build_models

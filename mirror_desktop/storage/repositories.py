@@ -16,7 +16,7 @@ from mirror_desktop.core import models as m
 from mirror_desktop.core.errors import ConstraintError, NotFoundError, ValidationError
 from mirror_desktop.core.models import SearchFilters, utc_now
 from mirror_desktop.core.validation import check_proposal_transition, validate
-from mirror_desktop.storage.base import Repository
+from mirror_desktop.core.ports import Repository
 
 T = TypeVar("T")
 

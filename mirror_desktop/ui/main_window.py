@@ -36,19 +36,19 @@ from mirror_desktop.core.errors import NotFoundError
 from mirror_desktop.core.models import SearchFilters
 from mirror_desktop.paths import AppPaths
 from mirror_desktop.ui import format as fmt
-from mirror_desktop.ui.autosave import AutosaveController
-from mirror_desktop.ui.dialogs.bundle_dialogs import BundleController
-from mirror_desktop.ui.dialogs.engine_settings import EngineSettingsDialog
-from mirror_desktop.ui.models import identities as im
-from mirror_desktop.ui.models.reflection_list import IdRole, ReflectionListModel
-from mirror_desktop.ui.models.threads import ThreadListModel, ThreadTimelineModel
+from mirror_desktop.ui.journal.autosave import AutosaveController
+from mirror_desktop.ui.bundle.dialogs import BundleController
+from mirror_desktop.ui.mirrorback.engine_settings import EngineSettingsDialog
+from mirror_desktop.ui.journal.models import identities as im
+from mirror_desktop.ui.journal.models.reflection_list import IdRole, ReflectionListModel
+from mirror_desktop.ui.journal.models.threads import ThreadListModel, ThreadTimelineModel
 from mirror_desktop.ui.theme import apply_theme
-from mirror_desktop.ui.widgets.delegates import ReflectionDelegate
-from mirror_desktop.ui.widgets.editor import ReflectionEditor
-from mirror_desktop.ui.widgets.mirrorback_panel import MirrorbackPanel
-from mirror_desktop.ui.widgets.search_panel import SearchPanel
-from mirror_desktop.ui.widgets.sidebar import Sidebar
-from mirror_desktop.ui.widgets.thread_timeline import ThreadTimelineView
+from mirror_desktop.ui.journal.delegates import ReflectionDelegate
+from mirror_desktop.ui.journal.editor import ReflectionEditor
+from mirror_desktop.ui.mirrorback.panel import MirrorbackPanel
+from mirror_desktop.ui.journal.search_panel import SearchPanel
+from mirror_desktop.ui.journal.sidebar import Sidebar
+from mirror_desktop.ui.journal.thread_timeline import ThreadTimelineView
 from mirror_desktop.workers.executor import DatabaseExecutor
 from mirror_desktop.workers.journal import JournalClient
 
@@ -180,7 +180,7 @@ class MainWindow(QMainWindow):
     def _build_tension_view(self) -> QWidget:
         """The tension map comes from its own feature; until it exists, a calm placeholder."""
         try:
-            from mirror_desktop.ui.tension_view import TensionView
+            from mirror_desktop.ui.tensions.page import TensionView
         except ImportError:
             label = QLabel(TENSION_PLACEHOLDER, objectName="emptyState")
             label.setAlignment(Qt.AlignmentFlag.AlignCenter)

@@ -10,7 +10,7 @@ import pytest
 from keyring.backends import fail, null
 
 from keyring_backends import MemoryKeyring
-from mirror_desktop.core.secrets import PassphraseStore
+from mirror_desktop.keychain import PassphraseStore
 
 
 class SlowKeyring(MemoryKeyring):

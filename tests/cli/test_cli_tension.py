@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from mirror_desktop.cli import main
+from mirror_desktop.cli.main import main
 
 
 def run(capsys, data_dir, *argv):

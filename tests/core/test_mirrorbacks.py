@@ -408,8 +408,8 @@ def test_without_a_keychain_keys_stay_in_this_session_only(tmp_path):
     try:
         store = EngineSettingsStore(tmp_path)
         assert store.keychain_available() is False
-        from mirror_desktop.engine.secrets import SecretStoreUnavailable
-        with pytest.raises(SecretStoreUnavailable):
+        from mirror_desktop.keychain import KeychainUnavailable
+        with pytest.raises(KeychainUnavailable):
             store.set_api_key("openai", "sk-planted-9c1d")
         assert store.set_api_key("openai", "sk-planted-9c1d", session_only=True) == "session"
         assert store.api_key("openai") == "sk-planted-9c1d"

@@ -8,7 +8,7 @@ def test_engine_imports_no_qt_peewee_or_storage():
     code = (
         "import sys\n"
         "from mirror_desktop.engine import MirrorCore\n"
-        "import mirror_desktop.engine.llm, mirror_desktop.engine.secrets\n"
+        "import mirror_desktop.engine.llm, mirror_desktop.keychain\n"
         "MirrorCore().generate('I have to rest but part of me wants to work.')\n"
         "bad = [m for m in sys.modules if m.split('.')[0] in ('PySide6', 'PyQt5', 'PyQt6', 'peewee', 'sqlite3')"
         " or m.startswith('mirror_desktop.storage')]\n"

@@ -8,8 +8,8 @@ from PySide6.QtCore import QModelIndex, Qt
 from PySide6.QtTest import QAbstractItemModelTester
 
 from mirror_desktop.core import models as m
-from mirror_desktop.ui.models.reflection_list import IdentityRole, ReflectionListModel
-from mirror_desktop.ui.models.search_results import ReflectionIdRole, SnippetHtmlRole
+from mirror_desktop.ui.journal.models.reflection_list import IdentityRole, ReflectionListModel
+from mirror_desktop.ui.journal.models.search_results import ReflectionIdRole, SnippetHtmlRole
 from ui_helpers import read, seed
 
 Mode = QAbstractItemModelTester.FailureReportingMode
@@ -123,7 +123,7 @@ def test_thread_timeline_shows_order_and_gaps(make_window, journal_dir, qtbot):
         w.show_thread(t.id)
     assert w.view == "threads"
     assert w.timeline_model.reflection_ids() == rs
-    from mirror_desktop.ui.models.threads import GapRole
+    from mirror_desktop.ui.journal.models.threads import GapRole
 
     gaps = [w.timeline_model.index(r, 0).data(GapRole) for r in range(3)]
     assert gaps == ["", "3 days later", "7 days later"]

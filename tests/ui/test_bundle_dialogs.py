@@ -10,10 +10,10 @@ from PySide6.QtWidgets import QDialogButtonBox
 
 from mirror_desktop.bundle import export as export_mod
 from mirror_desktop.core import models as m
-from mirror_desktop.core.secrets import PassphraseStore
+from mirror_desktop.keychain import PassphraseStore
 from mirror_desktop.paths import AppPaths
 from mirror_desktop.storage.journal import SQLiteStorage
-from mirror_desktop.ui.dialogs.bundle_dialogs import (
+from mirror_desktop.ui.bundle.dialogs import (
     BundleController, ExportDialog, ImportDialog, export_summary, import_summary, passphrase_strength,
 )
 from mirror_desktop.workers.executor import DatabaseExecutor

@@ -168,7 +168,7 @@ def test_new_reflection_shortcut_starts_blank(make_window, qtbot, key):
 
 def test_text_left_behind_by_a_failed_save_is_retried(make_window, journal_dir, qtbot, monkeypatch):
     """Ctrl+N while the journal refuses writes: the text has left the editor, so its save must retry."""
-    from mirror_desktop.ui import autosave
+    from mirror_desktop.ui.journal import autosave
 
     monkeypatch.setattr(autosave, "RETRY_MS", 100)
     w = make_window()

@@ -12,7 +12,7 @@ from mirror_desktop.core.services import JournalService  # noqa: E402
 from mirror_desktop.core.tensions import TensionService  # noqa: E402
 from mirror_desktop.engine import EngineConfig, MirrorCore  # noqa: E402
 from mirror_desktop.storage.journal import SQLiteStorage  # noqa: E402
-from mirror_desktop.ui.widgets.mirrorback_panel import MirrorbackPanel  # noqa: E402
+from mirror_desktop.ui.mirrorback.panel import MirrorbackPanel  # noqa: E402
 from mirror_desktop.workers.executor import DatabaseExecutor  # noqa: E402
 
 ENTRY = ("I have to finish the report tonight. Part of me wants to quit, but part of me loves the work. "
@@ -174,7 +174,7 @@ import threading  # noqa: E402
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer  # noqa: E402
 
 from mirror_desktop.core.engine_settings import EngineSettingsStore  # noqa: E402
-from mirror_desktop.ui.dialogs.engine_settings import EngineSettingsDialog  # noqa: E402
+from mirror_desktop.ui.mirrorback.engine_settings import EngineSettingsDialog  # noqa: E402
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ import threading
 from PySide6.QtCore import QUrl
 from PySide6.QtGui import QDesktopServices, QImage
 
-from mirror_desktop.ui.widgets.markdown_view import SafeMarkdownView
+from mirror_desktop.ui.journal.markdown_view import SafeMarkdownView
 
 
 class _Listener:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QInputDialog, QScrollArea
 
-from mirror_desktop.ui.widgets.editor import IDENTITY_COMBO_MAX_WIDTH
+from mirror_desktop.ui.journal.editor import IDENTITY_COMBO_MAX_WIDTH
 
 from ui_helpers import read, seed
 
@@ -126,7 +126,7 @@ def test_open_feedback_scrolls_instead_of_overlapping(make_window, journal_dir, 
 
 
 def test_import_dialog_passphrase_label_is_not_covered(qtbot, tmp_path):  # type: ignore[no-untyped-def]
-    from mirror_desktop.ui.dialogs.bundle_dialogs import ImportDialog
+    from mirror_desktop.ui.bundle.dialogs import ImportDialog
 
     sealed = tmp_path / "b.zip.age"
     sealed.write_bytes(b"age-encryption.org/v1\n-> scrypt x 10\n")
@@ -143,7 +143,7 @@ def test_bundle_summaries_count_in_words():  # type: ignore[no-untyped-def]
 
     from mirror_desktop.bundle.export import ExportResult
     from mirror_desktop.bundle.importer import ImportResult
-    from mirror_desktop.ui.dialogs.bundle_dialogs import export_summary, import_summary
+    from mirror_desktop.ui.bundle.dialogs import export_summary, import_summary
 
     one = ExportResult(Path("/tmp/b.zip.age"), 10, True, False, {"reflections": 1, "tensions": 1, "threads": 0})
     assert "with 1 reflection, 1 tension and 0 threads to" in export_summary(one)
@@ -197,7 +197,7 @@ def test_a_second_identity_with_the_same_name_is_refused(make_window, journal_di
 
 
 def test_search_in_an_empty_journal_says_there_is_nothing_yet(make_window, journal_dir, qtbot):  # type: ignore[no-untyped-def]
-    from mirror_desktop.ui.widgets.search_panel import NOTHING_WRITTEN
+    from mirror_desktop.ui.journal.search_panel import NOTHING_WRITTEN
 
     w = make_window()
     w.start_search()

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from mirror_desktop.ui import tension_geometry as g
+from mirror_desktop.ui.tensions import geometry as g
 
 positions = st.floats(min_value=-1.0, max_value=1.0, allow_nan=False)
 intensities = st.floats(min_value=0.0, max_value=1.0, allow_nan=False)

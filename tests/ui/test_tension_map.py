@@ -21,9 +21,9 @@ from mirror_desktop.core import models as m
 from mirror_desktop.core.enums import EngineMode
 from mirror_desktop.core.tensions import TensionService, suggestion_status
 from mirror_desktop.storage.journal import SQLiteStorage
-from mirror_desktop.ui import tension_geometry as geo
-from mirror_desktop.ui.dialogs.tension_dialogs import AxisDialog, TensionDialog
-from mirror_desktop.ui.tension_view import TensionView
+from mirror_desktop.ui.tensions import geometry as geo
+from mirror_desktop.ui.tensions.dialogs import AxisDialog, TensionDialog
+from mirror_desktop.ui.tensions.page import TensionView
 from mirror_desktop.workers.executor import DatabaseExecutor
 
 WAIT = 5000

@@ -57,7 +57,7 @@ def test_tension_link_opens_the_reflection(make_window, journal_dir, qtbot):  # 
 
 
 def test_engine_settings_dialog_is_deleted_after_closing(make_window, qtbot):  # type: ignore[no-untyped-def]
-    from mirror_desktop.ui.dialogs.engine_settings import EngineSettingsDialog
+    from mirror_desktop.ui.mirrorback.engine_settings import EngineSettingsDialog
 
     w = make_window()
     for _ in range(2):

@@ -1,6 +1,6 @@
 """The tension map and the position-history chart: custom-painted widgets that render state and emit intents.
 
-Where things are comes from ``mirror_desktop.ui.tension_geometry`` (pure, unit-tested); these widgets
+Where things are comes from ``mirror_desktop.ui.tensions.geometry`` (pure, unit-tested); these widgets
 only paint and translate mouse, wheel and key events (STYLE.md, habit 8). A drag, a key press or a
 wheel turn changes an in-memory preview; the write is requested once, through
 ``tension_move_requested``, on release. The view owns the database work and calls
@@ -39,7 +39,7 @@ from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
 
 from mirror_desktop.core import models as m
 from mirror_desktop.core.tensions import AxisGroup, axis_color, parse_stamp
-from mirror_desktop.ui import tension_geometry as geo
+from mirror_desktop.ui.tensions import geometry as geo
 from mirror_desktop.ui.format import long_date, short_date
 
 DRAG_THRESHOLD = 4.0

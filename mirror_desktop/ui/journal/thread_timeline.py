@@ -21,8 +21,8 @@ from PySide6.QtWidgets import (
 
 from mirror_desktop.core import models as m
 from mirror_desktop.ui import format as fmt
-from mirror_desktop.ui.models import threads as tm
-from mirror_desktop.ui.widgets.delegates import TimelineDelegate
+from mirror_desktop.ui.journal.models import threads as tm
+from mirror_desktop.ui.journal.delegates import TimelineDelegate
 
 
 class ThreadTimelineView(QWidget):

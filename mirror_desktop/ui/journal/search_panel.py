@@ -25,9 +25,9 @@ from PySide6.QtWidgets import (
 
 from mirror_desktop.core import models as m
 from mirror_desktop.core.models import SearchFilters
-from mirror_desktop.ui.models import search_results as sr
-from mirror_desktop.ui.models.identities import color_dot
-from mirror_desktop.ui.widgets.delegates import SearchHitDelegate
+from mirror_desktop.ui.journal.models import search_results as sr
+from mirror_desktop.ui.journal.models.identities import color_dot
+from mirror_desktop.ui.journal.delegates import SearchHitDelegate
 from mirror_desktop.workers.journal import JournalClient, sentence
 
 DEBOUNCE_MS = 150

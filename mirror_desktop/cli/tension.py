@@ -10,7 +10,7 @@ import argparse
 import math
 from typing import Any
 
-from mirror_desktop.cli import CliError, open_journal, print_json
+from mirror_desktop.cli.main import CliError, open_journal, print_json
 from mirror_desktop.core import models as m
 from mirror_desktop.core.tensions import (
     TensionService,

@@ -12,7 +12,7 @@ import argparse
 import sys
 from typing import Any
 
-from mirror_desktop.cli import EXIT_FAILURE, CliError, open_journal, print_json
+from mirror_desktop.cli.main import EXIT_FAILURE, CliError, open_journal, print_json
 from mirror_desktop.core.engine_settings import EngineSettingsStore
 from mirror_desktop.core.errors import MirrorError
 from mirror_desktop.core.mirrorbacks import FEEDBACK_FLAGS, MirrorbackService

@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
     QLineEdit, QMessageBox, QProgressDialog, QPushButton, QRadioButton, QVBoxLayout, QWidget,
 )
 
-from mirror_desktop.core.secrets import PassphraseStore
+from mirror_desktop.keychain import PassphraseStore
 from mirror_desktop.paths import AppPaths
 from mirror_desktop.ui.format import plural
 from mirror_desktop.workers.bundle_jobs import BundleJob, BundleRunner, commit_job, export_task, prepare_task

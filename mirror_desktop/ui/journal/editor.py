@@ -31,8 +31,8 @@ from PySide6.QtWidgets import (
 
 from mirror_desktop.core import models as m
 from mirror_desktop.ui import format as fmt
-from mirror_desktop.ui.models.identities import color_dot
-from mirror_desktop.ui.widgets.markdown_view import SafeMarkdownView
+from mirror_desktop.ui.journal.models.identities import color_dot
+from mirror_desktop.ui.journal.markdown_view import SafeMarkdownView
 
 VISIBILITIES = ("local_only", "sync_summary", "sync_full_private", "sync_full_public")
 IDENTITY_COMBO_MAX_WIDTH = 170

@@ -13,7 +13,7 @@ import os
 import sys
 from pathlib import Path
 
-from mirror_desktop.cli import CliError, open_journal
+from mirror_desktop.cli.main import CliError, open_journal
 from mirror_desktop.paths import AppPaths
 
 ENV_PASSPHRASE = "MIRROR_PASSPHRASE"

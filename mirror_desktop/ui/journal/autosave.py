@@ -14,7 +14,7 @@ from typing import Any
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from mirror_desktop.core import models as m
-from mirror_desktop.ui.widgets.editor import ReflectionEditor
+from mirror_desktop.ui.journal.editor import ReflectionEditor
 from mirror_desktop.workers.journal import JournalClient, sentence
 
 DEBOUNCE_MS = 700

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from datetime import datetime, time, timedelta
 
-from mirror_desktop.cli import CliError, open_journal, print_json
+from mirror_desktop.cli.main import CliError, open_journal, print_json
 from mirror_desktop.core.enums import Visibility
 from mirror_desktop.core.models import SearchFilters
 from mirror_desktop.core.search_query import HL_END, HL_START

@@ -11,9 +11,9 @@ from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPalette, QText
 from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
 from mirror_desktop.ui import format as fmt
-from mirror_desktop.ui.models import reflection_list as rl
-from mirror_desktop.ui.models import search_results as sr
-from mirror_desktop.ui.models import threads as th
+from mirror_desktop.ui.journal.models import reflection_list as rl
+from mirror_desktop.ui.journal.models import search_results as sr
+from mirror_desktop.ui.journal.models import threads as th
 
 Index = QModelIndex | QPersistentModelIndex
 PAD_X = 16

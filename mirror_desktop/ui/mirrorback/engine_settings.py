@@ -30,8 +30,8 @@ from PySide6.QtWidgets import (
 from mirror_desktop.core.engine_settings import EngineSettings, EngineSettingsStore, make_config
 from mirror_desktop.engine import EngineConfigError, MirrorCore, is_loopback
 from mirror_desktop.engine.config import DEFAULT_URLS
-from mirror_desktop.engine.secrets import SecretStoreUnavailable
-from mirror_desktop.ui.widgets.mirrorback_panel import BackgroundTask
+from mirror_desktop.keychain import KeychainUnavailable
+from mirror_desktop.ui.mirrorback.panel import BackgroundTask
 
 KINDS = (("rules", "Built-in (offline)"), ("ollama", "Ollama"), ("openai", "OpenAI-compatible server"))
 KEYCHAIN_TIMEOUT_MS = 10_000
@@ -278,7 +278,7 @@ class EngineSettingsDialog(QDialog):
         def failed(exc: BaseException) -> None:
             watchdog.stop()
             self.buttons.setEnabled(True)
-            if isinstance(exc, SecretStoreUnavailable):
+            if isinstance(exc, KeychainUnavailable):
                 self.status.setText(f"{exc} Or tick “This session only”.")
             elif isinstance(exc, (EngineConfigError, OSError)):
                 self.status.setText(str(exc) if isinstance(exc, EngineConfigError)

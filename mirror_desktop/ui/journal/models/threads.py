@@ -9,7 +9,7 @@ from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelInde
 
 from mirror_desktop.core import models as m
 from mirror_desktop.ui import format as fmt
-from mirror_desktop.ui.models.reflection_list import ReflectionRow
+from mirror_desktop.ui.journal.models.reflection_list import ReflectionRow
 
 Index = QModelIndex | QPersistentModelIndex
 

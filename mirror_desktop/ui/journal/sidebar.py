@@ -5,8 +5,8 @@ from __future__ import annotations
 from PySide6.QtCore import QModelIndex, QPoint, QSize, Qt, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QListView, QMenu, QToolButton, QVBoxLayout, QWidget
 
-from mirror_desktop.ui.models import identities as im
-from mirror_desktop.ui.models import threads as tm
+from mirror_desktop.ui.journal.models import identities as im
+from mirror_desktop.ui.journal.models import threads as tm
 
 
 def _header(title: str, button_tip: str) -> tuple[QWidget, QToolButton]:

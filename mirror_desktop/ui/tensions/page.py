@@ -38,9 +38,9 @@ from mirror_desktop.core.tensions import (
     axis_color,
     axis_id_of,
 )
-from mirror_desktop.ui.dialogs.tension_dialogs import AxisDialog, TensionDialog, confirm_delete
+from mirror_desktop.ui.tensions.dialogs import AxisDialog, TensionDialog, confirm_delete
 from mirror_desktop.ui.format import plural, short_date
-from mirror_desktop.ui.widgets.tension_map import HistoryChart, TensionMapWidget, describe, last_change
+from mirror_desktop.ui.tensions.map_widget import HistoryChart, TensionMapWidget, describe, last_change
 
 ReflectionIdRole = Qt.ItemDataRole.UserRole + 1
 NO_TENSIONS_TITLE = "No tensions here yet"

@@ -1,7 +1,7 @@
 """The `mirror` command: the same services as the window, no Qt.
 
 Every failure a user can cause prints one sentence to stderr and exits non-zero; no traceback.
-Subcommands live in small modules listed in COMMAND_MODULES, each with ``register(subparsers)``.
+Subcommands live in the modules of this package listed in COMMAND_MODULES, each with ``register(subparsers)``.
 """
 
 from __future__ import annotations
@@ -20,10 +20,10 @@ from mirror_desktop.version import VersionAction
 
 # Modules that add subcommands: each defines register(subparsers) and sets func on its parsers.
 COMMAND_MODULES = [
-    "mirror_desktop.cli_db",
-    "mirror_desktop.cli_bundle",
-    "mirror_desktop.cli_tension",
-    "mirror_desktop.cli_reflect",
+    "mirror_desktop.cli.db",
+    "mirror_desktop.cli.bundle",
+    "mirror_desktop.cli.tension",
+    "mirror_desktop.cli.reflect",
 ]
 
 EXIT_USER_ERROR = 2
@@ -101,6 +101,3 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"mirror: {err}", file=sys.stderr)
         return EXIT_FAILURE
 
-
-if __name__ == "__main__":
-    sys.exit(main())

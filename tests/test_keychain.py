@@ -1,4 +1,4 @@
-"""API keys go to the keychain through keyring, and nowhere else when no secure keychain exists."""
+"""The one keychain module: API keys and passphrases go to a safe keychain through keyring, and nowhere else."""
 
 import os
 from pathlib import Path
@@ -10,9 +10,9 @@ from keyring.backends import fail, null
 
 from mirror_desktop.engine import EngineConfig
 from mirror_desktop.engine.llm import make_llm_engine
-from mirror_desktop.engine.secrets import (
+from mirror_desktop.keychain import (
     SERVICE,
-    SecretStoreUnavailable,
+    KeychainUnavailable,
     delete_api_key,
     load_api_key,
     store_api_key,
@@ -80,7 +80,7 @@ def test_engine_reads_its_key_from_the_keychain(isolated_home):
 @pytest.mark.parametrize("backend", [fail.Keyring(), null.Keyring()])
 def test_no_secure_keychain_gives_a_clear_error_and_writes_nothing(isolated_home, backend):
     keyring.set_keyring(backend)
-    with pytest.raises(SecretStoreUnavailable, match="not saved"):
+    with pytest.raises(KeychainUnavailable, match="not saved"):
         store_api_key("openai", SECRET)
     assert load_api_key("openai") is None
     assert delete_api_key("openai") is False
@@ -99,5 +99,62 @@ def test_plaintext_backends_are_refused(isolated_home):
         """Named like keyrings.alt's file backend, which stores secrets readable on disk."""
 
     keyring.set_keyring(PlaintextKeyring())
-    with pytest.raises(SecretStoreUnavailable):
+    with pytest.raises(KeychainUnavailable):
         store_api_key("openai", SECRET)
+
+
+# -- issue 10: one keychain module with the stricter behaviour of both old ones ---------------------
+
+def test_every_keyrings_alt_backend_is_refused_for_keys_and_passphrases(isolated_home):
+    from mirror_desktop.keychain import PassphraseStore
+
+    class AltKeyring(MemoryKeyring):
+        """Named and placed like a keyrings.alt backend that is not the plaintext file one."""
+
+    AltKeyring.__module__ = "keyrings.alt.Gnome"
+    backend = AltKeyring()
+    keyring.set_keyring(backend)
+    with pytest.raises(KeychainUnavailable, match="not saved"):
+        store_api_key("openai", SECRET)
+    store = PassphraseStore()
+    assert store.save("correct horse battery") == "session"
+    assert backend.items == {}
+
+
+def test_a_hanging_keychain_times_out_instead_of_hanging_an_api_key_read(isolated_home):
+    import threading
+
+    release = threading.Event()
+
+    class HangingKeyring(MemoryKeyring):
+        def get_password(self, service, username):
+            release.wait()
+            return SECRET
+
+        def set_password(self, service, username, password):
+            release.wait()
+
+    keyring.set_keyring(HangingKeyring())
+    try:
+        assert load_api_key("openai", timeout=0.2) is None
+        with pytest.raises(KeychainUnavailable, match="did not answer"):
+            store_api_key("openai", SECRET, timeout=0.2)
+    finally:
+        release.set()
+
+
+def test_a_chain_uses_its_safe_backend_and_never_the_unsafe_one(isolated_home):
+    class PlaintextKeyring(MemoryKeyring):
+        priority = 5
+
+    safe, unsafe = MemoryKeyring(), PlaintextKeyring()
+
+    class Chain(MemoryKeyring):
+        """Shaped like keyring's ChainerBackend: it wraps the backends it would fall through."""
+
+        priority = 10
+        backends = [unsafe, safe]
+
+    keyring.set_keyring(Chain())
+    store_api_key("openai", SECRET)
+    assert safe.items and not unsafe.items

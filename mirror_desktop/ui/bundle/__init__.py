@@ -1,0 +1,1 @@
+"""The bundle feature of the window."""

@@ -1,0 +1,1 @@
+"""The journal feature of the window."""

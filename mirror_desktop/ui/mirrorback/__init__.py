@@ -1,0 +1,1 @@
+"""The mirrorback feature of the window."""

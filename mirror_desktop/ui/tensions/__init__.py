@@ -1,0 +1,1 @@
+"""The tensions feature of the window."""
