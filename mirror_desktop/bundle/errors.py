@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from mirror_desktop.core.errors import MirrorError
+from mirror_desktop.core.errors import OperationCancelled as _OperationCancelled
 
 
 class BundleError(MirrorError):
@@ -56,11 +57,8 @@ class PassphraseRequired(BundleError):
         super().__init__("This bundle is encrypted; give its passphrase to import it.")
 
 
-class OperationCancelled(BundleError):
-    """The person pressed Cancel."""
-
-    def __init__(self) -> None:
-        super().__init__("Cancelled; nothing was changed.")
+# Cancel is not a bundle matter: every long task (imports, syncs, sandbox tests) stops the same way.
+OperationCancelled = _OperationCancelled
 
 
 class NotEnoughSpace(BundleError):

@@ -32,7 +32,7 @@ from mirror_desktop import __version__
 from mirror_desktop.bundle import age
 from mirror_desktop.bundle import manifest as mf
 from mirror_desktop.bundle.errors import BundleError, NotEnoughSpace, OperationCancelled
-from mirror_desktop.bundle.progress import JobState, Phase, QuietState, check
+from mirror_desktop.core.progress import JobState, Phase, QuietState, check
 from mirror_desktop.bundle.sanitize import sanitize_integration, strip_secrets
 from mirror_desktop.core import models as m
 from mirror_desktop.core.enums import IntegrationStatus, LifecycleEventType

@@ -41,7 +41,7 @@ from mirror_desktop.bundle.errors import (
     UnsafeArchive,
 )
 from mirror_desktop.bundle.export import STALE_AFTER_S, _record_event
-from mirror_desktop.bundle.progress import JobState, Phase, QuietState, check
+from mirror_desktop.core.progress import JobState, Phase, QuietState, check
 from mirror_desktop.bundle.safezip import Limits, loads_strict, open_safely
 from mirror_desktop.bundle.sanitize import NEEDS_REAUTH
 from mirror_desktop.core.enums import IntegrationStatus

@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from mirror_desktop.core.safe_io import StrictJSONError, loads_strict, write_bytes_atomically
-from mirror_desktop.engine import EngineConfig, EngineConfigError, MirrorCore
+from mirror_desktop.engine import EngineConfig, EngineConfigError, MirrorCore, is_loopback
+from mirror_desktop.engine.config import DEFAULT_URLS
 from mirror_desktop import keychain
 
 FILENAME = "engine.json"
@@ -194,3 +195,20 @@ class EngineFactory:
 
 __all__ = ["EngineFactory", "EngineSettings", "EngineSettingsStore", "make_config", "settings_from_json",
            "FILENAME"]
+
+
+# -- what the settings dialog asks (the window reaches the engine only through core) -------------------
+
+def default_url(kind: str) -> str:
+    """The address an engine kind uses when the person gives none ("" for the built-in engine)."""
+    return DEFAULT_URLS.get(kind, "")
+
+
+def is_remote(url: str) -> bool:
+    """True when ``url`` is not this computer, so reflections would leave the device."""
+    return not is_loopback(url)
+
+
+def check_connection(config: EngineConfig, api_key: str | None) -> Any:
+    """Ask the configured server whether it answers and has the model (a Health: ok, message, models)."""
+    return MirrorCore(config, api_key=api_key).health_check()

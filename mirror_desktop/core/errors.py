@@ -44,3 +44,10 @@ class SchemaTooNewError(MigrationError):
 
 class ChecksumMismatchError(MigrationError):
     """An applied migration file changed after it was applied."""
+
+
+class OperationCancelled(MirrorError):
+    """The person pressed Cancel; the task stopped at a safe point with nothing changed."""
+
+    def __init__(self) -> None:
+        super().__init__("Cancelled; nothing was changed.")

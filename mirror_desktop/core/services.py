@@ -33,10 +33,24 @@ class JournalService:
     def list_identities(self) -> list[m.Identity]:
         return self.storage.identities.list()
 
-    def create_identity(self, name: str, color: str | None = None) -> m.Identity:
+    def _identity_name(self, name: str, own_id: str | None = None) -> str:
+        """A usable identity name, or one sentence why not: empty, or the name of another identity.
+
+        Two identities with one name (spaces and case aside) cannot be told apart in the sidebar or on the
+        command line, so the window and the CLI refuse the same duplicates here (issue 10).
+        """
         name = name.strip()
         if not name:
             raise ValidationError("identity", "metadata.name", "cannot be empty", "An identity needs a name.")
+        wanted = " ".join(name.split()).casefold()
+        for other in self.storage.identities.list():
+            if other.id != own_id and " ".join(other.name.split()).casefold() == wanted:
+                raise ValidationError("identity", "metadata.name", "must be unique",
+                                      f"You already have an identity called “{other.name}”; choose another name.")
+        return name
+
+    def create_identity(self, name: str, color: str | None = None) -> m.Identity:
+        name = self._identity_name(name)
         meta: dict[str, Any] = {"name": name}
         if color:
             meta["color"] = color
@@ -46,9 +60,7 @@ class JournalService:
         ident = self.storage.identities.get(identity_id)
         meta = dict(ident.metadata or {})
         if name is not None:
-            if not name.strip():
-                raise ValidationError("identity", "metadata.name", "cannot be empty", "An identity needs a name.")
-            meta["name"] = name.strip()
+            meta["name"] = self._identity_name(name, identity_id)
         if color is not None:
             meta["color"] = color
         return self.storage.identities.update(replace(ident, metadata=meta, updated_at=utc_now()))

@@ -8,30 +8,19 @@ instead, because only the asker wants the answer. No SQL here: only JournalServi
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 from collections.abc import Callable, Sequence
 
 from PySide6.QtCore import QObject, Signal
 
 from mirror_desktop.core import models as m
-from mirror_desktop.core.errors import MirrorError
 from mirror_desktop.core.models import SearchFilters
 from mirror_desktop.core.services import JournalService
+from mirror_desktop.workers.base import FeatureClient
 from mirror_desktop.workers.executor import DatabaseExecutor, Job
 
-log = logging.getLogger(__name__)
 
-
-def sentence(exc: BaseException) -> str:
-    """The one sentence a person sees for a failure (MirrorError carries its own)."""
-    if isinstance(exc, MirrorError):
-        return str(exc)
-    log.error("unexpected database failure: %r", exc)
-    return "Mirror could not reach the journal just now; your text is kept and will be saved when you retry."
-
-
-class JournalClient(QObject):
+class JournalClient(FeatureClient):
     """Submits JournalService use cases to the executor and re-emits what happened.
 
     Signals:
@@ -56,21 +45,9 @@ class JournalClient(QObject):
     threads_changed = Signal()
     thread_membership_changed = Signal(str)
     thread_reordered = Signal(str)
-    operation_failed = Signal(str)
 
     def __init__(self, executor: DatabaseExecutor, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self.executor = executor
-
-    # -- plumbing ------------------------------------------------------------------------
-    def call(self, use_case: Callable[[JournalService], Any], on_result: Callable[[Any], None] | None = None,
-             on_error: Callable[[BaseException], None] | None = None) -> Job:
-        """Run ``use_case(JournalService(storage))`` on the worker; callbacks on the GUI thread."""
-        return self.executor.submit(lambda storage: use_case(JournalService(storage)), on_result,
-                                    on_error if on_error is not None else self._failed)
-
-    def _failed(self, exc: BaseException) -> None:
-        self.operation_failed.emit(sentence(exc))
+        super().__init__(executor, JournalService, parent)
 
     # -- reads (answers go to the asker) -------------------------------------------------
     def read(self, use_case: Callable[[JournalService], Any], on_result: Callable[[Any], None],

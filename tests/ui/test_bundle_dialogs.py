@@ -16,6 +16,7 @@ from mirror_desktop.storage.journal import SQLiteStorage
 from mirror_desktop.ui.bundle.dialogs import (
     BundleController, ExportDialog, ImportDialog, export_summary, import_summary, passphrase_strength,
 )
+from mirror_desktop.workers.bundles import BundlesClient
 from mirror_desktop.workers.executor import DatabaseExecutor
 
 
@@ -73,7 +74,8 @@ def controller(qtbot, tmp_path: Path):
     with qtbot.waitSignal(executor.opened, timeout=10000):
         executor.start()
     settings = QSettings(str(paths.settings_file), QSettings.Format.IniFormat)
-    ctl = BundleController(None, paths, settings, executor, store=PassphraseStore(backend=object()), interactive=False)
+    ctl = BundleController(None, settings, BundlesClient(executor, paths, store=PassphraseStore(backend=object())),
+                           interactive=False)
     yield ctl, paths, executor
     ctl.shutdown()
     executor.shutdown()
@@ -131,7 +133,7 @@ def test_cancel_stops_the_export(qtbot, controller, tmp_path: Path) -> None:
         job.cancel()
         job.cancelled.connect(lambda: box.append("cancelled"))
 
-    from mirror_desktop.workers.bundle_jobs import export_task
+    from mirror_desktop.workers.bundles import export_task
 
     ctl.runner.start(export_task(paths, out, passphrase="correct horse battery", share=False), cancel_at_once)
     qtbot.waitUntil(lambda: box == ["cancelled"], timeout=10000)
@@ -159,7 +161,7 @@ def test_the_progress_dialogs_cancel_button_stops_a_running_job(qtbot, controlle
 
     from PySide6.QtWidgets import QPushButton
 
-    job = ctl._run(slow, "Exporting…", lambda _r: None)
+    job = ctl._run(lambda wire: ctl.runner.start(slow, wire), "Exporting…", lambda _r: None)
     button = ctl.progress.findChild(QPushButton)
     assert button is not None and button.text() == "Cancel"
     qtbot.wait(100)
@@ -198,8 +200,8 @@ def test_a_hanging_keychain_never_blocks_the_window(qtbot, tmp_path: Path, monke
     qtbot.addWidget(window)
     paths = AppPaths.resolve(tmp_path / "journal")
     settings = QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat)
-    controller = BundleController(window, paths, settings, executor=None,
-                                  store=PassphraseStore(backend=SlowKeyring(), timeout=20))
+    controller = BundleController(window, settings,
+                                  BundlesClient(None, paths, store=PassphraseStore(backend=SlowKeyring(), timeout=20)))
     controller.export_requested()  # would block here for as long as the keychain hangs
     assert opened == [] and not gate.is_set()
     gate.set()

@@ -24,6 +24,7 @@ from mirror_desktop.storage.journal import SQLiteStorage
 from mirror_desktop.ui.tensions import geometry as geo
 from mirror_desktop.ui.tensions.dialogs import AxisDialog, TensionDialog
 from mirror_desktop.ui.tensions.page import TensionView
+from mirror_desktop.workers.tensions import TensionsClient
 from mirror_desktop.workers.executor import DatabaseExecutor
 
 WAIT = 5000
@@ -50,7 +51,7 @@ def journal(db_path):
 def view(qtbot, db_path):
     ex = DatabaseExecutor(lambda: SQLiteStorage(db_path))
     ex.start()
-    v = TensionView(ex)
+    v = TensionView(TensionsClient(ex))
     qtbot.addWidget(v)
     v.resize(1200, 800)
     v.show()

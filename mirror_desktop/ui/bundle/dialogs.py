@@ -2,7 +2,7 @@
 
 ``BundleController`` is all the window needs: it remembers the last folder, asks for a passphrase
 (with confirmation and a strength hint; optionally remembered in the OS keychain, or for this
-session only when there is none), runs the work on a background QThread (workers.bundle_jobs), and
+session only when there is none), runs the work through workers.bundles.BundlesClient, and
 reports counts or one sentence at the end. Widgets hold no business rules: they collect choices.
 """
 
@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import math
 import string
-import threading
 from pathlib import Path
 from typing import Any
 from collections.abc import Callable
@@ -21,10 +20,9 @@ from PySide6.QtWidgets import (
     QLineEdit, QMessageBox, QProgressDialog, QPushButton, QRadioButton, QVBoxLayout, QWidget,
 )
 
-from mirror_desktop.keychain import PassphraseStore
-from mirror_desktop.paths import AppPaths
 from mirror_desktop.ui.format import plural
-from mirror_desktop.workers.bundle_jobs import BundleJob, BundleRunner, commit_job, export_task, prepare_task
+from mirror_desktop.workers.bundles import BundlesClient, looks_encrypted, sentence
+from mirror_desktop.workers.tasks import BackgroundTask
 
 MIN_LENGTH = 8
 LAST_EXPORT_DIR = "bundle/last_export_dir"
@@ -217,13 +215,7 @@ class ImportDialog(QDialog):
             self.file.setText(chosen)
 
     def encrypted(self) -> bool:
-        from mirror_desktop.bundle.importer import is_encrypted
-
-        path = Path(self.file.text()).expanduser()
-        try:
-            return path.is_file() and is_encrypted(path)
-        except Exception:  # noqa: BLE001 - the import itself will say what is wrong with the file
-            return False
+        return looks_encrypted(Path(self.file.text()).expanduser())
 
     @Slot()
     def _update(self) -> None:
@@ -268,29 +260,8 @@ def import_summary(result: Any) -> str:
     return text
 
 
-class _Background(QObject):
-    """Runs one blocking call (the keychain) on a plain thread; the result comes back on the GUI thread."""
-
-    finished = Signal(object)
-
-    def __init__(self, parent: QObject, on_done: Callable[[Any], None]) -> None:
-        super().__init__(parent)
-        self._on_done = on_done
-        self.finished.connect(self._deliver)  # a slot of an object on the GUI thread: queued
-
-    @classmethod
-    def run(cls, parent: QObject, fn: Callable[[], Any], on_done: Callable[[Any], None]) -> None:
-        relay = cls(parent, on_done)
-        threading.Thread(target=lambda: relay.finished.emit(fn()), name="mirror-keychain", daemon=True).start()
-
-    @Slot(object)
-    def _deliver(self, value: Any) -> None:
-        self.deleteLater()
-        self._on_done(value)
-
-
 class BundleController(QObject):
-    """Glue between the File menu, the dialogs, the background jobs and the executor.
+    """Glue between the File menu, the dialogs and the progress window; the work goes through BundlesClient.
 
     Signals:
         export_finished(object): payload is the ExportResult.
@@ -302,41 +273,23 @@ class BundleController(QObject):
     import_finished = Signal(object)
     bundle_failed = Signal(str)
 
-    def __init__(self, window: QWidget, paths: AppPaths, settings: QSettings, executor: Any,
-                 *, store: PassphraseStore | None = None, interactive: bool = True) -> None:
+    def __init__(self, window: QWidget | None, settings: QSettings, client: BundlesClient,
+                 *, interactive: bool = True) -> None:
         super().__init__(window)
         self.window = window
-        self.paths = paths
         self.settings = settings
-        self.executor = executor
-        self.store = store or PassphraseStore()
-        self.runner = BundleRunner(self)
+        self.client = client
+        self.store = client.store
+        self.runner = client.tasks
         self.interactive = interactive  # tests switch message boxes off
         self.progress: QProgressDialog | None = None
-        self.job: BundleJob | None = None
+        self.job: BackgroundTask | None = None
         self._pending: dict[str, Any] = {}
-
-    # -- keychain, off the GUI thread (RELIABILITY.md: a hanging keyring never freezes the window) --
-    def _with_keychain(self, then: Callable[[bool, str | None], None]) -> None:
-        """Ask the keychain whether it exists and what it remembers, in the background, then ``then``."""
-        store = self.store
-
-        def probe() -> tuple[bool, str | None]:
-            try:
-                return bool(store.has_keychain), store.load()
-            except Exception:  # noqa: BLE001 - a broken keychain means "none", never a crash
-                return False, None
-
-        _Background.run(self, probe, lambda state: then(*state))
-
-    def _remember(self, passphrase: str) -> None:
-        store = self.store
-        _Background.run(self, lambda: store.save(passphrase), lambda _r: None)
 
     # -- export ----------------------------------------------------------------------------
     @Slot()
     def export_requested(self) -> None:
-        self._with_keychain(self._open_export_dialog)
+        self.client.probe_keychain(self._open_export_dialog)
 
     def _open_export_dialog(self, has_keychain: bool, remembered: str | None) -> None:
         folder = str(self.settings.value(LAST_EXPORT_DIR, str(Path.home())))
@@ -345,12 +298,13 @@ class BundleController(QObject):
             return
         self.start_export(**dlg.choices())
 
-    def start_export(self, folder: Path, passphrase: str | None, share: bool = False, remember: bool = False) -> BundleJob:
+    def start_export(self, folder: Path, passphrase: str | None, share: bool = False,
+                     remember: bool = False) -> BackgroundTask:
         self.settings.setValue(LAST_EXPORT_DIR, str(folder))
         if remember and passphrase:
-            self._remember(passphrase)
-        return self._run(export_task(self.paths, folder, passphrase=passphrase, share=share), "Exporting…",
-                         self._exported)
+            self.client.remember(passphrase)
+        return self._run(lambda wire: self.client.export(folder, passphrase=passphrase, share=share, connect=wire),
+                         "Exporting…", self._exported)
 
     @Slot(object)
     def _exported(self, result: Any) -> None:
@@ -361,7 +315,7 @@ class BundleController(QObject):
     # -- import ----------------------------------------------------------------------------
     @Slot()
     def import_requested(self) -> None:
-        self._with_keychain(self._open_import_dialog)
+        self.client.probe_keychain(self._open_import_dialog)
 
     def _open_import_dialog(self, has_keychain: bool, remembered: str | None) -> None:
         folder = str(self.settings.value(LAST_IMPORT_DIR, str(Path.home())))
@@ -370,13 +324,14 @@ class BundleController(QObject):
             return
         self.start_import(**dlg.choices())
 
-    def start_import(self, bundle: Path, passphrase: str | None, mode: str = "merge", remember: bool = False) -> BundleJob:
+    def start_import(self, bundle: Path, passphrase: str | None, mode: str = "merge",
+                     remember: bool = False) -> BackgroundTask:
         self.settings.setValue(LAST_IMPORT_DIR, str(Path(bundle).parent))
         if remember and passphrase:
-            self._remember(passphrase)
+            self.client.remember(passphrase)
         self._pending["mode"] = mode
-        return self._run(prepare_task(self.paths, Path(bundle), passphrase=passphrase), "Importing…",
-                         self._prepared)
+        return self._run(lambda wire: self.client.prepare_import(Path(bundle), passphrase=passphrase, connect=wire),
+                         "Importing…", self._prepared)
 
     @Slot(object)
     def _prepared(self, prepared: Any) -> None:
@@ -385,27 +340,22 @@ class BundleController(QObject):
         if self.progress is not None:
             self.progress.setLabelText("Finishing…")
             self.progress.setCancelButton(None)  # past the point where cancelling helps
-        self.executor.submit(commit_job(prepared, self.paths, self._pending.get("mode", "merge")),
-                             self._imported, self._commit_failed)
+        self.client.commit_import(prepared, self._pending.get("mode", "merge"), self._imported, self._failed)
 
     def _imported(self, result: Any) -> None:
         self._close_progress()
         self.import_finished.emit(result)
         self._inform("Import finished", import_summary(result))
 
-    def _commit_failed(self, exc: BaseException) -> None:
-        from mirror_desktop.workers.bundle_jobs import sentence
-
-        self._failed(sentence(exc))
-
     # -- shared ----------------------------------------------------------------------------
-    def _run(self, task: Any, label: str, on_finished: Callable[[Any], None]) -> BundleJob:
+    def _run(self, start: Callable[[Callable[[BackgroundTask], None]], BackgroundTask], label: str,
+             on_finished: Callable[[Any], None]) -> BackgroundTask:
         if self.interactive:
             self.progress = QProgressDialog(label, "Cancel", 0, 100, self.window)
             self.progress.setWindowModality(Qt.WindowModality.WindowModal)
             self.progress.setMinimumDuration(300)
 
-        def wire(job: BundleJob) -> None:
+        def wire(job: BackgroundTask) -> None:
             if self.progress is not None:
                 # Direct: the job's thread runs the task without an event loop, so a queued call would
                 # arrive only after the task ended; cancel() only sets a threading.Event.
@@ -415,7 +365,7 @@ class BundleController(QObject):
             job.failed.connect(self._failed)
             job.cancelled.connect(self._cancelled)
 
-        self.job = self.runner.start(task, wire)
+        self.job = start(wire)
         return self.job
 
     @Slot(int, str)
@@ -425,8 +375,9 @@ class BundleController(QObject):
             if message:
                 self.progress.setLabelText(message + "…")
 
-    @Slot(str)
-    def _failed(self, text: str) -> None:
+    @Slot(object)
+    def _failed(self, exc: BaseException) -> None:
+        text = sentence(exc)
         self._close_progress()
         self.bundle_failed.emit(text)
         if self.interactive:
@@ -448,4 +399,4 @@ class BundleController(QObject):
 
     def shutdown(self) -> None:
         """Cancel running jobs and wait for their threads (call before the executor shuts down)."""
-        self.runner.shutdown()
+        self.client.shutdown()

@@ -15,7 +15,8 @@ from PySide6.QtCore import QObject, QTimer, Signal
 
 from mirror_desktop.core import models as m
 from mirror_desktop.ui.journal.editor import ReflectionEditor
-from mirror_desktop.workers.journal import JournalClient, sentence
+from mirror_desktop.workers.base import sentence
+from mirror_desktop.workers.journal import JournalClient
 
 DEBOUNCE_MS = 700
 CEILING_MS = 2000

@@ -28,7 +28,8 @@ from mirror_desktop.core.models import SearchFilters
 from mirror_desktop.ui.journal.models import search_results as sr
 from mirror_desktop.ui.journal.models.identities import color_dot
 from mirror_desktop.ui.journal.delegates import SearchHitDelegate
-from mirror_desktop.workers.journal import JournalClient, sentence
+from mirror_desktop.workers.base import sentence
+from mirror_desktop.workers.journal import JournalClient
 
 DEBOUNCE_MS = 150
 NOTHING_WRITTEN = "Nothing written yet, so nothing to find. Press Ctrl+N to write your first reflection."

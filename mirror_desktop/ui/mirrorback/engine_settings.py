@@ -1,7 +1,7 @@
 """EngineSettingsDialog: choose who writes mirrorbacks — the offline rules engine, Ollama, or an OpenAI-compatible server.
 
 Nothing here blocks the GUI thread: "Test connection" and saving (which may touch the keychain) run
-as BackgroundTasks on the dialog's own thread pool and report back through queued signals. A server
+as BackgroundTasks (workers.tasks) and report back through queued signals. A server
 that is not this computer needs an explicit opt-in that says which text leaves the device (issue 6,
 item 4); the API key goes to the keychain, or stays for this session only when none is available.
 """
@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
-from PySide6.QtCore import QThreadPool, QTimer, Signal, Slot
+from PySide6.QtCore import QTimer, Signal, Slot
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -27,11 +27,17 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from mirror_desktop.core.engine_settings import EngineSettings, EngineSettingsStore, make_config
-from mirror_desktop.engine import EngineConfigError, MirrorCore, is_loopback
-from mirror_desktop.engine.config import DEFAULT_URLS
+from mirror_desktop.core.engine_settings import (
+    EngineConfigError,
+    EngineSettings,
+    EngineSettingsStore,
+    check_connection,
+    default_url,
+    is_remote,
+    make_config,
+)
 from mirror_desktop.keychain import KeychainUnavailable
-from mirror_desktop.ui.mirrorback.panel import BackgroundTask
+from mirror_desktop.workers.tasks import TaskRunner
 
 KINDS = (("rules", "Built-in (offline)"), ("ollama", "Ollama"), ("openai", "OpenAI-compatible server"))
 KEYCHAIN_TIMEOUT_MS = 10_000
@@ -52,10 +58,7 @@ class EngineSettingsDialog(QDialog):
         super().__init__(parent)
         self.store = store
         self.setWindowTitle("Mirrorback engine")
-        self.pool = QThreadPool(self)
-        self.pool.setMaxThreadCount(2)
-        self._pending: dict[int, tuple[BackgroundTask, Any, Any]] = {}
-        self._next_token = 0
+        self.tasks = TaskRunner("mirror-engine-settings", self)
         self._keychain_ok = True
         self._build()
         self._load(store.load())
@@ -143,17 +146,17 @@ class EngineSettingsDialog(QDialog):
         return str(self.kind.currentData())
 
     def _effective_url(self) -> str:
-        return (self.url.text().strip() or DEFAULT_URLS.get(self.selected_kind, "")).rstrip("/")
+        return (self.url.text().strip() or default_url(self.selected_kind)).rstrip("/")
 
     def is_remote(self) -> bool:
-        return self.selected_kind != "rules" and not is_loopback(self._effective_url())
+        return self.selected_kind != "rules" and is_remote(self._effective_url())
 
     @Slot()
     def _update(self) -> None:
         llm = self.selected_kind != "rules"
         for w in (self.url, self.model, self.timeout, self.api_key, self.test_button):
             w.setEnabled(llm)
-        self.url.setPlaceholderText(DEFAULT_URLS.get(self.selected_kind, "not used by the built-in engine"))
+        self.url.setPlaceholderText(default_url(self.selected_kind) or "not used by the built-in engine")
         remote = self.is_remote()
         host = urlsplit(self._effective_url()).hostname or "that server"
         self.remote_opt_in.setVisible(remote)
@@ -167,8 +170,8 @@ class EngineSettingsDialog(QDialog):
         self.keychain_note.setVisible(llm and not self._keychain_ok)
 
     def _check_keychain(self) -> None:
-        task = BackgroundTask(EngineSettingsStore.keychain_available, "keychain")
-        self._run(task, self._keychain_checked, lambda _exc: self._keychain_checked(False))
+        self.tasks.run(EngineSettingsStore.keychain_available, self._keychain_checked,
+                       lambda _exc: self._keychain_checked(False))
 
     def _keychain_checked(self, ok: Any) -> None:
         self._keychain_ok = bool(ok)
@@ -188,28 +191,6 @@ class EngineSettingsDialog(QDialog):
     def _has_saved_key(self) -> bool:
         return self.store.load().config.api_key_name == self.selected_kind
 
-    # -- background work -------------------------------------------------------------------
-    def _run(self, task: BackgroundTask, on_result: Any, on_error: Any) -> None:
-        # Outcomes arrive queued on the GUI thread at this dialog's slots (STYLE.md, habit 7).
-        self._next_token += 1
-        task.token = self._next_token
-        self._pending[task.token] = (task, on_result, on_error)
-        task.relay.finished.connect(self._task_finished)
-        task.relay.failed.connect(self._task_failed)
-        self.pool.start(task)
-
-    @Slot(object)
-    def _task_finished(self, payload: Any) -> None:
-        entry = self._pending.pop(payload[0], None)
-        if entry is not None:
-            entry[1](payload[1])
-
-    @Slot(object)
-    def _task_failed(self, payload: Any) -> None:
-        entry = self._pending.pop(payload[0], None)
-        if entry is not None:
-            entry[2](payload[1])
-
     @Slot()
     def test_connection(self) -> None:
         """Ask the configured server whether it answers and has the model (off the GUI thread)."""
@@ -226,11 +207,10 @@ class EngineSettingsDialog(QDialog):
 
         def check() -> Any:
             api_key = key or store.api_key(config.api_key_name)
-            return MirrorCore(config, api_key=api_key).health_check()
+            return check_connection(config, api_key)
 
-        self._run(BackgroundTask(check, "test"),
-                  lambda h: self._tested(h.ok, h.message, h.models),
-                  lambda exc: self._tested(False, f"The test failed ({type(exc).__name__})."))
+        self.tasks.run(check, lambda h: self._tested(h.ok, h.message, h.models),
+                       lambda exc: self._tested(False, f"The test failed ({type(exc).__name__})."))
 
     def _tested(self, ok: bool, message: str, models: tuple[str, ...] = ()) -> None:
         self.test_button.setEnabled(self.selected_kind != "rules")
@@ -286,8 +266,8 @@ class EngineSettingsDialog(QDialog):
             else:
                 self.status.setText(f"The settings could not be saved ({type(exc).__name__}).")
 
-        self._run(BackgroundTask(write, "save"), saved, failed)
+        self.tasks.run(write, saved, failed)
 
     def shutdown(self, timeout_ms: int = 3000) -> bool:
         """Wait briefly for a test or save in flight (a hung keychain is abandoned, not waited for)."""
-        return bool(self.pool.waitForDone(timeout_ms))
+        return self.tasks.shutdown(timeout_ms)

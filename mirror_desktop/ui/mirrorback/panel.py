@@ -1,11 +1,9 @@
 """MirrorbackPanel: the mirrorback under the editor — Reflect, the reply, gentle notes, feedback, history.
 
-The panel holds no SQL and no engine rules (STYLE.md, habit 5). Reading and writing go through the
-serial DatabaseExecutor; the engine itself runs on a small thread pool of its own, so a slow LLM never
-holds the database thread (autosave keeps working while a model thinks). Results come back as queued
-signals to slots of this widget, on the GUI thread.
-
-Flow of one Reflect: ``prepare`` (executor) → ``generate`` (pool) → ``record`` + reload (executor).
+The panel holds no SQL, no service call and no engine rules (STYLE.md, habit 5): it asks its worker
+client (workers.mirrorbacks.MirrorbacksClient), which prepares on the executor, runs the engine on a
+background task and records on the executor again. Answers come back on the GUI thread; a token drops
+answers meant for a reflection the person has already left.
 """
 
 from __future__ import annotations
@@ -13,14 +11,12 @@ from __future__ import annotations
 from typing import Any
 from collections.abc import Callable
 
-from PySide6.QtCore import QObject, QPoint, QRect, QRunnable, QSize, Qt, QThreadPool, QTimer, Signal, Slot
+from PySide6.QtCore import Qt, QTimer, Signal, Slot
 from PySide6.QtWidgets import (
     QButtonGroup,
     QFrame,
     QHBoxLayout,
     QLabel,
-    QLayout,
-    QLayoutItem,
     QLineEdit,
     QPushButton,
     QSizePolicy,
@@ -30,7 +26,9 @@ from PySide6.QtWidgets import (
 )
 
 from mirror_desktop.core.errors import MirrorError
-from mirror_desktop.core.mirrorbacks import FEEDBACK_FLAGS, MirrorbackEntry, MirrorbackService, fallback_notice
+from mirror_desktop.core.mirrorbacks import FEEDBACK_FLAGS, MirrorbackEntry, fallback_notice
+from mirror_desktop.ui.flow_layout import FlowRow
+from mirror_desktop.workers.mirrorbacks import MirrorbacksClient
 
 # How each pattern is named to the writer: what the words do, never what the person "has".
 PATTERN_LABELS = {
@@ -73,32 +71,6 @@ _STYLE = """
 """
 
 
-class _Relay(QObject):
-    """Carries a pool task's outcome back to the GUI thread (it lives there; emits are queued)."""
-
-    finished = Signal(object)   # (token, result)
-    failed = Signal(object)     # (token, exception)
-
-
-class BackgroundTask(QRunnable):
-    """Runs ``fn()`` on a thread pool; the outcome arrives on ``relay`` with the caller's token."""
-
-    def __init__(self, fn: Callable[[], Any], token: Any) -> None:
-        super().__init__()
-        self.fn = fn
-        self.token = token
-        self.relay = _Relay()
-        self.setAutoDelete(False)   # Python keeps the reference until the outcome is handled
-
-    def run(self) -> None:
-        try:
-            result = self.fn()
-        except BaseException as exc:  # noqa: BLE001 - every failure goes back as a sentence
-            self.relay.failed.emit((self.token, exc))
-            return
-        self.relay.finished.emit((self.token, result))
-
-
 def sentence(exc: BaseException) -> str:
     """One sentence for people; internals stay out of the window."""
     if isinstance(exc, MirrorError):
@@ -136,89 +108,6 @@ class _Note(QFrame):
         self.dismissed.emit(self.key)
 
 
-class _FlowLayout(QLayout):
-    """Qt's flow-layout example: items left to right, wrapping to the width it is given."""
-
-    def __init__(self, parent: QWidget | None = None, spacing: int = 6) -> None:
-        super().__init__(parent)
-        self._items: list[QLayoutItem] = []
-        self._spacing = spacing
-        self.setContentsMargins(0, 0, 0, 0)
-
-    def addItem(self, item: QLayoutItem) -> None:  # noqa: N802 - Qt API
-        self._items.append(item)
-
-    def count(self) -> int:
-        return len(self._items)
-
-    def itemAt(self, i: int) -> QLayoutItem | None:  # noqa: N802
-        return self._items[i] if 0 <= i < len(self._items) else None
-
-    def takeAt(self, i: int) -> QLayoutItem | None:  # noqa: N802
-        return self._items.pop(i) if 0 <= i < len(self._items) else None
-
-    def expandingDirections(self) -> Qt.Orientation:  # noqa: N802
-        return Qt.Orientation(0)
-
-    def hasHeightForWidth(self) -> bool:  # noqa: N802
-        return True
-
-    def heightForWidth(self, width: int) -> int:  # noqa: N802
-        return self._arrange(QRect(0, 0, width, 0), move=False)
-
-    def setGeometry(self, rect: QRect) -> None:  # noqa: N802
-        super().setGeometry(rect)
-        self._arrange(rect, move=True)
-
-    def sizeHint(self) -> QSize:  # noqa: N802
-        return self.minimumSize()
-
-    def minimumSize(self) -> QSize:  # noqa: N802
-        size = QSize()
-        for item in self._items:
-            size = size.expandedTo(item.minimumSize())
-        return size
-
-    def _arrange(self, rect: QRect, move: bool) -> int:
-        x, y, line = rect.x(), rect.y(), 0
-        for item in self._items:
-            if item.widget() is not None and item.widget().isHidden():
-                continue
-            hint = item.sizeHint()
-            if x + hint.width() > rect.right() + 1 and line > 0:
-                x, y, line = rect.x(), y + line + self._spacing, 0
-            if move:
-                item.setGeometry(QRect(QPoint(x, y), hint))
-            x += hint.width() + self._spacing
-            line = max(line, hint.height())
-        return y + line - rect.y()
-
-
-class _FlowRow(QWidget):
-    """A wrapping row of small widgets (notes, flag toggles)."""
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.flow = _FlowLayout(self)
-        sp = QSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
-        sp.setHeightForWidth(True)
-        self.setSizePolicy(sp)
-        self.items: list[QWidget] = []
-
-    def clear(self) -> None:
-        for w in self.items:
-            self.flow.removeWidget(w)
-            w.setParent(None)
-            w.deleteLater()
-        self.items = []
-        self.flow.invalidate()
-
-    def add(self, w: QWidget) -> None:
-        self.flow.addWidget(w)
-        self.items.append(w)
-        self.flow.invalidate()
-
-
 class MirrorbackPanel(QWidget):
     """Reflect, read the reply and its notes, rate it, regenerate, browse earlier mirrorbacks.
 
@@ -232,10 +121,10 @@ class MirrorbackPanel(QWidget):
     feedback_saved = Signal(str)
     busy_changed = Signal(bool)
 
-    def __init__(self, executor: Any, parent: QWidget | None = None, *, settings: Any = None,
+    def __init__(self, client: MirrorbacksClient, parent: QWidget | None = None, *, settings: Any = None,
                  engine_factory: Callable[[], Any] | None = None) -> None:
         super().__init__(parent)
-        self.executor = executor
+        self.client = client
         self.settings = settings
         self._engine_factory = engine_factory
         self.reflection_id: str | None = None
@@ -243,12 +132,9 @@ class MirrorbackPanel(QWidget):
         self.index = -1
         self.busy = False
         self._token = 0
-        self._tasks: set[BackgroundTask] = set()
         self._dismissed: set[str] = set()
         self._last_suggestions: dict[str, list[str]] = {}   # run id → suggested tension names
         self._notices: dict[str, str] = {}                   # run id → notice sentence
-        self.pool = QThreadPool(self)
-        self.pool.setMaxThreadCount(1)
         self.setObjectName("mirrorbackPanel")
         self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
         self.setStyleSheet(_STYLE)
@@ -318,7 +204,7 @@ class MirrorbackPanel(QWidget):
         self.notes_caption.setObjectName("mbMuted")
         self.notes_caption.setToolTip(NOT_A_DIAGNOSIS)
         card.addWidget(self.notes_caption)
-        self.notes = _FlowRow()
+        self.notes = FlowRow()
         card.addWidget(self.notes)
         root.addWidget(self.card)
 
@@ -361,7 +247,7 @@ class MirrorbackPanel(QWidget):
         rating_row.addWidget(scale)
         rating_row.addStretch(1)
         fb.addLayout(rating_row)
-        self.flag_row = _FlowRow()
+        self.flag_row = FlowRow()
         self.flag_buttons: dict[str, QToolButton] = {}
         for flag in FEEDBACK_FLAGS:
             b = QToolButton()
@@ -426,9 +312,7 @@ class MirrorbackPanel(QWidget):
         if reflection_id is None:
             return
         token, rid = self._token, reflection_id
-        self.executor.submit(lambda s: MirrorbackService(s).mirrorbacks_for(rid),
-                             lambda entries: self._loaded(token, entries),
-                             lambda exc: self._failed(token, exc))
+        self.client.load(rid, lambda entries: self._loaded(token, entries), lambda exc: self._failed(token, exc))
 
     @Slot()
     def reflect_requested(self) -> None:
@@ -457,14 +341,13 @@ class MirrorbackPanel(QWidget):
         return self.entries[self.index] if 0 <= self.index < len(self.entries) else None
 
     # -- reflect: prepare → generate → record ----------------------------------------------
-    def _factory(self) -> Callable[[], Any]:
+    def _factory(self) -> Callable[[], Any] | None:
+        """The engine to use: the one given, the saved settings' choice, or None (the offline engine)."""
         if self._engine_factory is not None:
             return self._engine_factory
         if self.settings is not None:
             return self.settings.engine_factory()
-        from mirror_desktop.engine import MirrorCore
-
-        return MirrorCore
+        return None
 
     def _start(self) -> None:
         if self.busy:
@@ -476,49 +359,8 @@ class MirrorbackPanel(QWidget):
         self.error.clear()
         self._set_busy(True)
         token, rid = self._token, self.reflection_id
-
-        def prepare(storage: Any) -> Any:
-            svc = MirrorbackService(storage)
-            request = svc.prepare(rid, variant=None)
-            full = storage.reflections.get(rid).content if request.truncated else None
-            return request, full
-
-        self.executor.submit(prepare, lambda out: self._prepared(token, out), lambda exc: self._failed(token, exc))
-
-    def _prepared(self, token: int, out: Any) -> None:
-        if token != self._token:
-            return
-        request, full = out
-        factory = self._factory()
-        task = BackgroundTask(lambda: (factory, MirrorbackService(None, factory).generate(request, full_text=full)),
-                              (token, request))
-        task.relay.finished.connect(self._generated)
-        task.relay.failed.connect(self._generate_failed)
-        self._tasks.add(task)
-        self.pool.start(task)
-
-    @Slot(object)
-    def _generated(self, payload: Any) -> None:
-        (token, request), (factory, generation) = payload
-        self._forget_task(token, request)
-        if token != self._token:
-            return
-
-        def record(storage: Any) -> Any:
-            svc = MirrorbackService(storage, factory)
-            result = svc.record(request, generation)
-            return result, svc.mirrorbacks_for(request.reflection_id)
-
-        self.executor.submit(record, lambda out: self._recorded(token, out), lambda exc: self._failed(token, exc))
-
-    @Slot(object)
-    def _generate_failed(self, payload: Any) -> None:
-        (token, request), exc = payload
-        self._forget_task(token, request)
-        self._failed(token, exc)
-
-    def _forget_task(self, token: int, request: Any) -> None:
-        self._tasks = {t for t in self._tasks if t.token != (token, request)}
+        self.client.reflect(rid, self._factory(), lambda out: self._recorded(token, out),
+                            lambda exc: self._failed(token, exc))
 
     def _recorded(self, token: int, out: Any) -> None:
         if token != self._token:
@@ -583,15 +425,8 @@ class MirrorbackPanel(QWidget):
         if rating is None and not flags and not notes.strip():
             self.feedback_status.setText("Choose a rating or a flag, or write a note.")
             return
-        run_id, token, rid, factory = entry.run.id, self._token, self.reflection_id, self._factory()
+        run_id, token, rid = entry.run.id, self._token, self.reflection_id
         self.save_feedback_button.setEnabled(False)
-
-        def save(storage: Any) -> Any:
-            store = getattr(factory, "store", None)   # the settings say whether telemetry may be shared
-            share = bool(store.load().share_telemetry) if store is not None else False
-            svc = MirrorbackService(storage, share_telemetry=share)
-            fb = svc.record_feedback(run_id, rating=rating, flags=flags, notes=notes)
-            return fb, svc.mirrorbacks_for(rid)
 
         def done(out: Any) -> None:
             self.save_feedback_button.setEnabled(True)
@@ -610,7 +445,8 @@ class MirrorbackPanel(QWidget):
             self.feedback_status.setText(sentence(exc) if isinstance(exc, MirrorError)
                                          else "The feedback could not be saved; please try again.")
 
-        self.executor.submit(save, done, failed)
+        self.client.save_feedback(run_id, rid, rating=rating, flags=flags, notes=notes, factory=self._factory(),
+                                  on_result=done, on_error=failed)
 
     def _clear_feedback_inputs(self) -> None:
         for b in [*self.rating_buttons, *self.flag_buttons.values()]:
@@ -687,4 +523,4 @@ class MirrorbackPanel(QWidget):
     def shutdown(self, timeout_ms: int = 5000) -> bool:
         """Stop taking work and wait for an engine call in flight (call before the executor shuts down)."""
         self._token += 1
-        return bool(self.pool.waitForDone(timeout_ms))
+        return self.client.shutdown(timeout_ms)

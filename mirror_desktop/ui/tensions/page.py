@@ -1,7 +1,7 @@
 """View → Tensions (Ctrl+3): the tension map, the selected tension's history and reflections, editing, suggestions.
 
-Every read and write goes through the serial database executor as a small job calling
-TensionService; results come back on the GUI thread and update the widgets (STYLE.md, habit 3).
+Every read and write goes through the feature's worker client (workers.tensions.TensionsClient);
+results come back on the GUI thread and update the widgets (STYLE.md, habit 3). No SQL, no service here.
 Ctrl+Z undoes the last move (a QUndoStack of moves; undo restores the row as it was before).
 """
 
@@ -34,13 +34,13 @@ from mirror_desktop.core.tensions import (
     MoveResult,
     RelatedReflection,
     TensionMapData,
-    TensionService,
     axis_color,
     axis_id_of,
 )
 from mirror_desktop.ui.tensions.dialogs import AxisDialog, TensionDialog, confirm_delete
 from mirror_desktop.ui.format import plural, short_date
 from mirror_desktop.ui.tensions.map_widget import HistoryChart, TensionMapWidget, describe, last_change
+from mirror_desktop.workers.tensions import TensionsClient
 
 ReflectionIdRole = Qt.ItemDataRole.UserRole + 1
 NO_TENSIONS_TITLE = "No tensions here yet"
@@ -80,10 +80,10 @@ class TensionView(QWidget):
     tension_moved = Signal(str)
     tensions_changed = Signal()
 
-    def __init__(self, executor: Any, parent: QWidget | None = None) -> None:
+    def __init__(self, client: TensionsClient, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("tensionView")
-        self.executor = executor
+        self.client = client
         self._identity: str | None = None
         self._anonymous = False
         self._scoped = False
@@ -240,20 +240,8 @@ class TensionView(QWidget):
 
     def reload(self) -> None:
         """Read the map again (seeding a new journal on the first read)."""
-        ident, anon, seed = self._identity, self._anonymous, not self._seeded
-
-        def job(storage: Any) -> TensionMapData:
-            svc = TensionService(storage)
-            if seed:
-                svc.ensure_seeds()
-            return svc.map_data(ident, anonymous=anon)
-
-        self._submit(job, self._map_loaded)
-
-    # -- executor plumbing -----------------------------------------------------------------
-    def _submit(self, fn: Callable[[Any], Any], on_result: Callable[[Any], None] | None = None,
-                on_error: Callable[[BaseException], None] | None = None) -> None:
-        self.executor.submit(fn, on_result, on_error or self._show_error)
+        self.client.load_map(self._identity, self._anonymous, seed=not self._seeded, on_result=self._map_loaded,
+                             on_error=self._show_error)
 
     def _show_error(self, exc: BaseException) -> None:
         self.problem.setText(str(exc) or "Something went wrong; nothing was changed.")
@@ -281,14 +269,11 @@ class TensionView(QWidget):
         self._refresh_detail()
 
     def _move_requested(self, tension_id: str, position: float, intensity: float) -> None:
-        def job(storage: Any) -> MoveResult:
-            return TensionService(storage).move_tension(tension_id, position=position, intensity=intensity)
-
         def failed(exc: BaseException) -> None:
             self.map.discard_preview(tension_id)
             self._show_error(exc)
 
-        self._submit(job, self._move_stored, failed)
+        self.client.move(tension_id, position, intensity, self._move_stored, failed)
 
     def _move_stored(self, result: MoveResult) -> None:
         self._clear_error()
@@ -300,10 +285,7 @@ class TensionView(QWidget):
             self._refresh_detail()
 
     def _restore(self, state: m.Tension) -> None:
-        def job(storage: Any) -> m.Tension:
-            return TensionService(storage).restore_tension(state)
-
-        self._submit(job, self._restored)
+        self.client.restore(state, self._restored, self._show_error)
 
     def _restored(self, t: m.Tension) -> None:
         self._clear_error()
@@ -351,10 +333,6 @@ class TensionView(QWidget):
         self.detail_text.setText("\n".join(parts))
         request, tid, color, poles = self._detail_request, t.id, axis_color(axis), (t.axis_a, t.axis_b)
 
-        def job(storage: Any) -> tuple[list[HistoryPoint], list[RelatedReflection]]:
-            svc = TensionService(storage)
-            return svc.history(tid), svc.related_reflections(tid)
-
         def done(result: tuple[list[HistoryPoint], list[RelatedReflection]]) -> None:
             if request != self._detail_request:
                 return  # a newer selection won
@@ -363,7 +341,7 @@ class TensionView(QWidget):
                                      0.5 if h.intensity is None else h.intensity) for h in history], poles, color)
             self._show_related(related)
 
-        self._submit(job, done)
+        self.client.load_details(tid, done, self._show_error)
 
     def _show_related(self, related: list[RelatedReflection]) -> None:
         self.reflections.clear()
@@ -412,17 +390,14 @@ class TensionView(QWidget):
         self.suggestion_box.setVisible(bool(suggestions))
 
     def accept_suggestion(self, tension_id: str) -> None:
-        self._write(lambda svc: svc.accept_suggestion(tension_id))
+        self.client.accept_suggestion(tension_id, self._written(), self._show_error)
 
     def dismiss_suggestion(self, tension_id: str) -> None:
-        self._write(lambda svc: svc.dismiss_suggestion(tension_id))
+        self.client.dismiss_suggestion(tension_id, self._written(), self._show_error)
 
     # -- editing ---------------------------------------------------------------------------
-    def _write(self, action: Callable[[TensionService], Any], select: bool = False) -> None:
-        """Run one service write, then reload the map (and select a created tension)."""
-        def job(storage: Any) -> Any:
-            return action(TensionService(storage))
-
+    def _written(self, select: bool = False) -> Callable[[Any], None]:
+        """What follows a landed write: reload the map (and select a created tension)."""
         def done(result: Any) -> None:
             self._clear_error()
             self.tensions_changed.emit()
@@ -430,7 +405,7 @@ class TensionView(QWidget):
                 self._pending_select = result.id
             self.reload()
 
-        self._submit(job, done)
+        return done
 
     def new_tension(self, dialog: TensionDialog | None = None) -> None:
         dlg = dialog or TensionDialog(self._data.axes, None, self)
@@ -438,8 +413,8 @@ class TensionView(QWidget):
             return
         v = dlg.values()
         ident = None if self._anonymous else self._identity
-        self._write(lambda svc: svc.create_tension(v["name"], v["axis_a"], v["axis_b"], axis_id=v["axis_id"],
-                                                   identity_id=ident, sync_mode=v["sync_mode"]), select=True)
+        self.client.create_tension(v["name"], v["axis_a"], v["axis_b"], axis_id=v["axis_id"], identity_id=ident,
+                                   sync_mode=v["sync_mode"], on_result=self._written(select=True), on_error=self._show_error)
 
     def edit_tension(self, tension_id: str, dialog: TensionDialog | None = None) -> None:
         t = self.map.tension(tension_id) if tension_id else None
@@ -449,8 +424,8 @@ class TensionView(QWidget):
         if dialog is None and dlg.exec() != TensionDialog.DialogCode.Accepted:
             return
         v = dlg.values()
-        self._write(lambda svc: svc.update_tension(t.id, name=v["name"], axis_a=v["axis_a"], axis_b=v["axis_b"],
-                                                   axis_id=v["axis_id"], sync_mode=v["sync_mode"]))
+        self.client.update_tension(t.id, name=v["name"], axis_a=v["axis_a"], axis_b=v["axis_b"], axis_id=v["axis_id"],
+                                   sync_mode=v["sync_mode"], on_result=self._written(), on_error=self._show_error)
 
     def delete_tension(self, tension_id: str, confirm: Callable[..., bool] = confirm_delete) -> None:
         t = self.map.tension(tension_id) if tension_id else None
@@ -461,7 +436,7 @@ class TensionView(QWidget):
                                             "Your reflections are not touched."):
             return
         self.undo_stack.clear()  # moves of a deleted tension cannot be undone
-        self._write(lambda svc: svc.delete_tension(t.id))
+        self.client.delete_tension(t.id, self._written(), self._show_error)
 
     def new_axis(self, dialog: AxisDialog | None = None) -> None:
         dlg = dialog or AxisDialog(None, self)
@@ -469,8 +444,8 @@ class TensionView(QWidget):
             return
         v = dlg.values()
         ident = None if self._anonymous else self._identity
-        self._write(lambda svc: svc.create_axis(v["name"], description=v["description"], category=v["category"],
-                                                color=v["color"], identity_id=ident))
+        self.client.create_axis(v["name"], description=v["description"], category=v["category"], color=v["color"],
+                                identity_id=ident, on_result=self._written(), on_error=self._show_error)
 
     def edit_axis(self, axis_id: str, dialog: AxisDialog | None = None) -> None:
         axis = self._axis(axis_id)
@@ -480,8 +455,8 @@ class TensionView(QWidget):
         if dialog is None and dlg.exec() != AxisDialog.DialogCode.Accepted:
             return
         v = dlg.values()
-        self._write(lambda svc: svc.update_axis(axis.id, name=v["name"], description=v["description"],
-                                                category=v["category"], color=v["color"]))
+        self.client.update_axis(axis.id, name=v["name"], description=v["description"], category=v["category"],
+                                color=v["color"], on_result=self._written(), on_error=self._show_error)
 
     def delete_axis(self, axis_id: str, confirm: Callable[..., bool] = confirm_delete) -> None:
         axis = self._axis(axis_id)
@@ -489,7 +464,7 @@ class TensionView(QWidget):
             return
         if not confirm(self, f"the axis “{axis.name}”", "Its tensions stay on the map, under Unsorted."):
             return
-        self._write(lambda svc: svc.delete_axis(axis.id))
+        self.client.delete_axis(axis.id, self._written(), self._show_error)
 
     def _edit_selected_axis(self) -> None:
         t = self.map.tension(self.map.selected())

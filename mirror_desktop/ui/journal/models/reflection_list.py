@@ -174,7 +174,7 @@ class ReflectionListModel(QAbstractListModel):
     def _page_error(self, generation: int, exc: BaseException) -> None:
         if generation != self._generation:
             return
-        from mirror_desktop.workers.journal import sentence
+        from mirror_desktop.workers.base import sentence
 
         self._fetching = False
         self._exhausted = True

@@ -1,4 +1,4 @@
-"""The small state object long bundle tasks take (STYLE.md: plain functions, Orange3 style).
+"""The small state object long tasks take (bundles, imports, syncs, sandbox tests) (STYLE.md: plain functions, Orange3 style).
 
 The window's worker implements it with signals; the CLI and tests use ``QuietState``. A task calls
 ``check`` between steps, so Cancel stops it at the next safe point with nothing changed.
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from mirror_desktop.bundle.errors import OperationCancelled
+from mirror_desktop.core.errors import OperationCancelled
 
 
 class JobState(Protocol):
