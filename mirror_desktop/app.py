@@ -150,7 +150,7 @@ class MirrorApp(QObject):
 
         def write_as(ident: Any) -> None:
             if self.window is window:
-                window.select_identity(ident.id)
+                window.journal.select_identity(ident.id)
                 window.new_reflection()
                 window.editor.setFocus()
 
@@ -201,7 +201,7 @@ class MirrorApp(QObject):
 
             w.timeline_loaded.connect(lambda _tid: self._when_idle(self._grab))
             w.sidebar.threads.setCurrentIndex(w.thread_model.index(0, 0))
-            w.show_thread(w.thread_model.index(0, 0).data(ThreadIdRole))
+            w.journal.show_thread(w.thread_model.index(0, 0).data(ThreadIdRole))
             return
         if view == "search":
             w.start_search()

@@ -99,9 +99,13 @@ class TaskRunner(QObject):
     def run(self, fn: Callable[[], Any], on_result: Callable[[Any], None],
             on_error: Callable[[BaseException], None] | None = None) -> BackgroundTask:
         """The short form: ``fn()`` off the GUI thread, its result (or exception) to a callback on the GUI thread."""
+        delivery = _Delivery(on_result, on_error or _log_failure, self)
+
         def connect(job: BackgroundTask) -> None:
-            job.finished.connect(on_result)
-            job.failed.connect(on_error if on_error is not None else _log_failure)
+            # To slots of an object living on this (the GUI) thread, so the calls are queued here (STYLE.md,
+            # habit 7): a lambda connected to the task's signal would run on the task's thread.
+            job.finished.connect(delivery.deliver)
+            job.failed.connect(delivery.fail)
 
         return self.start(lambda _state: fn(), connect)
 
@@ -123,6 +127,25 @@ class TaskRunner(QObject):
         _ABANDONED.extend(item for item in self._running if item[0].isRunning())
         self._running.clear()
         return ok
+
+
+class _Delivery(QObject):
+    """Carries one task's outcome to its callbacks on the thread this object lives on, then goes away."""
+
+    def __init__(self, on_result: Callable[[Any], None], on_error: Callable[[BaseException], None],
+                 parent: QObject) -> None:
+        super().__init__(parent)
+        self._on_result, self._on_error = on_result, on_error
+
+    @Slot(object)
+    def deliver(self, result: Any) -> None:
+        self.deleteLater()
+        self._on_result(result)
+
+    @Slot(object)
+    def fail(self, exc: BaseException) -> None:
+        self.deleteLater()
+        self._on_error(exc)
 
 
 def _log_failure(exc: BaseException) -> None:

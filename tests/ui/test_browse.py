@@ -38,11 +38,11 @@ def test_identity_switcher_filters_the_list(make_window, journal_dir, qtbot):
     names = [w.identity_model.index(r, 0).data() for r in range(w.identity_model.rowCount())]
     assert names == ["All reflections", "Personal self", "Work self", "Anonymous"]
     with qtbot.waitSignal(w.list_model.first_page_loaded, timeout=10000):
-        w.select_identity(work.id)
+        w.journal.select_identity(work.id)
     assert {i.data(IdentityRole) for i in _rows(w.list_model)} == {work.id}
     assert w.list_model.rowCount() == 3
     with qtbot.waitSignal(w.list_model.first_page_loaded, timeout=10000):
-        w.select_identity(None, anonymous=True)
+        w.journal.select_identity(None, anonymous=True)
     assert [i.data(IdentityRole) for i in _rows(w.list_model)] == [None]
     # The search filter follows the switcher.
     assert w.search.filters().anonymous_only
@@ -51,7 +51,7 @@ def test_identity_switcher_filters_the_list(make_window, journal_dir, qtbot):
 def test_deleting_an_identity_keeps_its_reflections_as_anonymous(make_window, journal_dir, qtbot):
     work, home, ids = seed(journal_dir, _journal)
     w = make_window()
-    text = w.confirm_delete_identity_text(work, 3)
+    text = w.journal.confirm_delete_identity_text(work, 3)
     assert "3 reflections will be kept as Anonymous" in text
     with qtbot.waitSignal(w.client.identity_deleted, timeout=10000) as deleted:
         w.client.delete_identity(work.id)
@@ -119,8 +119,8 @@ def test_thread_timeline_shows_order_and_gaps(make_window, journal_dir, qtbot):
     t, rs = seed(journal_dir, _thread_journal)
     w = make_window()
     qtbot.waitUntil(lambda: w.thread_model.rowCount() == 1, timeout=10000)
-    with qtbot.waitSignal(w.timeline_loaded, timeout=10000):
-        w.show_thread(t.id)
+    with qtbot.waitSignal(w.journal.timeline_loaded, timeout=10000):
+        w.journal.show_thread(t.id)
     assert w.view == "threads"
     assert w.timeline_model.reflection_ids() == rs
     from mirror_desktop.ui.journal.models.threads import GapRole
@@ -132,8 +132,8 @@ def test_thread_timeline_shows_order_and_gaps(make_window, journal_dir, qtbot):
 def test_thread_reorder_is_persisted(make_window, journal_dir, qtbot):
     t, rs = seed(journal_dir, _thread_journal)
     w = make_window()
-    with qtbot.waitSignal(w.timeline_loaded, timeout=10000):
-        w.show_thread(t.id)
+    with qtbot.waitSignal(w.journal.timeline_loaded, timeout=10000):
+        w.journal.show_thread(t.id)
     with qtbot.waitSignal(w.client.thread_reordered, timeout=10000):
         assert w.timeline_model.moveRows(QModelIndex(), 2, 1, QModelIndex(), 0)
     assert w.timeline_model.reflection_ids() == [rs[2], rs[0], rs[1]]
@@ -180,9 +180,9 @@ def test_models_pass_the_model_tester(make_window, journal_dir, qtbot):
     testers = [QAbstractItemModelTester(model, Mode.Warning) for model in
                (w.list_model, w.identity_model, w.thread_model, w.timeline_model, w.search.model)]
     with qtbot.waitSignal(w.list_model.first_page_loaded, timeout=10000):
-        w.select_identity(None, anonymous=True)
-    with qtbot.waitSignal(w.timeline_loaded, timeout=10000):
-        w.show_thread(t.id)
+        w.journal.select_identity(None, anonymous=True)
+    with qtbot.waitSignal(w.journal.timeline_loaded, timeout=10000):
+        w.journal.show_thread(t.id)
     with qtbot.waitSignal(w.client.thread_reordered, timeout=10000):
         w.timeline_model.moveRows(QModelIndex(), 0, 1, QModelIndex(), 3)
     w.start_search()

@@ -31,7 +31,7 @@ def test_typing_is_saved(make_window, journal_dir, qtbot):
 def test_tags_and_identity_are_saved(make_window, journal_dir, qtbot):
     ident = seed(journal_dir, lambda s: s.create_identity("Work self", "#4c7fd9"))
     w = make_window()
-    w.select_identity(ident.id)
+    w.journal.select_identity(ident.id)
     w.new_action.trigger()
     assert w.editor.identity_id() == ident.id
     assert w.editor.visibility_combo.isEnabled()

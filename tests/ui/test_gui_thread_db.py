@@ -144,14 +144,14 @@ def test_main_features_never_touch_the_database_on_the_gui_thread(qtbot, guard: 
 
         # switch identity; open a thread's timeline
         with qtbot.waitSignal(w.list_model.first_page_loaded, timeout=10000):
-            w.select_identity(ident.id)
-        with qtbot.waitSignal(w.timeline_loaded, timeout=10000):
-            w.show_thread(thread.id)
-        w.select_identity(None)
+            w.journal.select_identity(ident.id)
+        with qtbot.waitSignal(w.journal.timeline_loaded, timeout=10000):
+            w.journal.show_thread(thread.id)
+        w.journal.select_identity(None)
 
         # the tension map: load, then a move
         w.show_view("tensions")
-        view = w._tension_view
+        view = w.tension_view
         qtbot.waitUntil(lambda: len(view.map.keys()) >= 8, timeout=10000)
         key = view.map.keys()[0]
         with qtbot.waitSignal(view.tension_moved, timeout=10000):

@@ -14,6 +14,7 @@ from mirror_desktop.engine import EngineConfig, MirrorCore  # noqa: E402
 from mirror_desktop.storage.journal import SQLiteStorage  # noqa: E402
 from mirror_desktop.ui.mirrorback.panel import MirrorbackPanel  # noqa: E402
 from mirror_desktop.workers.executor import DatabaseExecutor  # noqa: E402
+from mirror_desktop.workers.mirrorbacks import MirrorbacksClient  # noqa: E402
 
 ENTRY = ("I have to finish the report tonight. Part of me wants to quit, but part of me loves the work. "
          "I want freedom but I also need security, and I keep controlling every detail.")
@@ -34,7 +35,7 @@ def panel(qtbot, journal):
     db, _ = journal
     ex = DatabaseExecutor(lambda: SQLiteStorage(db))
     ex.start()
-    p = MirrorbackPanel(ex)
+    p = MirrorbackPanel(MirrorbacksClient(ex))
     qtbot.addWidget(p)
     p.resize(700, 400)
     p.show()

@@ -50,7 +50,7 @@ def test_tension_link_opens_the_reflection(make_window, journal_dir, qtbot):  # 
     r = stored(journal_dir, lambda s: s.reflections.create(m.Reflection("Control again, all day.")))
     w = make_window()
     w.show_view("tensions")
-    w._tension_view.reflection_open_requested.emit(r.id)
+    w.tension_view.reflection_open_requested.emit(r.id)
     qtbot.waitUntil(lambda: w.editor.state.reflection_id == r.id, timeout=10000)
     assert w.view == "reflections"
     assert w.editor.content() == "Control again, all day."
