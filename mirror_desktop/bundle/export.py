@@ -331,6 +331,19 @@ def _verify_output(target: Path, passphrase: str | None, expected_sha256: str, e
 
 # -- the use case ------------------------------------------------------------------------------------
 
+def export_journal_file(paths: AppPaths, out_dir: Path, *, passphrase: str | None, share: bool,
+                        state: JobState | None = None) -> ExportResult:
+    """Export the SQLite journal of ``paths`` on a connection of the caller's own thread (WAL lets the
+    window keep writing meanwhile): the window's export task, which must not share the executor's connection."""
+    from mirror_desktop.storage.journal import SQLiteStorage
+
+    storage = SQLiteStorage(paths.database, migrate=False, create=False)
+    try:
+        return export_bundle(storage, out_dir, paths=paths, passphrase=passphrase, share=share, state=state)
+    finally:
+        storage.close()
+
+
 def export_bundle(storage: Any, out_dir: Path | str, *, paths: AppPaths | None = None,
                   passphrase: str | None = None, share: bool = False, log2_n: int | None = None,
                   state: JobState | None = None, filename: str | None = None,

@@ -45,7 +45,7 @@ from mirror_desktop.core.progress import JobState, Phase, QuietState, check
 from mirror_desktop.bundle.safezip import Limits, loads_strict, open_safely
 from mirror_desktop.bundle.sanitize import NEEDS_REAUTH
 from mirror_desktop.core.enums import IntegrationStatus
-from mirror_desktop.core.errors import MigrationError
+from mirror_desktop.core.errors import MigrationError, MirrorError
 from mirror_desktop.core.safe_io import fsync_dir, sweep_stale, write_bytes_atomically, write_new_file_durably
 from mirror_desktop.paths import AppPaths
 
@@ -126,7 +126,7 @@ def is_encrypted(path: Path) -> bool:
     return detect_kind(Path(path)) == "age"
 
 
-def _age_error(exc: age.AgeError, offset: int | None) -> BundleError:
+def _age_error(exc: age.AgeError, offset: int | None) -> MirrorError:
     if isinstance(exc, age.WrongPassphrase):
         return BundleError("Wrong passphrase (or a damaged header); check the passphrase and try again. Nothing changed.")
     if isinstance(exc, age.TruncatedFile):

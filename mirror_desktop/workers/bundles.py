@@ -109,14 +109,9 @@ class BundlesClient(QObject):
 def export_task(paths: AppPaths, out_dir: Path, *, passphrase: str | None, share: bool) -> TaskFn:
     """Export on a connection of the job's own thread (WAL lets the window keep writing)."""
     def run(state: Any) -> Any:
-        from mirror_desktop.bundle.export import export_bundle
-        from mirror_desktop.storage.journal import SQLiteStorage
+        from mirror_desktop.bundle.export import export_journal_file
 
-        storage = SQLiteStorage(paths.database, migrate=False, create=False)
-        try:
-            return export_bundle(storage, out_dir, paths=paths, passphrase=passphrase, share=share, state=state)
-        finally:
-            storage.close()
+        return export_journal_file(paths, out_dir, passphrase=passphrase, share=share, state=state)
     return run
 
 

@@ -39,13 +39,8 @@ from mirror_desktop.ui.journal.models.threads import ThreadListModel, ThreadTime
 from mirror_desktop.ui.journal.search_panel import SearchPanel
 from mirror_desktop.ui.journal.sidebar import Sidebar
 from mirror_desktop.ui.journal.thread_timeline import ThreadTimelineView
+from mirror_desktop.ui.theme import named
 from mirror_desktop.workers.journal import JournalClient
-
-
-def _named(widget: Any, name: str) -> Any:
-    """Set a Qt object name and return the widget (PySide6's stubs do not know the objectName keyword)."""
-    widget.setObjectName(name)
-    return widget
 
 
 class JournalController(QObject):
@@ -148,20 +143,20 @@ class JournalController(QObject):
         self.client.update_thread(thread_id, status=status)
 
     def _build_reflection_page(self) -> QWidget:
-        page = _named(QWidget(), "reflectionsPage")
+        page = named(QWidget(), "reflectionsPage")
         lay = QVBoxLayout(page)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.setSpacing(0)
-        head = _named(QWidget(), "viewHeader")
+        head = named(QWidget(), "viewHeader")
         hl = QVBoxLayout(head)
         hl.setContentsMargins(16, 14, 16, 10)
-        self.list_title = _named(QLabel("All reflections"), "viewTitle")
-        self.list_subtitle = _named(QLabel("Opening your journal…"), "muted")
+        self.list_title = named(QLabel("All reflections"), "viewTitle")
+        self.list_subtitle = named(QLabel("Opening your journal…"), "muted")
         hl.addWidget(self.list_title)
         hl.addWidget(self.list_subtitle)
         lay.addWidget(head)
         self.list_stack = QStackedWidget()
-        self.list_view = _named(QListView(), "reflectionList")
+        self.list_view = named(QListView(), "reflectionList")
         self.list_view.setModel(self.list_model)
         self.list_view.setItemDelegate(ReflectionDelegate(self.list_view))
         self.list_view.setUniformItemSizes(True)
@@ -169,7 +164,7 @@ class JournalController(QObject):
         self.list_view.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
         self.list_view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.list_view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
-        self.list_empty = _named(QLabel(""), "emptyState")
+        self.list_empty = named(QLabel(""), "emptyState")
         self.list_empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.list_empty.setWordWrap(True)
         self.list_stack.addWidget(self.list_view)
@@ -194,7 +189,7 @@ class JournalController(QObject):
     def _update_list_state(self, *_: Any) -> None:
         n = self.list_model.rowCount()
         if n == 0 and self.is_open:
-            kind, _ = self._identity
+            kind = self._identity[0]
             self.list_empty.setText(
                 "Nothing written here yet.\n\nPress Ctrl+N and write whatever is on your mind;\nMirror keeps it on this device."
                 if kind == im.ALL else "No reflections for this identity yet.\nPress Ctrl+N to write one.")
@@ -220,7 +215,8 @@ class JournalController(QObject):
             n = self._stats.get("reflections")
             self.list_subtitle.setText("Newest first" + (f"  ·  {fmt.plural(n, 'reflection')}" if n else ""))
         else:
-            self.client.read(lambda s, f=self.list_model.filters: s.count_reflections(f),
+            filters = self.list_model.filters
+            self.client.read(lambda s: s.count_reflections(filters),
                              lambda n: self.list_subtitle.setText(f"Newest first  ·  {fmt.plural(n, 'reflection')}"),
                              lambda _e: None)
 
@@ -280,9 +276,10 @@ class JournalController(QObject):
         if ok and name.strip():
             # identities_changed queues a reload of the list; a no-op read queued after it returns once the
             # new identity is in the sidebar, where it can be selected (selecting at once found no row).
-            self.client.create_identity(
-                name.strip(), None,
-                lambda ident: self.client.read(lambda _s: None, lambda _r: self.select_identity(ident.id)))
+            def created(ident: m.Identity) -> None:
+                self.client.read(lambda _s: None, lambda _r: self.select_identity(ident.id))
+
+            self.client.create_identity(name.strip(), None, created)
 
     def rename_identity(self, identity_id: str) -> None:
         ident = self.identity_model.identity(identity_id)
@@ -349,7 +346,7 @@ class JournalController(QObject):
         self.editor.set_threads(threads)
         self.search.set_threads(threads)
         self.timeline.set_has_threads(bool(threads))
-        t = self.thread_model.thread(current)
+        t = self.thread_model.find_thread(current)
         if current and t is not None:
             self.timeline.show_thread(t)
         elif current:
@@ -371,7 +368,7 @@ class JournalController(QObject):
         if thread_id != self._current_thread:
             return
         self.timeline_model.set_timeline(thread_id, rows)
-        self.timeline.show_thread(self.thread_model.thread(thread_id))
+        self.timeline.show_thread(self.thread_model.find_thread(thread_id))
         self.timeline_loaded.emit(thread_id)
 
     def _timeline_reordered(self, thread_id: str, ids: list[str]) -> None:
@@ -402,7 +399,7 @@ class JournalController(QObject):
         self.create_thread(then_add=self.editor.state.reflection_id if self.editor.content().strip() else None)
 
     def rename_thread(self, thread_id: str) -> None:
-        t = self.thread_model.thread(thread_id)
+        t = self.thread_model.find_thread(thread_id)
         if t is None:
             return
         title, ok = QInputDialog.getText(self.window, "Rename thread", "Title:", text=t.title or "")

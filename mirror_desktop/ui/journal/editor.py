@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QAction, QFont, QKeySequence
@@ -33,6 +33,7 @@ from mirror_desktop.core import models as m
 from mirror_desktop.ui import format as fmt
 from mirror_desktop.ui.journal.models.identities import color_dot
 from mirror_desktop.ui.journal.markdown_view import SafeMarkdownView
+from mirror_desktop.ui.theme import named
 
 VISIBILITIES = ("local_only", "sync_summary", "sync_full_private", "sync_full_public")
 IDENTITY_COMBO_MAX_WIDTH = 170
@@ -95,7 +96,7 @@ class Banner(QFrame):
         self._lay = lay
         self.hide()
 
-    def show_message(self, text: str, actions: list[tuple[str, Callable[[], None]]] = (), kind: str = "info") -> None:
+    def show_message(self, text: str, actions: Sequence[tuple[str, Callable[[], None]]] = (), kind: str = "info") -> None:
         for b in self._buttons:
             b.deleteLater()
         self._buttons = []
@@ -149,11 +150,11 @@ class ReflectionEditor(QWidget):
         self.banner = Banner(self)
         outer.addWidget(self.banner)
 
-        head = QWidget(objectName="editorHeader")
+        head = named(QWidget(), "editorHeader")
         hl = QVBoxLayout(head)
         hl.setContentsMargins(24, 16, 24, 8)
         hl.setSpacing(8)
-        self.date_label = QLabel("New reflection", objectName="editorDate")
+        self.date_label = named(QLabel("New reflection"), "editorDate")
         hl.addWidget(self.date_label)
 
         row = QHBoxLayout()
@@ -170,7 +171,7 @@ class ReflectionEditor(QWidget):
         self.tags_edit.setToolTip("Tags, separated by commas (for example: sleep, work)")
         self.tags_edit.setClearButtonEnabled(True)
         self.tags_edit.setMinimumWidth(90)
-        self.threads_button = QToolButton(objectName="threadsButton")
+        self.threads_button = named(QToolButton(), "threadsButton")
         self.threads_button.setText(threads_button_text(0))
         self.threads_button.setToolTip("Add this reflection to threads, or take it out")
         self.threads_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
@@ -190,7 +191,7 @@ class ReflectionEditor(QWidget):
         outer.addWidget(head)
 
         self.stack = QStackedWidget()
-        self.text = QPlainTextEdit(objectName="editorText")
+        self.text = named(QPlainTextEdit(), "editorText")
         self.text.setPlaceholderText("Write what is on your mind…")
         self.text.setTabChangesFocus(False)
         font = QFont(self.text.font())
@@ -203,11 +204,11 @@ class ReflectionEditor(QWidget):
         self.stack.addWidget(self.preview)
         outer.addWidget(self.stack, 1)
 
-        foot = QWidget(objectName="editorFooter")
+        foot = named(QWidget(), "editorFooter")
         fl = QHBoxLayout(foot)
         fl.setContentsMargins(24, 6, 24, 8)
-        self.words_label = QLabel("0 words", objectName="muted")
-        self.save_label = QLabel("", objectName="muted")
+        self.words_label = named(QLabel("0 words"), "muted")
+        self.save_label = named(QLabel(""), "muted")
         self.save_label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         self.save_label.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
         fl.addWidget(self.words_label)

@@ -6,7 +6,7 @@ only the answer to the newest request is shown (older answers are dropped when t
 
 from __future__ import annotations
 
-from datetime import datetime, time, UTC
+from datetime import datetime, UTC
 
 from PySide6.QtCore import QDate, QModelIndex, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
@@ -30,6 +30,7 @@ from mirror_desktop.ui.journal.models.identities import color_dot
 from mirror_desktop.ui.journal.delegates import SearchHitDelegate
 from mirror_desktop.workers.base import sentence
 from mirror_desktop.workers.journal import JournalClient
+from mirror_desktop.ui.theme import named
 
 DEBOUNCE_MS = 150
 NOTHING_WRITTEN = "Nothing written yet, so nothing to find. Press Ctrl+N to write your first reflection."
@@ -37,8 +38,15 @@ _ANON = "__anonymous__"
 
 
 def _day_start_utc(d: QDate) -> datetime:
-    local = datetime.combine(d.toPython(), time.min).astimezone()
+    local = datetime(d.year(), d.month(), d.day()).astimezone()
     return local.astimezone(UTC)
+
+
+
+def _popup_date_edit() -> QDateEdit:
+    edit = QDateEdit()
+    edit.setCalendarPopup(True)
+    return edit
 
 
 class SearchPanel(QWidget):
@@ -63,11 +71,11 @@ class SearchPanel(QWidget):
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.setSpacing(0)
-        head = QWidget(objectName="viewHeader")
+        head = named(QWidget(), "viewHeader")
         hl = QVBoxLayout(head)
         hl.setContentsMargins(16, 14, 16, 10)
         hl.setSpacing(8)
-        self.box = QLineEdit(objectName="searchBox")
+        self.box = named(QLineEdit(), "searchBox")
         self.box.setPlaceholderText("Search your reflections — words, \"a phrase\", walk*, -exclude")
         self.box.setClearButtonEnabled(True)
         hl.addWidget(self.box)
@@ -81,9 +89,9 @@ class SearchPanel(QWidget):
             combo.setMinimumContentsLength(10)
             combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         self.since_check = QCheckBox("From")
-        self.since = QDateEdit(calendarPopup=True)
+        self.since = _popup_date_edit()
         self.until_check = QCheckBox("to")
-        self.until = QDateEdit(calendarPopup=True)
+        self.until = _popup_date_edit()
         today = QDate.currentDate()
         self.since.setDate(today.addMonths(-1))
         self.until.setDate(today)
@@ -103,13 +111,13 @@ class SearchPanel(QWidget):
         lay.addWidget(head)
 
         self.stack = QStackedWidget()
-        self.results = QListView(objectName="searchResults")
+        self.results = named(QListView(), "searchResults")
         self.results.setModel(self.model)
         self.results.setItemDelegate(SearchHitDelegate(self.results))
         self.results.setFrameShape(QListView.Shape.NoFrame)
         self.results.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
         self.results.setUniformItemSizes(True)
-        self.message = QLabel("Type to search every reflection.", objectName="emptyState")
+        self.message = named(QLabel("Type to search every reflection."), "emptyState")
         self.message.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.message.setWordWrap(True)
         self.stack.addWidget(self.message)

@@ -7,14 +7,15 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QListView, QMenu, QToolButton
 
 from mirror_desktop.ui.journal.models import identities as im
 from mirror_desktop.ui.journal.models import threads as tm
+from mirror_desktop.ui.theme import named
 
 
 def _header(title: str, button_tip: str) -> tuple[QWidget, QToolButton]:
     w = QWidget()
     lay = QHBoxLayout(w)
     lay.setContentsMargins(16, 14, 10, 4)
-    label = QLabel(title.upper(), objectName="sectionTitle")
-    add = QToolButton(objectName="addButton")
+    label = named(QLabel(title.upper()), "sectionTitle")
+    add = named(QToolButton(), "addButton")
     add.setText("+")
     add.setToolTip(button_tip)
     add.setAutoRaise(True)
@@ -54,7 +55,7 @@ class Sidebar(QWidget):
         lay.setSpacing(0)
         head, self.add_identity = _header("Identities", "New identity…")
         lay.addWidget(head)
-        self.identities = QListView(objectName="identityList")
+        self.identities = named(QListView(), "identityList")
         self.identities.setModel(identity_model)
         self.identities.setFrameShape(QListView.Shape.NoFrame)
         self.identities.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
@@ -64,7 +65,7 @@ class Sidebar(QWidget):
         lay.addWidget(self.identities)
         head, self.add_thread = _header("Threads", "New thread…")
         lay.addWidget(head)
-        self.threads = QListView(objectName="threadList")
+        self.threads = named(QListView(), "threadList")
         self.threads.setModel(thread_model)
         self.threads.setFrameShape(QListView.Shape.NoFrame)
         self.threads.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
@@ -73,8 +74,7 @@ class Sidebar(QWidget):
             view.setTextElideMode(Qt.TextElideMode.ElideRight)
             view.setUniformItemSizes(True)
         lay.addWidget(self.threads, 1)
-        self.threads_empty = QLabel("No threads yet.\nA thread follows one topic\nacross weeks and months.",
-                                    objectName="emptyHint")
+        self.threads_empty = named(QLabel("No threads yet.\nA thread follows one topic\nacross weeks and months."), "emptyHint")
         self.threads_empty.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignHCenter)
         self.threads_empty.setWordWrap(True)
         lay.addWidget(self.threads_empty, 1)

@@ -23,6 +23,7 @@ from mirror_desktop.core import models as m
 from mirror_desktop.ui import format as fmt
 from mirror_desktop.ui.journal.models import threads as tm
 from mirror_desktop.ui.journal.delegates import TimelineDelegate
+from mirror_desktop.ui.theme import named
 
 
 class ThreadTimelineView(QWidget):
@@ -43,16 +44,16 @@ class ThreadTimelineView(QWidget):
         super().__init__(parent)
         self.setObjectName("timeline")
         self.model = model
-        self.thread: m.Thread | None = None
+        self.shown_thread: m.Thread | None = None
         self.has_threads = False  # the window says whether the sidebar lists any (the empty text differs)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.setSpacing(0)
-        head = QWidget(objectName="viewHeader")
+        head = named(QWidget(), "viewHeader")
         hl = QVBoxLayout(head)
         hl.setContentsMargins(20, 16, 16, 10)
         top = QHBoxLayout()
-        self.title = QLabel("Threads", objectName="viewTitle")
+        self.title = named(QLabel("Threads"), "viewTitle")
         self.rename_button = QPushButton("Rename…")
         self.status_button = QPushButton("Pause")
         for b in (self.rename_button, self.status_button):
@@ -61,13 +62,13 @@ class ThreadTimelineView(QWidget):
         top.addWidget(self.rename_button)
         top.addWidget(self.status_button)
         hl.addLayout(top)
-        self.subtitle = QLabel("", objectName="muted")
+        self.subtitle = named(QLabel(""), "muted")
         self.subtitle.setWordWrap(True)
         hl.addWidget(self.subtitle)
         lay.addWidget(head)
 
         self.stack = QStackedWidget()
-        self.list = QListView(objectName="timelineList")
+        self.list = named(QListView(), "timelineList")
         self.list.setModel(model)
         self.list.setItemDelegate(TimelineDelegate(self.list))
         self.list.setFrameShape(QListView.Shape.NoFrame)
@@ -79,7 +80,7 @@ class ThreadTimelineView(QWidget):
         self.list.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.list.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
         self.list.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
-        self.empty = QLabel("", objectName="emptyState")
+        self.empty = named(QLabel(""), "emptyState")
         self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.empty.setWordWrap(True)
         self.stack.addWidget(self.list)
@@ -89,14 +90,14 @@ class ThreadTimelineView(QWidget):
         self.list.activated.connect(self._activated)
         self.list.clicked.connect(self._activated)
         self.list.customContextMenuRequested.connect(self._menu)
-        self.rename_button.clicked.connect(lambda: self.thread and self.rename_requested.emit(self.thread.id))
+        self.rename_button.clicked.connect(lambda: self.shown_thread and self.rename_requested.emit(self.shown_thread.id))
         self.status_button.clicked.connect(self._toggle_status)
         model.modelReset.connect(self._refresh)
         model.rowsMoved.connect(self._refresh)
         self.show_thread(None)
 
     def show_thread(self, thread: m.Thread | None) -> None:
-        self.thread = thread
+        self.shown_thread = thread
         self._refresh()
 
     def set_has_threads(self, has: bool) -> None:
@@ -105,7 +106,7 @@ class ThreadTimelineView(QWidget):
             self._refresh()
 
     def _refresh(self) -> None:
-        t = self.thread
+        t = self.shown_thread
         has = t is not None
         self.rename_button.setVisible(has)
         self.status_button.setVisible(has)
@@ -135,8 +136,8 @@ class ThreadTimelineView(QWidget):
             self.stack.setCurrentWidget(self.list)
 
     def _toggle_status(self) -> None:
-        if self.thread is not None:
-            self.status_requested.emit(self.thread.id, "paused" if str(self.thread.status) == "active" else "active")
+        if self.shown_thread is not None:
+            self.status_requested.emit(self.shown_thread.id, "paused" if str(self.shown_thread.status) == "active" else "active")
 
     def _activated(self, index: QModelIndex) -> None:
         if index.isValid():
@@ -144,13 +145,13 @@ class ThreadTimelineView(QWidget):
 
     def _menu(self, pos) -> None:  # type: ignore[no-untyped-def]
         idx = self.list.indexAt(pos)
-        if not idx.isValid() or self.thread is None:
+        if not idx.isValid() or self.shown_thread is None:
             return
         menu = QMenu(self)
-        rid, tid = idx.data(tm.ReflectionIdRole), self.thread.id
+        rid, tid = idx.data(tm.ReflectionIdRole), self.shown_thread.id
         menu.addAction("Open", lambda: self.reflection_activated.emit(rid))
         menu.addAction("Remove from this thread", lambda: self.remove_requested.emit(tid, rid))
-        if str(self.thread.status) != "archived":
+        if str(self.shown_thread.status) != "archived":
             menu.addSeparator()
             menu.addAction("Archive thread", lambda: self.status_requested.emit(tid, "archived"))
         menu.exec(self.list.viewport().mapToGlobal(pos))

@@ -82,7 +82,9 @@ class EngineSettingsDialog(QDialog):
         form.addRow("Address", self.url)
         self.model = QComboBox()
         self.model.setEditable(True)
-        self.model.lineEdit().setPlaceholderText("e.g. llama3.1:8b")
+        line = self.model.lineEdit()
+        assert line is not None  # an editable combo box always has its line edit
+        line.setPlaceholderText("e.g. llama3.1:8b")
         form.addRow("Model", self.model)
         self.timeout = QDoubleSpinBox()
         self.timeout.setRange(1, 600)

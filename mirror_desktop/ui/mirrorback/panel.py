@@ -418,14 +418,14 @@ class MirrorbackPanel(QWidget):
 
     @Slot()
     def save_feedback(self) -> None:
-        entry = self.current
-        if entry is None or entry.run is None:
+        entry, rid = self.current, self.reflection_id
+        if entry is None or entry.run is None or rid is None:
             return
         rating, flags, notes = self.selected_rating(), self.selected_flags(), self.notes_edit.text()
         if rating is None and not flags and not notes.strip():
             self.feedback_status.setText("Choose a rating or a flag, or write a note.")
             return
-        run_id, token, rid = entry.run.id, self._token, self.reflection_id
+        run_id, token = entry.run.id, self._token
         self.save_feedback_button.setEnabled(False)
 
         def done(out: Any) -> None:
@@ -457,10 +457,11 @@ class MirrorbackPanel(QWidget):
     def _render(self, keep_feedback_status: bool = False) -> None:
         entry = self.current
         has = entry is not None
+        rated = entry is not None and entry.run is not None
         self.hint.setVisible(not has and not self.busy)
         self.card.setVisible(has)
-        self.feedback_toggle.setVisible(has and entry.run is not None)
-        self.feedback_box.setVisible(has and entry.run is not None and self.feedback_toggle.isChecked())
+        self.feedback_toggle.setVisible(rated)
+        self.feedback_box.setVisible(rated and self.feedback_toggle.isChecked())
         self.regenerate_button.setVisible(has)
         self.reflect_button.setVisible(not has)
         many = len(self.entries) > 1

@@ -8,6 +8,8 @@ pixels; the widget scales to the screen's device pixel ratio when it paints.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import math
 from dataclasses import dataclass
 from collections.abc import Sequence
@@ -203,8 +205,8 @@ class Hit:
     part: str
 
 
-def hit_test(layout: MapLayout, x: float, y: float, positions: dict[str, float | None],
-             intensities: dict[str, float | None], m: Metrics = DEFAULT) -> Hit | None:
+def hit_test(layout: MapLayout, x: float, y: float, positions: Mapping[str, float | None],
+             intensities: Mapping[str, float | None], m: Metrics = DEFAULT) -> Hit | None:
     """The handle under (x, y) (with some slop), else the track band under it, else None."""
     for r in layout.rows:
         if not r.top <= y < r.top + r.height:

@@ -609,7 +609,7 @@ class TensionMapWidget(QWidget):
         key = self._selected
         k = event.key()
         shift = bool(event.modifiers() & Qt.KeyboardModifier.ShiftModifier)
-        arrows = {Qt.Key.Key_Left: -1, Qt.Key.Key_Right: 1, Qt.Key.Key_Up: 1, Qt.Key.Key_Down: -1}
+        arrows: dict[int, int] = {Qt.Key.Key_Left: -1, Qt.Key.Key_Right: 1, Qt.Key.Key_Up: 1, Qt.Key.Key_Down: -1}
         if key and k in arrows and (shift or k in (Qt.Key.Key_Left, Qt.Key.Key_Right)):
             pos, inten = self.values(key)
             if shift:

@@ -41,6 +41,7 @@ from mirror_desktop.ui.tensions.dialogs import AxisDialog, TensionDialog, confir
 from mirror_desktop.ui.format import plural, short_date
 from mirror_desktop.ui.tensions.map_widget import HistoryChart, TensionMapWidget, describe, last_change
 from mirror_desktop.workers.tensions import TensionsClient
+from mirror_desktop.ui.theme import named
 
 ReflectionIdRole = Qt.ItemDataRole.UserRole + 1
 NO_TENSIONS_TITLE = "No tensions here yet"
@@ -97,12 +98,12 @@ class TensionView(QWidget):
 
     # -- construction ----------------------------------------------------------------------
     def _build(self) -> None:
-        self.title = QLabel("Tensions", objectName="viewTitle")
+        self.title = named(QLabel("Tensions"), "viewTitle")
         font = self.title.font()
         font.setPointSizeF(font.pointSizeF() * 1.35)
         font.setBold(True)
         self.title.setFont(font)
-        self.subtitle = QLabel("The pulls in your life, where you stand between them.", objectName="viewSubtitle")
+        self.subtitle = named(QLabel("The pulls in your life, where you stand between them."), "viewSubtitle")
         self.subtitle.setEnabled(False)
         self.new_tension_button = QPushButton("New tension")
         self.new_axis_button = QPushButton("New axis")
@@ -120,23 +121,23 @@ class TensionView(QWidget):
         head.addWidget(self.new_axis_button)
         head.addWidget(self.new_tension_button)
 
-        self.problem = QLabel(objectName="problem")
+        self.problem = named(QLabel(), "problem")
         self.problem.setWordWrap(True)
         self.problem.hide()
 
         self.map = TensionMapWidget()
-        self.scroll = QScrollArea()
-        self.scroll.setWidget(self.map)
-        self.scroll.setWidgetResizable(True)
-        self.scroll.setFrameShape(QFrame.Shape.NoFrame)
-        self.scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.map_scroll = QScrollArea()
+        self.map_scroll.setWidget(self.map)
+        self.map_scroll.setWidgetResizable(True)
+        self.map_scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.map_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.map_scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)
 
         # Side panel: the selected tension, its history chart, linked reflections, suggestions.
-        self.side = QWidget(objectName="tensionSide")
+        self.side = named(QWidget(), "tensionSide")
         self.side.setMinimumWidth(300)
         self.side.setMaximumWidth(420)
-        self.detail_name = QLabel("Select a tension", objectName="detailName")
+        self.detail_name = named(QLabel("Select a tension"), "detailName")
         self.detail_name.setWordWrap(True)
         f = self.detail_name.font()
         f.setBold(True)
@@ -182,7 +183,7 @@ class TensionView(QWidget):
         side.addWidget(self.suggestion_box)
 
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
-        self.splitter.addWidget(self.scroll)
+        self.splitter.addWidget(self.map_scroll)
         self.splitter.addWidget(self.side)
         self.splitter.setStretchFactor(0, 1)
         self.splitter.setStretchFactor(1, 0)
@@ -198,7 +199,7 @@ class TensionView(QWidget):
 
     @staticmethod
     def _section(text: str) -> QLabel:
-        label = QLabel(text.upper(), objectName="sectionTitle")
+        label = named(QLabel(text.upper()), "sectionTitle")
         f = label.font()
         f.setPointSizeF(f.pointSizeF() * 0.85)
         f.setBold(True)
@@ -365,20 +366,23 @@ class TensionView(QWidget):
     # -- suggestions -----------------------------------------------------------------------
     def _show_suggestions(self, suggestions: list[m.Tension]) -> None:
         while self.suggestion_rows.count():
-            w = self.suggestion_rows.takeAt(0).widget()
+            item = self.suggestion_rows.takeAt(0)
+            w = item.widget() if item is not None else None
             if w is not None:
                 w.deleteLater()
         for t in suggestions:
-            row = QFrame(objectName="suggestionRow")
+            row = named(QFrame(), "suggestionRow")
             lay = QHBoxLayout(row)
             lay.setContentsMargins(0, 0, 0, 0)
             label = QLabel(f"{t.axis_a} ↔ {t.axis_b}")
             label.setWordWrap(True)
             label.setToolTip(f"{t.name}, suggested by Mirror from your reflections")
             label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-            accept = QToolButton(text="Accept")
+            accept = QToolButton()
+            accept.setText("Accept")
             accept.setAccessibleName(f"Accept suggestion {t.name}")
-            dismiss = QToolButton(text="Dismiss")
+            dismiss = QToolButton()
+            dismiss.setText("Dismiss")
             dismiss.setAccessibleName(f"Dismiss suggestion {t.name}")
             accept.clicked.connect(lambda _=False, tid=t.id: self.accept_suggestion(tid))
             dismiss.clicked.connect(lambda _=False, tid=t.id: self.dismiss_suggestion(tid))

@@ -46,7 +46,7 @@ class ThreadListModel(QAbstractListModel):
     def threads(self) -> list[m.Thread]:
         return list(self._threads)
 
-    def thread(self, thread_id: str | None) -> m.Thread | None:
+    def find_thread(self, thread_id: str | None) -> m.Thread | None:
         return next((t for t in self._threads if t.id == thread_id), None)
 
     def row_of(self, thread_id: str) -> int:
