@@ -19,8 +19,9 @@ from mirror_desktop.core.services import JournalService  # noqa: E402
 from mirror_desktop.core.tensions import TensionService  # noqa: E402
 from mirror_desktop.storage.journal import SQLiteStorage  # noqa: E402
 from mirror_desktop.ui.theme import apply_theme  # noqa: E402
-from mirror_desktop.ui.widgets.mirrorback_panel import MirrorbackPanel  # noqa: E402
+from mirror_desktop.ui.mirrorback.panel import MirrorbackPanel  # noqa: E402
 from mirror_desktop.workers.executor import DatabaseExecutor  # noqa: E402
+from mirror_desktop.workers.mirrorbacks import MirrorbacksClient  # noqa: E402
 
 ENTRY = ("I have to finish the report tonight, and I keep controlling every detail. Part of me wants to quit, "
          "but part of me loves the work. I want freedom but I also need security.")
@@ -45,7 +46,7 @@ def main() -> None:
             apply_theme(theme, app)
             ex = DatabaseExecutor(lambda: SQLiteStorage(db))
             ex.start()
-            panel = MirrorbackPanel(ex)
+            panel = MirrorbackPanel(MirrorbacksClient(ex))
             panel.resize(720, 420)
             panel.set_reflection(rid)
             panel.show()

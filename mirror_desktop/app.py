@@ -199,7 +199,7 @@ class MirrorApp(QObject):
         if view == "threads" and w.thread_model.rowCount():
             from mirror_desktop.ui.journal.models.threads import ThreadIdRole
 
-            w.timeline_loaded.connect(lambda _tid: self._when_idle(self._grab))
+            w.journal.timeline_loaded.connect(lambda _tid: self._when_idle(self._grab))
             w.sidebar.threads.setCurrentIndex(w.thread_model.index(0, 0))
             w.journal.show_thread(w.thread_model.index(0, 0).data(ThreadIdRole))
             return

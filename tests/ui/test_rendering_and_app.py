@@ -7,6 +7,8 @@ import subprocess
 import sys
 import threading
 
+import pytest
+
 from PySide6.QtCore import QUrl
 from PySide6.QtGui import QDesktopServices, QImage
 
@@ -110,6 +112,24 @@ def test_screenshot_of_a_new_journal(tmp_path):
     img = QImage(str(png))
     assert (img.width(), img.height()) == (1280, 800)
     assert (tmp_path / "j" / "mirror_os.db").exists()
+
+
+@pytest.mark.parametrize("view", ["reflections", "threads", "tensions", "search"])
+def test_screenshot_of_every_view_of_a_journal_with_a_thread(tmp_path, view):
+    """Every --view renders (the threads view waits for a thread's timeline, which needs one)."""
+    from mirror_desktop.core.services import JournalService
+    from mirror_desktop.storage.journal import SQLiteStorage
+
+    storage = SQLiteStorage(tmp_path / "j" / "mirror_os.db")
+    svc = JournalService(storage)
+    r = svc.save_reflection("A walk by the river.", reflection_id="r1", identity_id=None, visibility="local_only",
+                            tags=[], draft_id=None)
+    svc.add_to_threads(r.id, [svc.create_thread("Walks", None).id])
+    storage.close()
+    png = tmp_path / f"{view}.png"
+    proc = _run_app("--data-dir", str(tmp_path / "j"), "--view", view, "--screenshot", str(png))
+    assert proc.returncode == 0, proc.stderr
+    assert QImage(str(png)).width() == 1280
 
 
 def test_a_journal_that_cannot_be_opened_is_left_untouched(tmp_path):
