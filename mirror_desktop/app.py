@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import ctypes.util
 import os
 import sys
 import time
@@ -265,6 +266,23 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     return p.parse_args(list(argv) if argv is not None else None)
 
 
+def display_problem(env: dict[str, str], platform: str) -> str | None:
+    """One sentence when the window cannot open on this Linux machine (no display, or Qt's X11 plugin lacks
+    its one system library), checked before Qt is asked, because Qt then aborts the process."""
+    if not platform.startswith("linux"):
+        return None
+    qpa = env.get("QT_QPA_PLATFORM", "")
+    if qpa and not qpa.startswith(("xcb", "wayland")):
+        return None  # offscreen, vnc, eglfs …: the person chose a platform that needs no desktop
+    if not env.get("DISPLAY") and not env.get("WAYLAND_DISPLAY"):
+        return ("there is no display to open the window on (DISPLAY and WAYLAND_DISPLAY are not set); start it "
+                "from your desktop session, or use the `mirror` command, which needs no display.")
+    if (qpa.startswith("xcb") or not env.get("WAYLAND_DISPLAY")) and not ctypes.util.find_library("xcb-cursor"):
+        return ("Qt's X11 window plugin needs the system library libxcb-cursor0, which is not installed; install it "
+                "(sudo apt-get install libxcb-cursor0 on Debian and Ubuntu) and start Mirror again.")
+    return None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     if os.environ.get("MIRROR_BENCH_STARTUP") == "1":
         print(f"MIRROR_PROCESS_START {time.time():.6f}", flush=True)
@@ -273,6 +291,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             and not os.environ.get("WAYLAND_DISPLAY") and sys.platform.startswith("linux"):
         # A screenshot needs no screen: render offscreen on a headless machine.
         os.environ["QT_QPA_PLATFORM"] = "offscreen"
+    problem = display_problem(dict(os.environ), sys.platform)
+    if problem:
+        # Qt would abort here with a core dump and "reinstalling may fix this" (issue 11): say what to do.
+        print(f"mirror-desktop: {problem}", file=sys.stderr)
+        return 2
     paths = AppPaths.resolve(args.data_dir)
     # Rotating log in the platform's log folder; never any journal text (logging_setup, issue 7).
     setup_logging(paths, "mirror-desktop")

@@ -67,7 +67,7 @@ class MainWindow(QMainWindow):
 
         # feature clients (the one road to the database) and feature controllers
         self.client = JournalClient(executor, self)
-        self.journal = JournalController(self.client, self)
+        self.journal = JournalController(self.client, self, settings)
         self.tension_view = TensionView(TensionsClient(executor, self))
         self.engine_settings = EngineSettingsStore(paths.config_dir)
         self.mirrorback_panel = MirrorbackPanel(MirrorbacksClient(executor, self), settings=self.engine_settings)

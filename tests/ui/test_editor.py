@@ -190,3 +190,26 @@ def test_text_left_behind_by_a_failed_save_is_retried(make_window, journal_dir, 
     with qtbot.waitSignal(w.client.reflection_saved, timeout=10000):
         pass
     assert [r.content for r in read(journal_dir, lambda s: s.reflections_page())] == ["Typed while the journal was locked."]
+
+
+def test_after_a_restart_new_pages_are_written_as_the_last_identity(make_window, journal_dir, qtbot):
+    """Issue 11: from All reflections a new page goes to the identity last written as, never silently to
+    Anonymous, and that survives a restart; Anonymous stays a deliberate choice."""
+    work = seed(journal_dir, lambda s: s.create_identity("Work self", None))
+    w = make_window()
+    assert w.editor.identity_id() is None  # nothing written yet: nothing to remember
+    w.new_action.trigger()
+    w.editor.set_identity(work.id)
+    with qtbot.waitSignal(w.client.reflection_saved, timeout=10000):
+        qtbot.keyClicks(w.editor.text, "Written as my work self.")
+    qtbot.waitUntil(lambda: w.autosave.status == "saved" and not w.autosave.dirty, timeout=10000)
+    w.close()
+
+    again = make_window()
+    assert again.editor.identity_id() == work.id  # the blank page at the start
+    again.new_action.trigger()
+    assert again.editor.identity_id() == work.id
+    again.journal.select_identity(None, anonymous=True)
+    again.new_action.trigger()
+    assert again.editor.identity_id() is None
+    assert [r.content for r in read(journal_dir, lambda s: s.reflections_page())] == ["Written as my work self."]

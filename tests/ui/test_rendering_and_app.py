@@ -171,3 +171,28 @@ def test_open_failure_offers_quit_or_another_folder(qtbot, tmp_path, monkeypatch
 def test_version_flag():
     proc = _run_app("--version")
     assert proc.returncode == 0 and "Mirror" in proc.stdout
+
+
+def test_no_display_is_one_sentence_not_a_core_dump(tmp_path):
+    """Issue 11: without a display Qt aborts ("reinstalling may fix this"); Mirror says what to do first."""
+    import os
+
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")}
+    code = "import sys; from mirror_desktop.app import main; sys.exit(main(sys.argv[1:]))"
+    proc = subprocess.run([sys.executable, "-c", code, "--data-dir", str(tmp_path / "j")], capture_output=True,
+                          text=True, timeout=60, env=env)
+    assert proc.returncode == 2
+    assert proc.stderr.strip().startswith("mirror-desktop: there is no display")
+    assert "mirror` command" in proc.stderr and "reinstalling" not in proc.stderr
+    assert not (tmp_path / "j").exists()  # nothing was created before the refusal
+
+
+def test_a_missing_x11_library_is_named(monkeypatch):
+    import ctypes.util
+
+    from mirror_desktop.app import display_problem
+
+    monkeypatch.setattr(ctypes.util, "find_library", lambda name: None)
+    assert "libxcb-cursor0" in (display_problem({"DISPLAY": ":0"}, "linux") or "")
+    assert display_problem({"DISPLAY": ":0", "QT_QPA_PLATFORM": "offscreen"}, "linux") is None
+    assert display_problem({}, "darwin") is None

@@ -207,17 +207,44 @@ def test_ctrl_z_undoes_the_last_move(view, journal, qtbot):
     wait_stored(qtbot, journal, key, lambda t: t.position == 0.05)
 
 
+def wheel(view, key, modifiers=Qt.KeyboardModifier.NoModifier, times=1):  # type: ignore[no-untyped-def]
+    c = view.map.handle_center(key)
+    for _ in range(times):
+        ev = QWheelEvent(c, view.map.mapToGlobal(c), QPoint(0, 0), QPoint(0, 120), Qt.MouseButton.NoButton,
+                         modifiers, Qt.ScrollPhase.NoScrollPhase, False)
+        QApplication.sendEvent(view.map, ev)
+    return ev
+
+
 def test_wheel_changes_intensity_once(view, journal, qtbot):
     key = key_of(view, "Present vs Future")
-    c = view.map.handle_center(key)
-    for _ in range(2):
-        ev = QWheelEvent(c, view.map.mapToGlobal(c), QPoint(0, 0), QPoint(0, 120), Qt.MouseButton.NoButton,
-                         Qt.KeyboardModifier.NoModifier, Qt.ScrollPhase.NoScrollPhase, False)
-        QApplication.sendEvent(view.map, ev)
+    wheel(view, key, Qt.KeyboardModifier.ControlModifier, times=2)
     assert view.map.values(key)[1] == pytest.approx(0.6)
     t = wait_stored(qtbot, journal, key, lambda t: t.intensity != 0.5)
     assert t.intensity == pytest.approx(0.6)
     assert len(t.metadata["position_history"]) == 1
+
+
+def test_scrolling_over_the_map_never_edits_a_tension(view, journal, qtbot):
+    """Issue 11: a plain wheel over a row's label scrolls (the event goes on to the scroll area)."""
+    key = key_of(view, "Present vs Future")
+    before = stored(journal, key)
+    ev = wheel(view, key, times=3)
+    assert not ev.isAccepted()
+    assert view.map.values(key)[1] == pytest.approx(0.5)
+    qtbot.wait(700)  # longer than the wheel's commit delay: nothing may be written
+    after = stored(journal, key)
+    assert (after.intensity, after.metadata.get("position_history") or []) == (
+        before.intensity, before.metadata.get("position_history") or [])
+
+
+def test_the_wheel_adjusts_the_handle_that_has_the_focus(view, journal, qtbot):
+    key = key_of(view, "Present vs Future")
+    view.map.setFocus()
+    view.map.select(key)
+    qtbot.waitUntil(view.map.hasFocus, timeout=WAIT)
+    wheel(view, key)
+    assert view.map.values(key)[1] == pytest.approx(0.55)
 
 
 def test_out_of_range_write_shows_one_sentence_and_restores(view, journal, qtbot):

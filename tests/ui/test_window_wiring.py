@@ -82,3 +82,44 @@ def test_edit_menu_acts_on_the_focused_text(make_window, qtbot):  # type: ignore
     assert w.editor.text.toPlainText() == "first words"
     assert all(not a.shortcut().toString() for a in w.text_actions.values())  # no key bindings stolen
     assert "\t" in w.text_actions["undo"].text()  # but the usual keys are shown
+
+
+def _shortcut_owners(w):  # type: ignore[no-untyped-def]
+    """Every key sequence the window answers to, with what owns it (actions, QShortcuts, buttons)."""
+    from PySide6.QtGui import QAction, QKeySequence, QShortcut
+    from PySide6.QtWidgets import QAbstractButton
+
+    owners: dict[str, list[str]] = {}
+
+    def add(seq, owner):  # type: ignore[no-untyped-def]
+        text = QKeySequence(seq).toString()
+        if text:
+            owners.setdefault(text, []).append(owner)
+
+    for act in w.findChildren(QAction):
+        for seq in act.shortcuts():
+            add(seq, f"action {act.text()!r}")
+    for sc in w.findChildren(QShortcut):
+        add(sc.key(), f"shortcut on {sc.parent().objectName() or type(sc.parent()).__name__}")
+    for button in w.findChildren(QAbstractButton):
+        add(button.shortcut(), f"button {button.text()!r}")
+    return owners
+
+
+def test_no_two_window_owners_share_a_shortcut(make_window):  # type: ignore[no-untyped-def]
+    """Issue 11: Ctrl+Shift+P had two owners and did nothing; the tension page's undo keys live in their own
+    widget context, so only window-wide owners are compared here."""
+    w = make_window()
+    owners = _shortcut_owners(w)
+    owners = {k: [o for o in v if not o.startswith("shortcut on tensionView")] for k, v in owners.items()}
+    assert {k: v for k, v in owners.items() if len(v) > 1} == {}
+
+
+def test_ctrl_shift_p_toggles_the_preview(make_window, qtbot):  # type: ignore[no-untyped-def]
+    w = make_window()
+    w.new_action.trigger()
+    qtbot.keyClicks(w.editor.text, "Some **bold** words.")
+    qtbot.keyClick(w.editor.text, Qt.Key.Key_P, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+    assert w.preview_action.isChecked() and w.editor.preview_button.isChecked()
+    qtbot.keyClick(w, Qt.Key.Key_P, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+    assert not w.preview_action.isChecked()

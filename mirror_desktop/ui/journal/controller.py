@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QModelIndex, QObject, Qt, Signal
+from PySide6.QtCore import QModelIndex, QObject, QSettings, Qt, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -43,6 +43,9 @@ from mirror_desktop.ui.theme import named
 from mirror_desktop.workers.journal import JournalClient
 
 
+LAST_IDENTITY = "journal/last_identity"
+
+
 class JournalController(QObject):
     """Identities, threads, reflections and drafts: the state of the journal views and their intents.
 
@@ -64,10 +67,11 @@ class JournalController(QObject):
     view_requested = Signal(str)
     status_message = Signal(str)
 
-    def __init__(self, client: JournalClient, window: QWidget) -> None:
+    def __init__(self, client: JournalClient, window: QWidget, settings: QSettings | None = None) -> None:
         super().__init__(window)
         self.client = client
         self.window = window
+        self.settings = settings
         self.is_open = False
         self._loaded = False
         self._arrived: set[str] = set()
@@ -235,6 +239,8 @@ class JournalController(QObject):
         self.sidebar.identities.blockSignals(False)
         self.sidebar.identities.viewport().update()
         self.editor.set_identities(identities)
+        if not self.editor.is_saved_reflection and not self.editor.content().strip():
+            self.editor.set_identity(self.default_identity())  # a blank page, opened before the names arrived
         self.search.set_identities(identities)
         self._update_list_title()
         self._load_stats()
@@ -444,11 +450,27 @@ class JournalController(QObject):
         kind, ident = self._identity
         self.list_view.clearSelection()
         self.list_view.setCurrentIndex(QModelIndex())
-        self.editor.new_reflection(ident if kind == im.IDENTITY else None)
+        self.editor.new_reflection(self.default_identity())
         self.autosave.reset()
         self.reflection_opened.emit(None)
 
+    def default_identity(self) -> str | None:
+        """Who a new page is written as: the identity shown; from All reflections, the last one written as
+        (kept across restarts, issue 11), never silently Anonymous; Anonymous only when Anonymous is shown."""
+        kind, ident = self._identity
+        if kind == im.IDENTITY:
+            return ident
+        if kind == im.ANONYMOUS or self.settings is None:
+            return None
+        last = self.settings.value(LAST_IDENTITY)
+        return str(last) if last and self.identity_model.identity(str(last)) is not None else None
+
+    def _remember_identity(self, identity_id: str | None) -> None:
+        if identity_id and self.settings is not None and self.settings.value(LAST_IDENTITY) != identity_id:
+            self.settings.setValue(LAST_IDENTITY, identity_id)
+
     def _reflection_saved(self, r: m.Reflection) -> None:
+        self._remember_identity(r.identity_id)
         known = self.list_model.row_of(r.id) >= 0
         self.list_model.upsert(r)
         if r.id == self.editor.state.reflection_id:

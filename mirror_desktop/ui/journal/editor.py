@@ -12,7 +12,7 @@ from datetime import datetime
 from collections.abc import Callable, Sequence
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QAction, QFont, QKeySequence
+from PySide6.QtGui import QAction, QFont
 from PySide6.QtWidgets import (
     QComboBox,
     QFrame,
@@ -181,7 +181,7 @@ class ReflectionEditor(QWidget):
         self.preview_button.setText("Preview")
         self.preview_button.setCheckable(True)
         self.preview_button.setToolTip("Show the formatted text (Ctrl+Shift+P)")
-        self.preview_button.setShortcut(QKeySequence("Ctrl+Shift+P"))
+        # Ctrl+Shift+P belongs to View → Preview alone (two owners made Qt call it ambiguous and do nothing).
         row.addWidget(self.identity_combo)
         row.addWidget(self.visibility_combo)
         row.addWidget(self.tags_edit, 1)
@@ -314,6 +314,11 @@ class ReflectionEditor(QWidget):
         self.save_label.setText(text)
 
     # -- state out -----------------------------------------------------------------------
+    def set_identity(self, identity_id: str | None) -> None:
+        """Write this page as ``identity_id`` (None: Anonymous, which is local only)."""
+        self._select_identity(identity_id)
+        self._sync_visibility()
+
     def identity_id(self) -> str | None:
         return self.identity_combo.currentData() if self.identity_combo.count() else None
 

@@ -541,7 +541,11 @@ class TensionMapWidget(QWidget):
     def wheelEvent(self, event: QWheelEvent) -> None:  # noqa: N802
         key = self._label_key(event.position())
         delta = event.angleDelta().y()
-        if not key or not delta:
+        # The wheel scrolls the map (issue 11): it changes an intensity only with Ctrl held, or over the
+        # handle that already has the keyboard focus, so scrolling past a row never moves a tension.
+        deliberate = bool(event.modifiers() & Qt.KeyboardModifier.ControlModifier) or (
+            self.hasFocus() and key == self.selected())
+        if not key or not delta or not deliberate:
             event.ignore()  # let the scroll area scroll
             return
         if self._wheel_key and self._wheel_key != key:

@@ -261,7 +261,7 @@ class TensionView(QWidget):
         scope = "Anonymous" if self._anonymous else "this identity" if self._identity else "all identities"
         axes = len([g for g in data.groups if g.axis])
         self.subtitle.setText(f"{plural(count, 'tension')} on {axes:,} {'axis' if axes == 1 else 'axes'} · {scope} · "
-                              "drag a handle to move it, up or down (or the wheel) for intensity")
+                              "drag a handle to move it, up or down (or Ctrl+wheel) for intensity")
         if self._pending_select:
             key, self._pending_select = self._pending_select, ""
             self.map.select(key)
