@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from PySide6.QtWidgets import QInputDialog, QScrollArea
 
 from mirror_desktop.ui.journal.editor import IDENTITY_COMBO_MAX_WIDTH
@@ -217,3 +219,24 @@ def test_a_thread_created_from_the_sidebar_opens(make_window, qtbot, monkeypatch
     w.journal.create_thread()
     qtbot.waitUntil(lambda: w.view == "threads" and w.journal._current_thread is not None, timeout=10000)
     assert w.timeline_model.rowCount() == 0
+
+
+@pytest.mark.parametrize("size", [(820, 560), (1280, 800)])
+def test_the_editors_top_row_never_clips_or_overlaps(make_window, journal_dir, qtbot, size):  # type: ignore[no-untyped-def]
+    """Issue 11: at 820×560 the identity, visibility, tags, threads and preview controls were squeezed into each
+    other; now they wrap into two rows and each keeps the width its text needs."""
+    seed(journal_dir, lambda s: s.create_identity("Everyday me", None))
+    w = make_window()
+    w.resize(*size)
+    w.new_action.trigger()
+    qtbot.wait(100)
+    e = w.editor
+    controls = [e.identity_combo, e.visibility_combo, e.tags_edit, e.threads_button, e.preview_button]
+    rects = [c.geometry().translated(c.parentWidget().mapTo(e, c.parentWidget().rect().topLeft())) for c in controls]
+    for c, r in zip(controls, rects):
+        assert c.isVisible() and e.rect().contains(r), type(c).__name__
+    for c in (e.identity_combo, e.visibility_combo, e.threads_button, e.preview_button):
+        assert c.width() >= c.sizeHint().width() or c is e.identity_combo and c.width() >= c.minimumSizeHint().width()
+    for i, a in enumerate(rects):
+        for b in rects[i + 1:]:
+            assert not a.intersects(b)

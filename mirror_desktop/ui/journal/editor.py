@@ -12,7 +12,7 @@ from datetime import datetime
 from collections.abc import Callable, Sequence
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QAction, QFont
+from PySide6.QtGui import QAction, QFont, QResizeEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QFrame,
@@ -36,6 +36,7 @@ from mirror_desktop.ui.journal.markdown_view import SafeMarkdownView
 from mirror_desktop.ui.theme import named
 
 VISIBILITIES = ("local_only", "sync_summary", "sync_full_private", "sync_full_public")
+TAGS_MIN_WIDTH = 160  # one row only when the tags keep room for two or three tags, not only their tail
 IDENTITY_COMBO_MAX_WIDTH = 170
 
 
@@ -182,12 +183,21 @@ class ReflectionEditor(QWidget):
         self.preview_button.setCheckable(True)
         self.preview_button.setToolTip("Show the formatted text (Ctrl+Shift+P)")
         # Ctrl+Shift+P belongs to View → Preview alone (two owners made Qt call it ambiguous and do nothing).
-        row.addWidget(self.identity_combo)
-        row.addWidget(self.visibility_combo)
+        # Who and how private on one row, tags, threads and preview on the next when the editor is narrow
+        # (at 820×560 one row clipped every control, issue 11); one row when there is room.
+        self._who_row = QHBoxLayout()
+        self._who_row.setSpacing(8)
+        self._who_row.addWidget(self.identity_combo)
+        self._who_row.addWidget(self.visibility_combo)
+        self._who_row.addStretch(1)
         row.addWidget(self.tags_edit, 1)
         row.addWidget(self.threads_button)
         row.addWidget(self.preview_button)
+        self._header_row = row
+        hl.addLayout(self._who_row)
         hl.addLayout(row)
+        self._one_row = False
+        self._arrange_header(wide=True)
         outer.addWidget(head)
 
         self.stack = QStackedWidget()
@@ -224,6 +234,22 @@ class ReflectionEditor(QWidget):
         self._sync_visibility()
 
     # -- state in ------------------------------------------------------------------------
+    def _arrange_header(self, wide: bool) -> None:
+        if wide == self._one_row:
+            return
+        self._one_row = wide
+        for i, w in enumerate((self.identity_combo, self.visibility_combo)):
+            if wide:
+                self._header_row.insertWidget(i, w)
+            else:
+                self._who_row.insertWidget(i, w)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 - Qt override
+        super().resizeEvent(event)
+        need = sum(w.sizeHint().width() for w in (self.identity_combo, self.visibility_combo, self.threads_button,
+                                                      self.preview_button)) + TAGS_MIN_WIDTH + 4 * 8 + 48
+        self._arrange_header(wide=event.size().width() >= need)
+
     def set_identities(self, identities: list[m.Identity]) -> None:
         current = self.identity_id()
         self._identities = sorted(identities, key=lambda i: i.name.lower())
