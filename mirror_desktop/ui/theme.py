@@ -26,12 +26,14 @@ PALETTES = {
         "Text": "#24292f", "Button": "#f0efeb", "ButtonText": "#24292f", "Highlight": "#4c7fd9",
         "HighlightedText": "#ffffff", "PlaceholderText": "#7a7f87", "Mid": "#d3d1cb", "Midlight": "#e6e4df",
         "Dark": "#b5b2aa", "ToolTipBase": "#ffffff", "ToolTipText": "#24292f", "Link": "#3465c4",
+        "Light": "#ffffff", "Shadow": "#8f8c85", "BrightText": "#ffffff", "LinkVisited": "#6a4fb3",
     },
     "dark": {
         "Window": "#1f2124", "WindowText": "#e4e6ea", "Base": "#26282c", "AlternateBase": "#2b2e32",
         "Text": "#e4e6ea", "Button": "#2d3035", "ButtonText": "#e4e6ea", "Highlight": "#5b8def",
         "HighlightedText": "#ffffff", "PlaceholderText": "#9096a0", "Mid": "#45484e", "Midlight": "#3a3d42",
         "Dark": "#16171a", "ToolTipBase": "#2d3035", "ToolTipText": "#e4e6ea", "Link": "#8ab4ff",
+        "Light": "#4a4d53", "Shadow": "#0c0d0f", "BrightText": "#ffffff", "LinkVisited": "#b9a3ff",
     },
 }
 
@@ -52,7 +54,9 @@ def apply_theme(theme: str, app: QApplication | None = None) -> None:
     theme = theme if theme in PALETTES else "light"
     if app.style().objectName().lower() != "fusion":
         app.setStyle(QStyleFactory.create("Fusion"))
-    pal = QPalette()
+    # Every role from Fusion's own palette, then ours: a role left to the desktop's palette (a dark desktop
+    # theme) painted a black scrollbar groove in the light theme (issue 11).
+    pal = QPalette(app.style().standardPalette())
     for role, color in PALETTES[theme].items():
         c = QColor(color)
         pal.setColor(getattr(QPalette.ColorRole, role), c)

@@ -196,3 +196,26 @@ def test_a_missing_x11_library_is_named(monkeypatch):
     assert "libxcb-cursor0" in (display_problem({"DISPLAY": ":0"}, "linux") or "")
     assert display_problem({"DISPLAY": ":0", "QT_QPA_PLATFORM": "offscreen"}, "linux") is None
     assert display_problem({}, "darwin") is None
+
+
+def test_the_theme_does_not_depend_on_the_desktops_palette(qapp):
+    """Issue 11: roles left to the platform (a dark desktop) drew a black scrollbar groove in the light theme."""
+    from PySide6.QtGui import QColor, QPalette
+
+    from mirror_desktop.ui.theme import apply_theme
+
+    def colors() -> list[str]:
+        pal = qapp.palette()
+        return [pal.color(group, role).name() for group in (QPalette.ColorGroup.Active, QPalette.ColorGroup.Disabled)
+                for role in QPalette.ColorRole if role not in (QPalette.ColorRole.NColorRoles,)]
+
+    try:
+        apply_theme("light")
+        plain = colors()
+        dark_desktop = QPalette(QColor("#101010"))
+        qapp.setPalette(dark_desktop)
+        apply_theme("light")
+        assert colors() == plain
+        assert qapp.palette().color(QPalette.ColorRole.Shadow).lightness() > 100
+    finally:
+        apply_theme("light")
