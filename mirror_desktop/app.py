@@ -18,7 +18,7 @@ from typing import Any, cast
 from collections.abc import Callable, Sequence
 
 from PySide6.QtCore import QEvent, QObject, QSettings, QTimer, Signal
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QMessageBox
 
 from mirror_desktop import __version__
 from mirror_desktop.logging_setup import install_excepthook, install_qt_message_handler, setup_logging
@@ -266,6 +266,14 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     return p.parse_args(list(argv) if argv is not None else None)
 
 
+def show_unexpected_error(sentence: str) -> None:
+    """An exception escaped a slot (a menu action, a button): tell the person, after the slot has unwound."""
+    def show() -> None:
+        QMessageBox.warning(QApplication.activeWindow(), "Mirror", sentence)
+
+    QTimer.singleShot(0, show)
+
+
 def display_problem(env: dict[str, str], platform: str) -> str | None:
     """One sentence when the window cannot open on this Linux machine (no display, or Qt's X11 plugin lacks
     its one system library), checked before Qt is asked, because Qt then aborts the process."""
@@ -299,7 +307,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     paths = AppPaths.resolve(args.data_dir)
     # Rotating log in the platform's log folder; never any journal text (logging_setup, issue 7).
     setup_logging(paths, "mirror-desktop")
-    install_excepthook()
+    install_excepthook(notify=show_unexpected_error)
     qapp = cast(QApplication, QApplication.instance() or QApplication(sys.argv[:1]))
     install_qt_message_handler()
     qapp.setApplicationName("Mirror")

@@ -240,12 +240,20 @@ def setup_logging(paths: AppPaths, program: str = "mirror-desktop", *, level: in
     return setup
 
 
+def unexpected_error_sentence(exc_type: type[BaseException]) -> str:
+    """What the window says about a bug: what happened, that the writing is safe, where the details are."""
+    return (f"Something went wrong inside Mirror ({exc_type.__name__}); what you wrote is saved. The details are in "
+            "the log (Help → About → Open logs); please try again.")
+
+
 def install_excepthook(logger: logging.Logger | None = None, *,
-                       chain: bool = True) -> Callable[..., None]:
+                       chain: bool = True, notify: Callable[[str], None] | None = None) -> Callable[..., None]:
     """Log uncaught exceptions (main thread and other threads) by type and frames; returns the old hook.
 
     With ``chain`` the previous hook still runs afterwards (it prints the full traceback to the
-    terminal, which is not persisted) unless there is no terminal (a windowed build).
+    terminal, which is not persisted) unless there is no terminal (a windowed build). ``notify`` gets
+    one sentence for the person for an exception on the main thread (the window shows it: an error in
+    a menu action was only logged before, issue 11); it never holds the exception's text, only its type.
     """
     lg = logger or logging.getLogger("mirror_desktop.uncaught")
     previous = sys.excepthook
@@ -258,6 +266,8 @@ def install_excepthook(logger: logging.Logger | None = None, *,
         lg.critical("uncaught exception: %s", exc_type.__name__, exc_info=(exc_type, exc, tb))
         if chain and sys.stderr is not None:
             previous(exc_type, exc, tb)
+        if notify is not None:
+            notify(unexpected_error_sentence(exc_type))
 
     def thread_hook(args: threading.ExceptHookArgs) -> None:
         if args.exc_type is SystemExit or args.exc_value is None:

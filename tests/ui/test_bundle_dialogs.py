@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QSettings
-from PySide6.QtWidgets import QDialogButtonBox
+from PySide6.QtWidgets import QApplication, QDialogButtonBox
 
 from mirror_desktop.bundle import export as export_mod
 from mirror_desktop.core import models as m
@@ -207,3 +207,50 @@ def test_a_hanging_keychain_never_blocks_the_window(qtbot, tmp_path: Path, monke
     gate.set()
     qtbot.waitUntil(lambda: opened != [], timeout=10000)
     assert opened == ["remembered words"]
+
+
+def test_the_export_dialog_keeps_its_size_while_a_passphrase_is_typed(qtbot, tmp_path: Path) -> None:
+    """Issue 11: the strength hint grew from one line to two as the passphrase changed; the dialog jumped."""
+    from PySide6.QtTest import QTest
+
+    from mirror_desktop.ui.bundle.dialogs import ExportDialog
+
+    dlg = ExportDialog(str(tmp_path), has_keychain=False)
+    qtbot.addWidget(dlg)
+    dlg.resize(460, dlg.sizeHint().height())
+    dlg.show()
+    qtbot.waitExposed(dlg)
+    heights = set()
+    for ch in "horse battery staple correct":
+        QTest.keyClicks(dlg.fields.passphrase, ch)
+        QApplication.processEvents()
+        heights.add(dlg.fields.hint.height())
+    assert len(heights) == 1, heights
+
+
+def test_a_wrong_passphrase_asks_again_with_the_file_and_choice_kept(qtbot, controller, tmp_path: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 11: a wrong passphrase closed the import dialog and forgot the path; now it comes back."""
+    from PySide6.QtWidgets import QDialog
+
+    ctl, paths, executor = controller
+    out = tmp_path / "out"
+    out.mkdir()
+    with qtbot.waitSignal(ctl.export_finished, timeout=30000) as got:
+        ctl.start_export(out, "correct horse battery")
+    bundle = got.args[0].path
+    seen: list[tuple[str, str, bool, str]] = []
+
+    def exec_(dlg) -> QDialog.DialogCode:  # type: ignore[no-untyped-def]
+        seen.append((dlg.file.text(), dlg.problem.text(), dlg.replace.isChecked(), dlg.fields.passphrase.text()))
+        return QDialog.DialogCode.Rejected
+
+    monkeypatch.setattr(ImportDialog, "exec", exec_)
+    ctl.interactive = True
+    with qtbot.waitSignal(ctl.bundle_failed, timeout=30000):
+        ctl.start_import(bundle, "not the passphrase", mode="replace")
+    qtbot.waitUntil(lambda: bool(seen), timeout=10000)
+    path, problem, replace, typed = seen[0]
+    assert path == str(bundle) and replace and typed == ""
+    assert "passphrase" in problem.lower()
+    assert count_on_executor(qtbot, executor) == 12  # nothing changed

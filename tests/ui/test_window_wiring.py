@@ -123,3 +123,32 @@ def test_ctrl_shift_p_toggles_the_preview(make_window, qtbot):  # type: ignore[n
     assert w.preview_action.isChecked() and w.editor.preview_button.isChecked()
     qtbot.keyClick(w, Qt.Key.Key_P, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
     assert not w.preview_action.isChecked()
+
+
+def test_an_error_in_a_menu_action_is_shown_not_only_logged(make_window, qtbot, monkeypatch):  # type: ignore[no-untyped-def]
+    """Issue 11: the app's excepthook tells the person in one sentence (the log keeps the details)."""
+    import sys
+
+    from PySide6.QtWidgets import QMessageBox
+
+    from mirror_desktop.app import show_unexpected_error
+    from mirror_desktop.logging_setup import install_excepthook
+
+    w = make_window()
+    shown: list[str] = []
+    monkeypatch.setattr(QMessageBox, "warning", lambda parent, title, text: shown.append(text))
+    previous_thread_hook = __import__("threading").excepthook
+    old = install_excepthook(chain=False, notify=show_unexpected_error)
+    try:
+        def broken() -> None:
+            raise ValueError("a private word that must not be shown")
+
+        w.about_action.triggered.disconnect()
+        w.about_action.triggered.connect(broken)
+        w.about_action.trigger()
+        qtbot.waitUntil(lambda: bool(shown), timeout=5000)
+    finally:
+        sys.excepthook = old
+        __import__("threading").excepthook = previous_thread_hook
+    assert shown[0].startswith("Something went wrong inside Mirror (ValueError)")
+    assert "private word" not in shown[0] and "Open logs" in shown[0]

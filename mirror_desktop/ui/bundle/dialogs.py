@@ -92,6 +92,9 @@ class PassphraseFields(QWidget):
             self.confirm.hide()  # outside the form it sat at the top left, over the "Passphrase:" label
         self.hint = QLabel(self)
         self.hint.setWordWrap(True)
+        # Room for the longest hint from the start: a hint growing from one line to two while typing made
+        # the whole dialog jump under the person's cursor (issue 11).
+        self.hint.setMinimumHeight(2 * self.hint.fontMetrics().lineSpacing())
         form.addRow("", self.hint)
         self.remember = QCheckBox(self)
         self.has_keychain = has_keychain
@@ -177,7 +180,8 @@ class ImportDialog(QDialog):
     """Which bundle, merge or replace, and its passphrase when it is encrypted."""
 
     def __init__(self, folder: str, *, has_keychain: bool, remembered: str | None = None,
-                 parent: QWidget | None = None) -> None:
+                 parent: QWidget | None = None, bundle: Path | None = None, mode: str = "merge",
+                 problem: str = "") -> None:
         super().__init__(parent)
         self.setWindowTitle("Import bundle")
         self._folder = folder
@@ -188,16 +192,25 @@ class ImportDialog(QDialog):
         lay.addLayout(form)
         self.merge = QRadioButton("Merge: add what is new, keep everything here (duplicates skipped)", self)
         self.replace = QRadioButton("Replace: make this journal the bundle's (the current one is kept as a rollback file)", self)
-        self.merge.setChecked(True)
+        (self.replace if mode == "replace" else self.merge).setChecked(True)
         group = QButtonGroup(self)
         group.addButton(self.merge)
         group.addButton(self.replace)
         lay.addWidget(self.merge)
         lay.addWidget(self.replace)
         self.fields = PassphraseFields(confirm=False, has_keychain=has_keychain, parent=self)
-        if remembered:
+        if remembered and not problem:
             self.fields.passphrase.setText(remembered)
         lay.addWidget(self.fields)
+        # After a failed try (a wrong passphrase …) the dialog comes back with the file and the choice
+        # kept and the reason above the buttons (issue 11: it closed and forgot the path).
+        self.problem = QLabel(problem, self)
+        self.problem.setObjectName("problem")
+        self.problem.setWordWrap(True)
+        self.problem.setVisible(bool(problem))
+        lay.addWidget(self.problem)
+        if bundle is not None:
+            self.file.setText(str(bundle))
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self)
         self.buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Import")
         self.buttons.accepted.connect(self.accept)
@@ -285,6 +298,7 @@ class BundleController(QObject):
         self.progress: QProgressDialog | None = None
         self.job: BackgroundTask | None = None
         self._pending: dict[str, Any] = {}
+        self._keychain = False
 
     # -- export ----------------------------------------------------------------------------
     @Slot()
@@ -317,9 +331,13 @@ class BundleController(QObject):
     def import_requested(self) -> None:
         self.client.probe_keychain(self._open_import_dialog)
 
-    def _open_import_dialog(self, has_keychain: bool, remembered: str | None) -> None:
+    def _open_import_dialog(self, has_keychain: bool, remembered: str | None, problem: str = "") -> None:
         folder = str(self.settings.value(LAST_IMPORT_DIR, str(Path.home())))
-        dlg = ImportDialog(folder, has_keychain=has_keychain, remembered=remembered, parent=self.window)
+        last = self._pending.get("import") or {}
+        self._keychain = has_keychain
+        dlg = ImportDialog(folder, has_keychain=has_keychain, remembered=remembered, parent=self.window,
+                           bundle=last.get("bundle") if problem else None, mode=last.get("mode", "merge"),
+                           problem=problem)
         if dlg.exec() != QDialog.DialogCode.Accepted:
             return
         self.start_import(**dlg.choices())
@@ -330,11 +348,13 @@ class BundleController(QObject):
         if remember and passphrase:
             self.client.remember(passphrase)
         self._pending["mode"] = mode
+        self._pending["import"] = {"bundle": Path(bundle), "mode": mode, "preparing": True}
         return self._run(lambda wire: self.client.prepare_import(Path(bundle), passphrase=passphrase, connect=wire),
                          "Importing…", self._prepared)
 
     @Slot(object)
     def _prepared(self, prepared: Any) -> None:
+        self._pending.get("import", {})["preparing"] = False
         # Checks passed and the staged journal is ready; the swap or merge runs on the executor,
         # after every job already queued there (typing is saved first).
         if self.progress is not None:
@@ -380,11 +400,17 @@ class BundleController(QObject):
         text = sentence(exc)
         self._close_progress()
         self.bundle_failed.emit(text)
-        if self.interactive:
+        last = self._pending.get("import") or {}
+        if self.interactive and last.get("preparing"):
+            # Nothing was changed yet: ask again with the same file and choice, the reason shown in the dialog.
+            last["preparing"] = False
+            self._open_import_dialog(self._keychain, None, problem=text)
+        elif self.interactive:
             QMessageBox.warning(self.window, "Mirror", text)
 
     @Slot()
     def _cancelled(self) -> None:
+        self._pending.get("import", {})["preparing"] = False
         self._close_progress()
 
     def _close_progress(self) -> None:
