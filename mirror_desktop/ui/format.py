@@ -66,8 +66,9 @@ def first_line(text: str, limit: int = 120) -> str:
     return "(empty)"
 
 
-def plural(n: int, word: str) -> str:
-    return f"{n:,} {word}{'' if n == 1 else 's'}"
+def plural(n: int, word: str, many: str | None = None) -> str:
+    """"1 reflection", "2 reflections"; ``many`` for words that do not just add an s ("identities")."""
+    return f"{n:,} {word if n == 1 else many or word + 's'}"
 
 
 def snippet_html(snippet: str) -> str:

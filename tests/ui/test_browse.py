@@ -8,7 +8,7 @@ from PySide6.QtCore import QModelIndex, Qt
 from PySide6.QtTest import QAbstractItemModelTester
 
 from mirror_desktop.core import models as m
-from mirror_desktop.ui.journal.models.reflection_list import IdentityRole, ReflectionListModel
+from mirror_desktop.ui.journal.models.reflection_list import IdentityRole, IdRole, ReflectionListModel
 from mirror_desktop.ui.journal.models.search_results import ReflectionIdRole, SnippetHtmlRole
 from ui_helpers import read, seed
 
@@ -233,3 +233,22 @@ def test_settings_restore_view_and_splitter(make_window, journal_dir, qtbot):
     w2 = make_window()
     assert w2.view == "threads"
     assert w2.splitter.sizes() == sizes
+
+
+def test_end_in_the_list_jumps_to_the_oldest_reflection(make_window, journal_dir, qtbot):
+    """Issue 11: End loaded only the next page; now it selects the oldest reflection of a 1,450-entry list."""
+    def many(svc):  # type: ignore[no-untyped-def]
+        base = datetime(2020, 1, 1, tzinfo=UTC)
+        with svc.storage.transaction():
+            for i in range(1450):
+                svc.storage.reflections.create(m.Reflection(content=f"Entry {i}", created_at=base + timedelta(hours=i)))
+
+    seed(journal_dir, many)
+    w = make_window()
+    assert w.list_model.rowCount() == 200
+    w.list_view.setFocus()
+    qtbot.keyClick(w.list_view, Qt.Key.Key_End)
+    qtbot.waitUntil(lambda: w.list_view.currentIndex().row() == 1449, timeout=15000)
+    assert w.list_view.currentIndex().data() == "Entry 0"
+    assert len({w.list_model.index(r, 0).data(IdRole) for r in range(w.list_model.rowCount())}) == 1450
+    qtbot.waitUntil(lambda: w.editor.content() == "Entry 0", timeout=10000)  # and it opened

@@ -240,3 +240,13 @@ def test_the_editors_top_row_never_clips_or_overlaps(make_window, journal_dir, q
     for i, a in enumerate(rects):
         for b in rects[i + 1:]:
             assert not a.intersects(b)
+
+
+def test_the_status_bar_counts_anonymous_with_the_identities_it_lists(make_window, journal_dir, qtbot):  # type: ignore[no-untyped-def]
+    """Issue 11: a new journal said "0 identities" beside a sidebar that lists Anonymous."""
+    w = make_window()
+    qtbot.waitUntil(lambda: "identit" in w.counts_label.text(), timeout=10000)
+    assert "1 identity" in w.counts_label.text() and "0 identities" not in w.counts_label.text()
+    seed(journal_dir, lambda s: s.create_identity("Work self", None))
+    w.journal._load_stats()
+    qtbot.waitUntil(lambda: "2 identities" in w.counts_label.text(), timeout=10000)

@@ -9,10 +9,10 @@ signals below to the other features.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
-from PySide6.QtCore import QModelIndex, QObject, QSettings, Qt, Signal
-from PySide6.QtGui import QColor
+from PySide6.QtCore import QEvent, QModelIndex, QObject, QSettings, Qt, Signal
+from PySide6.QtGui import QColor, QKeyEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QColorDialog,
@@ -109,6 +109,7 @@ class JournalController(QObject):
         self.list_model.modelReset.connect(self._update_list_state)
         self.list_view.selectionModel().currentChanged.connect(self._list_current)
         self.list_view.customContextMenuRequested.connect(self._list_menu)
+        self.list_view.installEventFilter(self)
         self.timeline_model.order_changed.connect(self._timeline_reordered)
         self.timeline.reflection_activated.connect(self.open_reflection)
         self.timeline.remove_requested.connect(c.remove_from_thread)
@@ -142,6 +143,23 @@ class JournalController(QObject):
         self.autosave.reset()
         kind, ident = self._identity
         self.identity_changed.emit(ident if kind == im.IDENTITY else None, kind == im.ANONYMOUS)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt override
+        """End (and Ctrl+End) in the list jumps to the oldest reflection, not only to the last page loaded."""
+        if watched is self.list_view and event.type() == QEvent.Type.KeyPress \
+                and cast(QKeyEvent, event).key() == Qt.Key.Key_End:
+            self.jump_to_oldest()
+            return True
+        return super().eventFilter(watched, event)
+
+    def jump_to_oldest(self) -> None:
+        def show_last() -> None:
+            last = self.list_model.rowCount() - 1
+            if last >= 0:
+                self.list_view.setCurrentIndex(self.list_model.index(last, 0))
+                self.list_view.scrollToBottom()
+
+        self.list_model.fetch_all(show_last)
 
     def set_thread_status(self, thread_id: str, status: str) -> None:
         self.client.update_thread(thread_id, status=status)
@@ -208,7 +226,9 @@ class JournalController(QObject):
         self._stats = stats
         self.counts_label.setText("  ·  ".join([
             fmt.plural(stats.get("reflections", 0), "reflection"),
-            fmt.plural(stats.get("identities", 0), "identity").replace("identitys", "identities"),
+            # Anonymous is listed in the sidebar with the others, so it is counted with them ("0 identities" read
+            # as a contradiction beside it, issue 11).
+            fmt.plural(stats.get("identities", 0) + 1, "identity", "identities"),
             fmt.plural(stats.get("threads", 0), "thread"),
         ]))
         self._update_subtitle()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelIndex, Qt, Signal
@@ -21,6 +22,7 @@ from mirror_desktop.workers.journal import JournalClient
 
 Index = QModelIndex | QPersistentModelIndex
 
+FETCH_ALL_PAGE = 1000  # rows per query while fetch_all reads the rest of the list
 IdRole = Qt.ItemDataRole.UserRole + 1
 DateRole = Qt.ItemDataRole.UserRole + 2
 WordsRole = Qt.ItemDataRole.UserRole + 3
@@ -152,13 +154,45 @@ class ReflectionListModel(QAbstractListModel):
         self._client.read(job, lambda rows: self._page_arrived(generation, rows),
                           lambda exc: self._page_error(generation, exc))
 
-    def _page_arrived(self, generation: int, rows: list[ReflectionRow]) -> None:
+    def fetch_all(self, then: Callable[[], None]) -> None:
+        """Load every row not loaded yet, then call ``then`` (End: jump to the oldest reflection, issue 11).
+
+        One job reads the rest page by page on the worker and keeps only the list's small rows, never the
+        texts, so even 100,000 reflections arrive as one insertion the view can jump to the end of.
+        """
+        if self._exhausted and not self._fetching:
+            then()
+            return
+        self._fetching = True
+        generation, filters = self._generation, self._filters
+        after = self._rows[-1].key if self._rows else None
+
+        def job(svc: Any) -> list[ReflectionRow]:
+            rows: list[ReflectionRow] = []
+            cursor = after
+            while True:
+                page = svc.reflections_page(filters, after=cursor, limit=FETCH_ALL_PAGE)
+                rows += [ReflectionRow.of(r) for r in page]
+                if len(page) < FETCH_ALL_PAGE:
+                    return rows
+                cursor = rows[-1].key
+
+        def arrived(rows: list[ReflectionRow]) -> None:
+            self._page_arrived(generation, rows, last=True)
+            if generation == self._generation:
+                then()
+
+        self._client.read(job, arrived, lambda exc: self._page_error(generation, exc))
+
+    def _page_arrived(self, generation: int, rows: list[ReflectionRow], last: bool = False) -> None:
         if generation != self._generation:
             return
-        if len(rows) < self._page_size:
+        if last or len(rows) < self._page_size:
             self._exhausted = True
-        known = {r.id for r in self._rows[-len(rows) - 8:]} if rows else set()
-        rows = [r for r in rows if r.id not in known]  # a row upserted while the page was in flight
+        # A row upserted while the page was in flight, or a page that was still on its way when fetch_all
+        # read past it, is already here: keep the first copy.
+        known = {r.id for r in self._rows[-len(rows) - self._page_size - 8:]} if rows else set()
+        rows = [r for r in rows if r.id not in known]
         if rows:
             start = len(self._rows)
             self.beginInsertRows(QModelIndex(), start, start + len(rows) - 1)
