@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from mirror_desktop.core.search_query import HL_END, HL_START
@@ -89,3 +90,11 @@ VISIBILITY_BADGES = {
     "sync_full_private": "private sync",
     "sync_full_public": "public",
 }
+
+
+def row_meta(when: str, words: int, tags: Sequence[str] = ()) -> str:
+    """A list row's date, word count and tags (issue 11: tags went in and never came out)."""
+    parts = [when, plural(int(words), "word")]
+    if tags:
+        parts.append(" ".join(f"#{t}" for t in tags))
+    return "  ·  ".join(parts)

@@ -8,7 +8,7 @@ from PySide6.QtCore import QModelIndex, Qt
 from PySide6.QtTest import QAbstractItemModelTester
 
 from mirror_desktop.core import models as m
-from mirror_desktop.ui.journal.models.reflection_list import IdentityRole, IdRole, ReflectionListModel
+from mirror_desktop.ui.journal.models.reflection_list import IdentityRole, IdRole, ReflectionListModel, TagsRole
 from mirror_desktop.ui.journal.models.search_results import ReflectionIdRole, SnippetHtmlRole
 from ui_helpers import read, seed
 
@@ -252,3 +252,16 @@ def test_end_in_the_list_jumps_to_the_oldest_reflection(make_window, journal_dir
     assert w.list_view.currentIndex().data() == "Entry 0"
     assert len({w.list_model.index(r, 0).data(IdRole) for r in range(w.list_model.rowCount())}) == 1450
     qtbot.waitUntil(lambda: w.editor.content() == "Entry 0", timeout=10000)  # and it opened
+
+
+def test_tags_show_in_the_list_rows(make_window, journal_dir, qtbot):
+    """Issue 11: tags went in and never came out; a row says them beside its date and word count."""
+    from mirror_desktop.ui.format import row_meta
+
+    seed(journal_dir, lambda s: s.save_reflection("Slept badly again.", reflection_id="t1", identity_id=None,
+                                                  visibility="local_only", tags=["sleep", "work"], draft_id=None))
+    w = make_window()
+    idx = w.list_model.index(0, 0)
+    assert idx.data(TagsRole) == ["sleep", "work"]
+    assert idx.data(Qt.ItemDataRole.ToolTipRole).endswith("·  3 words  ·  #sleep #work")
+    assert row_meta("Fri 30 Oct", 1, ["a b"]) == "Fri 30 Oct  ·  1 word  ·  #a b"

@@ -49,7 +49,7 @@ def _small(font: QFont) -> QFont:
 
 
 class ReflectionDelegate(QStyledItemDelegate):
-    """Two lines: the first line in the person's words; the date, word count and visibility below."""
+    """Two lines: the first line in the person's words; the date, word count, tags and visibility below."""
 
     def sizeHint(self, option: QStyleOptionViewItem, index: Index) -> QSize:
         fm = QFontMetrics(option.font)
@@ -75,7 +75,7 @@ class ReflectionDelegate(QStyledItemDelegate):
         y = r.top() + fm.height() + 4
         when = index.data(rl.DateRole)
         words = index.data(rl.WordsRole) or 0
-        meta = f"{fmt.short_date(when) if when else ''}  ·  {fmt.plural(int(words), 'word')}"
+        meta = fmt.row_meta(fmt.short_date(when) if when else "", int(words), index.data(rl.TagsRole) or ())
         badge = fmt.VISIBILITY_BADGES.get(index.data(rl.VisibilityRole) or "", "")
         bw = sfm.horizontalAdvance(badge) + 12 if badge else 0
         painter.setPen(_muted(option, selected))

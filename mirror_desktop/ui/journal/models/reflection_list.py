@@ -116,7 +116,7 @@ class ReflectionListModel(QAbstractListModel):
         if role == Qt.ItemDataRole.DisplayRole:
             return row.title
         if role == Qt.ItemDataRole.ToolTipRole:
-            return f"{fmt.long_date(row.created_at)} · {fmt.plural(row.words, 'word')}"
+            return fmt.row_meta(fmt.long_date(row.created_at), row.words, row.tags)
         if role == IdRole:
             return row.id
         if role == DateRole:
