@@ -38,6 +38,13 @@ def open_journal(database: Path) -> Any:
     return SQLiteStorage(database, migrate=False)
 
 
+def open_reader(database: Path) -> Any:
+    """Runs on a read or background lane: another connection to the journal the write lane opened (issue 12)."""
+    from mirror_desktop.storage.journal import SQLiteStorage
+
+    return SQLiteStorage(database, migrate=False, create=False)
+
+
 def describe_open_error(exc: BaseException, database: Path) -> str:
     """The one sentence for a journal that cannot be opened."""
     from mirror_desktop.core.errors import MirrorError
@@ -108,7 +115,7 @@ class MirrorApp(QObject):
         settings = self.settings(paths)
         apply_theme(str(settings.value("theme", "light")), self.qapp)
         database = paths.database
-        self.executor = DatabaseExecutor(lambda: open_journal(database))
+        self.executor = DatabaseExecutor(lambda: open_journal(database), open_reader=lambda: open_reader(database))
         self.window = MainWindow(self.executor, paths, settings)
         self.executor.open_failed.connect(self._open_failed)
         if self.screenshot:

@@ -45,11 +45,16 @@ class FeatureClient(QObject):
         self.executor = executor
         self._service = service
 
-    def call(self, use_case: Callable[[Any], Any], on_result: OnResult = None, on_error: OnError = None) -> Job:
-        """Run ``use_case(service(storage))`` on the worker; callbacks on the GUI thread."""
+    def call(self, use_case: Callable[[Any], Any], on_result: OnResult = None, on_error: OnError = None,
+             *, lane: str = "write") -> Job:
+        """Run ``use_case(service(storage))`` on an executor lane; callbacks on the GUI thread."""
         service = self._service
         return self.executor.submit(lambda storage: use_case(service(storage)), on_result,
-                                    on_error if on_error is not None else self._failed)
+                                    on_error if on_error is not None else self._failed, lane=lane)
+
+    def query(self, use_case: Callable[[Any], Any], on_result: OnResult, on_error: OnError = None) -> Job:
+        """A read the person is waiting for: on the read lane, never behind background work (issue 12)."""
+        return self.call(use_case, on_result, on_error, lane="read")
 
     def _failed(self, exc: BaseException) -> None:
         self.operation_failed.emit(sentence(exc))

@@ -95,9 +95,20 @@ class BundlesClient(QObject):
                       on_error: Callable[[BaseException], None]) -> None:
         """The swap or merge, on the executor after every job already queued there (typing is saved first)."""
         def done(result: Any) -> None:
+            if mode == "replace":
+                self.executor.reopen_lanes()  # read connections to the journal that is there now
             self.import_finished.emit(result)
             on_result(result)
-        self.executor.submit(commit_job(prepared, self.paths, mode), done, on_error)
+
+        def failed(exc: BaseException) -> None:
+            if mode == "replace":
+                self.executor.reopen_lanes()
+            on_error(exc)
+
+        if mode == "replace":
+            # Nothing may keep the old file open across the swap: the read lanes close first (issue 11, 12).
+            self.executor.close_lanes()
+        self.executor.submit(commit_job(prepared, self.paths, mode), done, failed)
 
     def shutdown(self, timeout_ms: int = 30000) -> bool:
         """Cancel running tasks and wait for their threads (call before the executor shuts down)."""

@@ -1,9 +1,19 @@
-"""The serial database executor: one worker thread runs every query and write, results return as signals.
+"""The database executor: every write on one serial thread; reads the person waits for on a lane of their own.
 
 The GUI thread never touches the database (STYLE.md, habit 3). A job is a plain function taking the
-open storage; it runs on the worker thread, in submission order, and its result or error is
-delivered to callbacks on the GUI thread. The storage is opened and closed on the worker thread
-itself, because SQLite connections belong to the thread that made them.
+open storage; it runs on a worker thread and its result or error is delivered to callbacks on the GUI
+thread. Each storage is opened and closed on its own thread, because SQLite connections belong to the
+thread that made them.
+
+Three lanes (issue 12: a search queued at first paint waited 12–16 s behind the tension map's related-
+reflections job at 100,000 reflections):
+- ``write``: every write and every read that must see them, in submission order, on one connection;
+- ``read``: reads the person is waiting for (the list, search, opening a reflection, a timeline) on a
+  read connection of their own (WAL lets readers run beside the writer). A read asked for while writes are
+  still queued goes to the write lane instead, behind them, so a read always sees what was written before it;
+- ``background``: slow, cancellable work nobody waits for (related reflections, statistics), on its own
+  connection and a low-priority thread, so it never holds up the other two.
+Without ``open_reader`` (PostgreSQL, tests) the read and background lanes are the write lane.
 """
 
 from __future__ import annotations
@@ -31,6 +41,7 @@ class Job:
     on_error: Callable[[BaseException], None] | None = None
     id: int = 0
     cancelled: bool = field(default=False)
+    lane: str = "write"
 
     def cancel(self) -> None:
         """Skip the job if it has not started yet; its callbacks will not run."""
@@ -78,6 +89,7 @@ class _Worker(QObject):
     @Slot(object)
     def run(self, job: Job) -> None:
         if job.cancelled:
+            self.job_finished.emit(job, None)  # settles the count; a cancelled job's callbacks never run
             return
         if self.storage is None:
             self.job_failed.emit(job, RuntimeError("The journal is not open."))
@@ -102,8 +114,48 @@ class _Worker(QObject):
         self.thread().quit()
 
 
+class _Lane(QObject):
+    """A read-only lane: its own thread and connection, opened once the write lane has migrated the journal."""
+
+    _submit = Signal(object)
+    _open = Signal()
+    _close = Signal()
+
+    def __init__(self, name: str, open_storage: Callable[[], Any], priority: QThread.Priority,
+                 on_finished: Callable[[Job, Any], None], on_failed: Callable[[Job, BaseException], None]) -> None:
+        super().__init__()
+        self.qthread = QThread()
+        self.qthread.setObjectName(name)
+        self.priority = priority
+        self.worker = _Worker(open_storage)
+        self.worker.moveToThread(self.qthread)
+        self._submit.connect(self.worker.run)
+        self._open.connect(self.worker.open)
+        self._close.connect(self.worker.close)
+        self.worker.job_finished.connect(on_finished)
+        self.worker.job_failed.connect(on_failed)
+        self.worker.opened.connect(self._opened)
+        self.qthread.finished.connect(self.worker.deleteLater)
+        self.ready = False  # jobs go to the write lane until this lane's connection is open
+
+    @Slot(object)
+    def _opened(self, _storage: Any) -> None:
+        self.ready = True
+
+    def start(self) -> None:
+        self.qthread.start(self.priority)
+        self._open.emit()
+
+    def submit(self, job: Job) -> None:
+        self._submit.emit(job)
+
+    def shutdown(self, timeout_ms: int) -> bool:
+        self._close.emit()
+        return bool(self.qthread.wait(timeout_ms))
+
+
 class DatabaseExecutor(QObject):
-    """Serial executor for database work.
+    """Executor for database work: a serial write lane, and optional read and background lanes.
 
     Signals:
         opened(object): the storage finished opening (and migrating) on the worker thread.
@@ -121,10 +173,16 @@ class DatabaseExecutor(QObject):
     _open = Signal()
     _close = Signal()
 
-    def __init__(self, open_storage: Callable[[], Any], parent: QObject | None = None) -> None:
+    def __init__(self, open_storage: Callable[[], Any], parent: QObject | None = None, *,
+                 open_reader: Callable[[], Any] | None = None) -> None:
         super().__init__(parent)
         self._ids = itertools.count(1)
         self._pending = 0
+        self._writes_pending = 0
+        self._lanes: dict[str, _Lane] = {}
+        self._open_reader = open_reader
+        if open_reader is not None:
+            self.opened.connect(self._start_lanes)
         self._thread = QThread()
         self._thread.setObjectName("mirror-db")
         self._worker = _Worker(open_storage)
@@ -151,34 +209,69 @@ class DatabaseExecutor(QObject):
             self._running = True
             self._open.emit()
 
+    @Slot()
+    def _start_lanes(self) -> None:
+        if self._open_reader is None or self._lanes:
+            return
+        for name, priority in (("read", QThread.Priority.NormalPriority), ("background", QThread.Priority.LowPriority)):
+            self._lanes[name] = lane = _Lane(f"mirror-db-{name}", self._open_reader, priority, self._on_finished,
+                                             self._on_failed)
+            lane.start()
+
+    def close_lanes(self, timeout_ms: int = 30000) -> bool:
+        """Close the read and background connections (before the journal file is swapped by an import);
+        until ``reopen_lanes`` every job runs on the write lane. Jobs already queued there still run first."""
+        lanes, self._lanes = self._lanes, {}
+        return all([lane.shutdown(timeout_ms) for lane in lanes.values()])
+
+    def reopen_lanes(self) -> None:
+        """Open new read and background connections, to the journal file as it is now."""
+        if self._running:
+            self._start_lanes()
+
     def submit(self, fn: JobFn, on_result: Callable[[Any], None] | None = None,
-               on_error: Callable[[BaseException], None] | None = None) -> Job:
-        """Queue ``fn(storage)``; ``on_result``/``on_error`` run later on the GUI thread."""
-        job = Job(fn, on_result, on_error, next(self._ids))
+               on_error: Callable[[BaseException], None] | None = None, *, lane: str = "write") -> Job:
+        """Queue ``fn(storage)`` on a lane ("write", "read" or "background"); callbacks run on the GUI thread.
+
+        A read while writes are queued runs on the write lane, after them (reads see what was written).
+        """
+        if lane == "read" and self._writes_pending:
+            lane = "write"
+        target = self._lanes.get(lane)
+        if target is not None and not target.ready:
+            target = None
+        job = Job(fn, on_result, on_error, next(self._ids), lane="write" if target is None else lane)
         self._pending += 1
+        if job.lane == "write":
+            self._writes_pending += 1
         if self._pending == 1:
             self.busy_changed.emit(True)
-        self._submit.emit(job)
+        if target is None:
+            self._submit.emit(job)
+        else:
+            target.submit(job)
         return job
 
     @property
     def pending(self) -> int:
         return self._pending
 
-    def _settle(self) -> None:
+    def _settle(self, job: Job) -> None:
         self._pending -= 1
+        if job.lane == "write":
+            self._writes_pending -= 1
         if self._pending == 0:
             self.busy_changed.emit(False)
 
     @Slot(object, object)
     def _on_finished(self, job: Job, result: Any) -> None:
-        self._settle()
+        self._settle(job)
         if not job.cancelled and job.on_result is not None:
             job.on_result(result)
 
     @Slot(object, object)
     def _on_failed(self, job: Job, exc: BaseException) -> None:
-        self._settle()
+        self._settle(job)
         if job.cancelled:
             return
         if job.on_error is not None:
@@ -190,7 +283,8 @@ class DatabaseExecutor(QObject):
         """Finish queued jobs, close the storage on its thread, stop the thread and wait for it."""
         if not self._running:
             return True
+        ok = self.close_lanes(timeout_ms)
         self._close.emit()
-        ok = self._thread.wait(timeout_ms)
+        ok = bool(self._thread.wait(timeout_ms)) and ok
         self._running = False
-        return bool(ok)
+        return ok

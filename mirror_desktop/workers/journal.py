@@ -158,4 +158,4 @@ class JournalClient(FeatureClient):
     # -- search --------------------------------------------------------------------------
     def search(self, query: str, filters: SearchFilters | None, on_result: Callable[[Any], None],
                on_error: Callable[[BaseException], None], limit: int = 100) -> Job:
-        return self.call(lambda s: s.search(query, filters, limit=limit), on_result, on_error)
+        return self.query(lambda s: s.search(query, filters, limit=limit), on_result, on_error)

@@ -40,11 +40,12 @@ class TensionsClient(FeatureClient):
             if seed:
                 svc.ensure_seeds()
             return svc.map_data(identity_id, anonymous=anonymous)
-        return self.call(read, on_result, on_error)
+        return self.call(read, on_result, on_error, lane="write" if seed else "read")
 
     def load_details(self, tension_id: str, on_result: OnResult, on_error: OnError = None) -> Job:
-        """(history points, related reflections) of one tension."""
-        return self.call(lambda svc: (svc.history(tension_id), svc.related_reflections(tension_id)), on_result, on_error)
+        """(history points, related reflections) of one tension: background work, never ahead of a search."""
+        return self.call(lambda svc: (svc.history(tension_id), svc.related_reflections(tension_id)), on_result, on_error,
+                         lane="background")
 
     # -- writes ------------------------------------------------------------------------------
     def move(self, tension_id: str, position: float, intensity: float, on_result: OnResult = None,

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import QSettings
 
-from mirror_desktop.app import open_journal
+from mirror_desktop.app import open_journal, open_reader
 from mirror_desktop.paths import AppPaths
 from mirror_desktop.ui.main_window import MainWindow
 from mirror_desktop.workers.executor import DatabaseExecutor
@@ -26,7 +26,8 @@ def make_window(qtbot, journal_dir):  # type: ignore[no-untyped-def]
         paths = AppPaths.resolve(data_dir or journal_dir)
         paths.config_dir.mkdir(parents=True, exist_ok=True)
         settings = QSettings(str(paths.settings_file), QSettings.Format.IniFormat)
-        executor = DatabaseExecutor(lambda: open_journal(paths.database))
+        # The window as the app builds it: a write lane, and read and background lanes (issue 12).
+        executor = DatabaseExecutor(lambda: open_journal(paths.database), open_reader=lambda: open_reader(paths.database))
         window = MainWindow(executor, paths, settings)
         window.resize(1100, 700)
         windows.append(window)

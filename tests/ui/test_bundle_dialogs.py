@@ -8,6 +8,7 @@ import pytest
 from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QApplication, QDialogButtonBox
 
+from mirror_desktop.app import open_reader
 from mirror_desktop.bundle import export as export_mod
 from mirror_desktop.core import models as m
 from mirror_desktop.keychain import PassphraseStore
@@ -70,9 +71,11 @@ def controller(qtbot, tmp_path: Path):
     s.reflections.create_many([m.Reflection(content=f"note {i}") for i in range(12)])
     s.close()
     paths.config_dir.mkdir(parents=True, exist_ok=True)
-    executor = DatabaseExecutor(lambda: SQLiteStorage(paths.database, migrate=False))
+    executor = DatabaseExecutor(lambda: SQLiteStorage(paths.database, migrate=False),
+                                open_reader=lambda: open_reader(paths.database))
     with qtbot.waitSignal(executor.opened, timeout=10000):
         executor.start()
+    qtbot.waitUntil(lambda: all(lane.ready for lane in executor._lanes.values()), timeout=10000)
     settings = QSettings(str(paths.settings_file), QSettings.Format.IniFormat)
     ctl = BundleController(None, settings, BundlesClient(executor, paths, store=PassphraseStore(backend=object())),
                            interactive=False)
@@ -81,9 +84,9 @@ def controller(qtbot, tmp_path: Path):
     executor.shutdown()
 
 
-def count_on_executor(qtbot, executor) -> int:
+def count_on_executor(qtbot, executor, lane: str = "write") -> int:
     box: list[int] = []
-    executor.submit(lambda s: s.reflections.count(), box.append)
+    executor.submit(lambda s: s.reflections.count(), box.append, lane=lane)
     qtbot.waitUntil(lambda: bool(box), timeout=10000)
     return box[0]
 
@@ -109,8 +112,12 @@ def test_export_then_merge_and_replace_through_the_executor(qtbot, controller, t
     with qtbot.waitSignal(ctl.import_finished, timeout=30000) as got:
         ctl.start_import(result.path, "correct horse battery", mode="replace")
     assert got.args[0].rollback_file is not None
-    # the executor's connection reopened on the swapped-in journal
+    # the executor's connection reopened on the swapped-in journal, and so did its read lanes
     assert count_on_executor(qtbot, executor) == 12
+    qtbot.waitUntil(lambda: bool(executor._lanes) and all(lane.ready for lane in executor._lanes.values()),
+                    timeout=10000)
+    assert count_on_executor(qtbot, executor, lane="read") == 12
+    assert count_on_executor(qtbot, executor, lane="background") == 12
 
 
 def test_failure_is_one_sentence_and_nothing_changes(qtbot, controller, tmp_path: Path) -> None:

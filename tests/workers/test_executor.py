@@ -80,3 +80,67 @@ def test_shutdown_runs_queued_jobs_first(qtbot, tmp_path):
         assert JournalService(reader).count_reflections() == 20
     finally:
         reader.close()
+
+
+def _open_lanes(qtbot, path: Path):  # type: ignore[no-untyped-def]
+    from mirror_desktop.app import open_reader
+
+    ex = DatabaseExecutor(lambda: open_journal(path), open_reader=lambda: open_reader(path))
+    with qtbot.waitSignal(ex.opened, timeout=15000):
+        ex.start()
+    qtbot.waitUntil(lambda: all(lane.ready for lane in ex._lanes.values()), timeout=15000)
+    return ex
+
+
+def test_a_search_answers_while_a_slow_background_job_runs(qtbot, tmp_path):
+    """Issue 12: interactive reads never wait behind background work (the related-reflections job)."""
+    import threading
+
+    path = tmp_path / "j" / "mirror_os.db"
+    ex = _open_lanes(qtbot, path)
+    client = JournalClient(ex)
+    with qtbot.waitSignal(client.reflection_saved, timeout=10000):
+        client.save_reflection("The river walk at dusk.", reflection_id="r1", identity_id=None,
+                               visibility="local_only", tags=[], draft_id=None)
+    release, started, finished = threading.Event(), threading.Event(), []
+
+    def slow(_storage):  # type: ignore[no-untyped-def]
+        started.set()
+        release.wait(30)
+        return "slow done"
+
+    ex.submit(slow, finished.append, lane="background")
+    assert started.wait(10)
+    hits: list = []
+    client.search("river", None, hits.append, lambda exc: hits.append(exc))
+    qtbot.waitUntil(lambda: bool(hits), timeout=10000)
+    assert finished == []  # the background job is still running: the search did not wait for it
+    assert [h.reflection.id for h in hits[0]] == ["r1"]
+    release.set()
+    qtbot.waitUntil(lambda: finished == ["slow done"], timeout=10000)
+    assert ex.shutdown()
+
+
+def test_a_read_after_a_queued_write_sees_the_write(qtbot, tmp_path):
+    """A read asked for while writes are queued runs behind them, so it never shows an older journal."""
+    path = tmp_path / "j" / "mirror_os.db"
+    ex = _open_lanes(qtbot, path)
+    client = JournalClient(ex)
+    for i in range(20):
+        client.save_reflection(f"entry {i}", reflection_id=f"r{i}", identity_id=None, visibility="local_only",
+                               tags=[], draft_id=None)
+    counts: list[int] = []
+    client.query(lambda s: s.count_reflections(), counts.append)
+    qtbot.waitUntil(lambda: bool(counts), timeout=10000)
+    assert counts == [20]
+    assert ex.shutdown()
+
+
+def test_a_cancelled_job_still_lets_the_executor_go_idle(qtbot, tmp_path):
+    ex, _ = _open(qtbot, tmp_path / "j" / "mirror_os.db")
+    ran: list[int] = []
+    job = ex.submit(lambda s: ran.append(1))
+    job.cancel()
+    qtbot.waitUntil(lambda: ex.pending == 0, timeout=10000)
+    assert ran == []
+    assert ex.shutdown()

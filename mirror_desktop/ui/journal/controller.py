@@ -388,7 +388,7 @@ class JournalController(QObject):
         self._load_timeline(thread_id)
 
     def _load_timeline(self, thread_id: str) -> None:
-        self.client.read(lambda s: s.thread_timeline(thread_id), lambda rows: self._timeline_arrived(thread_id, rows))
+        self.client.query(lambda s: s.thread_timeline(thread_id), lambda rows: self._timeline_arrived(thread_id, rows))
 
     def _timeline_arrived(self, thread_id: str, rows: list[Any]) -> None:
         if thread_id != self._current_thread:
@@ -455,7 +455,7 @@ class JournalController(QObject):
     def open_reflection(self, reflection_id: str) -> None:
         """Load a reflection into the editor (after queueing a save of the current text)."""
         self.autosave.commit()
-        self.client.read(lambda s: (s.get_reflection(reflection_id), set(s.threads_of(reflection_id))),
+        self.client.query(lambda s: (s.get_reflection(reflection_id), set(s.threads_of(reflection_id))),
                          self._reflection_arrived)
 
     def _reflection_arrived(self, result: tuple[m.Reflection, set[str]]) -> None:

@@ -40,6 +40,7 @@ from mirror_desktop.core.tensions import (
 from mirror_desktop.ui.tensions.dialogs import AxisDialog, TensionDialog, confirm_delete
 from mirror_desktop.ui.format import plural, short_date
 from mirror_desktop.ui.tensions.map_widget import HistoryChart, TensionMapWidget, describe, last_change
+from mirror_desktop.workers.executor import Job
 from mirror_desktop.workers.tensions import TensionsClient
 from mirror_desktop.ui.theme import named
 
@@ -91,6 +92,7 @@ class TensionView(QWidget):
         self._seeded = False
         self._data = TensionMapData([], [], [])
         self._detail_request = 0
+        self._detail_job: Job | None = None
         self._pending_select = ""
         self.undo_stack = QUndoStack(self)
         self._build()
@@ -342,7 +344,9 @@ class TensionView(QWidget):
                                      0.5 if h.intensity is None else h.intensity) for h in history], poles, color)
             self._show_related(related)
 
-        self.client.load_details(tid, done, self._show_error)
+        if self._detail_job is not None:
+            self._detail_job.cancel()  # a newer selection won: the older background read is skipped if not started
+        self._detail_job = self.client.load_details(tid, done, self._show_error)
 
     def _show_related(self, related: list[RelatedReflection]) -> None:
         self.reflections.clear()

@@ -151,7 +151,7 @@ class ReflectionListModel(QAbstractListModel):
         def job(svc: Any) -> list[ReflectionRow]:
             return [ReflectionRow.of(r) for r in svc.reflections_page(filters, after=after, limit=limit)]
 
-        self._client.read(job, lambda rows: self._page_arrived(generation, rows),
+        self._client.query(job, lambda rows: self._page_arrived(generation, rows),
                           lambda exc: self._page_error(generation, exc))
 
     def fetch_all(self, then: Callable[[], None]) -> None:
@@ -182,7 +182,7 @@ class ReflectionListModel(QAbstractListModel):
             if generation == self._generation:
                 then()
 
-        self._client.read(job, arrived, lambda exc: self._page_error(generation, exc))
+        self._client.query(job, arrived, lambda exc: self._page_error(generation, exc))
 
     def _page_arrived(self, generation: int, rows: list[ReflectionRow], last: bool = False) -> None:
         if generation != self._generation:
