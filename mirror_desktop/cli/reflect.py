@@ -13,12 +13,12 @@ import sys
 from typing import Any
 
 from mirror_desktop.cli.main import EXIT_FAILURE, CliError, open_journal, print_json
-from mirror_desktop.core.engine_settings import EngineSettingsStore
+from mirror_desktop.core.enums import FEEDBACK_FLAGS
 from mirror_desktop.core.errors import MirrorError
-from mirror_desktop.core.mirrorbacks import FEEDBACK_FLAGS, MirrorbackService
-from mirror_desktop.core.services import JournalService
-from mirror_desktop.core.tensions import TensionService
 from mirror_desktop.paths import AppPaths
+
+# The engine and the services load inside the commands that use them: every other `mirror` command (and
+# --version) starts without them (issue 12).
 
 # A reflection larger than this is almost certainly a wrong file piped in by mistake.
 MAX_INPUT_BYTES = 10 * 1024 * 1024
@@ -84,6 +84,11 @@ def read_text(arg: str | None) -> str:
 
 # -- commands ------------------------------------------------------------------------------------
 def cmd_reflect(args: argparse.Namespace) -> int:
+    from mirror_desktop.core.engine_settings import EngineSettingsStore
+    from mirror_desktop.core.mirrorbacks import MirrorbackService
+    from mirror_desktop.core.services import JournalService
+    from mirror_desktop.core.tensions import TensionService
+
     text = read_text(args.text)
     store = EngineSettingsStore(AppPaths.resolve(args.data_dir).config_dir)
     storage = open_journal(args)
@@ -137,6 +142,9 @@ def _rating(text: str | None) -> int | None:
 
 
 def cmd_feedback(args: argparse.Namespace) -> int:
+    from mirror_desktop.core.engine_settings import EngineSettingsStore
+    from mirror_desktop.core.mirrorbacks import MirrorbackService
+
     rating = _rating(args.rating)
     unknown = [f for f in args.flags if f not in FEEDBACK_FLAGS]
     if unknown:

@@ -129,3 +129,10 @@ class IntegrationStatus(StrEnum):
     PAUSED = "paused"
     DISCONNECTED = "disconnected"
     ERROR = "error"
+
+
+# The flags a person can put on a mirrorback (engine_feedback.flags); the CLI lists them without loading the engine.
+FEEDBACK_FLAGS = (
+    "too_directive", "missed_tension", "too_generic", "over_explained", "felt_judged",
+    "unhelpful", "too_long", "too_short", "off_topic", "actually_helpful",
+)

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from mirror_desktop.core import models as m
+from mirror_desktop.core.enums import FEEDBACK_FLAGS
 from mirror_desktop.core.errors import MirrorError, ValidationError
 from mirror_desktop.core.tensions import TensionService
 from mirror_desktop.engine import EngineConfigError, Generation, MirrorCore, TensionRef
@@ -30,10 +31,6 @@ from mirror_desktop.engine.text import sentences
 # seconds and say nothing more useful. Crisis language is still looked for in the whole text.
 MAX_ENGINE_WORDS = 3000
 # Spec 9, "Flag Values (suggested)": the only flags feedback may carry.
-FEEDBACK_FLAGS = (
-    "too_directive", "missed_tension", "too_generic", "over_explained", "felt_judged",
-    "unhelpful", "too_long", "too_short", "off_topic", "actually_helpful",
-)
 MAX_FEEDBACK_NOTES = 4000
 
 _WORD_END_RE = re.compile(r"\S+")

@@ -14,8 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, UTC
 from pathlib import Path
 from collections.abc import Callable
-
-import peewee
+from typing import TYPE_CHECKING
 
 from mirror_desktop.core.errors import (
     ChecksumMismatchError,
@@ -23,7 +22,9 @@ from mirror_desktop.core.errors import (
     SchemaTooNewError,
 )
 from mirror_desktop.resources import migrations_dir
-from mirror_desktop.storage.database import sqlite_module
+
+if TYPE_CHECKING:  # peewee loads with the runner, not with ``--version``'s look at the shipped files (issue 12)
+    import peewee
 
 ROLLBACK_MARKER = "-- ROLLBACK:"
 _VERSION_RE = re.compile(r"^--\s*Version:\s*(\d+\.\d+\.\d+)\s*$", re.M)
@@ -199,6 +200,8 @@ class MigrationRunner:
     # -- changing state ------------------------------------------------------------------
     def _execute_script(self, sql: str) -> None:
         if self.dialect == "sqlite":
+            from mirror_desktop.storage.database import sqlite_module
+
             for stmt in split_sqlite_statements(sql, sqlite_module().complete_statement):
                 self.db.execute_sql(stmt)
         else:
