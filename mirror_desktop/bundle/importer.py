@@ -45,7 +45,7 @@ from mirror_desktop.bundle.progress import JobState, Phase, QuietState, check
 from mirror_desktop.bundle.safezip import Limits, loads_strict, open_safely
 from mirror_desktop.bundle.sanitize import NEEDS_REAUTH
 from mirror_desktop.core.enums import IntegrationStatus
-from mirror_desktop.core.errors import MigrationError
+from mirror_desktop.core.errors import MigrationError, StorageError
 from mirror_desktop.core.safe_io import fsync_dir, sweep_stale, write_bytes_atomically, write_new_file_durably
 from mirror_desktop.paths import AppPaths
 
@@ -410,6 +410,20 @@ def commit_import(prepared: PreparedImport, paths: AppPaths, *, mode: Mode = "re
 
 
 def _replace(prepared: PreparedImport, paths: AppPaths, state: JobState) -> ImportResult:
+    """Swap the staged journal in while holding it exclusively (storage/journal_lock.py).
+
+    The lock is held from the "is anyone else here?" check to the end of the swap: another
+    window or command that has the journal open makes this refuse in one sentence, and one that
+    opens it meanwhile is refused, so nothing is written into a file about to be set aside.
+    """
+    from mirror_desktop.storage.journal_lock import exclusive_journal_lock
+
+    with exclusive_journal_lock(paths.database):
+        _fault("locked")
+        return _swap_in(prepared, paths, state)
+
+
+def _swap_in(prepared: PreparedImport, paths: AppPaths, state: JobState) -> ImportResult:
     """Swap the staged journal, constitution and config.json in, all or nothing.
 
     Everything is staged completely first (journal fsynced, constitution folder and config.json
@@ -419,7 +433,7 @@ def _replace(prepared: PreparedImport, paths: AppPaths, state: JobState) -> Impo
     before the end undoes the steps done, in reverse, by renames only (no disk space needed), so
     the live data dir holds the complete old set or the complete new one.
     """
-    from mirror_desktop.storage import bundle_db
+    from mirror_desktop.storage import bundle_db, journal_lock
     from mirror_desktop.storage.journal import SQLiteStorage
 
     state.set_progress(0.96, "Replacing the journal")
@@ -476,7 +490,13 @@ def _replace(prepared: PreparedImport, paths: AppPaths, state: JobState) -> Impo
             fsync_dir(paths.config_dir)
             _fault("config-swapped")
 
-        # The journal last: until here it was never touched.
+        # The journal last: until here it was never touched. A -wal or -shm beside it now would be
+        # replayed into the new file; only a program that ignores the lock can have made one.
+        sidecars = [Path(f"{live}-wal"), Path(f"{live}-shm")]
+        if rollback is not None and any(p.exists() for p in sidecars):
+            raise StorageError(journal_lock.IN_USE)
+        for stale in sidecars:  # no journal here: left by a journal deleted by hand; they fit no file
+            stale.unlink(missing_ok=True)
         os.replace(prepared.journal, live)
         if rollback is not None:
             undo.append(("the journal", lambda: os.replace(rollback, live)))

@@ -68,7 +68,7 @@ def _check_sqlite_capabilities() -> None:
 
 
 class LockedSqliteDatabase(peewee.SqliteDatabase):
-    """peewee's SQLite database, holding the journal's shared lock while any connection is open.
+    """peewee's SQLite database, holding the journal's shared lock from its first connection to close().
 
     A replace in another process (or thread) holds the lock exclusively: opening then waits a moment
     and is refused in one sentence instead of writing into a file about to be swapped away.
@@ -79,16 +79,17 @@ class LockedSqliteDatabase(peewee.SqliteDatabase):
         self.journal_lock = SharedJournalLock(database)
 
     def _connect(self) -> object:
-        self.journal_lock.acquire()
+        took = self.journal_lock.acquire()
         try:
             return super()._connect()  # type: ignore[misc]
         except BaseException:
-            self.journal_lock.release()
+            if took:
+                self.journal_lock.release()
             raise
 
-    def _close(self, conn: object) -> None:
+    def close(self) -> bool:
         try:
-            super()._close(conn)  # type: ignore[misc]
+            return bool(super().close())
         finally:
             self.journal_lock.release()
 

@@ -83,8 +83,9 @@ class PeeweeStorage(MirrorStorage):
         return self.runner.current_version()
 
     def close(self) -> None:
-        if not self.db.is_closed():
-            self.db.close()
+        # Unconditionally: this thread's connection may look closed (PySide drops a worker's
+        # thread-locals between slot calls) while the database object still holds the journal lock.
+        self.db.close()
 
     def counts(self) -> dict[str, int]:
         """Rows per spec table (adapter tables such as drafts are not counted)."""

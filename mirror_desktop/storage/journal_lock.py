@@ -75,40 +75,47 @@ def _try_lock(fd: int, kind: int) -> bool:
 
 
 class SharedJournalLock:
-    """The shared lock one database object holds while any of its connections is open.
+    """The shared lock one database object holds from its first connection until it is closed.
 
-    peewee opens one connection per thread (and reopens after ``close``), so the lock counts
-    connections: the first one takes it, the last one to close lets it go.
+    Not a count of connections: PySide drops a worker thread's Python thread state between slot
+    calls, so peewee's per-thread connection is silently replaced (the old one closed when it is
+    collected) and a count would never reach zero. The owner's ``close()`` ends the hold; a later
+    query reconnects and takes it again.
     """
 
     def __init__(self, journal: Path | str) -> None:
         self.journal = Path(journal)
         self._fd: int | None = None
-        self._users = 0
+        self._held = False
         self._mutex = threading.Lock()
 
-    def acquire(self) -> None:
+    @property
+    def held(self) -> bool:
+        return self._held
+
+    def acquire(self) -> bool:
+        """Take the lock if not held yet; True when this call took it."""
         with self._mutex:
-            if self._users == 0:
-                fd = _open_lock_file(self.journal)
-                if fd is not None:
-                    deadline = time.monotonic() + OPEN_WAIT_S
-                    while not _try_lock(fd, fcntl.LOCK_SH):
-                        if time.monotonic() >= deadline:
-                            os.close(fd)
-                            raise StorageError(BEING_REPLACED)
-                        time.sleep(_POLL_S)
-                self._fd = fd
-            self._users += 1
+            if self._held:
+                return False
+            fd = _open_lock_file(self.journal)
+            if fd is not None:
+                deadline = time.monotonic() + OPEN_WAIT_S
+                while not _try_lock(fd, fcntl.LOCK_SH):
+                    if time.monotonic() >= deadline:
+                        os.close(fd)
+                        raise StorageError(BEING_REPLACED)
+                    time.sleep(_POLL_S)
+            self._fd = fd
+            self._held = True
+            return True
 
     def release(self) -> None:
         with self._mutex:
-            if self._users == 0:
-                return
-            self._users -= 1
-            if self._users == 0 and self._fd is not None:
+            if self._fd is not None:
                 os.close(self._fd)  # closing the descriptor releases the lock
-                self._fd = None
+            self._fd = None
+            self._held = False
 
 
 @contextlib.contextmanager
