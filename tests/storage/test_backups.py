@@ -15,7 +15,6 @@ from pathlib import Path
 from mirror_desktop.bundle import export as export_mod
 from mirror_desktop.bundle.export import export_bundle
 from mirror_desktop.bundle.importer import import_bundle
-from mirror_desktop.core import models as m
 from mirror_desktop.core.services import JournalService
 from mirror_desktop.paths import AppPaths
 from mirror_desktop.storage import backups
