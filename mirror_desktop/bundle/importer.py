@@ -437,7 +437,7 @@ def _swap_in(prepared: PreparedImport, paths: AppPaths, state: JobState) -> Impo
     before the end undoes the steps done, in reverse, by renames only (no disk space needed), so
     the live data dir holds the complete old set or the complete new one.
     """
-    from mirror_desktop.storage import bundle_db, journal_lock
+    from mirror_desktop.storage import backups, bundle_db, journal_lock
     from mirror_desktop.storage.journal import SQLiteStorage
 
     state.set_progress(0.96, "Replacing the journal")
@@ -514,6 +514,8 @@ def _swap_in(prepared: PreparedImport, paths: AppPaths, state: JobState) -> Impo
     finally:
         if staged_config is not None:
             staged_config.unlink(missing_ok=True)
+    # Each rollback copy is a whole journal: the newest KEEP_BACKUPS stay, like migration backups.
+    backups.prune_rollback_copies(live)
     restored = len(prepared.constitution) if staged_constitution is not None else 0
     state.set_progress(1.0, "Done")
     return ImportResult("replace", live, prepared.counts, rollback_file=rollback,

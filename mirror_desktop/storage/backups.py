@@ -1,9 +1,10 @@
 """The copies of a SQLite journal Mirror keeps: backups before migrations and rollback files of imports.
 
-Each copy is a whole journal, deleted reflections included, so they are bounded (the newest
-``KEEP_BACKUPS`` migration backups are kept, shared/RELIABILITY.md "backups keep deleted words and
-fill the disk") and can be purged on request. Only files Mirror named are ever touched:
-``<data>/backups/<stem>-schema-<version>-<stamp>.db`` and ``<journal>.rollback-<stamp>``.
+Each copy is a whole journal, deleted reflections included, so they are bounded: the newest
+``KEEP_BACKUPS`` migration backups are kept, and as many import rollback copies (shared/RELIABILITY.md,
+"backups keep deleted words and fill the disk"); ``purge_backups`` removes them all on request.
+Only files Mirror named are ever touched: ``<data>/backups/<stem>-schema-<version>-<stamp>.db`` and
+``<journal>.rollback-<stamp>``.
 """
 
 from __future__ import annotations
@@ -97,6 +98,15 @@ def prune_backups(journal: Path, keep: int = KEEP_BACKUPS) -> BackupPurge:
     backups = migration_backups(journal)
     if keep >= 0 and len(backups) > keep:
         _remove(backups[: len(backups) - keep], report)
+    return report
+
+
+def prune_rollback_copies(journal: Path, keep: int = KEEP_BACKUPS) -> BackupPurge:
+    """Remove all but the newest ``keep`` rollback copies an import with replace set aside."""
+    report = BackupPurge()
+    copies = rollback_copies(journal)
+    if keep >= 0 and len(copies) > keep:
+        _remove(copies[: len(copies) - keep], report)
     return report
 
 

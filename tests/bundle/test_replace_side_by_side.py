@@ -166,6 +166,9 @@ def test_replace_is_refused_while_another_process_has_the_journal_open(tmp_path:
         with pytest.raises(MirrorError) as err:
             commit_import(prepared, paths, mode="replace")
         assert str(err.value) == journal_lock.IN_USE
+        cli = subprocess.run([sys.executable, "-m", "mirror_desktop.cli", "--data-dir", str(paths.data_dir),
+                              "import", str(bundle), "--replace"], capture_output=True, text=True, timeout=120)
+        assert cli.returncode != 0 and cli.stderr == f"mirror: {journal_lock.IN_USE}\n"
         assert contents_of(paths.database) == {"still mine"}
         assert not list(paths.data_dir.glob("*.rollback-*"))
     finally:

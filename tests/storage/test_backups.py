@@ -126,3 +126,16 @@ def test_a_reflection_written_after_the_last_backup_is_in_no_copy(tmp_path: Path
         assert notice.message == "The reflection is deleted; no backup of the journal holds a copy of it."
     finally:
         s.close()
+
+
+def test_import_rollback_copies_are_bounded_too(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setattr(export_mod, "default_log2_n", 2)
+    paths = AppPaths.resolve(tmp_path / "journal")
+    s = SQLiteStorage(paths.database)
+    JournalService(s).save_reflection("one entry")
+    bundle = export_bundle(s, tmp_path, paths=paths, filename="b.zip").path
+    s.close()
+    kept = []
+    for _ in range(backups.KEEP_BACKUPS + 2):
+        kept.append(import_bundle(bundle, paths, mode="replace").rollback_file)
+    assert backups.rollback_copies(paths.database) == kept[-backups.KEEP_BACKUPS:]
