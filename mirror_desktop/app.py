@@ -21,6 +21,7 @@ from PySide6.QtCore import QEvent, QObject, QSettings, QTimer, Signal
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from mirror_desktop import __version__
+from mirror_desktop.core.staging import start_session
 from mirror_desktop.logging_setup import install_excepthook, install_qt_message_handler, setup_logging
 from mirror_desktop.paths import AppPaths
 from mirror_desktop.version import VersionAction
@@ -112,6 +113,8 @@ class MirrorApp(QObject):
         from mirror_desktop.workers.executor import DatabaseExecutor
 
         paths = self.paths
+        # Private files from here on; plaintext a killed export or import left behind is swept first.
+        start_session(paths.data_dir, also=(paths.config_dir, paths.log_dir))
         settings = self.settings(paths)
         apply_theme(str(settings.value("theme", "light")), self.qapp)
         database = paths.database

@@ -45,6 +45,7 @@ from types import TracebackType
 from typing import Any
 from collections.abc import Callable
 
+from mirror_desktop.core.safe_io import private_dir
 from mirror_desktop.paths import AppPaths
 
 LOG_FORMAT = "%(asctime)s %(levelname)-7s %(name)s [%(threadName)s] %(message)s"
@@ -188,6 +189,18 @@ def resolve_level(level: int | str | None) -> int:
     return resolved if isinstance(resolved, int) else logging.INFO
 
 
+class PrivateRotatingFileHandler(logging.handlers.RotatingFileHandler):
+    """A rotating log whose files are 0600 whatever the umask: ids and counts are still the person's."""
+
+    def _open(self):  # type: ignore[no-untyped-def]
+        fd = os.open(self.baseFilename, os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), 0o600)
+        try:
+            os.chmod(self.baseFilename, 0o600)  # a log an older version left readable
+        except OSError:
+            pass
+        return os.fdopen(fd, self.mode if "a" in self.mode else "a", encoding=self.encoding, errors=self.errors)
+
+
 def setup_logging(paths: AppPaths, program: str = "mirror-desktop", *, level: int | str | None = None,
                   console_level: int | None = logging.WARNING, max_bytes: int = MAX_BYTES,
                   backup_count: int = BACKUP_COUNT) -> LoggingSetup:
@@ -208,8 +221,8 @@ def setup_logging(paths: AppPaths, program: str = "mirror-desktop", *, level: in
     setup = LoggingSetup(log_file=log_file, previous_root_level=root.level)
     handlers: list[logging.Handler] = []
     try:
-        paths.log_dir.mkdir(parents=True, exist_ok=True)
-        fh = logging.handlers.RotatingFileHandler(log_file, maxBytes=max_bytes, backupCount=backup_count,
+        private_dir(paths.log_dir)
+        fh = PrivateRotatingFileHandler(log_file, maxBytes=max_bytes, backupCount=backup_count,
                                                   encoding="utf-8", delay=True)
         fh.setLevel(file_level)
         handlers.append(fh)

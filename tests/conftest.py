@@ -22,6 +22,15 @@ _PLATFORM_NOISE = ("This plugin does not support", "propagateSizeHints")
 
 
 @pytest.fixture(autouse=True)
+def usual_umask():  # type: ignore[no-untyped-def]
+    """Every test starts under the usual umask 022 (RELIABILITY.md, files at rest), whatever an
+    in-process `mirror` command set before (the CLI makes its own process umask 077)."""
+    previous = os.umask(0o022)
+    yield
+    os.umask(previous)
+
+
+@pytest.fixture(autouse=True)
 def memory_keyring():  # type: ignore[no-untyped-def]
     """RELIABILITY.md: tests never touch the real keychain."""
     import keyring

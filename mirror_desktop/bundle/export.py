@@ -19,8 +19,6 @@ import errno
 import hashlib
 import json
 import os
-import shutil
-import tempfile
 import zipfile
 from dataclasses import dataclass, field, replace
 from datetime import datetime, UTC
@@ -37,7 +35,8 @@ from mirror_desktop.bundle.sanitize import sanitize_integration, strip_secrets
 from mirror_desktop.core import models as m
 from mirror_desktop.core.enums import IntegrationStatus, LifecycleEventType
 from mirror_desktop.core.outbound import outbound_rows
-from mirror_desktop.core.safe_io import sweep_stale, write_atomically
+from mirror_desktop.core import staging
+from mirror_desktop.core.safe_io import private_dir, sweep_stale, write_atomically
 from mirror_desktop.paths import AppPaths
 
 # Spec tables counted in the manifest (schema_version is bookkeeping, drafts never travel).
@@ -91,13 +90,13 @@ STALE_AFTER_S = 6 * 3600
 def staging_root_for(storage: Any, paths: AppPaths | None) -> Path:
     """A private folder on the same device as the journal for plaintext intermediates."""
     if paths is not None:
-        root = paths.data_dir / ".staging"
+        root = staging.staging_root(paths.data_dir)
     elif getattr(storage, "path", None) is not None:
-        root = Path(storage.path).parent / ".staging"
+        root = staging.staging_root(Path(storage.path).parent)
     else:
-        root = Path(tempfile.gettempdir()) / "mirror-staging"
-    root.mkdir(parents=True, exist_ok=True, mode=0o700)
-    sweep_stale(root, "export-*", STALE_AFTER_S)  # plaintext left by a killed export
+        root = staging.temp_staging_root()
+    private_dir(root)
+    staging.sweep_staging(root)  # plaintext left by a killed export or import, whatever its age
     return root
 
 
@@ -364,9 +363,9 @@ def export_bundle(storage: Any, out_dir: Path | str, *, paths: AppPaths | None =
     sweep_stale(out, ".mirror_bundle_*.tmp", STALE_AFTER_S)  # half-written bundles of a killed export
     target = out / filename if filename else _unique_target(out, bundle_name(now, encrypted))
     root = staging_root or staging_root_for(storage, paths)
-    stage = Path(tempfile.mkdtemp(prefix="export-", dir=root))
+    owner = staging.new_stage(root, "export-")  # owned until released: no sweep removes it meanwhile
+    stage = owner.path
     try:
-        os.chmod(stage, 0o700)
         check(state)
         staged = _stage_database(storage, stage, share, state)
         state.set_progress(0.15, "Copying the journal")
@@ -408,7 +407,7 @@ def export_bundle(storage: Any, out_dir: Path | str, *, paths: AppPaths | None =
     except age.Cancelled:
         raise OperationCancelled() from None
     finally:
-        shutil.rmtree(stage, ignore_errors=True)
+        owner.release()
     size = target.stat().st_size
     _record_event(storage, "export", {"counts": staged.counts, "encrypted": encrypted, "share": share,
                                       "size_bytes": size, "schema_version": staged.schema_version})

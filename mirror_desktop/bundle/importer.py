@@ -20,7 +20,6 @@ import json
 import os
 import shutil
 import secrets
-import tempfile
 from dataclasses import dataclass, field, replace
 from datetime import datetime, UTC
 from pathlib import Path
@@ -44,9 +43,11 @@ from mirror_desktop.bundle.export import STALE_AFTER_S, _record_event
 from mirror_desktop.core.progress import JobState, Phase, QuietState, check
 from mirror_desktop.bundle.safezip import Limits, loads_strict, open_safely
 from mirror_desktop.bundle.sanitize import NEEDS_REAUTH
+from mirror_desktop.core import staging
 from mirror_desktop.core.enums import IntegrationStatus
-from mirror_desktop.core.errors import MigrationError, MirrorError
-from mirror_desktop.core.safe_io import fsync_dir, sweep_stale, write_bytes_atomically, write_new_file_durably
+from mirror_desktop.core.errors import MigrationError, MirrorError, StorageError
+from mirror_desktop.core.safe_io import fsync_dir, private_dir, sweep_stale, write_bytes_atomically, write_new_file_durably
+from mirror_desktop.core.staging import Stage
 from mirror_desktop.paths import AppPaths
 
 Mode = Literal["replace", "merge"]
@@ -76,9 +77,13 @@ class PreparedImport:
     encrypted: bool
     constitution: dict[str, bytes] = field(default_factory=dict)
     config: dict[str, Any] = field(default_factory=dict)
+    owner: Stage | None = None  # this process's claim on ``staging``: a sweep elsewhere leaves it alone
 
     def discard(self) -> None:
-        shutil.rmtree(self.staging, ignore_errors=True)
+        if self.owner is not None:
+            self.owner.release()
+        else:
+            shutil.rmtree(self.staging, ignore_errors=True)
 
 
 @dataclass
@@ -157,17 +162,15 @@ def _decrypt(src: Path, dst: Path, passphrase: str, phase: Phase, state: JobStat
             raise _age_error(exc, offset) from None
 
 
-def _staging_dir(paths: AppPaths) -> Path:
-    root = paths.data_dir / ".staging"
+def _staging_dir(paths: AppPaths) -> Stage:
+    root = staging.staging_root(paths.data_dir)
     try:
-        root.mkdir(parents=True, exist_ok=True, mode=0o700)
-        sweep_stale(root, "import-*", STALE_AFTER_S)  # plaintext left by a killed import
-        stage = Path(tempfile.mkdtemp(prefix="import-", dir=root))
+        private_dir(root)
+        staging.sweep_staging(root)  # plaintext left by a killed import or export, whatever its age
+        return staging.new_stage(root, "import-")
     except OSError as exc:
         raise BundleError(f"Cannot use the data folder {paths.data_dir} ({exc.strerror}); "
                           "choose a folder you can write to. Nothing changed.") from None
-    os.chmod(stage, 0o700)
-    return stage
 
 
 def _check_space(folder: Path, needed: int) -> None:
@@ -189,7 +192,8 @@ def prepare_import(bundle: Path | str, paths: AppPaths, *, passphrase: str | Non
     kind = detect_kind(bundle)
     if kind == "age" and not passphrase:
         raise PassphraseRequired()
-    stage = _staging_dir(paths)
+    owner = _staging_dir(paths)
+    stage = owner.path
     try:
         check(state)
         _check_space(stage, bundle.stat().st_size * 2 + 16 * 1024 * 1024)
@@ -299,14 +303,14 @@ def prepare_import(bundle: Path | str, paths: AppPaths, *, passphrase: str | Non
         _fault("migrated")
         state.set_progress(0.95, "Ready")
         return PreparedImport(stage, journal, manifest, version, migrated_from, counts, kind == "age",
-                              constitution, config)
+                              constitution, config, owner)
     except OSError as exc:
-        shutil.rmtree(stage, ignore_errors=True)
+        owner.release()
         if exc.errno in (errno.ENOSPC, errno.EDQUOT):
             raise NotEnoughSpace("The disk is full; free some space and try the import again. Nothing changed.") from None
         raise
     except BaseException:
-        shutil.rmtree(stage, ignore_errors=True)
+        owner.release()
         raise
 
 
@@ -322,7 +326,7 @@ def _restore_constitution(prepared: PreparedImport, paths: AppPaths) -> int:
     n = 0
     for name, data in prepared.constitution.items():
         if not (live / name).exists():
-            live.mkdir(parents=True, exist_ok=True)
+            private_dir(live)
             write_bytes_atomically(live / name, data)
             n += 1
     return n
@@ -349,7 +353,7 @@ def _stage_config(prepared: PreparedImport, paths: AppPaths) -> Path | None:
     """
     if not prepared.config:
         return None
-    paths.config_dir.mkdir(parents=True, exist_ok=True)
+    private_dir(paths.config_dir)
     tmp = paths.config_dir / f".config.json.{secrets.token_hex(4)}.tmp"
     write_new_file_durably(tmp, json.dumps(prepared.config, ensure_ascii=False, indent=2).encode("utf-8"))
     return tmp
@@ -410,6 +414,20 @@ def commit_import(prepared: PreparedImport, paths: AppPaths, *, mode: Mode = "re
 
 
 def _replace(prepared: PreparedImport, paths: AppPaths, state: JobState) -> ImportResult:
+    """Swap the staged journal in while holding it exclusively (storage/journal_lock.py).
+
+    The lock is held from the "is anyone else here?" check to the end of the swap: another
+    window or command that has the journal open makes this refuse in one sentence, and one that
+    opens it meanwhile is refused, so nothing is written into a file about to be set aside.
+    """
+    from mirror_desktop.storage.journal_lock import exclusive_journal_lock
+
+    with exclusive_journal_lock(paths.database):
+        _fault("locked")
+        return _swap_in(prepared, paths, state)
+
+
+def _swap_in(prepared: PreparedImport, paths: AppPaths, state: JobState) -> ImportResult:
     """Swap the staged journal, constitution and config.json in, all or nothing.
 
     Everything is staged completely first (journal fsynced, constitution folder and config.json
@@ -419,7 +437,7 @@ def _replace(prepared: PreparedImport, paths: AppPaths, state: JobState) -> Impo
     before the end undoes the steps done, in reverse, by renames only (no disk space needed), so
     the live data dir holds the complete old set or the complete new one.
     """
-    from mirror_desktop.storage import bundle_db
+    from mirror_desktop.storage import backups, bundle_db, journal_lock
     from mirror_desktop.storage.journal import SQLiteStorage
 
     state.set_progress(0.96, "Replacing the journal")
@@ -441,7 +459,7 @@ def _replace(prepared: PreparedImport, paths: AppPaths, state: JobState) -> Impo
         _fault("staged-ready")
         stamp = _stamp()
         live = paths.database
-        live.parent.mkdir(parents=True, exist_ok=True)
+        private_dir(live.parent)
         rollback: Path | None = None
         if live.exists():
             bundle_db.quiesce_sqlite(live)  # the WAL folded in: the file alone is the whole old journal
@@ -476,7 +494,13 @@ def _replace(prepared: PreparedImport, paths: AppPaths, state: JobState) -> Impo
             fsync_dir(paths.config_dir)
             _fault("config-swapped")
 
-        # The journal last: until here it was never touched.
+        # The journal last: until here it was never touched. A -wal or -shm beside it now would be
+        # replayed into the new file; only a program that ignores the lock can have made one.
+        sidecars = [Path(f"{live}-wal"), Path(f"{live}-shm")]
+        if rollback is not None and any(p.exists() for p in sidecars):
+            raise StorageError(journal_lock.IN_USE)
+        for stale in sidecars:  # no journal here: left by a journal deleted by hand; they fit no file
+            stale.unlink(missing_ok=True)
         os.replace(prepared.journal, live)
         if rollback is not None:
             undo.append(("the journal", lambda: os.replace(rollback, live)))
@@ -490,6 +514,8 @@ def _replace(prepared: PreparedImport, paths: AppPaths, state: JobState) -> Impo
     finally:
         if staged_config is not None:
             staged_config.unlink(missing_ok=True)
+    # Each rollback copy is a whole journal: the newest KEEP_BACKUPS stay, like migration backups.
+    backups.prune_rollback_copies(live)
     restored = len(prepared.constitution) if staged_constitution is not None else 0
     state.set_progress(1.0, "Done")
     return ImportResult("replace", live, prepared.counts, rollback_file=rollback,

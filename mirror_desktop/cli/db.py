@@ -1,4 +1,4 @@
-"""`mirror db status|migrate|rollback` and `mirror search`: the foundation's commands."""
+"""`mirror db status|migrate|rollback|purge-backups` and `mirror search`: the foundation's commands."""
 
 from __future__ import annotations
 
@@ -24,6 +24,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     rb = dbsub.add_parser("rollback", help="roll the schema back to a version (0 removes every table)")
     rb.add_argument("--to", required=True, metavar="VERSION")
     rb.set_defaults(func=cmd_rollback)
+    pb = dbsub.add_parser("purge-backups", help="remove every older copy of the journal (backups, import rollback files)")
+    pb.add_argument("--json", action="store_true")
+    pb.set_defaults(func=cmd_purge_backups)
 
     se = sub.add_parser("search", help="search reflections: words, \"phrases\", prefix*, -exclusion")
     se.add_argument("query")
@@ -68,6 +71,24 @@ def cmd_rollback(args: argparse.Namespace) -> int:
         undone = storage.runner.rollback(args.to)
         print(f"rolled back {', '.join(undone)}; schema version {storage.schema_version()}" if undone
               else f"already at schema version {storage.schema_version()}")
+    return 0
+
+
+def cmd_purge_backups(args: argparse.Namespace) -> int:
+    """Older copies of the journal keep deleted reflections: this removes them all."""
+    with open_journal(args, migrate=False) as storage:
+        found = storage.backup_files()
+        done = storage.purge_backups()
+    if done.failed:
+        raise CliError(f"{len(done.failed)} backup file{'s' if len(done.failed) != 1 else ''} could not be removed "
+                       f"(first: {done.failed[0]}); check its permissions and run purge-backups again.")
+    if args.json:
+        print_json({"removed": len(found), "files": [str(p) for p in done.removed], "bytes": done.bytes})
+        return 0
+    if not found:
+        print("no backups to purge")
+    else:
+        print(f"purged {len(found)} backup{'s' if len(found) != 1 else ''} ({done.bytes / 1e6:.1f} MB)")
     return 0
 
 

@@ -15,6 +15,7 @@ from typing import Any
 from collections.abc import Callable, Sequence
 
 from mirror_desktop.core.errors import MirrorError
+from mirror_desktop.core.staging import start_command
 from mirror_desktop.paths import AppPaths
 from mirror_desktop.version import VersionAction
 
@@ -85,6 +86,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     func: Callable[[argparse.Namespace], int] | None = getattr(args, "func", None)
+    # Private files from here on; plaintext a killed export or import left behind is swept first.
+    start_command(args.data_dir, args.db)
     if func is None:
         parser.print_help()
         return EXIT_USER_ERROR

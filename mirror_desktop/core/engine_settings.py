@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from mirror_desktop.core.safe_io import StrictJSONError, loads_strict, write_bytes_atomically
+from mirror_desktop.core.safe_io import StrictJSONError, loads_strict, private_dir, write_bytes_atomically
 from mirror_desktop.engine import EngineConfig, EngineConfigError, MirrorCore, is_loopback
 from mirror_desktop.engine.config import DEFAULT_URLS
 from mirror_desktop import keychain
@@ -132,7 +132,7 @@ class EngineSettingsStore:
         settings.config.validate()
         data = json.dumps(settings.to_json(), indent=2, ensure_ascii=False).encode("utf-8")
         with self._lock:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            private_dir(self.path.parent)
             write_bytes_atomically(self.path, data)
         self.problem = None
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, UTC
+from pathlib import Path
 from typing import Any
 
 from mirror_desktop.core.enums import (
@@ -278,3 +279,34 @@ class SearchFilters:
     since: datetime | None = None
     until: datetime | None = None
     visibility: str | None = None
+
+
+@dataclass
+class BackupPurge:
+    """What purging the journal's older copies removed: file names and bytes, never content."""
+
+    removed: list[Path] = field(default_factory=list)
+    bytes: int = 0
+    failed: list[Path] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class DeletionNotice:
+    """What deleting a reflection leaves behind: older copies of the journal made since it was written.
+
+    The journal itself keeps nothing (secure_delete, the FTS index, a checkpoint); the backups made
+    before a migration and the rollback files of an import are whole journals and may hold the text
+    until they are purged. The window shows ``message`` with a "Purge backups" action when
+    ``backups_may_hold`` is not 0.
+    """
+
+    backups_may_hold: int = 0
+
+    @property
+    def message(self) -> str:
+        n = self.backups_may_hold
+        if not n:
+            return "The reflection is deleted; no backup of the journal holds a copy of it."
+        copies = "older backup of the journal" if n == 1 else "older backups of the journal"
+        return (f"The reflection is deleted, but {n} {copies} may still hold its text; "
+                "purge backups to remove them.")

@@ -90,6 +90,14 @@ class MirrorStorage(ABC):
     def purge_deleted(self) -> None:  # noqa: B027 - optional hook, a no-op where nothing lingers
         """Make deleted text unrecoverable from the files (checkpoint, index merge); no-op if n/a."""
 
+    def backup_files(self) -> list[Path]:
+        """Older whole copies of the journal kept beside it (they may hold deleted text); none if n/a."""
+        return []
+
+    def purge_backups(self) -> m.BackupPurge:
+        """Remove every older copy of the journal; nothing to do where none are kept."""
+        return m.BackupPurge()
+
     def __enter__(self) -> MirrorStorage:
         return self
 

@@ -4,6 +4,9 @@ RELIABILITY.md: a file is written as a temp file in the same folder, fsynced, re
 target with ``os.replace``, and the folder fsynced, so a crash leaves the complete old file or the
 complete new one. JSON from outside (bundles, settings) refuses duplicate keys, NaN/Infinity,
 invalid UTF-8 and deep nesting.
+
+Files at rest (RELIABILITY.md): every file Mirror writes is created 0600 and every folder it owns
+is 0700, whatever the umask; ``make_private`` fixes what an older version left readable.
 """
 
 from __future__ import annotations
@@ -18,6 +21,50 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 MAX_JSON_DEPTH = 32
+PRIVATE_FILE = 0o600
+PRIVATE_DIR = 0o700
+# What a person's journal files must not have: any permission for the group or for others.
+_SHARED_BITS = 0o077
+
+
+def private_umask() -> int:
+    """Make this process create files 0600 and folders 0700 from now on; returns the previous umask.
+
+    The command line and the window call it first, so files written by libraries (SQLite's journal,
+    -wal and -shm, Qt's settings, VACUUM INTO copies) are private too.
+    """
+    return os.umask(_SHARED_BITS)
+
+
+def make_private(path: Path) -> None:
+    """Remove group and other permissions from ``path`` (a file or a folder Mirror owns), if any.
+
+    Symlinks are left alone (their target may not be Mirror's); failures are ignored (a file on a
+    filesystem without modes, or owned by someone else, is reported by nothing here).
+    """
+    try:
+        st = os.lstat(path)
+        if not (st.st_mode & _SHARED_BITS) or os.path.islink(path):
+            return
+        os.chmod(path, st.st_mode & 0o7700 & ~_SHARED_BITS)
+    except OSError:
+        pass
+
+
+def private_dir(folder: Path) -> Path:
+    """Create ``folder`` (and missing parents) 0700, or make an existing one 0700; returns it.
+
+    Only the last component is made private: the parents (a home folder, ~/.local/share) are not Mirror's.
+    """
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True, mode=PRIVATE_DIR)
+    make_private(folder)
+    return folder
+
+
+def create_private_file(path: Path) -> int:
+    """Create ``path`` (it must not exist) 0600 and return a writable descriptor."""
+    return os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), PRIVATE_FILE)
 
 
 def fsync_dir(folder: Path) -> None:
@@ -43,7 +90,7 @@ def write_atomically(target: Path, produce: Callable[[BinaryIO], None],
     folder = target.parent
     tmp = folder / f".{target.name}.{secrets.token_hex(4)}.tmp"
     try:
-        with open(tmp, "xb") as out:
+        with os.fdopen(create_private_file(tmp), "wb") as out:
             produce(out)
             out.flush()
             os.fsync(out.fileno())
@@ -57,8 +104,8 @@ def write_atomically(target: Path, produce: Callable[[BinaryIO], None],
 
 
 def write_new_file_durably(path: Path, data: bytes) -> None:
-    """Create ``path`` (it must not exist) holding ``data``, fsynced: for staging, before a rename."""
-    with open(path, "xb") as fh:
+    """Create ``path`` (it must not exist, mode 0600) holding ``data``, fsynced: for staging, before a rename."""
+    with os.fdopen(create_private_file(path), "wb") as fh:
         fh.write(data)
         fh.flush()
         os.fsync(fh.fileno())

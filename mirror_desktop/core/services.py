@@ -97,14 +97,37 @@ class JournalService:
                 self.storage.drafts.delete(draft_id)
         return saved
 
-    def delete_reflection(self, reflection_id: str) -> None:
-        """Delete a reflection everywhere (threads, mirrorbacks, search index) and purge its text."""
+    def delete_reflection(self, reflection_id: str) -> m.DeletionNotice:
+        """Delete a reflection everywhere (threads, mirrorbacks, search index) and purge its text.
+
+        Returns how many older copies of the journal (backups, import rollback files) were made
+        since the reflection was written and so may still hold it: the window says so honestly and
+        offers ``purge_backups``.
+        """
+        found = self.storage.reflections.find(reflection_id)
         with self.storage.transaction():
             affected = self.storage.thread_reflections.threads_of(reflection_id)
             self.storage.reflections.delete(reflection_id)
             for thread_id in affected:
                 self._touch_thread(thread_id)
         self.storage.purge_deleted()
+        return m.DeletionNotice(self._copies_since(found.created_at) if found is not None else 0)
+
+    def _copies_since(self, written: datetime) -> int:
+        """Older copies of the journal made at or after ``written`` (an earlier copy cannot hold it)."""
+        since = written.timestamp() - 1  # file times and row times come from different clocks' roundings
+        n = 0
+        for copy in self.storage.backup_files():
+            try:
+                if copy.stat().st_mtime >= since:
+                    n += 1
+            except OSError:
+                continue
+        return n
+
+    def purge_backups(self) -> m.BackupPurge:
+        """Remove every older copy of the journal (backups before migrations, import rollback files)."""
+        return self.storage.purge_backups()
 
     def get_reflection(self, reflection_id: str) -> m.Reflection:
         return self.storage.reflections.get(reflection_id)

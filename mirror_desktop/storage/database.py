@@ -2,7 +2,9 @@
 
 Every connection the app makes comes from here, so the defences in shared/RELIABILITY.md
 (WAL, synchronous=FULL, foreign keys, busy timeout, secure_delete, trusted_schema=OFF, and
-BEGIN IMMEDIATE for every write transaction) cannot be forgotten by a caller.
+BEGIN IMMEDIATE for every write transaction) cannot be forgotten by a caller. It also creates the
+journal 0600 (SQLite gives its -wal and -shm the journal's mode), makes an existing journal private
+again, and holds the journal's shared lock (storage/journal_lock.py) while a connection is open.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ from pathlib import Path
 import peewee
 
 from mirror_desktop.core.errors import StorageError
+from mirror_desktop.core.safe_io import create_private_file, make_private, private_dir
+from mirror_desktop.storage.journal_lock import SharedJournalLock, discard_lock_file, lock_path
 
 BUSY_TIMEOUT_MS = 5000
 
@@ -63,6 +67,40 @@ def _check_sqlite_capabilities() -> None:
     _capability_checked = True
 
 
+class LockedSqliteDatabase(peewee.SqliteDatabase):
+    """peewee's SQLite database, holding the journal's shared lock from its first connection to close().
+
+    A replace in another process (or thread) holds the lock exclusively: opening then waits a moment
+    and is refused in one sentence instead of writing into a file about to be swapped away.
+    """
+
+    def __init__(self, database: str, *args: object, **kwargs: object) -> None:
+        super().__init__(database, *args, **kwargs)  # type: ignore[arg-type]
+        self.journal_lock = SharedJournalLock(database)
+
+    def _connect(self) -> object:
+        took = self.journal_lock.acquire()
+        try:
+            return super()._connect()  # type: ignore[misc]
+        except BaseException:
+            if took:
+                self.journal_lock.release()
+            raise
+
+    def close(self) -> bool:
+        try:
+            return bool(super().close())
+        finally:
+            self.journal_lock.release()
+
+
+def _make_journal_private(path: Path) -> None:
+    """An existing journal (and its -wal/-shm) left readable by an older version: 0600 now."""
+    for p in (path, Path(f"{path}-wal"), Path(f"{path}-shm"), Path(f"{path}-journal")):
+        if p.exists():
+            make_private(p)
+
+
 def open_sqlite(path: Path | str, *, create: bool = True) -> peewee.SqliteDatabase:
     """Open (or create) the SQLite journal at ``path`` with every pragma set and verified."""
     _check_sqlite_capabilities()
@@ -74,23 +112,34 @@ def open_sqlite(path: Path | str, *, create: bool = True) -> peewee.SqliteDataba
             raise StorageError(f"There is no journal at {path}; check the path or create a new journal.")
         parent = path.parent
         try:
-            parent.mkdir(parents=True, exist_ok=True)
+            if not parent.exists():
+                private_dir(parent)  # a folder Mirror makes for a journal is private
         except OSError as exc:
             raise StorageError(f"Cannot create the folder {parent} ({exc.strerror}); choose a folder you can write to.") from None
         if not os.access(parent, os.W_OK | os.X_OK):
             raise StorageError(f"The folder {parent} is not writable; choose a folder you can write to.")
+        try:
+            os.close(create_private_file(path))  # 0600 before SQLite writes a byte (its -wal/-shm follow)
+        except FileExistsError:
+            pass
+        except OSError as exc:
+            raise StorageError(f"Cannot create the journal {path} ({exc.strerror}); choose a folder you can write to.") from None
     elif not os.access(path, os.W_OK):
         raise StorageError(f"The journal {path} is read-only; make it writable or open a copy.")
     elif path.stat().st_size > 0:
         with open(path, "rb") as fh:
             if fh.read(16) != SQLITE_MAGIC:
                 raise StorageError(f"{path} is not a Mirror journal (not an SQLite database); choose another file or restore a backup.")
-    db = peewee.SqliteDatabase(str(path), pragmas=list(SQLITE_PRAGMAS.items()), lock_type="IMMEDIATE")
+    _make_journal_private(path)
+    had_lock_file = lock_path(path).exists()
+    db = LockedSqliteDatabase(str(path), pragmas=list(SQLITE_PRAGMAS.items()), lock_type="IMMEDIATE")
     try:
         db.connect(reuse_if_open=True)
         db.execute_sql("SELECT count(*) FROM sqlite_master").fetchone()
     except peewee.DatabaseError as exc:
         db.close()
+        if not had_lock_file:
+            discard_lock_file(path)
         raise StorageError(f"{path} cannot be opened as a journal ({exc}); restore a backup or choose another file.") from None
     except peewee.OperationalError as exc:
         db.close()

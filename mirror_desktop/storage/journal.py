@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-from datetime import datetime, UTC
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +13,7 @@ from mirror_desktop.core.errors import StorageError
 from mirror_desktop.core.models import SearchFilters, SearchHit
 from mirror_desktop.core.search_query import HL_END, HL_START, ParsedQuery, Term, fts5_match, parse_query
 from mirror_desktop.core.ports import MirrorStorage
+from mirror_desktop.storage import backups
 from mirror_desktop.storage.database import open_postgres, open_sqlite
 from mirror_desktop.storage.migrations import MigrationRunner
 from mirror_desktop.storage.models import ModelSet, build_models
@@ -83,8 +83,9 @@ class PeeweeStorage(MirrorStorage):
         return self.runner.current_version()
 
     def close(self) -> None:
-        if not self.db.is_closed():
-            self.db.close()
+        # Unconditionally: this thread's connection may look closed (PySide drops a worker's
+        # thread-locals between slot calls) while the database object still holds the journal lock.
+        self.db.close()
 
     def counts(self) -> dict[str, int]:
         """Rows per spec table (adapter tables such as drafts are not counted)."""
@@ -139,8 +140,10 @@ class SQLiteStorage(PeeweeStorage):
 
     dialect = "sqlite"
 
-    def __init__(self, path: Path | str, *, migrate: bool = True, create: bool = True) -> None:
+    def __init__(self, path: Path | str, *, migrate: bool = True, create: bool = True,
+                 keep_backups: int = backups.KEEP_BACKUPS) -> None:
         self.path = Path(path)
+        self.keep_backups = keep_backups
         super().__init__(open_sqlite(self.path, create=create), migrate=migrate)
 
     @property
@@ -150,16 +153,24 @@ class SQLiteStorage(PeeweeStorage):
     def backup_to(self, target: Path) -> Path:
         """A consistent copy of the live journal, made with VACUUM INTO (never a file copy)."""
         target = Path(target)
-        if target.exists():
+        if target.exists() and target.stat().st_size > 0:
             raise StorageError(f"{target} already exists; choose another backup name.")
+        # VACUUM INTO accepts an empty file: one created 0600 keeps the copy private from its first byte.
         self.db.execute_sql("VACUUM INTO ?", (str(target),))
         return target
 
     def _backup_before_migration(self, from_version: str) -> None:
-        folder = self.path.parent / "backups"
-        folder.mkdir(parents=True, exist_ok=True)
-        stamp = datetime.now(UTC).strftime("%Y%m%d_%H%M%S_%f")
-        self.backup_to(folder / f"{self.path.stem}-schema-{from_version}-{stamp}.db")
+        # Bounded: each backup is a whole journal, deleted reflections included (issue 11, item 4).
+        self.backup_to(backups.new_backup_file(self.path, from_version))
+        backups.prune_backups(self.path, self.keep_backups)
+
+    def backup_files(self) -> list[Path]:
+        """Every older copy of this journal kept beside it (migration backups, import rollback files)."""
+        return backups.all_copies(self.path)
+
+    def purge_backups(self) -> m.BackupPurge:
+        """Remove every older copy of this journal; the journal itself is untouched."""
+        return backups.purge_backups(self.path)
 
     def purge_deleted(self) -> None:
         # secure_delete zeroes freed pages and FTS5 secure-delete drops index entries at once;

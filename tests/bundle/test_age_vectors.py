@@ -1,6 +1,7 @@
-"""Runs every C2SP/CCTV age v1 test vector in shared/testdata/age-vectors against bundle.age.
+"""Runs every C2SP/CCTV age v1 test vector in tests/data/age-vectors against bundle.age.
 
-The vectors are read in place (never copied into the repo). scrypt vectors go through the public
+The vectors live in the repository (their licence allows copying; see their SOURCE.md), so a fresh
+clone runs them. scrypt vectors go through the public
 decrypt_stream; X25519 vectors go through the lower layers with a small X25519 unwrap written
 here (the app itself only needs the passphrase recipient); hybrid ML-KEM vectors use their given
 file key for the header MAC and STREAM layers, and only those whose outcome depends on the ML-KEM
@@ -27,9 +28,7 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from mirror_desktop.bundle import age
 
-VECTOR_DIR = (
-    Path(__file__).resolve().parents[2].parent / "shared" / "testdata" / "age-vectors"
-)
+VECTOR_DIR = Path(__file__).resolve().parents[1] / "data" / "age-vectors"
 
 # Outcomes of these vectors are decided inside the mlkem768x25519 recipient (its share lengths,
 # canonical encodings, KEM failures, tag), which Mirror does not implement; everything else about

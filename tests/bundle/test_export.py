@@ -26,6 +26,7 @@ from mirror_desktop.bundle.errors import BundleError, OperationCancelled
 from mirror_desktop.bundle.export import export_bundle
 from mirror_desktop.bundle.sanitize import is_secret_key, sanitize_integration, strip_secrets
 from mirror_desktop.core import models as m
+from mirror_desktop.core.staging import new_stage
 from mirror_desktop.core.enums import (
     EngineMode, IntegrationStatus, IntegrationType, ProposalType, SyncMode, Visibility,
 )
@@ -368,14 +369,13 @@ def test_leftovers_of_a_killed_export_are_swept_at_the_next(journal, tmp_path: P
     staging.mkdir(parents=True, exist_ok=True)
     old_tmp = out / ".mirror_bundle_20250101_000000.zip.age.dead.tmp"
     old_stage = staging / "export-dead"
-    fresh_stage = staging / "export-running"
     old_tmp.write_bytes(b"half a bundle")
     old_stage.mkdir()
-    (old_stage / "mirror_os.db").write_bytes(b"plaintext journal copy")
-    fresh_stage.mkdir()
+    (old_stage / "mirror_os.db").write_bytes(b"plaintext journal copy")  # a killed run's, however recent
+    running = new_stage(staging, "export-")  # held by a run in progress (here: this process)
     long_ago = time.time() - export_mod.STALE_AFTER_S - 60
-    for p in (old_tmp, old_stage):
-        os.utime(p, (long_ago, long_ago))
+    os.utime(old_tmp, (long_ago, long_ago))
     export_bundle(storage, out, paths=paths)
     assert not old_tmp.exists() and not old_stage.exists()
-    assert fresh_stage.exists()
+    assert running.path.exists()
+    running.release()
