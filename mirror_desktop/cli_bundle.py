@@ -17,7 +17,6 @@ from mirror_desktop.cli import CliError, open_journal
 from mirror_desktop.paths import AppPaths
 
 ENV_PASSPHRASE = "MIRROR_PASSPHRASE"
-MIN_PASSPHRASE = 8
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -32,6 +31,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     im = sub.add_parser("import", help="import a bundle into the journal")
     im.add_argument("bundle", metavar="BUNDLE")
     im.add_argument("--passphrase-file", metavar="F", help="read the passphrase from the first line of F")
+    im.add_argument("--allow-slow-passphrase", action="store_true",
+                    help="open a bundle whose passphrase check needs more memory and time than Mirror's own "
+                         "bundles (age -p files made on a fast machine); only for files you trust")
     how = im.add_mutually_exclusive_group()
     how.add_argument("--merge", dest="mode", action="store_const", const="merge",
                      help="add the bundle's rows to the journal (by id; duplicates skipped, conflicts reported)")
@@ -56,10 +58,21 @@ def _read_passphrase_file(name: str) -> str:
 
 
 def passphrase_from(args: argparse.Namespace, *, confirm: bool, required: bool) -> str | None:
+    """The passphrase from --passphrase-file, $MIRROR_PASSPHRASE or a prompt.
+
+    ``confirm`` (a new bundle): the same minimum length holds for every source (issue 11, item 6).
+    """
+    from mirror_desktop.bundle.export import check_new_passphrase
+
     if getattr(args, "passphrase_file", None):
-        return _read_passphrase_file(args.passphrase_file)
+        passphrase = _read_passphrase_file(args.passphrase_file)
+        if confirm:
+            check_new_passphrase(passphrase, f"The passphrase in {args.passphrase_file}")
+        return passphrase
     env = os.environ.get(ENV_PASSPHRASE)
     if env:
+        if confirm:
+            check_new_passphrase(env, f"The passphrase in ${ENV_PASSPHRASE}")
         return env
     if not sys.stdin.isatty():
         if required:
@@ -70,8 +83,7 @@ def passphrase_from(args: argparse.Namespace, *, confirm: bool, required: bool) 
     if not first:
         raise CliError("The passphrase is empty; nothing was done.")
     if confirm:
-        if len(first) < MIN_PASSPHRASE:
-            raise CliError(f"The passphrase is shorter than {MIN_PASSPHRASE} characters; choose a longer one.")
+        check_new_passphrase(first)
         if getpass.getpass("Repeat the passphrase: ") != first:
             raise CliError("The two passphrases differ; nothing was written.")
     return first
@@ -104,6 +116,7 @@ def _reflections_in(args: argparse.Namespace, paths: AppPaths) -> int:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
+    from mirror_desktop.bundle.errors import SlowPassphraseCheck
     from mirror_desktop.bundle.importer import commit_import, is_encrypted, prepare_import
 
     bundle = Path(args.bundle).expanduser()
@@ -120,7 +133,12 @@ def cmd_import(args: argparse.Namespace) -> int:
     if args.mode is None:
         args.mode = "replace"  # an empty or new journal becomes an exact copy of the bundled one
     passphrase = passphrase_from(args, confirm=False, required=True) if is_encrypted(bundle) else None
-    prepared = prepare_import(bundle, paths, passphrase=passphrase)
+    try:
+        prepared = prepare_import(bundle, paths, passphrase=passphrase,
+                                  allow_slow_passphrase=args.allow_slow_passphrase)
+    except SlowPassphraseCheck as exc:
+        raise CliError(f"{str(exc).removesuffix(' Nothing changed.').rstrip('.')}: add --allow-slow-passphrase "
+                       "to open it. Nothing changed.") from None
     try:
         if getattr(args, "postgres", None):
             with open_journal(args) as storage:

@@ -49,8 +49,19 @@ ZIP_LEVEL = 6
 
 # Tests set this to a callable that raises at a named step, to prove a torn export is impossible.
 FAULT_HOOK: Callable[[str], None] | None = None
-# The scrypt work factor for new bundles; None calibrates (log2 N 18..22). Tests lower it.
+# The scrypt work factor for new bundles; None means age.EXPORT_LOG2_N (a fixed, modest cost that
+# any machine can open: issue 11, item 5). Tests lower it.
 default_log2_n: int | None = None
+# One rule for every source of a new bundle's passphrase: the window, a prompt, --passphrase-file,
+# MIRROR_PASSPHRASE (issue 11, item 6). Opening a bundle takes any passphrase: it is not ours to judge.
+MIN_PASSPHRASE_LENGTH = 8
+
+
+def check_new_passphrase(passphrase: str, source: str = "The passphrase") -> None:
+    """Refuse a passphrase too short to protect a bundle; ``source`` names where it came from."""
+    if len(passphrase) < MIN_PASSPHRASE_LENGTH:
+        raise BundleError(f"{source} is shorter than {MIN_PASSPHRASE_LENGTH} characters; choose a longer "
+                          "passphrase (several unrelated words are strong and easy to remember). No bundle was written.")
 
 
 def _fault(step: str) -> None:
@@ -342,6 +353,8 @@ def export_bundle(storage: Any, out_dir: Path | str, *, paths: AppPaths | None =
     """
     state = state or QuietState()
     now = now or datetime.now(UTC)
+    if passphrase:
+        check_new_passphrase(passphrase)
     out = Path(out_dir).expanduser()
     if not out.is_dir():
         raise BundleError(f"The folder {out} does not exist; choose an existing folder to export into.")
@@ -383,7 +396,7 @@ def export_bundle(storage: Any, out_dir: Path | str, *, paths: AppPaths | None =
         staged.db.unlink()  # the plaintext copy is no longer needed
         _fault("zipped")
         zip_sha, zip_size = _file_sha256(zip_path), zip_path.stat().st_size
-        effective_log2_n = log2_n if log2_n is not None else default_log2_n
+        effective_log2_n = log2_n if log2_n is not None else (default_log2_n or age.EXPORT_LOG2_N)
         _write_output(zip_path, target, passphrase or None, effective_log2_n,
                       Phase(state, 0.5, 0.8, "Encrypting" if encrypted else "Writing"), state)
         _verify_output(target, passphrase or None, zip_sha, zip_size, Phase(state, 0.8, 0.98, "Verifying"), state)

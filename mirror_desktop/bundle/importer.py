@@ -38,6 +38,7 @@ from mirror_desktop.bundle.errors import (
     NotEnoughSpace,
     OperationCancelled,
     PassphraseRequired,
+    SlowPassphraseCheck,
     UnsafeArchive,
 )
 from mirror_desktop.bundle.export import STALE_AFTER_S, _record_event
@@ -131,7 +132,10 @@ def _age_error(exc: age.AgeError, offset: int | None) -> BundleError:
         return BundleError("Wrong passphrase (or a damaged header); check the passphrase and try again. Nothing changed.")
     if isinstance(exc, age.TruncatedFile):
         return BundleError("The file is incomplete (it ends too early); use a complete copy of the bundle. Nothing changed.")
-    if isinstance(exc, age.WorkFactorTooHigh):
+    if isinstance(exc, age.SlowWorkFactor):
+        text = str(exc).replace("the file", "This bundle", 1)
+        return SlowPassphraseCheck(exc.log2_n, exc.needed, f"{text}. Nothing changed.")
+    if isinstance(exc, (age.WorkFactorTooHigh, age.NotEnoughMemory)):
         return BundleError(f"{str(exc)[0].upper()}{str(exc)[1:]}. Nothing changed.")
     if isinstance(exc, age.UnsupportedRecipient):
         return BundleError(f"{str(exc)[0].upper()}{str(exc)[1:]}. Nothing changed.")
@@ -141,12 +145,13 @@ def _age_error(exc: age.AgeError, offset: int | None) -> BundleError:
     return BundleError(f"The file was modified{where} ({getattr(exc, 'detail', exc)}); use another copy. Nothing changed.")
 
 
-def _decrypt(src: Path, dst: Path, passphrase: str, phase: Phase, state: JobState) -> None:
+def _decrypt(src: Path, dst: Path, passphrase: str, phase: Phase, state: JobState,
+             allow_slow: bool = False) -> None:
     total = max(src.stat().st_size, 1)
     with open(src, "rb") as fh, open(dst, "xb") as out:
         try:
             age.decrypt_stream(fh, out, passphrase, progress=lambda n: phase.update(n, total),
-                               is_cancelled=state.is_cancelled)
+                               is_cancelled=state.is_cancelled, allow_slow=allow_slow)
         except age.AgeError as exc:
             offset = None
             if isinstance(exc, age.CorruptFile) and not isinstance(exc, age.TruncatedFile):
@@ -178,8 +183,13 @@ def _check_space(folder: Path, needed: int) -> None:
 
 
 def prepare_import(bundle: Path | str, paths: AppPaths, *, passphrase: str | None = None,
-                   state: JobState | None = None, limits: Limits = Limits()) -> PreparedImport:
-    """Verify ``bundle`` completely and build the journal it holds in staging (nothing live changes)."""
+                   state: JobState | None = None, limits: Limits = Limits(),
+                   allow_slow_passphrase: bool = False) -> PreparedImport:
+    """Verify ``bundle`` completely and build the journal it holds in staging (nothing live changes).
+
+    An encrypted bundle whose work factor is above what Mirror writes raises SlowPassphraseCheck
+    unless ``allow_slow_passphrase`` (the person said yes); one the machine lacks memory for is refused.
+    """
     from mirror_desktop.storage import bundle_db
     from mirror_desktop.storage.journal import SQLiteStorage
     from mirror_desktop.storage.migrations import load_migrations, parse_version
@@ -196,7 +206,8 @@ def prepare_import(bundle: Path | str, paths: AppPaths, *, passphrase: str | Non
         zip_path = bundle
         if kind == "age":
             zip_path = stage / "bundle.zip"
-            _decrypt(bundle, zip_path, passphrase or "", Phase(state, 0.0, 0.3, "Decrypting"), state)
+            _decrypt(bundle, zip_path, passphrase or "", Phase(state, 0.0, 0.3, "Decrypting"), state,
+                     allow_slow_passphrase)
             _fault("decrypted")
         check(state)
         state.set_progress(0.3, "Checking the bundle")
@@ -591,8 +602,10 @@ def _merge_generic(storage: Any, prepared: PreparedImport) -> dict[str, Any]:
 
 
 def import_bundle(bundle: Path | str, paths: AppPaths, *, passphrase: str | None = None, mode: Mode = "replace",
-                  storage: Any = None, state: JobState | None = None, limits: Limits = Limits()) -> ImportResult:
+                  storage: Any = None, state: JobState | None = None, limits: Limits = Limits(),
+                  allow_slow_passphrase: bool = False) -> ImportResult:
     """prepare_import + commit_import: the CLI's and the tests' one call."""
     state = state or QuietState()
-    prepared = prepare_import(bundle, paths, passphrase=passphrase, state=state, limits=limits)
+    prepared = prepare_import(bundle, paths, passphrase=passphrase, state=state, limits=limits,
+                              allow_slow_passphrase=allow_slow_passphrase)
     return commit_import(prepared, paths, mode=mode, storage=storage, state=state)
