@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import argparse
+from dataclasses import replace
 from datetime import datetime, time, timedelta
 
 from mirror_desktop.cli import CliError, open_journal, print_json
 from mirror_desktop.core.enums import Visibility
 from mirror_desktop.core.models import SearchFilters
 from mirror_desktop.core.search_query import HL_END, HL_START
+from mirror_desktop.core.services import identity_by_name_or_id
 
 # More results than anyone reads; also keeps --limit inside SQLite's 64-bit integers.
 MAX_SEARCH_LIMIT = 10_000
@@ -29,7 +31,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     se.add_argument("query")
     se.add_argument("--json", action="store_true", help="print results as JSON")
     se.add_argument("--limit", type=int, default=20)
-    se.add_argument("--identity", metavar="ID", help="only this identity's reflections")
+    se.add_argument("--identity", metavar="NAME|ID", help="only this identity's reflections (a name, an id, or Anonymous)")
     se.add_argument("--thread", metavar="ID", help="only reflections in this thread")
     se.add_argument("--since", metavar="YYYY-MM-DD")
     se.add_argument("--until", metavar="YYYY-MM-DD", help="up to and including this day")
@@ -91,9 +93,13 @@ def cmd_search(args: argparse.Namespace) -> int:
     if args.visibility is not None and args.visibility not in {v.value for v in Visibility}:
         raise CliError(f"--visibility {args.visibility!r} is not a visibility; use one of: "
                        f"{', '.join(v.value for v in Visibility)}.")
-    filters = SearchFilters(identity_id=args.identity, thread_id=args.thread, since=_day(args.since, "--since"),
+    filters = SearchFilters(thread_id=args.thread, since=_day(args.since, "--since"),
                             until=_day(args.until, "--until", end=True), visibility=args.visibility)
     with open_journal(args) as storage:
+        if args.identity is not None:
+            # A name or an id; an unknown one is refused, never a silent empty result (issue 11, item 13).
+            ident = identity_by_name_or_id(storage, args.identity)
+            filters = replace(filters, identity_id=ident.id if ident else None, anonymous_only=ident is None)
         hits = storage.search(args.query, filters, limit=args.limit)
     if args.json:
         print_json([{"id": h.reflection.id, "rank": h.rank, "created_at": h.reflection.created_at.isoformat(),

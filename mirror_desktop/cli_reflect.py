@@ -16,7 +16,7 @@ from mirror_desktop.cli import EXIT_FAILURE, CliError, open_journal, print_json
 from mirror_desktop.core.engine_settings import EngineSettingsStore
 from mirror_desktop.core.errors import MirrorError
 from mirror_desktop.core.mirrorbacks import FEEDBACK_FLAGS, MirrorbackService
-from mirror_desktop.core.services import JournalService
+from mirror_desktop.core.services import JournalService, identity_by_name_or_id
 from mirror_desktop.core.tensions import TensionService
 from mirror_desktop.paths import AppPaths
 
@@ -30,7 +30,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                         description="Save a reflection and print its mirrorback. The text comes from TEXT, "
                                     "or from stdin when TEXT is omitted or '-'.")
     rp.add_argument("text", nargs="?", metavar="TEXT", help="the reflection; omit or '-' to read stdin")
-    rp.add_argument("--identity", metavar="ID", help="the identity the reflection belongs to")
+    rp.add_argument("--identity", metavar="NAME|ID", help="the identity the reflection belongs to (a name or an id)")
     rp.add_argument("--json", action="store_true",
                     help="print reflection_id, mirrorback, patterns, tensions_surfaced, flags, engine_mode, "
                          "model_name, duration_ms and run_id as JSON")
@@ -88,12 +88,16 @@ def cmd_reflect(args: argparse.Namespace) -> int:
     store = EngineSettingsStore(AppPaths.resolve(args.data_dir).config_dir)
     storage = open_journal(args)
     try:
-        if args.identity and storage.identities.find(args.identity) is None:
-            raise CliError(f"No identity with id {args.identity} exists; nothing was saved. "
-                           "List identities in the window, or leave out --identity.")
+        identity_id = None
+        if args.identity is not None:
+            try:
+                ident = identity_by_name_or_id(storage, args.identity)
+            except MirrorError as exc:
+                raise CliError(f"{str(exc).rstrip('.')}; nothing was saved.") from None
+            identity_id = ident.id if ident is not None else None
         # A new journal gets its default tensions first, as the window and `mirror tension` do.
         TensionService(storage).ensure_seeds()
-        reflection = JournalService(storage).save_reflection(text, identity_id=args.identity)
+        reflection = JournalService(storage).save_reflection(text, identity_id=identity_id)
         try:
             result = MirrorbackService(storage, store.engine_factory()).reflect(reflection.id)
         except MirrorError as exc:

@@ -19,8 +19,51 @@ from mirror_desktop.core.models import SearchFilters, SearchHit, utc_now
 from mirror_desktop.storage.base import MirrorStorage
 
 
+ANONYMOUS_NAME = "Anonymous"
+# An id prefix shorter than this matches too much to be meant (the CLI prints ids cut to 8).
+MIN_ID_PREFIX = 4
+
+
 def word_count(text: str) -> int:
     return len(text.split())
+
+
+class UnknownIdentity(ValidationError):
+    """No identity, or more than one, answers to the name or id given."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__("identity", "id", "must name one identity", message)
+
+
+def identity_by_name_or_id(storage: MirrorStorage, text: str) -> m.Identity | None:
+    """The identity ``text`` names: its id, a unique id prefix, or its name (any case).
+
+    ``None`` means Anonymous (the name "Anonymous" when no identity is called that). Anything else
+    raises UnknownIdentity with one sentence that lists the names there are (issue 11, item 13).
+    """
+    key = text.strip()
+    if not key:
+        raise UnknownIdentity("An identity needs a name or an id; none was given.")
+    exact = storage.identities.find(key)
+    if exact is not None:
+        return exact
+    identities = storage.identities.list()
+    named = [i for i in identities if str((i.metadata or {}).get("name") or "").strip().casefold() == key.casefold()]
+    if len(named) == 1:
+        return named[0]
+    if len(named) > 1:
+        raise UnknownIdentity(f"{len(named)} identities are named {key!r}; give the id of the one you mean.")
+    if key.casefold() == ANONYMOUS_NAME.casefold():
+        return None
+    if len(key) >= MIN_ID_PREFIX:
+        prefixed = [i for i in identities if i.id.startswith(key)]
+        if len(prefixed) == 1:
+            return prefixed[0]
+        if len(prefixed) > 1:
+            raise UnknownIdentity(f"{key!r} starts {len(prefixed)} identity ids; give more of the id.")
+    names = sorted(str((i.metadata or {}).get("name") or i.id) for i in identities)
+    known = ", ".join([*names, ANONYMOUS_NAME])
+    raise UnknownIdentity(f"No identity is named or has the id {key!r}; the identities are: {known}.")
 
 
 class JournalService:
