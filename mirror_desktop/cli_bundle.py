@@ -107,12 +107,22 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
-def _reflections_in(args: argparse.Namespace, paths: AppPaths) -> int:
-    """How many reflections the target journal holds (0 when there is none yet)."""
+def _own_entries(args: argparse.Namespace, paths: AppPaths) -> str | None:
+    """What the target journal holds that the person made, in words; None when it is empty.
+
+    Its default tensions do not count (issue 11, item 8): a new journal takes a bundle as a restore.
+    """
+    from mirror_desktop.core.services import journal_is_empty
+
     if not getattr(args, "postgres", None) and not paths.database.exists():
-        return 0
+        return None
     with open_journal(args) as storage:
-        return int(storage.reflections.count())
+        if journal_is_empty(storage):
+            return None
+        n = int(storage.reflections.count())
+    if n:
+        return f"{n} reflection{'s' if n != 1 else ''}"
+    return "entries of its own (identities, threads or tensions you changed)"
 
 
 def cmd_import(args: argparse.Namespace) -> int:
@@ -125,9 +135,9 @@ def cmd_import(args: argparse.Namespace) -> int:
         raise CliError("import works on a data folder; use --data-dir instead of --db.")
     looks_like_bundle = bundle.is_file() and (is_encrypted(bundle) or zipfile.is_zipfile(bundle))
     if args.mode is None and looks_like_bundle:  # anything else gets the importer's own sentence first
-        existing = _reflections_in(args, paths)
+        existing = _own_entries(args, paths)
         if existing:
-            raise CliError(f"This journal already holds {existing} reflection{'s' if existing != 1 else ''}; "
+            raise CliError(f"This journal already holds {existing}; "
                            "add --merge to add the bundle to it, or --replace to swap it in "
                            "(the old journal is kept as a rollback file).")
     if args.mode is None:

@@ -529,6 +529,87 @@ def _undo(undo: list[tuple[str, Callable[[], object]]], paths: AppPaths, cause: 
         ) from cause
 
 
+@dataclass
+class _SeedMatch:
+    """What matching the default tensions and axes by seed_key did to the staged journal."""
+
+    duplicates: dict[str, int] = field(default_factory=dict)
+    conflicts: dict[str, list[str]] = field(default_factory=dict)
+    adopt: set[str] = field(default_factory=set)   # live tension ids that take the bundle's version
+
+
+def _same_tension(a: Any, b: Any) -> bool:
+    keep = ("name", "axis_a", "axis_b", "position", "intensity", "sync_mode")
+    history = [(a.metadata or {}).get("position_history") or [], (b.metadata or {}).get("position_history") or []]
+    return all(getattr(a, k) == getattr(b, k) for k in keep) and history[0] == history[1]
+
+
+def _match_seeds(staged_path: Path, live: Any) -> _SeedMatch:
+    """Give the staged journal's seeded axes and tensions the live journal's ids (issue 11, item 8).
+
+    Every journal seeds the same defaults under its own ids, so a merge by id alone would put a
+    second Control ↔ Surrender beside the first. A seeded row of the bundle whose ``seed_key`` the
+    live journal already has is matched to it: the live row stays (a duplicate, or a conflict when
+    both were changed), except that an untouched live default takes the bundle's moved version. The
+    staged journal's references (a tension's axis, an engine run's surfaced tensions) follow.
+    Only the private staged copy is written here; the live journal changes in the merge transaction.
+    """
+    from dataclasses import replace as dc_replace
+
+    from mirror_desktop.core.tensions import is_untouched_seed, load_seed_data, seed_key_of
+    from mirror_desktop.storage.journal import SQLiteStorage
+
+    match = _SeedMatch()
+    live_axes = {k: a for a in live.axes.list() if (k := seed_key_of(a))}
+    live_tensions = {k: t for t in live.tensions.list() if (k := seed_key_of(t))}
+    if not live_axes and not live_tensions:
+        return match
+    seeds = load_seed_data()
+    staged = SQLiteStorage(staged_path, migrate=False, create=False)
+    try:
+        with staged.transaction():
+            axis_ids: dict[str, str] = {}
+            for a in staged.axes.list():
+                other = live_axes.get(seed_key_of(a) or "")
+                if other is None or other.id == a.id:
+                    continue
+                axis_ids[a.id] = other.id
+                staged.axes.delete(a.id)
+                if (a.name, a.description, a.category) == (other.name, other.description, other.category):
+                    match.duplicates["axes"] = match.duplicates.get("axes", 0) + 1
+                else:
+                    match.conflicts.setdefault("axes", []).append(other.id)
+            tension_ids: dict[str, str] = {}
+            for t in staged.tensions.list():
+                meta = dict(t.metadata or {})
+                if meta.get("axis_id") in axis_ids:
+                    meta["axis_id"] = axis_ids[meta["axis_id"]]
+                fixed = dc_replace(t, metadata=meta)
+                other = live_tensions.get(seed_key_of(t) or "")
+                if other is None or other.id == t.id:
+                    if fixed != t:
+                        staged.tensions.update(fixed)
+                    continue
+                tension_ids[t.id] = other.id
+                staged.tensions.delete(t.id)
+                if is_untouched_seed(other, seeds) and not is_untouched_seed(t, seeds):
+                    staged.tensions.create(dc_replace(fixed, id=other.id))
+                    match.adopt.add(other.id)
+                elif _same_tension(t, other):
+                    match.duplicates["tensions"] = match.duplicates.get("tensions", 0) + 1
+                else:
+                    match.conflicts.setdefault("tensions", []).append(other.id)
+            if tension_ids:
+                for run in staged.engine_runs.list():
+                    surfaced = run.tensions_surfaced or []
+                    if any(i in tension_ids for i in surfaced):
+                        staged.engine_runs.update(dc_replace(
+                            run, tensions_surfaced=[tension_ids.get(i, i) for i in surfaced]))
+    finally:
+        staged.close()
+    return match
+
+
 def _merge(prepared: PreparedImport, paths: AppPaths, storage: Any, state: JobState) -> ImportResult:
     from mirror_desktop.storage import bundle_db
     from mirror_desktop.storage.journal import SQLiteStorage
@@ -540,17 +621,20 @@ def _merge(prepared: PreparedImport, paths: AppPaths, storage: Any, state: JobSt
             return _replace(prepared, paths, state)  # nothing to merge with: the bundle becomes the journal
         storage = SQLiteStorage(paths.database)
     try:
+        seeds = _match_seeds(prepared.journal, storage)
         if getattr(storage, "dialect", "") == "sqlite":
             def record(rep: dict[str, Any]) -> None:
                 # Inside the merge transaction: the event commits with the rows, or neither does.
                 _fault("merge-before-commit")
+                _add_seed_matches(rep, seeds)
                 _record_event(storage, "import", _event_data(
                     prepared, "merge", {t: r.inserted for t, r in rep.items()},
                     sum(r.duplicates for r in rep.values()), sum(r.conflicts for r in rep.values())))
 
-            report = bundle_db.merge_sqlite(storage.db, prepared.journal, before_commit=record)
+            report = bundle_db.merge_sqlite(storage.db, prepared.journal, before_commit=record,
+                                            overwrite={"tensions": seeds.adopt})
         else:
-            report = _merge_generic(storage, prepared)
+            report = _merge_generic(storage, prepared, seeds)
     finally:
         if own:
             storage.close()
@@ -565,7 +649,19 @@ def _merge(prepared: PreparedImport, paths: AppPaths, storage: Any, state: JobSt
     )
 
 
-def _merge_generic(storage: Any, prepared: PreparedImport) -> dict[str, Any]:
+def _add_seed_matches(report: dict[str, Any], seeds: _SeedMatch) -> None:
+    """Count the seeded rows matched by seed_key with the merge's own duplicates and conflicts."""
+    from mirror_desktop.storage.bundle_db import TableMerge
+
+    for table in set(seeds.duplicates) | set(seeds.conflicts):
+        tm = report.setdefault(table, TableMerge())
+        tm.duplicates += seeds.duplicates.get(table, 0)
+        ids = seeds.conflicts.get(table, [])
+        tm.conflicts += len(ids)
+        tm.conflict_ids.extend(ids[: max(50 - len(tm.conflict_ids), 0)])
+
+
+def _merge_generic(storage: Any, prepared: PreparedImport, seeds: _SeedMatch | None = None) -> dict[str, Any]:
     """Merge through repositories (PostgreSQL): same rules, one transaction."""
     from mirror_desktop.storage.bundle_db import COPY_ORDER, TableMerge
     from mirror_desktop.storage.journal import SQLiteStorage
@@ -583,6 +679,9 @@ def _merge_generic(storage: Any, prepared: PreparedImport) -> dict[str, Any]:
                                 else dst.find(row.id))
                     if existing is None:
                         fresh.append(row)
+                    elif table == "tensions" and seeds is not None and row.id in seeds.adopt:
+                        dst.update(row)  # an untouched default takes the bundle's moved version
+                        tm.inserted += 1
                     elif existing == row:
                         tm.duplicates += 1
                     else:
@@ -591,8 +690,10 @@ def _merge_generic(storage: Any, prepared: PreparedImport) -> dict[str, Any]:
                             tm.conflict_ids.append(getattr(row, "id", None) or f"{row.thread_id}/{row.reflection_id}")
                 if fresh:
                     dst.create_many(fresh)
-                tm.inserted = len(fresh)
+                tm.inserted += len(fresh)
                 report[table] = tm
+            if seeds is not None:
+                _add_seed_matches(report, seeds)
             _record_event(storage, "import", _event_data(
                 prepared, "merge", {t: r.inserted for t, r in report.items()},
                 sum(r.duplicates for r in report.values()), sum(r.conflicts for r in report.values())))

@@ -28,6 +28,29 @@ def word_count(text: str) -> int:
     return len(text.split())
 
 
+# What a person makes: any row here means the journal is theirs (drafts are typing not yet saved).
+_CONTENT_TABLES = ("identities", "reflections", "mirrorbacks", "threads", "thread_reflections", "engine_runs",
+                   "engine_feedback", "evolution_proposals", "evolution_history", "integrations", "drafts")
+
+
+def journal_is_empty(storage: MirrorStorage) -> bool:
+    """Whether the journal holds nothing the person made: its default tensions and axes do not count.
+
+    A journal with only its seeds (untouched) takes a bundle as a restore, not a merge, so the map
+    is not doubled (issue 11, item 8). Evolution events are bookkeeping (installation, export) and
+    do not count either; a moved or renamed seed does.
+    """
+    from mirror_desktop.core.tensions import is_untouched_seed, load_seed_data, seed_key_of
+
+    for table in _CONTENT_TABLES:
+        if getattr(storage, table).count():
+            return False
+    if any(seed_key_of(a) is None for a in storage.axes.list()):
+        return False
+    seeds = load_seed_data()
+    return all(is_untouched_seed(t, seeds) for t in storage.tensions.list())
+
+
 class UnknownIdentity(ValidationError):
     """No identity, or more than one, answers to the name or id given."""
 

@@ -67,6 +67,32 @@ def load_seed_data() -> dict[str, Any]:
     return data
 
 
+def seed_key_of(row: m.Tension | m.Axis) -> str | None:
+    """The ``seed_key`` of a seeded tension or axis (None for the person's own)."""
+    key = (row.metadata or {}).get("seed_key")
+    return str(key) if key else None
+
+
+def _seed_tensions(data: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {str(tn["key"]): tn for ax in data.get("axes", []) for tn in ax.get("tensions", [])}
+
+
+def is_untouched_seed(t: m.Tension, seeds: dict[str, Any] | None = None) -> bool:
+    """Whether ``t`` is a default tension exactly as seeded: never moved, renamed or re-poled.
+
+    A moved seed carries the person's own history, so it counts as something they made (issue 11, item 8).
+    """
+    key = seed_key_of(t)
+    if key is None or str(t.origin) != TensionOrigin.SYSTEM_SEED.value:
+        return False
+    seed = _seed_tensions(seeds if seeds is not None else load_seed_data()).get(key)
+    if seed is None:
+        return False
+    meta = t.metadata or {}
+    return (not meta.get("position_history") and t.position == 0.0 and t.intensity == 0.5
+            and (t.name, t.axis_a, t.axis_b) == (seed["name"], seed["axis_a"], seed["axis_b"]))
+
+
 def history_stamp(when: datetime) -> str:
     """How a moment is written into position_history: ISO 8601, UTC, milliseconds."""
     return when.astimezone(UTC).isoformat(timespec="milliseconds")
@@ -559,4 +585,5 @@ def axis_to_json(a: m.Axis) -> dict[str, Any]:
 __all__ = [
     "TensionService", "TensionMapData", "AxisGroup", "MoveResult", "HistoryPoint", "RelatedReflection",
     "axis_id_of", "axis_color", "suggestion_status", "on_map", "tension_to_json", "axis_to_json", "load_seed_data",
+    "seed_key_of", "is_untouched_seed",
 ]
