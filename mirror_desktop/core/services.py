@@ -170,6 +170,10 @@ class JournalService:
     def schema_version(self) -> str:
         return self.storage.schema_version()
 
+    def is_empty(self) -> bool:
+        """journal_is_empty for the window: a seeds-only journal offers Restore, not Merge."""
+        return journal_is_empty(self.storage)
+
     def journal_stats(self) -> dict[str, int]:
         """Counts for the window's status bar: reflections, identities, threads, pending drafts."""
         return {
