@@ -95,6 +95,8 @@ def cmd_export(args: argparse.Namespace) -> int:
     if args.no_encrypt and args.passphrase_file:
         raise CliError("--no-encrypt and --passphrase-file contradict each other; choose one.")
     out = Path(args.out).expanduser()
+    if out.exists() and not out.is_dir():
+        raise CliError(f"{out} is a file, not a folder; give --out the folder to write the bundle into.")
     if not out.is_dir():
         raise CliError(f"The folder {out} does not exist; create it or choose another with --out.")
     passphrase = None if args.no_encrypt else passphrase_from(args, confirm=True, required=True)
@@ -159,16 +161,10 @@ def cmd_import(args: argparse.Namespace) -> int:
         # commit_import removes staging itself; this covers a journal that failed to open, so the
         # decrypted copy of the bundle never stays behind in the data folder.
         prepared.discard()
-    total = sum(result.counts.values())
-    if result.mode == "replace":
-        print(f"imported {total} rows ({result.counts.get('reflections', 0)} reflections) into {result.journal}")
-        if result.rollback_file:
-            print(f"previous journal kept as {result.rollback_file}")
-    else:
-        print(f"merged {sum(result.inserted.values())} new rows into {result.journal}; "
-              f"{result.total_duplicates} duplicates skipped, {result.total_conflicts} conflicts kept as they were")
-        for table, ids in result.conflicts.items():
-            print(f"  conflict in {table}: {', '.join(ids[:10])}{' …' if len(ids) > 10 else ''}")
-    if result.migrated_from:
-        print(f"the bundle's schema {result.migrated_from} was upgraded")
+    print(result.summary())
+    print(f"journal: {result.journal}")
+    if result.rollback_file:
+        print(f"previous journal: {result.rollback_file}")
+    for table, ids in result.conflicts.items():
+        print(f"  left as you have them ({table}): {', '.join(ids[:10])}{' …' if len(ids) > 10 else ''}")
     return 0

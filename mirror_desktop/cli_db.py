@@ -28,7 +28,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     rb.set_defaults(func=cmd_rollback)
 
     se = sub.add_parser("search", help="search reflections: words, \"phrases\", prefix*, -exclusion")
-    se.add_argument("query")
+    se.add_argument("query", nargs="+", metavar="QUERY", help="words, \"phrases\", prefix* and -exclusions")
+    _exclusions_are_words(se)
     se.add_argument("--json", action="store_true", help="print results as JSON")
     se.add_argument("--limit", type=int, default=20)
     se.add_argument("--identity", metavar="NAME|ID", help="only this identity's reflections (a name, an id, or Anonymous)")
@@ -39,8 +40,24 @@ def register(sub: argparse._SubParsersAction) -> None:
     se.set_defaults(func=cmd_search)
 
 
+def _exclusions_are_words(parser: argparse.ArgumentParser) -> None:
+    """Let ``mirror search -word`` (and ``mirror search garden -work``) mean an exclusion, as the README shows.
+
+    argparse reads any ``-x`` as an option; search has no one-dash option but -h, so a one-dash
+    word that is not a number is read as part of the query instead (issue 11, item 14).
+    """
+    standard = parser._parse_optional
+
+    def parse_optional(arg_string: str):  # type: ignore[no-untyped-def]
+        if arg_string.startswith("-") and not arg_string.startswith("--") and arg_string not in ("-", "-h"):
+            return None
+        return standard(arg_string)
+
+    parser._parse_optional = parse_optional  # type: ignore[method-assign]
+
+
 def cmd_status(args: argparse.Namespace) -> int:
-    with open_journal(args, migrate=False) as storage:
+    with open_journal(args, migrate=False, read_only_ok=True) as storage:
         st = storage.runner.status()
         if args.json:
             print_json({"location": storage.location, "current_version": st.current_version,
@@ -88,6 +105,9 @@ def _day(text: str | None, flag: str, end: bool = False) -> datetime | None:
 
 
 def cmd_search(args: argparse.Namespace) -> int:
+    query = " ".join(args.query).strip()
+    if not query:
+        raise CliError("Give words to search for, for example: mirror search 'garden walk*'.")
     if not 1 <= args.limit <= MAX_SEARCH_LIMIT:
         raise CliError(f"--limit must be from 1 to {MAX_SEARCH_LIMIT:,} (got {args.limit}).")
     if args.visibility is not None and args.visibility not in {v.value for v in Visibility}:
@@ -95,12 +115,12 @@ def cmd_search(args: argparse.Namespace) -> int:
                        f"{', '.join(v.value for v in Visibility)}.")
     filters = SearchFilters(thread_id=args.thread, since=_day(args.since, "--since"),
                             until=_day(args.until, "--until", end=True), visibility=args.visibility)
-    with open_journal(args) as storage:
+    with open_journal(args, read_only_ok=True) as storage:
         if args.identity is not None:
             # A name or an id; an unknown one is refused, never a silent empty result (issue 11, item 13).
             ident = identity_by_name_or_id(storage, args.identity)
             filters = replace(filters, identity_id=ident.id if ident else None, anonymous_only=ident is None)
-        hits = storage.search(args.query, filters, limit=args.limit)
+        hits = storage.search(query, filters, limit=args.limit)
     if args.json:
         print_json([{"id": h.reflection.id, "rank": h.rank, "created_at": h.reflection.created_at.isoformat(),
                      "identity_id": h.reflection.identity_id, "visibility": str(h.reflection.visibility),

@@ -163,10 +163,18 @@ class NotEnoughMemory(AgeError):
 
 
 class CorruptFile(AgeError):
-    """The file is damaged or is not an age file."""
+    """The file is damaged or is not an age file.
 
-    def __init__(self, detail: str) -> None:
+    ``chunk``: the payload chunk that failed its check (set by decrypt_payload); ``offset``: where
+    that chunk starts in the binary file (set by decrypt_stream, which knows the header's length).
+    """
+
+    chunk: int | None = None
+    offset: int | None = None
+
+    def __init__(self, detail: str, *, chunk: int | None = None) -> None:
         self.detail = detail
+        self.chunk = chunk
         super().__init__(f"the encrypted file is damaged ({detail}); use another copy")
 
 
@@ -644,22 +652,22 @@ def decrypt_payload(
             plain = aead.decrypt(_nonce(counter, last), chunk, None)
         except InvalidTag:
             if last:
-                raise CorruptFile(_CHUNK_FAILED) from None
+                raise CorruptFile(_CHUNK_FAILED, chunk=counter) from None
             # A full-size chunk may still be the final one: retry with the last-chunk flag.
             try:
                 plain = aead.decrypt(_nonce(counter, True), chunk, None)
             except InvalidTag:
-                raise CorruptFile(_CHUNK_FAILED) from None
+                raise CorruptFile(_CHUNK_FAILED, chunk=counter) from None
             last = True
         if last and not plain and counter > 0:
-            raise CorruptFile("the payload ends with an empty chunk")
+            raise CorruptFile("the payload ends with an empty chunk", chunk=counter)
         dst.write(plain)
         total += len(plain)
         if progress is not None:
             progress(total)
         if last:
             if _read_exact(src, 1):
-                raise CorruptFile("there is data after the end of the payload")
+                raise CorruptFile("there is data after the end of the payload", chunk=counter + 1)
             return total
         counter += 1
 
@@ -787,7 +795,14 @@ def decrypt_stream(
     header = parse_header(reader)
     file_key = unwrap_scrypt_file_key(header, passphrase, max_log2_n=max_log2_n, allow_slow=allow_slow)
     verify_header_mac(header, file_key)
-    decrypt_payload(reader, dst, file_key, progress=progress, is_cancelled=is_cancelled)
+    try:
+        decrypt_payload(reader, dst, file_key, progress=progress, is_cancelled=is_cancelled)
+    except CorruptFile as exc:
+        if exc.chunk is not None:
+            # The MAC line is "--- " + 43 base64 characters + "\n" after the bytes it covers.
+            header_size = len(header.mac_input) + 1 + 43 + 1
+            exc.offset = header_size + NONCE_SIZE + exc.chunk * ENC_CHUNK_SIZE
+        raise
 
 
 # --- atomic file helpers (RELIABILITY.md: temp in the same folder, fsync, replace, fsync folder) ---

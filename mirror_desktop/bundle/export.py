@@ -37,7 +37,7 @@ from mirror_desktop.bundle.sanitize import sanitize_integration, strip_secrets
 from mirror_desktop.core import models as m
 from mirror_desktop.core.enums import IntegrationStatus, LifecycleEventType
 from mirror_desktop.core.outbound import outbound_rows
-from mirror_desktop.core.safe_io import sweep_stale, write_atomically
+from mirror_desktop.core.safe_io import StrictJSONError, loads_strict, sweep_stale, write_atomically
 from mirror_desktop.paths import AppPaths
 
 # Spec tables counted in the manifest (schema_version is bookkeeping, drafts never travel).
@@ -263,8 +263,9 @@ def _config_json(paths: AppPaths | None, share: bool) -> dict[str, Any]:
     if not source.is_file():
         return {}
     try:
-        data = json.loads(source.read_text("utf-8"))
-    except (OSError, ValueError):
+        # Strict: a hostile or broken config.json (100k levels deep) must not end the export in a traceback.
+        data = loads_strict(source.read_bytes())
+    except (OSError, StrictJSONError):
         return {}
     return strip_secrets(data) if isinstance(data, dict) else {}
 
@@ -356,6 +357,8 @@ def export_bundle(storage: Any, out_dir: Path | str, *, paths: AppPaths | None =
     if passphrase:
         check_new_passphrase(passphrase)
     out = Path(out_dir).expanduser()
+    if out.exists() and not out.is_dir():
+        raise BundleError(f"{out} is a file, not a folder; choose the folder to write the bundle into.")
     if not out.is_dir():
         raise BundleError(f"The folder {out} does not exist; choose an existing folder to export into.")
     if not os.access(out, os.W_OK | os.X_OK):

@@ -105,6 +105,48 @@ class ImportResult:
     def total_conflicts(self) -> int:
         return sum(len(v) for v in self.conflicts.values())
 
+    def summary(self) -> str:
+        """What happened, in the words a person uses (issue 11, item 14); the window shows it too."""
+        if self.mode == "replace":
+            text = f"Restored {_things(self.counts)} from the bundle; this is now your journal."
+            if self.rollback_file:
+                text += f" The previous journal is kept as {Path(self.rollback_file).name}."
+        else:
+            added = sum(self.inserted.values())
+            text = (f"Added {_things(self.inserted)} from the bundle." if added
+                    else "Nothing in the bundle was new to this journal.")
+            if self.total_duplicates:
+                n = self.total_duplicates
+                text += f" {n:,} {'entry was' if n == 1 else 'entries were'} already here."
+            if self.total_conflicts:
+                n = self.total_conflicts
+                text += (f" {n:,} {'entry differs' if n == 1 else 'entries differ'} from yours and "
+                         f"{'was' if n == 1 else 'were'} left as you have {'it' if n == 1 else 'them'}.")
+        if self.constitution_restored:
+            n = self.constitution_restored
+            text += (f" {n} {'page' if n == 1 else 'pages'} of Mirror's constitution (the rules its mirrorbacks "
+                     f"follow) that you did not have {'was' if n == 1 else 'were'} added.")
+        if self.migrated_from:
+            text += f" The bundle came from an older Mirror (schema {self.migrated_from}) and was brought up to date."
+        return text
+
+
+# How a person names what a journal holds; everything else is counted as "other entries".
+_NAMED = (("reflections", "reflection", "reflections"), ("mirrorbacks", "mirrorback", "mirrorbacks"),
+          ("threads", "thread", "threads"), ("tensions", "tension", "tensions"),
+          ("identities", "identity", "identities"))
+
+
+def _things(counts: dict[str, int]) -> str:
+    parts = [f"{counts[t]:,} {one if counts[t] == 1 else many}" for t, one, many in _NAMED if counts.get(t)]
+    named = {t for t, _, _ in _NAMED}
+    other = sum(v for t, v in counts.items() if t not in named and t != "schema_version")
+    if other:
+        parts.append(f"{other:,} other {'entry' if other == 1 else 'entries'}")
+    if not parts:
+        return "an empty journal"
+    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+
 
 def detect_kind(path: Path) -> Literal["age", "zip"]:
     """Which kind of file ``path`` is; NotABundle for anything else (random bytes, a PDF ...)."""
@@ -127,7 +169,7 @@ def is_encrypted(path: Path) -> bool:
     return detect_kind(Path(path)) == "age"
 
 
-def _age_error(exc: age.AgeError, offset: int | None) -> BundleError:
+def _age_error(exc: age.AgeError, offset: int | None, size: int | None = None) -> BundleError:
     if isinstance(exc, age.WrongPassphrase):
         return BundleError("Wrong passphrase (or a damaged header); check the passphrase and try again. Nothing changed.")
     if isinstance(exc, age.TruncatedFile):
@@ -141,8 +183,11 @@ def _age_error(exc: age.AgeError, offset: int | None) -> BundleError:
         return BundleError(f"{str(exc)[0].upper()}{str(exc)[1:]}. Nothing changed.")
     if isinstance(exc, age.Cancelled):
         return OperationCancelled()
-    where = f" at about byte {offset}" if offset is not None else ""
-    return BundleError(f"The file was modified{where} ({getattr(exc, 'detail', exc)}); use another copy. Nothing changed.")
+    if offset is not None:
+        of = f" of {size:,}" if size is not None else ""
+        return BundleError(f"The file was changed or cut short in the part that starts at byte {offset:,}{of}; "
+                           "use another copy. Nothing changed.")
+    return BundleError(f"The file is damaged ({getattr(exc, 'detail', exc)}); use another copy. Nothing changed.")
 
 
 def _decrypt(src: Path, dst: Path, passphrase: str, phase: Phase, state: JobState,
@@ -153,13 +198,10 @@ def _decrypt(src: Path, dst: Path, passphrase: str, phase: Phase, state: JobStat
             age.decrypt_stream(fh, out, passphrase, progress=lambda n: phase.update(n, total),
                                is_cancelled=state.is_cancelled, allow_slow=allow_slow)
         except age.AgeError as exc:
-            offset = None
-            if isinstance(exc, age.CorruptFile) and not isinstance(exc, age.TruncatedFile):
-                try:
-                    offset = max(fh.tell() - age.ENC_CHUNK_SIZE, 0)
-                except OSError:
-                    pass
-            raise _age_error(exc, offset) from None
+            # Where the failing chunk starts (the file position is past the read-ahead buffer, so it
+            # would say "byte 0" for any small bundle).
+            offset = exc.offset if isinstance(exc, age.CorruptFile) else None
+            raise _age_error(exc, offset, src.stat().st_size) from None
 
 
 def _staging_dir(paths: AppPaths) -> Path:
@@ -209,6 +251,11 @@ def prepare_import(bundle: Path | str, paths: AppPaths, *, passphrase: str | Non
             _decrypt(bundle, zip_path, passphrase or "", Phase(state, 0.0, 0.3, "Decrypting"), state,
                      allow_slow_passphrase)
             _fault("decrypted")
+            with open(zip_path, "rb") as fh:
+                if fh.read(len(ZIP_MAGIC)) != ZIP_MAGIC:
+                    raise NotABundle("The passphrase was right, but this age file holds something other than a "
+                                     "Mirror bundle (it is not a zip inside); choose a bundle Mirror exported. "
+                                     "Nothing changed.")
         check(state)
         state.set_progress(0.3, "Checking the bundle")
         with open_safely(zip_path, allowed=mf.is_layout_member, allowed_dirs=mf.DIRS, size_cap=mf.member_cap,

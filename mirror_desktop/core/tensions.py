@@ -417,6 +417,22 @@ class TensionService:
         if axis_id is not None and self.storage.axes.find(axis_id) is None:
             raise NotFoundError("axis", axis_id)
 
+    @staticmethod
+    def _check_poles(a: str, b: str) -> None:
+        if a.casefold() == b.casefold():
+            raise ValidationError("tension", "axis_b", "must differ from axis_a",
+                                  f"A tension pulls between two different poles, but both are {a!r}; "
+                                  "name the other side.")
+
+    def _check_unique_name(self, name: str, identity_id: str | None, *, except_id: str | None = None) -> None:
+        """No two tensions on one map share a name (issue 11, item 14): the map would show both."""
+        wanted = name.casefold()
+        for t in self.list_tensions(identity_id):
+            if t.id != except_id and t.name.strip().casefold() == wanted:
+                raise ValidationError("tension", "name", "must be unique on the map",
+                                      f"A tension named {t.name!r} is already on the map; choose another name "
+                                      "or move the one you have.")
+
     def create_tension(self, name: str, axis_a: str, axis_b: str, *, axis_id: str | None = None,
                        identity_id: str | None = None, sync_mode: str = SyncMode.LOCAL_ONLY,
                        position: float = 0.0, intensity: float = 0.5,
@@ -427,6 +443,7 @@ class TensionService:
         b = _clean_text("tension", "axis_b", "The second pole", axis_b)
         pos = _check_range("position", position, POSITION_MIN, POSITION_MAX)
         inten = _check_range("intensity", intensity, INTENSITY_MIN, INTENSITY_MAX)
+        self._check_poles(a, b)
         meta: dict[str, Any] = {"position_history": []}
         if axis_id:
             meta["axis_id"] = axis_id
@@ -436,6 +453,8 @@ class TensionService:
             meta["suggestion_status"] = PENDING
         with self.storage.transaction():
             self._check_axis(axis_id)
+            if TensionOrigin(origin) != TensionOrigin.LLM_SUGGESTED:  # add_suggestion has its own rule
+                self._check_unique_name(name, identity_id)
             return self.storage.tensions.create(m.Tension(
                 name=name, axis_a=a, axis_b=b, identity_id=identity_id, position=pos, intensity=inten,
                 origin=TensionOrigin(origin), sync_mode=SyncMode(sync_mode), metadata=meta))
@@ -456,6 +475,10 @@ class TensionService:
                 t = replace(t, axis_a=_clean_text("tension", "axis_a", "The first pole", axis_a))
             if axis_b is not None:
                 t = replace(t, axis_b=_clean_text("tension", "axis_b", "The second pole", axis_b))
+            if axis_a is not None or axis_b is not None:
+                self._check_poles(t.axis_a, t.axis_b)
+            if name is not None and on_map(t):
+                self._check_unique_name(t.name, t.identity_id, except_id=t.id)
             if sync_mode is not None:
                 try:
                     t = replace(t, sync_mode=SyncMode(sync_mode))

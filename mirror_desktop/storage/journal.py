@@ -139,9 +139,15 @@ class SQLiteStorage(PeeweeStorage):
 
     dialect = "sqlite"
 
-    def __init__(self, path: Path | str, *, migrate: bool = True, create: bool = True) -> None:
+    def __init__(self, path: Path | str, *, migrate: bool = True, create: bool = True, readonly: bool = False) -> None:
+        """``readonly``: read a journal that cannot be written; with ``migrate``, one needing an update is refused."""
         self.path = Path(path)
-        super().__init__(open_sqlite(self.path, create=create), migrate=migrate)
+        self.readonly = readonly
+        super().__init__(open_sqlite(self.path, create=create, readonly=readonly), migrate=migrate and not readonly)
+        if readonly and migrate and self.runner.needs_migration():
+            self.db.close()
+            raise StorageError(f"The journal {self.path} is read-only and needs an update this Mirror would have "
+                               "to write; make it writable once, or open a copy.")
 
     @property
     def location(self) -> str:
