@@ -64,6 +64,20 @@ def _check_sqlite_capabilities() -> None:
     _capability_checked = True
 
 
+class JournalDatabase(peewee.SqliteDatabase):
+    """peewee's SQLite database, with a ROLLBACK that does not hide why a transaction ended.
+
+    After some errors (a full disk, an I/O error) SQLite rolls the transaction back by itself; the
+    ROLLBACK peewee then sends fails with "cannot rollback - no transaction is active", and that
+    sentence replaced the real one ("database or disk is full") everywhere (issue 11, item 14).
+    """
+
+    def rollback(self) -> None:
+        if not self.is_closed() and not self.connection().in_transaction:
+            return
+        super().rollback()
+
+
 def is_read_only(path: Path | str) -> bool:
     """Whether an existing journal file cannot be written (its mode, or a read-only file system)."""
     path = Path(path)
@@ -81,7 +95,7 @@ def _open_sqlite_read_only(path: Path) -> peewee.SqliteDatabase:
     wal = path.with_name(path.name + "-wal")
     immutable = not os.access(path.parent, os.W_OK | os.X_OK) and not wal.exists()
     target = f"file:{quote(path.resolve().as_posix())}?mode=ro" + ("&immutable=1" if immutable else "")
-    db = peewee.SqliteDatabase(target, pragmas=list(pragmas.items()), uri=True)
+    db = JournalDatabase(target, pragmas=list(pragmas.items()), uri=True)
     try:
         db.connect(reuse_if_open=True)
         db.execute_sql("SELECT count(*) FROM sqlite_master").fetchone()
@@ -121,7 +135,7 @@ def open_sqlite(path: Path | str, *, create: bool = True, readonly: bool = False
         with open(path, "rb") as fh:
             if fh.read(16) != SQLITE_MAGIC:
                 raise StorageError(f"{path} is not a Mirror journal (not an SQLite database); choose another file or restore a backup.")
-    db = peewee.SqliteDatabase(str(path), pragmas=list(SQLITE_PRAGMAS.items()), lock_type="IMMEDIATE")
+    db = JournalDatabase(str(path), pragmas=list(SQLITE_PRAGMAS.items()), lock_type="IMMEDIATE")
     try:
         db.connect(reuse_if_open=True)
         db.execute_sql("SELECT count(*) FROM sqlite_master").fetchone()
