@@ -143,7 +143,9 @@ def cmd_import(args: argparse.Namespace) -> int:
                            "add --merge to add the bundle to it, or --replace to swap it in "
                            "(the old journal is kept as a rollback file).")
     if args.mode is None:
-        args.mode = "replace"  # an empty or new journal becomes an exact copy of the bundled one
+        # An empty or new journal becomes an exact copy of the bundled one. A PostgreSQL journal cannot
+        # be swapped as a file: the bundle is merged into it (its default tensions matched by seed_key).
+        args.mode = "merge" if getattr(args, "postgres", None) else "replace"
     passphrase = passphrase_from(args, confirm=False, required=True) if is_encrypted(bundle) else None
     try:
         prepared = prepare_import(bundle, paths, passphrase=passphrase,

@@ -181,3 +181,23 @@ def test_cli_asks_when_the_journal_has_an_identity_but_no_reflections(bundle, tm
     assert err.startswith("mirror: ") and err.count("\n") == 1
     assert "--merge" in err and "--replace" in err
     assert paths.database.read_bytes() == before
+
+
+@pytest.mark.postgres
+def test_cli_restores_into_a_seeds_only_postgres_journal(bundle, tmp_path: Path, postgres_dsn: str, capsys,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    from mirror_desktop.storage.journal import PostgresStorage
+
+    made, facts = bundle
+    monkeypatch.setenv("MIRROR_DATA_DIR", str(tmp_path / "pg-data"))
+    assert cli.main(["--postgres", postgres_dsn, "tension", "list"]) == 0  # the journal gets its seeds
+    capsys.readouterr()
+    code = cli.main(["--postgres", postgres_dsn, "import", str(made)])
+    _, err = capsys.readouterr()
+    assert code == 0, err
+    pg = PostgresStorage(postgres_dsn)
+    try:
+        assert pg.tensions.count() == facts["tensions"] and pg.reflections.count() == 1
+        assert by_key(pg)[MOVED].position == 0.7
+    finally:
+        pg.close()
