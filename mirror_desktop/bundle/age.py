@@ -759,6 +759,8 @@ def encrypt_stream(
         # Above the decrypt limit we would write files we refuse to open ourselves.
         raise ValueError(f"log2_n must be between 1 and {DEFAULT_MAX_LOG2_N}")
     _check_cancel(is_cancelled)
+    # Our own choice of factor needs no yes, but it still needs the memory (NotEnoughMemory, not a MemoryError).
+    check_work_factor(log2_n, allow_slow=True)
     file_key = secrets.token_bytes(FILE_KEY_SIZE)
     salt = secrets.token_bytes(16)
     wrap_key = _scrypt(passphrase.encode("utf-8"), salt, log2_n)

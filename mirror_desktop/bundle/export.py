@@ -411,6 +411,10 @@ def export_bundle(storage: Any, out_dir: Path | str, *, paths: AppPaths | None =
         raise
     except age.Cancelled:
         raise OperationCancelled() from None
+    except age.NotEnoughMemory as exc:
+        raise BundleError(f"Encrypting the bundle needs about {exc.needed >> 20} MB of memory but this computer has "
+                          f"{exc.available >> 20} MB free; close other programs and export again. "
+                          "No bundle was written.") from None
     finally:
         shutil.rmtree(stage, ignore_errors=True)
     size = target.stat().st_size

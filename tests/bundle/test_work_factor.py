@@ -155,3 +155,27 @@ def test_cli_refuses_a_slow_bundle_unless_allowed(slow_bundle: Path, tmp_path: P
     out, err = capsys.readouterr()
     assert code == 0, err
     assert (data / "mirror_os.db").exists()
+
+
+def test_an_export_without_the_memory_says_so(tmp_path: Path) -> None:
+    # A process capped at 128 MB above its size cannot give scrypt's 256 MB at log2 N 18.
+    script = textwrap.dedent(f"""
+        import resource, sys
+        from mirror_desktop import cli
+        from mirror_desktop.storage.journal import SQLiteStorage
+        from mirror_desktop.core import models as m
+        s = SQLiteStorage({str(tmp_path / "data" / "mirror_os.db")!r})
+        s.reflections.create(m.Reflection(content="a quiet evening"))
+        s.close()
+        with open("/proc/self/status") as fh:
+            vm = next(int(l.split()[1]) * 1024 for l in fh if l.startswith("VmSize:"))
+        cap = vm + 128 * 1024 * 1024
+        resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
+        sys.exit(cli.main(["--data-dir", {str(tmp_path / "data")!r}, "export", "--out", {str(tmp_path)!r}]))
+    """)
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300,
+                          env={"MIRROR_PASSPHRASE": PW, "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)})
+    assert proc.returncode != 0
+    assert proc.stderr.startswith("mirror: ") and proc.stderr.count("\n") == 1, proc.stderr
+    assert "256 MB of memory" in proc.stderr and "No bundle was written" in proc.stderr
+    assert not list(tmp_path.glob("mirror_bundle_*")) and not list(tmp_path.glob(".mirror_bundle_*"))
