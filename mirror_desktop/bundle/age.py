@@ -38,10 +38,13 @@ from mirror_desktop.core.safe_io import write_atomically
 __all__ = [
     "CHUNK_SIZE",
     "DEFAULT_MAX_LOG2_N",
+    "EXPORT_LOG2_N",
     "AgeError",
     "Cancelled",
     "CorruptFile",
     "Header",
+    "NotEnoughMemory",
+    "SlowWorkFactor",
     "Stanza",
     "TruncatedFile",
     "UnsupportedRecipient",
@@ -54,7 +57,11 @@ __all__ = [
     "encrypt_file",
     "encrypt_stream",
     "open_age_stream",
+    "available_memory",
+    "check_work_factor",
     "parse_header",
+    "scrypt_memory",
+    "scrypt_work_factor",
     "unwrap_scrypt_file_key",
     "verify_header_mac",
 ]
@@ -77,6 +84,14 @@ BODY_COLUMNS = 64
 DEFAULT_MAX_LOG2_N = 22
 MIN_CALIBRATED_LOG2_N = 18
 MAX_CALIBRATED_LOG2_N = 22
+# What Mirror writes (issue 11, item 5): 2**18 needs 256 MiB and about a second, which a modest
+# machine gives; a calibrated factor made on a fast desktop (up to 22: 4 GiB) could not be opened on
+# a small laptop. A file asking for more than this is opened only after the person says yes
+# (``allow_slow``), and never when the machine lacks the memory.
+EXPORT_LOG2_N = 18
+SCRYPT_R = 8
+# scrypt needs 128 * r * N bytes for its V array, plus a little; keep this much free besides.
+MEMORY_HEADROOM = 64 * 1024 * 1024
 
 # The spec sets no header limit; a real passphrase header is ~140 bytes and multi-recipient headers
 # a few KiB. A cap keeps a hostile header from growing memory without bound.
@@ -121,11 +136,45 @@ class WorkFactorTooHigh(AgeError):
         )
 
 
-class CorruptFile(AgeError):
-    """The file is damaged or is not an age file."""
+class SlowWorkFactor(AgeError):
+    """The file asks for more scrypt work than Mirror's own bundles; open it only on a yes."""
 
-    def __init__(self, detail: str) -> None:
+    def __init__(self, log2_n: int, needed: int) -> None:
+        self.log2_n = log2_n
+        self.needed = needed
+        super().__init__(
+            f"the file asks for a slower passphrase check than Mirror's own bundles (work factor {log2_n}, "
+            f"about {_size(needed)} of memory and a longer wait), so open it only if you trust where it came from"
+        )
+
+
+class NotEnoughMemory(AgeError):
+    """The file's work factor needs more memory than this computer has free."""
+
+    def __init__(self, log2_n: int, needed: int, available: int) -> None:
+        self.log2_n = log2_n
+        self.needed = needed
+        self.available = available
+        super().__init__(
+            f"the file's passphrase check (work factor {log2_n}) needs about {_size(needed)} of memory but "
+            f"this computer has {_size(available)} free, so it was not opened; close other programs or "
+            "open it on a computer with more memory"
+        )
+
+
+class CorruptFile(AgeError):
+    """The file is damaged or is not an age file.
+
+    ``chunk``: the payload chunk that failed its check (set by decrypt_payload); ``offset``: where
+    that chunk starts in the binary file (set by decrypt_stream, which knows the header's length).
+    """
+
+    chunk: int | None = None
+    offset: int | None = None
+
+    def __init__(self, detail: str, *, chunk: int | None = None) -> None:
         self.detail = detail
+        self.chunk = chunk
         super().__init__(f"the encrypted file is damaged ({detail}); use another copy")
 
 
@@ -184,6 +233,85 @@ class Header:
 # --- small helpers ---
 
 
+def _size(n: int) -> str:
+    if n >= 1024**3:
+        return f"{n / 1024**3:.1f} GB"
+    return f"{max(n // 1024**2, 1)} MB"
+
+
+def scrypt_memory(log2_n: int) -> int:
+    """Bytes scrypt needs for a work factor: its 128 * r * N array and OpenSSL's working space."""
+    return 128 * SCRYPT_R * (1 << log2_n) + 128 * SCRYPT_R * 2
+
+
+def _cgroup_free() -> int | None:
+    # A container's memory limit (cgroup v2) can be far below what /proc/meminfo shows.
+    try:
+        limit = Path("/sys/fs/cgroup/memory.max").read_text().strip()
+        if limit == "max":
+            return None
+        used = int(Path("/sys/fs/cgroup/memory.current").read_text().strip())
+        return max(int(limit) - used, 0)
+    except (OSError, ValueError):
+        return None
+
+
+def available_memory() -> int | None:
+    """Bytes of memory this process can still use, or None when the platform does not say."""
+    found: list[int] = []
+    try:
+        with open("/proc/meminfo", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    found.append(int(line.split()[1]) * 1024)
+                    break
+    except (OSError, ValueError, IndexError):
+        pass
+    if not found:
+        try:
+            found.append(os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"))
+        except (AttributeError, OSError, ValueError):
+            pass
+    for limited in (_cgroup_free(), _address_space_free()):
+        if limited is not None:
+            found.append(limited)
+    return min(found) if found else None
+
+
+def _address_space_free() -> int | None:
+    # ulimit -v (RLIMIT_AS) caps this process's address space whatever the machine has.
+    try:
+        import resource
+
+        soft, _hard = resource.getrlimit(resource.RLIMIT_AS)
+        if soft == resource.RLIM_INFINITY:
+            return None
+        with open("/proc/self/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("VmSize:"):
+                    return max(soft - int(line.split()[1]) * 1024, 0)
+        return soft
+    except (ImportError, OSError, ValueError, IndexError):
+        return None
+
+
+def check_work_factor(log2_n: int, *, allow_slow: bool = False, trusted_log2_n: int | None = None,
+                      memory: Callable[[], int | None] | None = None) -> None:
+    """Before any scrypt work: refuse what the machine cannot give, ask above what Mirror writes.
+
+    Raises NotEnoughMemory (always), or SlowWorkFactor when ``log2_n`` is above ``trusted_log2_n``
+    (default EXPORT_LOG2_N, read at call time) and the person has not said yes (``allow_slow``).
+    """
+    if trusted_log2_n is None:
+        trusted_log2_n = EXPORT_LOG2_N
+    needed = scrypt_memory(log2_n)
+    free = (memory or available_memory)()
+    if free is not None and needed + MEMORY_HEADROOM > free:
+        raise NotEnoughMemory(log2_n, needed, free)
+    if log2_n > trusted_log2_n and not allow_slow:
+        raise SlowWorkFactor(log2_n, needed)
+
+
 def _b64_decode_strict(data: bytes) -> bytes:
     """Decode unpadded standard base64, refusing anything that is not the canonical encoding."""
     if not _B64_NOPAD.fullmatch(data) or len(data) % 4 == 1:
@@ -228,7 +356,7 @@ def _check_cancel(is_cancelled: Callable[[], bool] | None) -> None:
 
 def _scrypt(passphrase: bytes, salt: bytes, log2_n: int) -> bytes:
     # cryptography sizes OpenSSL's maxmem from n, r and p itself, so 2**18..2**22 need no knob.
-    return Scrypt(salt=SCRYPT_LABEL + salt, length=32, n=1 << log2_n, r=8, p=1).derive(
+    return Scrypt(salt=SCRYPT_LABEL + salt, length=32, n=1 << log2_n, r=SCRYPT_R, p=1).derive(
         passphrase
     )
 
@@ -467,11 +595,22 @@ def _scrypt_params(header: Header, max_log2_n: int) -> tuple[Stanza, bytes, int]
     return stanza, salt, log2_n
 
 
+def scrypt_work_factor(header: Header) -> int:
+    """The header's scrypt log2 N (validated), so a caller can ask before any work is done."""
+    return _scrypt_params(header, 10**6)[2]
+
+
 def unwrap_scrypt_file_key(
-    header: Header, passphrase: str, *, max_log2_n: int = DEFAULT_MAX_LOG2_N
+    header: Header, passphrase: str, *, max_log2_n: int = DEFAULT_MAX_LOG2_N,
+    allow_slow: bool = False, memory: Callable[[], int | None] | None = None,
 ) -> bytes:
-    """Return the file key from the header's scrypt stanza; the work factor is checked first."""
+    """Return the file key from the header's scrypt stanza; the work factor is checked first.
+
+    Above ``max_log2_n``: refused. Needing more memory than is free: refused. Above what Mirror
+    writes (EXPORT_LOG2_N): SlowWorkFactor unless ``allow_slow`` (the person said yes).
+    """
     stanza, salt, log2_n = _scrypt_params(header, max_log2_n)
+    check_work_factor(log2_n, allow_slow=allow_slow, memory=memory)
     wrap_key = _scrypt(passphrase.encode("utf-8"), salt, log2_n)
     try:
         return ChaCha20Poly1305(wrap_key).decrypt(b"\x00" * 12, stanza.body, None)
@@ -513,22 +652,22 @@ def decrypt_payload(
             plain = aead.decrypt(_nonce(counter, last), chunk, None)
         except InvalidTag:
             if last:
-                raise CorruptFile(_CHUNK_FAILED) from None
+                raise CorruptFile(_CHUNK_FAILED, chunk=counter) from None
             # A full-size chunk may still be the final one: retry with the last-chunk flag.
             try:
                 plain = aead.decrypt(_nonce(counter, True), chunk, None)
             except InvalidTag:
-                raise CorruptFile(_CHUNK_FAILED) from None
+                raise CorruptFile(_CHUNK_FAILED, chunk=counter) from None
             last = True
         if last and not plain and counter > 0:
-            raise CorruptFile("the payload ends with an empty chunk")
+            raise CorruptFile("the payload ends with an empty chunk", chunk=counter)
         dst.write(plain)
         total += len(plain)
         if progress is not None:
             progress(total)
         if last:
             if _read_exact(src, 1):
-                raise CorruptFile("there is data after the end of the payload")
+                raise CorruptFile("there is data after the end of the payload", chunk=counter + 1)
             return total
         counter += 1
 
@@ -584,7 +723,9 @@ def _encode_stanza(args: list[bytes], body: bytes) -> bytes:
 def calibrate_log2_n(target_seconds: float = 1.0) -> int:
     """Pick the scrypt work factor whose cost here is about `target_seconds`, within 18..22.
 
-    Times one scrypt at 2**14 (~16 MiB) and extrapolates: scrypt's cost is linear in N.
+    Times one scrypt at 2**14 (~16 MiB) and extrapolates: scrypt's cost is linear in N. Not used
+    for Mirror's bundles any more (they use EXPORT_LOG2_N, so a small machine can open them);
+    kept for the benchmark that shows what a calibrating tool such as `age -p` would pick.
     """
     probe = 14
     start = time.perf_counter()
@@ -608,16 +749,18 @@ def encrypt_stream(
 ) -> None:
     """Encrypt `src` to `dst` as an age v1 file for `passphrase`, in constant memory.
 
-    `log2_n` defaults to calibrate_log2_n(); `progress` receives the plaintext bytes done so far.
+    `log2_n` defaults to EXPORT_LOG2_N; `progress` receives the plaintext bytes done so far.
     """
     if not passphrase:
         raise ValueError("the passphrase must not be empty")
     if log2_n is None:
-        log2_n = calibrate_log2_n()
+        log2_n = EXPORT_LOG2_N
     if not 1 <= log2_n <= DEFAULT_MAX_LOG2_N:
         # Above the decrypt limit we would write files we refuse to open ourselves.
         raise ValueError(f"log2_n must be between 1 and {DEFAULT_MAX_LOG2_N}")
     _check_cancel(is_cancelled)
+    # Our own choice of factor needs no yes, but it still needs the memory (NotEnoughMemory, not a MemoryError).
+    check_work_factor(log2_n, allow_slow=True)
     file_key = secrets.token_bytes(FILE_KEY_SIZE)
     salt = secrets.token_bytes(16)
     wrap_key = _scrypt(passphrase.encode("utf-8"), salt, log2_n)
@@ -639,20 +782,29 @@ def decrypt_stream(
     passphrase: str,
     *,
     max_log2_n: int = DEFAULT_MAX_LOG2_N,
+    allow_slow: bool = False,
     progress: Callable[[int], None] | None = None,
     is_cancelled: Callable[[], bool] | None = None,
 ) -> None:
     """Decrypt an age v1 passphrase file (binary or armored) from `src` to `dst`.
 
-    The header is fully validated and the work factor checked before any scrypt work. On error
-    `dst` may hold a verified prefix of the plaintext; decrypt_file never exposes it.
+    The header is fully validated and the work factor checked (limit, free memory, and above
+    Mirror's own factor only with ``allow_slow``) before any scrypt work. On error `dst` may hold a
+    verified prefix of the plaintext; decrypt_file never exposes it.
     """
     _check_cancel(is_cancelled)
     reader = open_age_stream(src)
     header = parse_header(reader)
-    file_key = unwrap_scrypt_file_key(header, passphrase, max_log2_n=max_log2_n)
+    file_key = unwrap_scrypt_file_key(header, passphrase, max_log2_n=max_log2_n, allow_slow=allow_slow)
     verify_header_mac(header, file_key)
-    decrypt_payload(reader, dst, file_key, progress=progress, is_cancelled=is_cancelled)
+    try:
+        decrypt_payload(reader, dst, file_key, progress=progress, is_cancelled=is_cancelled)
+    except CorruptFile as exc:
+        if exc.chunk is not None:
+            # The MAC line is "--- " + 43 base64 characters + "\n" after the bytes it covers.
+            header_size = len(header.mac_input) + 1 + 43 + 1
+            exc.offset = header_size + NONCE_SIZE + exc.chunk * ENC_CHUNK_SIZE
+        raise
 
 
 # --- atomic file helpers (RELIABILITY.md: temp in the same folder, fsync, replace, fsync folder) ---
@@ -688,6 +840,7 @@ def decrypt_file(
     passphrase: str,
     *,
     max_log2_n: int = DEFAULT_MAX_LOG2_N,
+    allow_slow: bool = False,
     progress: Callable[[int], None] | None = None,
     is_cancelled: Callable[[], bool] | None = None,
 ) -> None:
@@ -700,6 +853,7 @@ def decrypt_file(
                 out,
                 passphrase,
                 max_log2_n=max_log2_n,
+                allow_slow=allow_slow,
                 progress=progress,
                 is_cancelled=is_cancelled,
             ),

@@ -57,6 +57,18 @@ class PassphraseRequired(BundleError):
         super().__init__("This bundle is encrypted; give its passphrase to import it.")
 
 
+class SlowPassphraseCheck(BundleError):
+    """The bundle asks for more scrypt work than Mirror writes; retry with allow_slow_passphrase on a yes.
+
+    ``log2_n`` and ``memory_bytes`` let the window ask its question (issue 11, item 5).
+    """
+
+    def __init__(self, log2_n: int, memory_bytes: int, sentence: str) -> None:
+        self.log2_n = log2_n
+        self.memory_bytes = memory_bytes
+        super().__init__(sentence)
+
+
 # Cancel is not a bundle matter: every long task (imports, syncs, sandbox tests) stops the same way.
 OperationCancelled = _OperationCancelled
 

@@ -36,7 +36,7 @@ from mirror_desktop.core import models as m
 from mirror_desktop.core.enums import IntegrationStatus, LifecycleEventType
 from mirror_desktop.core.outbound import outbound_rows
 from mirror_desktop.core import staging
-from mirror_desktop.core.safe_io import private_dir, sweep_stale, write_atomically
+from mirror_desktop.core.safe_io import StrictJSONError, loads_strict, private_dir, sweep_stale, write_atomically
 from mirror_desktop.paths import AppPaths
 
 # Spec tables counted in the manifest (schema_version is bookkeeping, drafts never travel).
@@ -48,8 +48,19 @@ ZIP_LEVEL = 6
 
 # Tests set this to a callable that raises at a named step, to prove a torn export is impossible.
 FAULT_HOOK: Callable[[str], None] | None = None
-# The scrypt work factor for new bundles; None calibrates (log2 N 18..22). Tests lower it.
+# The scrypt work factor for new bundles; None means age.EXPORT_LOG2_N (a fixed, modest cost that
+# any machine can open: issue 11, item 5). Tests lower it.
 default_log2_n: int | None = None
+# One rule for every source of a new bundle's passphrase: the window, a prompt, --passphrase-file,
+# MIRROR_PASSPHRASE (issue 11, item 6). Opening a bundle takes any passphrase: it is not ours to judge.
+MIN_PASSPHRASE_LENGTH = 8
+
+
+def check_new_passphrase(passphrase: str, source: str = "The passphrase") -> None:
+    """Refuse a passphrase too short to protect a bundle; ``source`` names where it came from."""
+    if len(passphrase) < MIN_PASSPHRASE_LENGTH:
+        raise BundleError(f"{source} is shorter than {MIN_PASSPHRASE_LENGTH} characters; choose a longer "
+                          "passphrase (several unrelated words are strong and easy to remember). No bundle was written.")
 
 
 def _fault(step: str) -> None:
@@ -251,8 +262,9 @@ def _config_json(paths: AppPaths | None, share: bool) -> dict[str, Any]:
     if not source.is_file():
         return {}
     try:
-        data = json.loads(source.read_text("utf-8"))
-    except (OSError, ValueError):
+        # Strict: a hostile or broken config.json (100k levels deep) must not end the export in a traceback.
+        data = loads_strict(source.read_bytes())
+    except (OSError, StrictJSONError):
         return {}
     return strip_secrets(data) if isinstance(data, dict) else {}
 
@@ -317,8 +329,9 @@ def _verify_output(target: Path, passphrase: str | None, expected_sha256: str, e
     sink = _HashingWriter()
     if passphrase:
         with open(target, "rb") as fh:
+            # allow_slow: this file is ours, its work factor was chosen by the caller a moment ago.
             age.decrypt_stream(fh, sink, passphrase, progress=lambda n: phase.update(n, expected_size),  # type: ignore[arg-type]
-                               is_cancelled=state.is_cancelled)
+                               is_cancelled=state.is_cancelled, allow_slow=True)
     else:
         with open(target, "rb") as fh:
             for chunk in iter(lambda: fh.read(CHUNK), b""):
@@ -354,7 +367,11 @@ def export_bundle(storage: Any, out_dir: Path | str, *, paths: AppPaths | None =
     """
     state = state or QuietState()
     now = now or datetime.now(UTC)
+    if passphrase:
+        check_new_passphrase(passphrase)
     out = Path(out_dir).expanduser()
+    if out.exists() and not out.is_dir():
+        raise BundleError(f"{out} is a file, not a folder; choose the folder to write the bundle into.")
     if not out.is_dir():
         raise BundleError(f"The folder {out} does not exist; choose an existing folder to export into.")
     if not os.access(out, os.W_OK | os.X_OK):
@@ -395,7 +412,7 @@ def export_bundle(storage: Any, out_dir: Path | str, *, paths: AppPaths | None =
         staged.db.unlink()  # the plaintext copy is no longer needed
         _fault("zipped")
         zip_sha, zip_size = _file_sha256(zip_path), zip_path.stat().st_size
-        effective_log2_n = log2_n if log2_n is not None else default_log2_n
+        effective_log2_n = log2_n if log2_n is not None else (default_log2_n or age.EXPORT_LOG2_N)
         _write_output(zip_path, target, passphrase or None, effective_log2_n,
                       Phase(state, 0.5, 0.8, "Encrypting" if encrypted else "Writing"), state)
         _verify_output(target, passphrase or None, zip_sha, zip_size, Phase(state, 0.8, 0.98, "Verifying"), state)
@@ -406,6 +423,10 @@ def export_bundle(storage: Any, out_dir: Path | str, *, paths: AppPaths | None =
         raise
     except age.Cancelled:
         raise OperationCancelled() from None
+    except age.NotEnoughMemory as exc:
+        raise BundleError(f"Encrypting the bundle needs about {exc.needed >> 20} MB of memory but this computer has "
+                          f"{exc.available >> 20} MB free; close other programs and export again. "
+                          "No bundle was written.") from None
     finally:
         owner.release()
     size = target.stat().st_size

@@ -37,6 +37,7 @@ from mirror_desktop.bundle.errors import (
     NotEnoughSpace,
     OperationCancelled,
     PassphraseRequired,
+    SlowPassphraseCheck,
     UnsafeArchive,
 )
 from mirror_desktop.bundle.export import STALE_AFTER_S, _record_event
@@ -109,6 +110,48 @@ class ImportResult:
     def total_conflicts(self) -> int:
         return sum(len(v) for v in self.conflicts.values())
 
+    def summary(self) -> str:
+        """What happened, in the words a person uses (issue 11, item 14); the window shows it too."""
+        if self.mode == "replace":
+            text = f"Restored {_things(self.counts)} from the bundle; this is now your journal."
+            if self.rollback_file:
+                text += f" The previous journal is kept as {Path(self.rollback_file).name}."
+        else:
+            added = sum(self.inserted.values())
+            text = (f"Added {_things(self.inserted)} from the bundle." if added
+                    else "Nothing in the bundle was new to this journal.")
+            if self.total_duplicates:
+                n = self.total_duplicates
+                text += f" {n:,} {'entry was' if n == 1 else 'entries were'} already here."
+            if self.total_conflicts:
+                n = self.total_conflicts
+                text += (f" {n:,} {'entry differs' if n == 1 else 'entries differ'} from yours and "
+                         f"{'was' if n == 1 else 'were'} left as you have {'it' if n == 1 else 'them'}.")
+        if self.constitution_restored:
+            n = self.constitution_restored
+            text += (f" {n} {'page' if n == 1 else 'pages'} of Mirror's constitution (the rules its mirrorbacks "
+                     f"follow) that you did not have {'was' if n == 1 else 'were'} added.")
+        if self.migrated_from:
+            text += f" The bundle came from an older Mirror (schema {self.migrated_from}) and was brought up to date."
+        return text
+
+
+# How a person names what a journal holds; everything else is counted as "other entries".
+_NAMED = (("reflections", "reflection", "reflections"), ("mirrorbacks", "mirrorback", "mirrorbacks"),
+          ("threads", "thread", "threads"), ("tensions", "tension", "tensions"),
+          ("identities", "identity", "identities"))
+
+
+def _things(counts: dict[str, int]) -> str:
+    parts = [f"{counts[t]:,} {one if counts[t] == 1 else many}" for t, one, many in _NAMED if counts.get(t)]
+    named = {t for t, _, _ in _NAMED}
+    other = sum(v for t, v in counts.items() if t not in named and t != "schema_version")
+    if other:
+        parts.append(f"{other:,} other {'entry' if other == 1 else 'entries'}")
+    if not parts:
+        return "an empty journal"
+    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+
 
 def detect_kind(path: Path) -> Literal["age", "zip"]:
     """Which kind of file ``path`` is; NotABundle for anything else (random bytes, a PDF ...)."""
@@ -131,35 +174,39 @@ def is_encrypted(path: Path) -> bool:
     return detect_kind(Path(path)) == "age"
 
 
-def _age_error(exc: age.AgeError, offset: int | None) -> MirrorError:
+def _age_error(exc: age.AgeError, offset: int | None, size: int | None = None) -> MirrorError:
     if isinstance(exc, age.WrongPassphrase):
         return BundleError("Wrong passphrase (or a damaged header); check the passphrase and try again. Nothing changed.")
     if isinstance(exc, age.TruncatedFile):
         return BundleError("The file is incomplete (it ends too early); use a complete copy of the bundle. Nothing changed.")
-    if isinstance(exc, age.WorkFactorTooHigh):
+    if isinstance(exc, age.SlowWorkFactor):
+        text = str(exc).replace("the file", "This bundle", 1)
+        return SlowPassphraseCheck(exc.log2_n, exc.needed, f"{text}. Nothing changed.")
+    if isinstance(exc, (age.WorkFactorTooHigh, age.NotEnoughMemory)):
         return BundleError(f"{str(exc)[0].upper()}{str(exc)[1:]}. Nothing changed.")
     if isinstance(exc, age.UnsupportedRecipient):
         return BundleError(f"{str(exc)[0].upper()}{str(exc)[1:]}. Nothing changed.")
     if isinstance(exc, age.Cancelled):
         return OperationCancelled()
-    where = f" at about byte {offset}" if offset is not None else ""
-    return BundleError(f"The file was modified{where} ({getattr(exc, 'detail', exc)}); use another copy. Nothing changed.")
+    if offset is not None:
+        of = f" of {size:,}" if size is not None else ""
+        return BundleError(f"The file was changed or cut short in the part that starts at byte {offset:,}{of}; "
+                           "use another copy. Nothing changed.")
+    return BundleError(f"The file is damaged ({getattr(exc, 'detail', exc)}); use another copy. Nothing changed.")
 
 
-def _decrypt(src: Path, dst: Path, passphrase: str, phase: Phase, state: JobState) -> None:
+def _decrypt(src: Path, dst: Path, passphrase: str, phase: Phase, state: JobState,
+             allow_slow: bool = False) -> None:
     total = max(src.stat().st_size, 1)
     with open(src, "rb") as fh, open(dst, "xb") as out:
         try:
             age.decrypt_stream(fh, out, passphrase, progress=lambda n: phase.update(n, total),
-                               is_cancelled=state.is_cancelled)
+                               is_cancelled=state.is_cancelled, allow_slow=allow_slow)
         except age.AgeError as exc:
-            offset = None
-            if isinstance(exc, age.CorruptFile) and not isinstance(exc, age.TruncatedFile):
-                try:
-                    offset = max(fh.tell() - age.ENC_CHUNK_SIZE, 0)
-                except OSError:
-                    pass
-            raise _age_error(exc, offset) from None
+            # Where the failing chunk starts (the file position is past the read-ahead buffer, so it
+            # would say "byte 0" for any small bundle).
+            offset = exc.offset if isinstance(exc, age.CorruptFile) else None
+            raise _age_error(exc, offset, src.stat().st_size) from None
 
 
 def _staging_dir(paths: AppPaths) -> Stage:
@@ -181,8 +228,13 @@ def _check_space(folder: Path, needed: int) -> None:
 
 
 def prepare_import(bundle: Path | str, paths: AppPaths, *, passphrase: str | None = None,
-                   state: JobState | None = None, limits: Limits = Limits()) -> PreparedImport:
-    """Verify ``bundle`` completely and build the journal it holds in staging (nothing live changes)."""
+                   state: JobState | None = None, limits: Limits = Limits(),
+                   allow_slow_passphrase: bool = False) -> PreparedImport:
+    """Verify ``bundle`` completely and build the journal it holds in staging (nothing live changes).
+
+    An encrypted bundle whose work factor is above what Mirror writes raises SlowPassphraseCheck
+    unless ``allow_slow_passphrase`` (the person said yes); one the machine lacks memory for is refused.
+    """
     from mirror_desktop.storage import bundle_db
     from mirror_desktop.storage.journal import SQLiteStorage
     from mirror_desktop.storage.migrations import load_migrations, parse_version
@@ -200,8 +252,14 @@ def prepare_import(bundle: Path | str, paths: AppPaths, *, passphrase: str | Non
         zip_path = bundle
         if kind == "age":
             zip_path = stage / "bundle.zip"
-            _decrypt(bundle, zip_path, passphrase or "", Phase(state, 0.0, 0.3, "Decrypting"), state)
+            _decrypt(bundle, zip_path, passphrase or "", Phase(state, 0.0, 0.3, "Decrypting"), state,
+                     allow_slow_passphrase)
             _fault("decrypted")
+            with open(zip_path, "rb") as fh:
+                if fh.read(len(ZIP_MAGIC)) != ZIP_MAGIC:
+                    raise NotABundle("The passphrase was right, but this age file holds something other than a "
+                                     "Mirror bundle (it is not a zip inside); choose a bundle Mirror exported. "
+                                     "Nothing changed.")
         check(state)
         state.set_progress(0.3, "Checking the bundle")
         with open_safely(zip_path, allowed=mf.is_layout_member, allowed_dirs=mf.DIRS, size_cap=mf.member_cap,
@@ -544,6 +602,87 @@ def _undo(undo: list[tuple[str, Callable[[], object]]], paths: AppPaths, cause: 
         ) from cause
 
 
+@dataclass
+class _SeedMatch:
+    """What matching the default tensions and axes by seed_key did to the staged journal."""
+
+    duplicates: dict[str, int] = field(default_factory=dict)
+    conflicts: dict[str, list[str]] = field(default_factory=dict)
+    adopt: set[str] = field(default_factory=set)   # live tension ids that take the bundle's version
+
+
+def _same_tension(a: Any, b: Any) -> bool:
+    keep = ("name", "axis_a", "axis_b", "position", "intensity", "sync_mode")
+    history = [(a.metadata or {}).get("position_history") or [], (b.metadata or {}).get("position_history") or []]
+    return all(getattr(a, k) == getattr(b, k) for k in keep) and history[0] == history[1]
+
+
+def _match_seeds(staged_path: Path, live: Any) -> _SeedMatch:
+    """Give the staged journal's seeded axes and tensions the live journal's ids (issue 11, item 8).
+
+    Every journal seeds the same defaults under its own ids, so a merge by id alone would put a
+    second Control ↔ Surrender beside the first. A seeded row of the bundle whose ``seed_key`` the
+    live journal already has is matched to it: the live row stays (a duplicate, or a conflict when
+    both were changed), except that an untouched live default takes the bundle's moved version. The
+    staged journal's references (a tension's axis, an engine run's surfaced tensions) follow.
+    Only the private staged copy is written here; the live journal changes in the merge transaction.
+    """
+    from dataclasses import replace as dc_replace
+
+    from mirror_desktop.core.tensions import is_untouched_seed, load_seed_data, seed_key_of
+    from mirror_desktop.storage.journal import SQLiteStorage
+
+    match = _SeedMatch()
+    live_axes = {k: a for a in live.axes.list() if (k := seed_key_of(a))}
+    live_tensions = {k: t for t in live.tensions.list() if (k := seed_key_of(t))}
+    if not live_axes and not live_tensions:
+        return match
+    seeds = load_seed_data()
+    staged = SQLiteStorage(staged_path, migrate=False, create=False)
+    try:
+        with staged.transaction():
+            axis_ids: dict[str, str] = {}
+            for a in staged.axes.list():
+                other = live_axes.get(seed_key_of(a) or "")
+                if other is None or other.id == a.id:
+                    continue
+                axis_ids[a.id] = other.id
+                staged.axes.delete(a.id)
+                if (a.name, a.description, a.category) == (other.name, other.description, other.category):
+                    match.duplicates["axes"] = match.duplicates.get("axes", 0) + 1
+                else:
+                    match.conflicts.setdefault("axes", []).append(other.id)
+            tension_ids: dict[str, str] = {}
+            for t in staged.tensions.list():
+                meta = dict(t.metadata or {})
+                if meta.get("axis_id") in axis_ids:
+                    meta["axis_id"] = axis_ids[meta["axis_id"]]
+                fixed = dc_replace(t, metadata=meta)
+                other = live_tensions.get(seed_key_of(t) or "")
+                if other is None or other.id == t.id:
+                    if fixed != t:
+                        staged.tensions.update(fixed)
+                    continue
+                tension_ids[t.id] = other.id
+                staged.tensions.delete(t.id)
+                if is_untouched_seed(other, seeds) and not is_untouched_seed(t, seeds):
+                    staged.tensions.create(dc_replace(fixed, id=other.id))
+                    match.adopt.add(other.id)
+                elif _same_tension(t, other):
+                    match.duplicates["tensions"] = match.duplicates.get("tensions", 0) + 1
+                else:
+                    match.conflicts.setdefault("tensions", []).append(other.id)
+            if tension_ids:
+                for run in staged.engine_runs.list():
+                    surfaced = run.tensions_surfaced or []
+                    if any(i in tension_ids for i in surfaced):
+                        staged.engine_runs.update(dc_replace(
+                            run, tensions_surfaced=[tension_ids.get(i, i) for i in surfaced]))
+    finally:
+        staged.close()
+    return match
+
+
 def _merge(prepared: PreparedImport, paths: AppPaths, storage: Any, state: JobState) -> ImportResult:
     from mirror_desktop.storage import bundle_db
     from mirror_desktop.storage.journal import SQLiteStorage
@@ -555,17 +694,20 @@ def _merge(prepared: PreparedImport, paths: AppPaths, storage: Any, state: JobSt
             return _replace(prepared, paths, state)  # nothing to merge with: the bundle becomes the journal
         storage = SQLiteStorage(paths.database)
     try:
+        seeds = _match_seeds(prepared.journal, storage)
         if getattr(storage, "dialect", "") == "sqlite":
             def record(rep: dict[str, Any]) -> None:
                 # Inside the merge transaction: the event commits with the rows, or neither does.
                 _fault("merge-before-commit")
+                _add_seed_matches(rep, seeds)
                 _record_event(storage, "import", _event_data(
                     prepared, "merge", {t: r.inserted for t, r in rep.items()},
                     sum(r.duplicates for r in rep.values()), sum(r.conflicts for r in rep.values())))
 
-            report = bundle_db.merge_sqlite(storage.db, prepared.journal, before_commit=record)
+            report = bundle_db.merge_sqlite(storage.db, prepared.journal, before_commit=record,
+                                            overwrite={"tensions": seeds.adopt})
         else:
-            report = _merge_generic(storage, prepared)
+            report = _merge_generic(storage, prepared, seeds)
     finally:
         if own:
             storage.close()
@@ -580,7 +722,19 @@ def _merge(prepared: PreparedImport, paths: AppPaths, storage: Any, state: JobSt
     )
 
 
-def _merge_generic(storage: Any, prepared: PreparedImport) -> dict[str, Any]:
+def _add_seed_matches(report: dict[str, Any], seeds: _SeedMatch) -> None:
+    """Count the seeded rows matched by seed_key with the merge's own duplicates and conflicts."""
+    from mirror_desktop.storage.bundle_db import TableMerge
+
+    for table in set(seeds.duplicates) | set(seeds.conflicts):
+        tm = report.setdefault(table, TableMerge())
+        tm.duplicates += seeds.duplicates.get(table, 0)
+        ids = seeds.conflicts.get(table, [])
+        tm.conflicts += len(ids)
+        tm.conflict_ids.extend(ids[: max(50 - len(tm.conflict_ids), 0)])
+
+
+def _merge_generic(storage: Any, prepared: PreparedImport, seeds: _SeedMatch | None = None) -> dict[str, Any]:
     """Merge through repositories (PostgreSQL): same rules, one transaction."""
     from mirror_desktop.storage.bundle_db import COPY_ORDER, TableMerge
     from mirror_desktop.storage.journal import SQLiteStorage
@@ -598,6 +752,9 @@ def _merge_generic(storage: Any, prepared: PreparedImport) -> dict[str, Any]:
                                 else dst.find(row.id))
                     if existing is None:
                         fresh.append(row)
+                    elif table == "tensions" and seeds is not None and row.id in seeds.adopt:
+                        dst.update(row)  # an untouched default takes the bundle's moved version
+                        tm.inserted += 1
                     elif existing == row:
                         tm.duplicates += 1
                     else:
@@ -606,8 +763,10 @@ def _merge_generic(storage: Any, prepared: PreparedImport) -> dict[str, Any]:
                             tm.conflict_ids.append(getattr(row, "id", None) or f"{row.thread_id}/{row.reflection_id}")
                 if fresh:
                     dst.create_many(fresh)
-                tm.inserted = len(fresh)
+                tm.inserted += len(fresh)
                 report[table] = tm
+            if seeds is not None:
+                _add_seed_matches(report, seeds)
             _record_event(storage, "import", _event_data(
                 prepared, "merge", {t: r.inserted for t, r in report.items()},
                 sum(r.duplicates for r in report.values()), sum(r.conflicts for r in report.values())))
@@ -617,8 +776,10 @@ def _merge_generic(storage: Any, prepared: PreparedImport) -> dict[str, Any]:
 
 
 def import_bundle(bundle: Path | str, paths: AppPaths, *, passphrase: str | None = None, mode: Mode = "replace",
-                  storage: Any = None, state: JobState | None = None, limits: Limits = Limits()) -> ImportResult:
+                  storage: Any = None, state: JobState | None = None, limits: Limits = Limits(),
+                  allow_slow_passphrase: bool = False) -> ImportResult:
     """prepare_import + commit_import: the CLI's and the tests' one call."""
     state = state or QuietState()
-    prepared = prepare_import(bundle, paths, passphrase=passphrase, state=state, limits=limits)
+    prepared = prepare_import(bundle, paths, passphrase=passphrase, state=state, limits=limits,
+                              allow_slow_passphrase=allow_slow_passphrase)
     return commit_import(prepared, paths, mode=mode, storage=storage, state=state)

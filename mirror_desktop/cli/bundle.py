@@ -17,7 +17,6 @@ from mirror_desktop.cli.main import CliError, open_journal
 from mirror_desktop.paths import AppPaths
 
 ENV_PASSPHRASE = "MIRROR_PASSPHRASE"
-MIN_PASSPHRASE = 8
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -32,6 +31,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     im = sub.add_parser("import", help="import a bundle into the journal")
     im.add_argument("bundle", metavar="BUNDLE")
     im.add_argument("--passphrase-file", metavar="F", help="read the passphrase from the first line of F")
+    im.add_argument("--allow-slow-passphrase", action="store_true",
+                    help="open a bundle whose passphrase check needs more memory and time than Mirror's own "
+                         "bundles (age -p files made on a fast machine); only for files you trust")
     how = im.add_mutually_exclusive_group()
     how.add_argument("--merge", dest="mode", action="store_const", const="merge",
                      help="add the bundle's rows to the journal (by id; duplicates skipped, conflicts reported)")
@@ -56,10 +58,21 @@ def _read_passphrase_file(name: str) -> str:
 
 
 def passphrase_from(args: argparse.Namespace, *, confirm: bool, required: bool) -> str | None:
+    """The passphrase from --passphrase-file, $MIRROR_PASSPHRASE or a prompt.
+
+    ``confirm`` (a new bundle): the same minimum length holds for every source (issue 11, item 6).
+    """
+    from mirror_desktop.bundle.export import check_new_passphrase
+
     if getattr(args, "passphrase_file", None):
-        return _read_passphrase_file(args.passphrase_file)
+        passphrase = _read_passphrase_file(args.passphrase_file)
+        if confirm:
+            check_new_passphrase(passphrase, f"The passphrase in {args.passphrase_file}")
+        return passphrase
     env = os.environ.get(ENV_PASSPHRASE)
     if env:
+        if confirm:
+            check_new_passphrase(env, f"The passphrase in ${ENV_PASSPHRASE}")
         return env
     if not sys.stdin.isatty():
         if required:
@@ -70,8 +83,7 @@ def passphrase_from(args: argparse.Namespace, *, confirm: bool, required: bool) 
     if not first:
         raise CliError("The passphrase is empty; nothing was done.")
     if confirm:
-        if len(first) < MIN_PASSPHRASE:
-            raise CliError(f"The passphrase is shorter than {MIN_PASSPHRASE} characters; choose a longer one.")
+        check_new_passphrase(first)
         if getpass.getpass("Repeat the passphrase: ") != first:
             raise CliError("The two passphrases differ; nothing was written.")
     return first
@@ -83,6 +95,8 @@ def cmd_export(args: argparse.Namespace) -> int:
     if args.no_encrypt and args.passphrase_file:
         raise CliError("--no-encrypt and --passphrase-file contradict each other; choose one.")
     out = Path(args.out).expanduser()
+    if out.exists() and not out.is_dir():
+        raise CliError(f"{out} is a file, not a folder; give --out the folder to write the bundle into.")
     if not out.is_dir():
         raise CliError(f"The folder {out} does not exist; create it or choose another with --out.")
     passphrase = None if args.no_encrypt else passphrase_from(args, confirm=True, required=True)
@@ -95,15 +109,26 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
-def _reflections_in(args: argparse.Namespace, paths: AppPaths) -> int:
-    """How many reflections the target journal holds (0 when there is none yet)."""
+def _own_entries(args: argparse.Namespace, paths: AppPaths) -> str | None:
+    """What the target journal holds that the person made, in words; None when it is empty.
+
+    Its default tensions do not count (issue 11, item 8): a new journal takes a bundle as a restore.
+    """
+    from mirror_desktop.core.services import journal_is_empty
+
     if not getattr(args, "postgres", None) and not paths.database.exists():
-        return 0
+        return None
     with open_journal(args) as storage:
-        return int(storage.reflections.count())
+        if journal_is_empty(storage):
+            return None
+        n = int(storage.reflections.count())
+    if n:
+        return f"{n} reflection{'s' if n != 1 else ''}"
+    return "entries of its own (identities, threads or tensions you changed)"
 
 
 def cmd_import(args: argparse.Namespace) -> int:
+    from mirror_desktop.bundle.errors import SlowPassphraseCheck
     from mirror_desktop.bundle.importer import commit_import, is_encrypted, prepare_import
 
     bundle = Path(args.bundle).expanduser()
@@ -112,15 +137,22 @@ def cmd_import(args: argparse.Namespace) -> int:
         raise CliError("import works on a data folder; use --data-dir instead of --db.")
     looks_like_bundle = bundle.is_file() and (is_encrypted(bundle) or zipfile.is_zipfile(bundle))
     if args.mode is None and looks_like_bundle:  # anything else gets the importer's own sentence first
-        existing = _reflections_in(args, paths)
+        existing = _own_entries(args, paths)
         if existing:
-            raise CliError(f"This journal already holds {existing} reflection{'s' if existing != 1 else ''}; "
+            raise CliError(f"This journal already holds {existing}; "
                            "add --merge to add the bundle to it, or --replace to swap it in "
                            "(the old journal is kept as a rollback file).")
     if args.mode is None:
-        args.mode = "replace"  # an empty or new journal becomes an exact copy of the bundled one
+        # An empty or new journal becomes an exact copy of the bundled one. A PostgreSQL journal cannot
+        # be swapped as a file: the bundle is merged into it (its default tensions matched by seed_key).
+        args.mode = "merge" if getattr(args, "postgres", None) else "replace"
     passphrase = passphrase_from(args, confirm=False, required=True) if is_encrypted(bundle) else None
-    prepared = prepare_import(bundle, paths, passphrase=passphrase)
+    try:
+        prepared = prepare_import(bundle, paths, passphrase=passphrase,
+                                  allow_slow_passphrase=args.allow_slow_passphrase)
+    except SlowPassphraseCheck as exc:
+        raise CliError(f"{str(exc).removesuffix(' Nothing changed.').rstrip('.')}: add --allow-slow-passphrase "
+                       "to open it. Nothing changed.") from None
     try:
         if getattr(args, "postgres", None):
             with open_journal(args) as storage:
@@ -131,16 +163,10 @@ def cmd_import(args: argparse.Namespace) -> int:
         # commit_import removes staging itself; this covers a journal that failed to open, so the
         # decrypted copy of the bundle never stays behind in the data folder.
         prepared.discard()
-    total = sum(result.counts.values())
-    if result.mode == "replace":
-        print(f"imported {total} rows ({result.counts.get('reflections', 0)} reflections) into {result.journal}")
-        if result.rollback_file:
-            print(f"previous journal kept as {result.rollback_file}")
-    else:
-        print(f"merged {sum(result.inserted.values())} new rows into {result.journal}; "
-              f"{result.total_duplicates} duplicates skipped, {result.total_conflicts} conflicts kept as they were")
-        for table, ids in result.conflicts.items():
-            print(f"  conflict in {table}: {', '.join(ids[:10])}{' …' if len(ids) > 10 else ''}")
-    if result.migrated_from:
-        print(f"the bundle's schema {result.migrated_from} was upgraded")
+    print(result.summary())
+    print(f"journal: {result.journal}")
+    if result.rollback_file:
+        print(f"previous journal: {result.rollback_file}")
+    for table, ids in result.conflicts.items():
+        print(f"  left as you have them ({table}): {', '.join(ids[:10])}{' …' if len(ids) > 10 else ''}")
     return 0

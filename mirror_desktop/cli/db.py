@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import argparse
+from dataclasses import replace
 from datetime import datetime, time, timedelta
 
 from mirror_desktop.cli.main import CliError, open_journal, print_json
 from mirror_desktop.core.enums import Visibility
 from mirror_desktop.core.models import SearchFilters
 from mirror_desktop.core.search_query import HL_END, HL_START
+from mirror_desktop.core.services import identity_by_name_or_id
 
 # More results than anyone reads; also keeps --limit inside SQLite's 64-bit integers.
 MAX_SEARCH_LIMIT = 10_000
@@ -29,10 +31,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     pb.set_defaults(func=cmd_purge_backups)
 
     se = sub.add_parser("search", help="search reflections: words, \"phrases\", prefix*, -exclusion")
-    se.add_argument("query")
+    se.add_argument("query", nargs="+", metavar="QUERY", help="words, \"phrases\", prefix* and -exclusions")
+    _exclusions_are_words(se)
     se.add_argument("--json", action="store_true", help="print results as JSON")
     se.add_argument("--limit", type=int, default=20)
-    se.add_argument("--identity", metavar="ID", help="only this identity's reflections")
+    se.add_argument("--identity", metavar="NAME|ID", help="only this identity's reflections (a name, an id, or Anonymous)")
     se.add_argument("--thread", metavar="ID", help="only reflections in this thread")
     se.add_argument("--since", metavar="YYYY-MM-DD")
     se.add_argument("--until", metavar="YYYY-MM-DD", help="up to and including this day")
@@ -40,8 +43,24 @@ def register(sub: argparse._SubParsersAction) -> None:
     se.set_defaults(func=cmd_search)
 
 
+def _exclusions_are_words(parser: argparse.ArgumentParser) -> None:
+    """Let ``mirror search -word`` (and ``mirror search garden -work``) mean an exclusion, as the README shows.
+
+    argparse reads any ``-x`` as an option; search has no one-dash option but -h, so a one-dash
+    word that is not a number is read as part of the query instead (issue 11, item 14).
+    """
+    standard = parser._parse_optional
+
+    def parse_optional(arg_string: str):  # type: ignore[no-untyped-def]
+        if arg_string.startswith("-") and not arg_string.startswith("--") and arg_string not in ("-", "-h"):
+            return None
+        return standard(arg_string)
+
+    parser._parse_optional = parse_optional  # type: ignore[method-assign]
+
+
 def cmd_status(args: argparse.Namespace) -> int:
-    with open_journal(args, migrate=False) as storage:
+    with open_journal(args, migrate=False, read_only_ok=True) as storage:
         st = storage.runner.status()
         if args.json:
             print_json({"location": storage.location, "current_version": st.current_version,
@@ -107,15 +126,22 @@ def _day(text: str | None, flag: str, end: bool = False) -> datetime | None:
 
 
 def cmd_search(args: argparse.Namespace) -> int:
+    query = " ".join(args.query).strip()
+    if not query:
+        raise CliError("Give words to search for, for example: mirror search 'garden walk*'.")
     if not 1 <= args.limit <= MAX_SEARCH_LIMIT:
         raise CliError(f"--limit must be from 1 to {MAX_SEARCH_LIMIT:,} (got {args.limit}).")
     if args.visibility is not None and args.visibility not in {v.value for v in Visibility}:
         raise CliError(f"--visibility {args.visibility!r} is not a visibility; use one of: "
                        f"{', '.join(v.value for v in Visibility)}.")
-    filters = SearchFilters(identity_id=args.identity, thread_id=args.thread, since=_day(args.since, "--since"),
+    filters = SearchFilters(thread_id=args.thread, since=_day(args.since, "--since"),
                             until=_day(args.until, "--until", end=True), visibility=args.visibility)
-    with open_journal(args) as storage:
-        hits = storage.search(args.query, filters, limit=args.limit)
+    with open_journal(args, read_only_ok=True) as storage:
+        if args.identity is not None:
+            # A name or an id; an unknown one is refused, never a silent empty result (issue 11, item 13).
+            ident = identity_by_name_or_id(storage, args.identity)
+            filters = replace(filters, identity_id=ident.id if ident else None, anonymous_only=ident is None)
+        hits = storage.search(query, filters, limit=args.limit)
     if args.json:
         print_json([{"id": h.reflection.id, "rank": h.rank, "created_at": h.reflection.created_at.isoformat(),
                      "identity_id": h.reflection.identity_id, "visibility": str(h.reflection.visibility),

@@ -35,19 +35,26 @@ class CliError(MirrorError):
     """A command-line problem with one sentence for the user."""
 
 
-def open_journal(args: argparse.Namespace, *, migrate: bool = True) -> Any:
+def open_journal(args: argparse.Namespace, *, migrate: bool = True, read_only_ok: bool = False) -> Any:
     """The storage a command was pointed at: --postgres, --db, or <data-dir>/mirror_os.db.
 
     A data dir that holds no journal yet gets a new, migrated one, so a new user never has to
-    run ``db migrate`` by hand.
+    run ``db migrate`` by hand. ``read_only_ok``: the command only reads, so a journal file that
+    cannot be written is opened read-only instead of refused (issue 11, item 14).
     """
+    from mirror_desktop.storage.database import is_read_only
     from mirror_desktop.storage.journal import PostgresStorage, SQLiteStorage
 
     if getattr(args, "postgres", None):
         return PostgresStorage(args.postgres, migrate=migrate)
     if getattr(args, "db", None):
-        return SQLiteStorage(Path(args.db), migrate=migrate, create=False)
+        path = Path(args.db)
+        if read_only_ok and is_read_only(path):
+            return SQLiteStorage(path, readonly=True, migrate=migrate)
+        return SQLiteStorage(path, migrate=migrate, create=False)
     path = AppPaths.resolve(args.data_dir).database
+    if read_only_ok and is_read_only(path):
+        return SQLiteStorage(path, readonly=True, migrate=migrate)
     return SQLiteStorage(path, migrate=migrate or not path.exists())
 
 

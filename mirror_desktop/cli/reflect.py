@@ -30,7 +30,10 @@ def register(sub: argparse._SubParsersAction) -> None:
                         description="Save a reflection and print its mirrorback. The text comes from TEXT, "
                                     "or from stdin when TEXT is omitted or '-'.")
     rp.add_argument("text", nargs="?", metavar="TEXT", help="the reflection; omit or '-' to read stdin")
-    rp.add_argument("--identity", metavar="ID", help="the identity the reflection belongs to")
+    rp.add_argument("--identity", metavar="NAME|ID", help="the identity the reflection belongs to (a name or an id)")
+    rp.add_argument("--allow-remote", action="store_true",
+                    help="yes, send this reflection to the remote engine even though it is local only "
+                         "(without it a remote engine never sees local-only text; the offline engine answers)")
     rp.add_argument("--json", action="store_true",
                     help="print reflection_id, mirrorback, patterns, tensions_surfaced, flags, engine_mode, "
                          "model_name, duration_ms and run_id as JSON")
@@ -86,21 +89,26 @@ def read_text(arg: str | None) -> str:
 def cmd_reflect(args: argparse.Namespace) -> int:
     from mirror_desktop.core.engine_settings import EngineSettingsStore
     from mirror_desktop.core.mirrorbacks import MirrorbackService
-    from mirror_desktop.core.services import JournalService
+    from mirror_desktop.core.services import JournalService, identity_by_name_or_id
     from mirror_desktop.core.tensions import TensionService
 
     text = read_text(args.text)
     store = EngineSettingsStore(AppPaths.resolve(args.data_dir).config_dir)
     storage = open_journal(args)
     try:
-        if args.identity and storage.identities.find(args.identity) is None:
-            raise CliError(f"No identity with id {args.identity} exists; nothing was saved. "
-                           "List identities in the window, or leave out --identity.")
+        identity_id = None
+        if args.identity is not None:
+            try:
+                ident = identity_by_name_or_id(storage, args.identity)
+            except MirrorError as exc:
+                raise CliError(f"{str(exc).rstrip('.')}; nothing was saved.") from None
+            identity_id = ident.id if ident is not None else None
         # A new journal gets its default tensions first, as the window and `mirror tension` do.
         TensionService(storage).ensure_seeds()
-        reflection = JournalService(storage).save_reflection(text, identity_id=args.identity)
+        reflection = JournalService(storage).save_reflection(text, identity_id=identity_id)
         try:
-            result = MirrorbackService(storage, store.engine_factory()).reflect(reflection.id)
+            result = MirrorbackService(storage, store.engine_factory()).reflect(
+                reflection.id, allow_remote=args.allow_remote)
         except MirrorError as exc:
             raise CliError(f"Your reflection was saved (id {reflection.id}), but no mirrorback was written: {exc}") from None
         except Exception as exc:  # noqa: BLE001 - the reflection is safe; say so instead of a traceback
@@ -111,7 +119,11 @@ def cmd_reflect(args: argparse.Namespace) -> int:
         if store.problem:
             print(f"mirror: {store.problem}", file=sys.stderr)
             failed = True
-        if result.notice:
+        if result.kept_local:
+            # A rule kept, not a failure: say why and how to say yes (issue 11, item 7).
+            print("mirror: This reflection is local only, so the offline engine answered instead of the remote "
+                  "one; add --allow-remote to send a reflection to it.", file=sys.stderr)
+        elif result.notice:
             print(f"mirror: {result.notice}", file=sys.stderr)
             failed = failed or result.fell_back
         return EXIT_FAILURE if failed else 0

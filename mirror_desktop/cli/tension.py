@@ -71,9 +71,10 @@ def _resolve(svc: TensionService, ident: str) -> m.Tension:
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    with open_journal(args) as storage:
+    with open_journal(args, read_only_ok=True) as storage:
         svc = TensionService(storage)
-        svc.ensure_seeds()
+        if not getattr(storage, "readonly", False):
+            svc.ensure_seeds()
         tensions = svc.list_tensions(include_suggestions=True)
         axes = storage.axes.list()
     if args.json:

@@ -18,12 +18,14 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
+from urllib.parse import urlsplit
 
 from mirror_desktop.core import models as m
 from mirror_desktop.core.enums import FEEDBACK_FLAGS
 from mirror_desktop.core.errors import MirrorError, ValidationError
+from mirror_desktop.core.outbound import engine_may_read
 from mirror_desktop.core.tensions import TensionService
-from mirror_desktop.engine import EngineConfigError, Generation, MirrorCore, TensionRef
+from mirror_desktop.engine import EngineConfig, EngineConfigError, Generation, MirrorCore, TensionRef
 from mirror_desktop.engine.text import sentences
 
 # The engine reads at most this many words (the reflection itself is always stored whole). At 3,000
@@ -47,6 +49,11 @@ _REASONS = {
     "config_refused": "is not set up in a way Mirror can use",
     "engine_error": "failed unexpectedly",
 }
+# Why a remote engine did not get the text: the reflection is local only and the person did not
+# say yes for it (issue 11, item 7). A reason code, like the others: flags never hold text.
+LOCAL_ONLY_REASON = "local_only"
+LOCAL_ONLY_NOTICE = ("This reflection is local only, so it was not sent to the remote engine; the built-in "
+                     "offline engine wrote this mirrorback, and you can say yes to send this one reflection.")
 
 EngineFactory = Callable[[], MirrorCore]
 
@@ -70,6 +77,8 @@ class ReflectRequest:
     variant: int
     total_words: int
     words_read: int
+    visibility: str = "local_only"
+    remote_consent: bool = False     # the person's yes to sending this local_only text to a remote engine
 
     @property
     def truncated(self) -> bool:
@@ -98,6 +107,12 @@ class ReflectResult:
     @property
     def fell_back(self) -> bool:
         return "fallback" in (self.run.flags or {})
+
+    @property
+    def kept_local(self) -> bool:
+        """The remote engine was not asked because the reflection is local only (not a failure)."""
+        fb = (self.run.flags or {}).get("fallback")
+        return isinstance(fb, dict) and fb.get("reason") == LOCAL_ONLY_REASON
 
     def to_json(self) -> dict[str, Any]:
         """The CLI's ``reflect --json`` object (issue 6, item 7)."""
@@ -145,6 +160,8 @@ def fallback_notice(flags: dict[str, Any]) -> str | None:
     fb = flags.get("fallback")
     if not isinstance(fb, dict):
         return None
+    if fb.get("reason") == LOCAL_ONLY_REASON:
+        return LOCAL_ONLY_NOTICE
     who = _ENGINE_LABELS.get(str(fb.get("from")), "The configured engine")
     reason = str(fb.get("reason") or "")
     what = _REASONS.get(reason)
@@ -153,6 +170,18 @@ def fallback_notice(flags: dict[str, Any]) -> str | None:
     what = what or "failed"
     return (f"{who} {what}, so the built-in offline engine wrote this mirrorback; "
             "check the engine settings if this keeps happening.")
+
+
+def consent_host(visibility: str, config: EngineConfig) -> str | None:
+    """The remote engine's host when text of ``visibility`` needs the person's yes to go to it, else None.
+
+    For the window, which holds a ReflectRequest: ``consent_host(request.visibility, config)``; on a
+    yes it generates with ``dataclasses.replace(request, remote_consent=True)``. Resolves a
+    ``*.localhost`` name (EngineConfig.effective_mode), so call it off the GUI thread.
+    """
+    if engine_may_read(visibility, remote=config.effective_mode == "remote_llm"):
+        return None
+    return urlsplit(config.url).hostname or config.url
 
 
 def tension_refs(tensions: Sequence[m.Tension]) -> tuple[TensionRef, ...]:
@@ -176,8 +205,12 @@ class MirrorbackService:
         return bool(getattr(self.engine_factory, "share_telemetry", False))
 
     # -- the three steps -----------------------------------------------------------------------
-    def prepare(self, reflection_id: str, *, variant: int | None = None) -> ReflectRequest:
-        """Read the reflection and the tensions in its scope; ``variant`` None means "the next one"."""
+    def prepare(self, reflection_id: str, *, variant: int | None = None, allow_remote: bool = False) -> ReflectRequest:
+        """Read the reflection and the tensions in its scope; ``variant`` None means "the next one".
+
+        ``allow_remote``: the person's yes to sending this reflection to a remote engine even though
+        it is local only (see remote_consent_needed).
+        """
         reflection = self.storage.reflections.get(reflection_id)
         if not reflection.content.strip():
             raise ReflectionEmpty()
@@ -187,7 +220,20 @@ class MirrorbackService:
             reflection.identity_id, anonymous=reflection.identity_id is None)
         text, read, total = engine_text(reflection.content)
         return ReflectRequest(reflection.id, reflection.identity_id, text, tension_refs(tensions),
-                              int(variant), total, read)
+                              int(variant), total, read, str(reflection.visibility), bool(allow_remote))
+
+    def remote_consent_needed(self, reflection_id: str) -> str | None:
+        """The remote engine's host when this reflection needs the person's yes to go there, else None.
+
+        The window asks "This reflection is local only. Send it to <host> for this mirrorback?" and
+        passes the answer as ``allow_remote``; without a yes the offline engine answers.
+        """
+        reflection = self.storage.reflections.get(reflection_id)
+        try:
+            config = self.engine_factory().config
+        except EngineConfigError:
+            return None
+        return consent_host(str(reflection.visibility), config)
 
     def generate(self, request: ReflectRequest, *, full_text: str | None = None) -> Generation:
         """Run the engine (no database). Never raises for an engine problem: the rules engine stands in."""
@@ -201,6 +247,11 @@ class MirrorbackService:
             return self._with_fallback(gen, "settings", "config_refused", started)
         if request.truncated and full_text is not None:
             text = self._keep_crisis(engine, text, full_text)
+        remote = engine.config.effective_mode == "remote_llm"
+        if not engine_may_read(request.visibility, remote=remote, consent=request.remote_consent):
+            # The one gate for text going to an engine (core/outbound.py); nothing was sent.
+            gen = engine.rules.generate(text, request.tensions, variant=request.variant)
+            return self._with_fallback(gen, engine.config.kind, LOCAL_ONLY_REASON, started)
         try:
             return self._run(engine, text, request)
         except MirrorError:
@@ -272,15 +323,15 @@ class MirrorbackService:
         return ReflectResult(reflection.id, mirrorback, run, gen, suggestions, notice)
 
     # -- use cases -----------------------------------------------------------------------------
-    def reflect(self, reflection_id: str, *, variant: int = 0) -> ReflectResult:
+    def reflect(self, reflection_id: str, *, variant: int = 0, allow_remote: bool = False) -> ReflectResult:
         """Generate and store a mirrorback for a saved reflection."""
-        request = self.prepare(reflection_id, variant=variant)
+        request = self.prepare(reflection_id, variant=variant, allow_remote=allow_remote)
         full = self.storage.reflections.get(reflection_id).content if request.truncated else None
         return self.record(request, self.generate(request, full_text=full))
 
-    def regenerate(self, reflection_id: str) -> ReflectResult:
+    def regenerate(self, reflection_id: str, *, allow_remote: bool = False) -> ReflectResult:
         """Another mirrorback for the same reflection; the variant is how many it already has."""
-        request = self.prepare(reflection_id, variant=None)
+        request = self.prepare(reflection_id, variant=None, allow_remote=allow_remote)
         full = self.storage.reflections.get(reflection_id).content if request.truncated else None
         return self.record(request, self.generate(request, full_text=full))
 
@@ -334,6 +385,6 @@ class MirrorbackService:
 
 
 __all__ = [
-    "FEEDBACK_FLAGS", "MAX_ENGINE_WORDS", "MirrorbackEntry", "MirrorbackService", "ReflectRequest",
-    "ReflectResult", "ReflectionEmpty", "engine_text", "fallback_notice",
+    "FEEDBACK_FLAGS", "LOCAL_ONLY_NOTICE", "LOCAL_ONLY_REASON", "MAX_ENGINE_WORDS", "MirrorbackEntry",
+    "MirrorbackService", "ReflectRequest", "ReflectResult", "ReflectionEmpty", "engine_text", "fallback_notice",
 ]

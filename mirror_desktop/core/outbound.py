@@ -19,6 +19,11 @@ and "Privacy Model"):
 
 Purposes: ``share`` (export --share) uses all of the above; ``telemetry`` only the sync_allowed
 telemetry tables. No Qt, no SQL: rows come through the storage's repositories.
+
+The mirrorback engine is the other door out: ``engine_may_read`` decides whether a reflection's
+text may go to the configured engine (issue 11, item 7). An engine on this computer reads
+everything; a remote one (already opted in for the device) reads ``local_only`` text only with the
+person's yes for that reflection. Anonymous reflections are always ``local_only``.
 """
 
 from __future__ import annotations
@@ -40,6 +45,17 @@ STUB_TIME = datetime(2000, 1, 1, tzinfo=UTC)
 OUTBOUND_TABLES = ("identities", "reflections", "mirrorbacks", "tensions", "engine_runs", "engine_feedback",
                    "evolution_proposals", "evolution_events")
 BATCH = 1000
+
+
+def engine_may_read(visibility: str | Visibility, *, remote: bool, consent: bool = False) -> bool:
+    """Whether reflection text of ``visibility`` may go to the mirrorback engine.
+
+    ``remote``: the engine is on another computer (EngineConfig.effective_mode == "remote_llm").
+    ``consent``: the person said yes to sending this one reflection.
+    """
+    if not remote:
+        return True
+    return str(visibility) != Visibility.LOCAL_ONLY.value or consent
 
 
 def reflection_may_leave(r: m.Reflection) -> bool:

@@ -168,7 +168,10 @@ def loads_strict(data: bytes | str) -> Any:
         value = json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_reject_constant)
     except StrictJSONError:
         raise
-    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+    except RecursionError:
+        # Python's own words ("maximum recursion depth exceeded …") mean nothing to a person.
+        raise StrictJSONError("it is nested too deeply") from None
+    except (UnicodeDecodeError, ValueError) as exc:
         raise StrictJSONError(str(exc).splitlines()[0][:120] if str(exc) else type(exc).__name__) from None
     stack: list[tuple[Any, int]] = [(value, 1)]
     while stack:

@@ -19,8 +19,74 @@ from mirror_desktop.core.models import SearchFilters, SearchHit, utc_now
 from mirror_desktop.core.ports import MirrorStorage
 
 
+ANONYMOUS_NAME = "Anonymous"
+# An id prefix shorter than this matches too much to be meant (the CLI prints ids cut to 8).
+MIN_ID_PREFIX = 4
+
+
 def word_count(text: str) -> int:
     return len(text.split())
+
+
+# What a person makes: any row here means the journal is theirs (drafts are typing not yet saved).
+_CONTENT_TABLES = ("identities", "reflections", "mirrorbacks", "threads", "thread_reflections", "engine_runs",
+                   "engine_feedback", "evolution_proposals", "evolution_history", "integrations", "drafts")
+
+
+def journal_is_empty(storage: MirrorStorage) -> bool:
+    """Whether the journal holds nothing the person made: its default tensions and axes do not count.
+
+    A journal with only its seeds (untouched) takes a bundle as a restore, not a merge, so the map
+    is not doubled (issue 11, item 8). Evolution events are bookkeeping (installation, export) and
+    do not count either; a moved or renamed seed does.
+    """
+    from mirror_desktop.core.tensions import is_untouched_seed, load_seed_data, seed_key_of
+
+    for table in _CONTENT_TABLES:
+        if getattr(storage, table).count():
+            return False
+    if any(seed_key_of(a) is None for a in storage.axes.list()):
+        return False
+    seeds = load_seed_data()
+    return all(is_untouched_seed(t, seeds) for t in storage.tensions.list())
+
+
+class UnknownIdentity(ValidationError):
+    """No identity, or more than one, answers to the name or id given."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__("identity", "id", "must name one identity", message)
+
+
+def identity_by_name_or_id(storage: MirrorStorage, text: str) -> m.Identity | None:
+    """The identity ``text`` names: its id, a unique id prefix, or its name (any case).
+
+    ``None`` means Anonymous (the name "Anonymous" when no identity is called that). Anything else
+    raises UnknownIdentity with one sentence that lists the names there are (issue 11, item 13).
+    """
+    key = text.strip()
+    if not key:
+        raise UnknownIdentity("An identity needs a name or an id; none was given.")
+    exact = storage.identities.find(key)
+    if exact is not None:
+        return exact
+    identities = storage.identities.list()
+    named = [i for i in identities if str((i.metadata or {}).get("name") or "").strip().casefold() == key.casefold()]
+    if len(named) == 1:
+        return named[0]
+    if len(named) > 1:
+        raise UnknownIdentity(f"{len(named)} identities are named {key!r}; give the id of the one you mean.")
+    if key.casefold() == ANONYMOUS_NAME.casefold():
+        return None
+    if len(key) >= MIN_ID_PREFIX:
+        prefixed = [i for i in identities if i.id.startswith(key)]
+        if len(prefixed) == 1:
+            return prefixed[0]
+        if len(prefixed) > 1:
+            raise UnknownIdentity(f"{key!r} starts {len(prefixed)} identity ids; give more of the id.")
+    names = sorted(str((i.metadata or {}).get("name") or i.id) for i in identities)
+    known = ", ".join([*names, ANONYMOUS_NAME])
+    raise UnknownIdentity(f"No identity is named or has the id {key!r}; the identities are: {known}.")
 
 
 class JournalService:
@@ -138,6 +204,10 @@ class JournalService:
 
     def schema_version(self) -> str:
         return self.storage.schema_version()
+
+    def is_empty(self) -> bool:
+        """journal_is_empty for the window: a seeds-only journal offers Restore, not Merge."""
+        return journal_is_empty(self.storage)
 
     def journal_stats(self) -> dict[str, int]:
         """Counts for the window's status bar: reflections, identities, threads, pending drafts."""

@@ -67,6 +67,32 @@ def load_seed_data() -> dict[str, Any]:
     return data
 
 
+def seed_key_of(row: m.Tension | m.Axis) -> str | None:
+    """The ``seed_key`` of a seeded tension or axis (None for the person's own)."""
+    key = (row.metadata or {}).get("seed_key")
+    return str(key) if key else None
+
+
+def _seed_tensions(data: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {str(tn["key"]): tn for ax in data.get("axes", []) for tn in ax.get("tensions", [])}
+
+
+def is_untouched_seed(t: m.Tension, seeds: dict[str, Any] | None = None) -> bool:
+    """Whether ``t`` is a default tension exactly as seeded: never moved, renamed or re-poled.
+
+    A moved seed carries the person's own history, so it counts as something they made (issue 11, item 8).
+    """
+    key = seed_key_of(t)
+    if key is None or str(t.origin) != TensionOrigin.SYSTEM_SEED.value:
+        return False
+    seed = _seed_tensions(seeds if seeds is not None else load_seed_data()).get(key)
+    if seed is None:
+        return False
+    meta = t.metadata or {}
+    return (not meta.get("position_history") and t.position == 0.0 and t.intensity == 0.5
+            and (t.name, t.axis_a, t.axis_b) == (seed["name"], seed["axis_a"], seed["axis_b"]))
+
+
 def history_stamp(when: datetime) -> str:
     """How a moment is written into position_history: ISO 8601, UTC, milliseconds."""
     return when.astimezone(UTC).isoformat(timespec="milliseconds")
@@ -391,6 +417,22 @@ class TensionService:
         if axis_id is not None and self.storage.axes.find(axis_id) is None:
             raise NotFoundError("axis", axis_id)
 
+    @staticmethod
+    def _check_poles(a: str, b: str) -> None:
+        if a.casefold() == b.casefold():
+            raise ValidationError("tension", "axis_b", "must differ from axis_a",
+                                  f"A tension pulls between two different poles, but both are {a!r}; "
+                                  "name the other side.")
+
+    def _check_unique_name(self, name: str, identity_id: str | None, *, except_id: str | None = None) -> None:
+        """No two tensions on one map share a name (issue 11, item 14): the map would show both."""
+        wanted = name.casefold()
+        for t in self.list_tensions(identity_id):
+            if t.id != except_id and t.name.strip().casefold() == wanted:
+                raise ValidationError("tension", "name", "must be unique on the map",
+                                      f"A tension named {t.name!r} is already on the map; choose another name "
+                                      "or move the one you have.")
+
     def create_tension(self, name: str, axis_a: str, axis_b: str, *, axis_id: str | None = None,
                        identity_id: str | None = None, sync_mode: str = SyncMode.LOCAL_ONLY,
                        position: float = 0.0, intensity: float = 0.5,
@@ -401,6 +443,7 @@ class TensionService:
         b = _clean_text("tension", "axis_b", "The second pole", axis_b)
         pos = _check_range("position", position, POSITION_MIN, POSITION_MAX)
         inten = _check_range("intensity", intensity, INTENSITY_MIN, INTENSITY_MAX)
+        self._check_poles(a, b)
         meta: dict[str, Any] = {"position_history": []}
         if axis_id:
             meta["axis_id"] = axis_id
@@ -410,6 +453,8 @@ class TensionService:
             meta["suggestion_status"] = PENDING
         with self.storage.transaction():
             self._check_axis(axis_id)
+            if TensionOrigin(origin) != TensionOrigin.LLM_SUGGESTED:  # add_suggestion has its own rule
+                self._check_unique_name(name, identity_id)
             return self.storage.tensions.create(m.Tension(
                 name=name, axis_a=a, axis_b=b, identity_id=identity_id, position=pos, intensity=inten,
                 origin=TensionOrigin(origin), sync_mode=SyncMode(sync_mode), metadata=meta))
@@ -430,6 +475,10 @@ class TensionService:
                 t = replace(t, axis_a=_clean_text("tension", "axis_a", "The first pole", axis_a))
             if axis_b is not None:
                 t = replace(t, axis_b=_clean_text("tension", "axis_b", "The second pole", axis_b))
+            if axis_a is not None or axis_b is not None:
+                self._check_poles(t.axis_a, t.axis_b)
+            if name is not None and on_map(t):
+                self._check_unique_name(t.name, t.identity_id, except_id=t.id)
             if sync_mode is not None:
                 try:
                     t = replace(t, sync_mode=SyncMode(sync_mode))
@@ -559,4 +608,5 @@ def axis_to_json(a: m.Axis) -> dict[str, Any]:
 __all__ = [
     "TensionService", "TensionMapData", "AxisGroup", "MoveResult", "HistoryPoint", "RelatedReflection",
     "axis_id_of", "axis_color", "suggestion_status", "on_map", "tension_to_json", "axis_to_json", "load_seed_data",
+    "seed_key_of", "is_untouched_seed",
 ]

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import ipaddress
 import re
+import socket
+import threading
+import time
 from dataclasses import dataclass
 from typing import Literal
 from urllib.parse import urlsplit
@@ -25,15 +28,46 @@ class RemoteEngineRefused(EngineConfigError):
     """A remote engine was configured without the writer's explicit opt-in."""
 
 
+# How long a name's resolution is trusted: long enough that one mirrorback resolves once, short
+# enough that a changed hosts file or DNS answer counts soon.
+_RESOLVE_TTL_S = 30.0
+_resolved: dict[str, tuple[float, bool]] = {}
+_resolved_lock = threading.Lock()
+
+
+def _resolves_to_loopback(host: str) -> bool:
+    """Whether every address ``host`` resolves to is a loopback address (False if it does not resolve)."""
+    now = time.monotonic()
+    with _resolved_lock:
+        hit = _resolved.get(host)
+    if hit is not None and now - hit[0] < _RESOLVE_TTL_S:
+        return hit[1]
+    try:
+        infos = socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)
+        addresses = {str(info[4][0]).split("%")[0] for info in infos}
+        loopback = bool(addresses) and all(ipaddress.ip_address(a).is_loopback for a in addresses)
+    except (OSError, UnicodeError, ValueError):
+        loopback = False
+    with _resolved_lock:
+        _resolved[host] = (now, loopback)
+    return loopback
+
+
 def is_loopback(base_url: str) -> bool:
-    """Whether ``base_url`` points at this machine (localhost, 127.0.0.0/8 or ::1)."""
-    host = urlsplit(base_url).hostname or ""
-    if host == "localhost" or host.endswith(".localhost"):
-        return True
+    """Whether ``base_url`` points at this machine (127.0.0.0/8, ::1, or a localhost name that resolves there).
+
+    ``localhost`` and ``*.localhost`` are names, not addresses: a hosts file or a resolver can send
+    them anywhere, so they count as local only when every address they resolve to is loopback
+    (issue 11, item 7). Any other name is remote, whatever it resolves to.
+    """
+    host = (urlsplit(base_url).hostname or "").rstrip(".")
     try:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
-        return False
+        pass
+    if host == "localhost" or host.endswith(".localhost"):
+        return _resolves_to_loopback(host)
+    return False
 
 
 @dataclass(frozen=True)

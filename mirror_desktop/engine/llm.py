@@ -83,7 +83,7 @@ class ChatEngine:
             raise LLMFailure("connection_error") from None
         try:
             return json.loads(body.decode("utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError):
+        except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
             raise LLMFailure("invalid_response") from None
 
     def _path(self, path: str) -> str:

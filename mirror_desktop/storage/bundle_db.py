@@ -345,18 +345,25 @@ class TableMerge:
 
 
 def merge_sqlite(live_db: peewee.Database, staged: Path, *,
-                 before_commit: Callable[[dict[str, TableMerge]], None] | None = None) -> dict[str, TableMerge]:
+                 before_commit: Callable[[dict[str, TableMerge]], None] | None = None,
+                 overwrite: dict[str, set[str]] | None = None) -> dict[str, TableMerge]:
     """Merge the staged journal into the live one by primary key, in one transaction.
 
     New rows are inserted; identical rows are duplicates (skipped, counted); same key with other
-    content is a conflict (the live row is kept, the key reported). ``before_commit(report)`` runs
-    inside the transaction (the import event is recorded there, so it commits with the rows).
+    content is a conflict (the live row is kept, the key reported). ``overwrite`` names rows (by
+    table and id) whose live version gives way to the staged one: the importer's untouched default
+    tensions taking the bundle's history (issue 11, item 8). ``before_commit(report)`` runs inside
+    the transaction (the import event is recorded there, so it commits with the rows).
     """
     live_db.execute_sql("ATTACH DATABASE ? AS src", (str(staged),))
     report: dict[str, TableMerge] = {}
     try:
         with live_db.atomic():
             for table in COPY_ORDER:
+                gone = sorted((overwrite or {}).get(table, ()))
+                for i in range(0, len(gone), 500):
+                    part = gone[i:i + 500]
+                    live_db.execute_sql(f'DELETE FROM main."{table}" WHERE id IN ({", ".join("?" * len(part))})', part)
                 cols = [r[1] for r in live_db.execute_sql(f'PRAGMA main.table_info("{table}")').fetchall()]
                 keys = KEYS.get(table, ("id",))
                 on = " AND ".join(f'm."{k}" = s."{k}"' for k in keys)

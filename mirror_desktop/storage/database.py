@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import sqlite3 as _stdlib_sqlite3
 from pathlib import Path
+from urllib.parse import quote
 
 import peewee
 
@@ -67,7 +68,48 @@ def _check_sqlite_capabilities() -> None:
     _capability_checked = True
 
 
-class LockedSqliteDatabase(peewee.SqliteDatabase):
+class JournalDatabase(peewee.SqliteDatabase):
+    """peewee's SQLite database, with a ROLLBACK that does not hide why a transaction ended.
+
+    After some errors (a full disk, an I/O error) SQLite rolls the transaction back by itself; the
+    ROLLBACK peewee then sends fails with "cannot rollback - no transaction is active", and that
+    sentence replaced the real one ("database or disk is full") everywhere (issue 11, item 14).
+    """
+
+    def rollback(self) -> None:
+        if not self.is_closed() and not self.connection().in_transaction:
+            return
+        super().rollback()
+
+
+def is_read_only(path: Path | str) -> bool:
+    """Whether an existing journal file cannot be written (its mode, or a read-only file system)."""
+    path = Path(path)
+    return path.is_file() and not os.access(path, os.W_OK)
+
+
+def _open_sqlite_read_only(path: Path) -> peewee.SqliteDatabase:
+    """A journal Mirror may read but not write (issue 11, item 14): search and lists still work.
+
+    No WAL switch and no writes. SQLite reads a WAL journal read-only when it can create its -shm
+    file beside it; in a folder it cannot write either, with no -wal left behind, the file cannot
+    change under us, so it is opened as immutable.
+    """
+    pragmas = {k: v for k, v in SQLITE_PRAGMAS.items() if k != "journal_mode"}
+    wal = path.with_name(path.name + "-wal")
+    immutable = not os.access(path.parent, os.W_OK | os.X_OK) and not wal.exists()
+    target = f"file:{quote(path.resolve().as_posix())}?mode=ro" + ("&immutable=1" if immutable else "")
+    db = JournalDatabase(target, pragmas=list(pragmas.items()), uri=True)
+    try:
+        db.connect(reuse_if_open=True)
+        db.execute_sql("SELECT count(*) FROM sqlite_master").fetchone()
+    except (peewee.DatabaseError, peewee.OperationalError) as exc:
+        db.close()
+        raise StorageError(f"The read-only journal {path} cannot be opened ({exc}); make it writable or open a copy.") from None
+    return db
+
+
+class LockedSqliteDatabase(JournalDatabase):
     """peewee's SQLite database, holding the journal's shared lock from its first connection to close().
 
     A replace in another process (or thread) holds the lock exclusively: opening then waits a moment
@@ -101,10 +143,18 @@ def _make_journal_private(path: Path) -> None:
             make_private(p)
 
 
-def open_sqlite(path: Path | str, *, create: bool = True) -> peewee.SqliteDatabase:
-    """Open (or create) the SQLite journal at ``path`` with every pragma set and verified."""
+def open_sqlite(path: Path | str, *, create: bool = True, readonly: bool = False) -> peewee.SqliteDatabase:
+    """Open (or create) the SQLite journal at ``path`` with every pragma set and verified.
+
+    ``readonly``: for commands that only read (search, lists); nothing is created or written.
+    """
     _check_sqlite_capabilities()
     path = Path(path)
+    if readonly and path.is_file():
+        with open(path, "rb") as fh:
+            if fh.read(16) != SQLITE_MAGIC:
+                raise StorageError(f"{path} is not a Mirror journal (not an SQLite database); choose another file or restore a backup.")
+        return _open_sqlite_read_only(path)
     if path.exists() and path.is_dir():
         raise StorageError(f"{path} is a folder, not a journal file; point Mirror at a .db file instead.")
     if not path.exists():
@@ -153,6 +203,10 @@ def environment_error(exc: BaseException) -> StorageError | None:
     Returns None for anything else (a constraint or a programming error is a bug, not the disk), so
     callers re-raise it. The CLI uses this so a busy or full journal never ends in a traceback.
     """
+    # SQLite rolls a transaction back by itself on some errors (a full disk); the rollback peewee then
+    # tries fails with "cannot rollback - no transaction is active", which hides the real cause.
+    while "no transaction is active" in str(exc) and exc.__context__ is not None:
+        exc = exc.__context__
     mod = sqlite_module()
     kinds = (peewee.OperationalError, mod.OperationalError)
     damaged_kinds = (peewee.DatabaseError, mod.DatabaseError)

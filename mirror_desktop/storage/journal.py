@@ -140,11 +140,17 @@ class SQLiteStorage(PeeweeStorage):
 
     dialect = "sqlite"
 
-    def __init__(self, path: Path | str, *, migrate: bool = True, create: bool = True,
+    def __init__(self, path: Path | str, *, migrate: bool = True, create: bool = True, readonly: bool = False,
                  keep_backups: int = backups.KEEP_BACKUPS) -> None:
+        """``readonly``: read a journal that cannot be written; with ``migrate``, one needing an update is refused."""
         self.path = Path(path)
+        self.readonly = readonly
         self.keep_backups = keep_backups
-        super().__init__(open_sqlite(self.path, create=create), migrate=migrate)
+        super().__init__(open_sqlite(self.path, create=create, readonly=readonly), migrate=migrate and not readonly)
+        if readonly and migrate and self.runner.needs_migration():
+            self.db.close()
+            raise StorageError(f"The journal {self.path} is read-only and needs an update this Mirror would have "
+                               "to write; make it writable once, or open a copy.")
 
     @property
     def location(self) -> str:

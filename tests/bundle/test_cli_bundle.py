@@ -56,7 +56,7 @@ def test_export_plain_then_import_into_empty_dir(data_dir: Path, tmp_path: Path,
     new = tmp_path / "new"
     code, out, err = run(capsys, "--data-dir", str(new), "import", str(bundle))
     assert code == 0, err
-    assert "imported" in out and reflections(new) == 20
+    assert "Restored 20 reflections" in out and reflections(new) == 20
 
 
 def test_passphrase_file_and_env(data_dir: Path, tmp_path: Path, capsys, monkeypatch) -> None:
@@ -69,7 +69,7 @@ def test_passphrase_file_and_env(data_dir: Path, tmp_path: Path, capsys, monkeyp
     monkeypatch.setenv("MIRROR_PASSPHRASE", PW)
     code, out, err = run(capsys, "--data-dir", str(data_dir), "import", str(bundle), "--merge")
     assert code == 0, err
-    assert "merged 0 new rows" in out and "duplicates skipped" in out
+    assert "Nothing in the bundle was new to this journal" in out and "already here" in out
 
 
 def test_prompt_when_a_tty(data_dir: Path, tmp_path: Path, capsys, monkeypatch) -> None:

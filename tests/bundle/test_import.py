@@ -20,6 +20,7 @@ from test_export import PASS, populate, read_zip  # noqa: E402
 from mirror_desktop.bundle import age, export as export_mod, importer  # noqa: E402
 from mirror_desktop.bundle.errors import (  # noqa: E402
     BundleError, BundleSchemaTooNew, DamagedBundle, HostileDatabase, NotABundle, PassphraseRequired,
+    SlowPassphraseCheck,
 )
 from mirror_desktop.bundle.export import export_bundle  # noqa: E402
 from mirror_desktop.bundle.importer import import_bundle  # noqa: E402
@@ -195,12 +196,13 @@ def test_flipped_truncated_extended_files_refused(tmp_path: Path) -> None:
             if end < len(blob):
                 _refused(blob[:end], tmp_path, dst)
     err = _refused(blob + b"\x00", tmp_path, dst)
-    assert "modified" in str(err)
+    assert "changed or cut short" in str(err) and "byte 0 " not in str(err)
     err = _refused(blob[:len(blob) - 100], tmp_path, dst)
-    assert "incomplete" in str(err) or "modified" in str(err)
+    assert "incomplete" in str(err) or "changed or cut short" in str(err)
     bad = bytearray(blob)
     bad[header_len + 16 + age.ENC_CHUNK_SIZE + 100] ^= 1
-    assert "about byte" in str(_refused(bytes(bad), tmp_path, dst))
+    second_chunk = blob.index(b"\n--- ") + 5 + 43 + 1 + 16 + age.ENC_CHUNK_SIZE
+    assert f"starts at byte {second_chunk:,}" in str(_refused(bytes(bad), tmp_path, dst))
     assert reflection_ids(dst) == old
 
 
@@ -552,7 +554,13 @@ def test_we_import_a_bundle_pyrage_encrypted(source, tmp_path: Path) -> None:
     _, plain, _ = source
     sealed = tmp_path / "rage.zip.age"
     sealed.write_bytes(pyrage.passphrase.encrypt(plain.read_bytes(), "rage pass"))
-    result = import_bundle(sealed, fresh_paths(tmp_path), passphrase="rage pass")
+    # rage calibrates its work factor to the machine; above Mirror's own it needs a yes (issue 11, item 5).
+    with open(sealed, "rb") as fh:
+        factor = int(age.parse_header(fh).stanzas[0].args[2])
+    if factor > age.EXPORT_LOG2_N:
+        with pytest.raises(SlowPassphraseCheck):
+            import_bundle(sealed, fresh_paths(tmp_path), passphrase="rage pass")
+    result = import_bundle(sealed, fresh_paths(tmp_path), passphrase="rage pass", allow_slow_passphrase=True)
     assert result.counts["reflections"] == 20
 
 
