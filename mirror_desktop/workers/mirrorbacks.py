@@ -7,17 +7,19 @@ keeps working while a model thinks) → ``record`` (executor: store the mirrorba
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 from collections.abc import Callable, Sequence
 
 from PySide6.QtCore import QObject, Signal
 
-from mirror_desktop.core.mirrorbacks import MirrorbackService
+from mirror_desktop.core.mirrorbacks import MirrorbackService, consent_host
 from mirror_desktop.workers.base import FeatureClient, OnError, OnResult
 from mirror_desktop.workers.executor import DatabaseExecutor, Job
 from mirror_desktop.workers.tasks import TaskRunner
 
 EngineFactory = Callable[[], Any] | None
+AskConsent = Callable[[str, Callable[[bool], None]], None]
 
 
 class MirrorbacksClient(FeatureClient):
@@ -41,15 +43,31 @@ class MirrorbacksClient(FeatureClient):
         return self.call(lambda svc: svc.mirrorbacks_for(reflection_id), on_result, on_error)
 
     def reflect(self, reflection_id: str, factory: EngineFactory, on_result: Callable[[Any], None],
-                on_error: Callable[[BaseException], None]) -> None:
-        """Write the next mirrorback; answers (ReflectResult, the reflection's mirrorbacks)."""
+                on_error: Callable[[BaseException], None], ask_consent: AskConsent | None = None) -> None:
+        """Write the next mirrorback; answers (ReflectResult, the reflection's mirrorbacks).
+
+        A local-only reflection goes to a remote engine only after ``ask_consent(host, answer)`` got the
+        person's yes for it (issue 11); without one the offline engine answers and says why.
+        """
         def prepare(storage: Any) -> Any:
             request = MirrorbackService(storage, factory).prepare(reflection_id, variant=None)
             full = storage.reflections.get(reflection_id).content if request.truncated else None
             return request, full
 
-        def generate(prepared: Any) -> None:
+        def consent(prepared: Any) -> None:
             request, full = prepared
+            # Resolving a *.localhost name can take a while: off the GUI thread, and never on a database lane.
+            engine_config = lambda: MirrorbackService(None, factory).engine_factory().config  # noqa: E731
+            self.tasks.run(lambda: consent_host(request.visibility, engine_config()),
+                           lambda host: ask(host, request, full), on_error)
+
+        def ask(host: str | None, request: Any, full: str | None) -> None:
+            if host is None or ask_consent is None:
+                generate(request, full)
+            else:
+                ask_consent(host, lambda yes: generate(replace(request, remote_consent=yes), full))
+
+        def generate(request: Any, full: str | None) -> None:
             self.tasks.run(lambda: MirrorbackService(None, factory).generate(request, full_text=full),
                            lambda generation: record(request, generation), on_error)
 
@@ -64,7 +82,7 @@ class MirrorbacksClient(FeatureClient):
 
             self.executor.submit(store, done, on_error)
 
-        self.executor.submit(prepare, generate, on_error)
+        self.executor.submit(prepare, consent, on_error)
 
     def save_feedback(self, run_id: str, reflection_id: str, *, rating: int | None, flags: Sequence[str], notes: str,
                       factory: EngineFactory, on_result: OnResult, on_error: OnError = None) -> Job:

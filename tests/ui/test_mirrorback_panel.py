@@ -286,3 +286,31 @@ def test_test_connection_to_nothing_is_one_sentence(qtbot, dialog):
     with qtbot.waitSignal(dialog.connection_tested, timeout=10000) as blocker:
         dialog.test_button.click()
     assert blocker.args[0] is False and "did not answer" in blocker.args[1]
+
+
+@pytest.mark.parametrize("yes", [False, True])
+def test_a_local_only_reflection_asks_before_going_to_a_remote_engine(qtbot, panel, journal, yes):
+    """Issue 11: the window asks for this reflection; without a yes the built-in engine answers and says why."""
+    from mirror_desktop.engine import EngineConfig, MirrorCore
+
+    db, rid = journal
+    remote = EngineConfig(mode="remote_llm", kind="ollama", base_url="http://192.0.2.1:9", model="llama3",
+                          timeout_s=1, remote_opt_in=True)
+    panel.set_engine_factory(lambda: MirrorCore(remote))
+    asked: list[str] = []
+
+    def answer(host, reply):  # type: ignore[no-untyped-def]
+        asked.append(host)
+        reply(yes)
+
+    panel.ask_remote_consent = answer
+    panel.set_reflection(rid)
+    reflect(qtbot, panel)
+    assert asked == ["192.0.2.1"]
+    run = read(db, lambda s: s.engine_runs.list(reflection_id=rid))[-1]
+    reason = (run.flags or {})["fallback"]["reason"]
+    if yes:
+        assert reason == "connection_error"  # it was sent (the stand-in address answers nothing, so it fell back)
+    else:
+        assert reason == "local_only"
+        assert "local only" in panel.notice.text() and panel.notice.isVisible()

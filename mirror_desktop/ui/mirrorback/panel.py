@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QMessageBox,
     QPushButton,
     QSizePolicy,
     QToolButton,
@@ -360,7 +361,18 @@ class MirrorbackPanel(QWidget):
         self._set_busy(True)
         token, rid = self._token, self.reflection_id
         self.client.reflect(rid, self._factory(), lambda out: self._recorded(token, out),
-                            lambda exc: self._failed(token, exc))
+                            lambda exc: self._failed(token, exc), ask_consent=self.ask_remote_consent)
+
+    def ask_remote_consent(self, host: str, answer: Callable[[bool], None]) -> None:
+        """A local-only reflection and a remote engine: send this one there only on the person's yes."""
+        box = QMessageBox(QMessageBox.Icon.Question, "Send this reflection?",
+                          f"This reflection is local only. Send it to {host} for this mirrorback? Without your yes, "
+                          "the built-in engine on this computer answers instead.",
+                          QMessageBox.StandardButton.No, self)
+        send = box.addButton(f"Send to {host}", QMessageBox.ButtonRole.AcceptRole)
+        box.setDefaultButton(QMessageBox.StandardButton.No)
+        box.exec()
+        answer(box.clickedButton() is send)
 
     def _recorded(self, token: int, out: Any) -> None:
         if token != self._token:
