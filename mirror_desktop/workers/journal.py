@@ -81,9 +81,14 @@ class JournalClient(FeatureClient):
                                                      visibility=visibility, tags=tags, draft_id=draft_id),
                          done, on_error)
 
-    def delete_reflection(self, reflection_id: str) -> Job:
+    def delete_reflection(self, reflection_id: str, on_result: Callable[[m.DeletionNotice], None] | None = None) -> Job:
+        """Delete everywhere; answers the DeletionNotice (how many older backups may still hold the text)."""
         return self.call(lambda s: s.delete_reflection(reflection_id),
-                         lambda _r: self.reflection_deleted.emit(reflection_id))
+                         self._then(self.reflection_deleted, on_result, reflection_id))
+
+    def purge_backups(self, on_result: Callable[[m.BackupPurge], None]) -> Job:
+        """Remove every older copy of the journal (migration backups, import rollback files)."""
+        return self.call(lambda s: s.purge_backups(), on_result)
 
     def discard_draft(self, draft_id: str) -> Job:
         return self.call(lambda s: s.discard_draft(draft_id), lambda _r: self.draft_discarded.emit(draft_id))

@@ -213,3 +213,32 @@ def test_after_a_restart_new_pages_are_written_as_the_last_identity(make_window,
     again.new_action.trigger()
     assert again.editor.identity_id() is None
     assert [r.content for r in read(journal_dir, lambda s: s.reflections_page())] == ["Written as my work self."]
+
+
+def test_deleting_says_what_older_backups_may_hold_and_purges_them(make_window, journal_dir, qtbot, monkeypatch):
+    """Issue 11: deleting a reflection says honestly that backups made since may still hold it, and offers to
+    purge them; after the purge no file under the data folder holds its words."""
+    from PySide6.QtWidgets import QMessageBox
+
+    from mirror_desktop.paths import AppPaths
+    from mirror_desktop.storage import backups
+
+    seed(journal_dir, lambda s: s.save_reflection("A marker-lavender-4471 secret.", reflection_id="gone", identity_id=None,
+                                                  visibility="local_only", tags=[], draft_id=None))
+    journal = AppPaths.resolve(journal_dir).database
+    copy = backups.new_backup_file(journal, "1.0.0")
+    seed(journal_dir, lambda s: s.storage.db.execute_sql(f"VACUUM INTO '{copy}'"))
+    w = make_window()
+    w.journal.open_reflection("gone")
+    qtbot.waitUntil(lambda: w.editor.state.reflection_id == "gone", timeout=10000)
+    monkeypatch.setattr(QMessageBox, "exec", lambda box: next(b for b in box.buttons() if b.text() == "Delete").click())
+    with qtbot.waitSignal(w.client.reflection_deleted, timeout=10000):
+        w.journal.delete_current_reflection()
+    qtbot.waitUntil(lambda: "may still hold its text" in w.editor.banner.text, timeout=10000)
+    assert copy.exists()
+    w.journal.purge_backups()
+    qtbot.waitUntil(lambda: "Removed 1 older copy" in w.editor.banner.text, timeout=10000)
+    assert not copy.exists()
+    w.close()
+    hits = [p for p in journal_dir.rglob("*") if p.is_file() and b"marker-lavender-4471" in p.read_bytes()]
+    assert hits == []

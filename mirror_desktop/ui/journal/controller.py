@@ -522,13 +522,29 @@ class JournalController(QObject):
             self.editor.new_reflection(self.editor.identity_id())
             return
         box = QMessageBox(QMessageBox.Icon.Question, "Delete reflection",
-                          "Delete this reflection for good? It is removed from every thread and from search.",
+                          "Delete this reflection for good? It is removed from every thread and from search. "
+                          "Older backups of the journal may still hold it until you purge them.",
                           QMessageBox.StandardButton.Cancel, self.window)
         delete = box.addButton("Delete", QMessageBox.ButtonRole.DestructiveRole)
         box.exec()
         if box.clickedButton() is delete:
             self.autosave.reset()
-            self.client.delete_reflection(rid)
+            self.client.delete_reflection(rid, self._deleted)
+
+    def _deleted(self, notice: m.DeletionNotice) -> None:
+        """Say honestly what is left (issue 11): backups made since it was written may still hold the text."""
+        actions = [("Purge backups", self.purge_backups)] if notice.backups_may_hold else []
+        self.editor.banner.show_message(notice.message, [*actions, ("OK", self.editor.banner.hide)])
+
+    def purge_backups(self) -> None:
+        def purged(result: m.BackupPurge) -> None:
+            done = f"Removed {fmt.plural(len(result.removed), 'older copy', 'older copies')} of the journal."
+            if result.failed:
+                done += (f" {fmt.plural(len(result.failed), 'file')} could not be removed; check the backups "
+                         "folder's permissions and try again.")
+            self.editor.banner.show_message(done, [("OK", self.editor.banner.hide)])
+
+        self.client.purge_backups(purged)
 
     def _list_menu(self, pos: Any) -> None:
         idx = self.list_view.indexAt(pos)
