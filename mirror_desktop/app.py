@@ -137,15 +137,18 @@ class MirrorApp(QObject):
         """Once per journal folder: an empty journal (no identities, no reflections) gets the welcome."""
         if self.window is None or self.settings(self.paths).value("welcome_shown", False, type=bool):
             return
-        self.window.client.read(lambda s: s.journal_stats(), self._welcome_if_empty, lambda _e: None)
+        self.window.client.read(lambda s: s.is_empty(), self._welcome_if_empty, lambda _e: None)
 
-    def _welcome_if_empty(self, stats: dict[str, int]) -> None:
-        if self.window is None or stats.get("identities", 0) or stats.get("reflections", 0):
+    def _welcome_if_empty(self, empty: bool) -> None:
+        """A journal with nothing but its default tensions is new: welcome, a first identity, or a restore."""
+        if self.window is None or not empty:
             return
         from mirror_desktop.ui.dialogs.welcome import WelcomeDialog
 
         dialog = WelcomeDialog(self.paths.data_dir, self.window)
         dialog.accepted.connect(lambda: self._create_first_identity(dialog.identity_name()))
+        window = self.window
+        dialog.rejected.connect(lambda: dialog.restore_chosen and window.bundles.import_requested())
         dialog.finished.connect(lambda _code: self._welcome_finished(dialog))
         dialog.open()  # window-modal without a nested event loop
 

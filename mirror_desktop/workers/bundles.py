@@ -75,6 +75,13 @@ class BundlesClient(QObject):
 
         self.tasks.run(probe, lambda state: then(*state))
 
+    def journal_is_empty(self, on_result: Callable[[bool], None]) -> None:
+        """Whether the journal holds nothing the person made (its default tensions do not count): an import
+        into it is a restore, not a merge (issue 11)."""
+        from mirror_desktop.core.services import journal_is_empty
+
+        self.executor.submit(journal_is_empty, on_result, lambda _exc: on_result(False))
+
     def remember(self, passphrase: str) -> None:
         store = self.store
         self.tasks.run(lambda: store.save(passphrase), lambda _r: None)

@@ -261,3 +261,39 @@ def test_a_wrong_passphrase_asks_again_with_the_file_and_choice_kept(qtbot, cont
     assert path == str(bundle) and replace and typed == ""
     assert "passphrase" in problem.lower()
     assert count_on_executor(qtbot, executor) == 12  # nothing changed
+
+
+def test_an_empty_journal_offers_restore_not_merge(make_window, journal_dir, qtbot, monkeypatch) -> None:
+    """Issue 11: a journal with nothing but its seeds counts as empty, so importing restores (replace)."""
+    from PySide6.QtWidgets import QDialog
+
+    from ui_helpers import seed
+
+    seen: list[tuple[str, bool]] = []
+
+    def exec_(dlg) -> QDialog.DialogCode:  # type: ignore[no-untyped-def]
+        seen.append((dlg.windowTitle(), dlg.replace.isChecked()))
+        return QDialog.DialogCode.Rejected
+
+    monkeypatch.setattr(ImportDialog, "exec", exec_)
+    w = make_window()
+    w.show_view("tensions")  # the map seeds the default tensions: they do not make the journal "used"
+    qtbot.waitUntil(lambda: len(w.tension_view.map.keys()) > 0, timeout=10000)
+    w.bundles.import_requested()
+    qtbot.waitUntil(lambda: len(seen) == 1, timeout=10000)
+    assert seen[0] == ("Restore from a bundle", True)
+    seed(journal_dir, lambda s: s.save_reflection("Something of mine.", reflection_id="mine", identity_id=None,
+                                                  visibility="local_only", tags=[], draft_id=None))
+    w.bundles.import_requested()
+    qtbot.waitUntil(lambda: len(seen) == 2, timeout=10000)
+    assert seen[1] == ("Import bundle", False)
+
+
+def test_the_welcome_offers_restore_from_a_bundle(qtbot, tmp_path: Path) -> None:
+    from mirror_desktop.ui.dialogs.welcome import WelcomeDialog
+
+    dlg = WelcomeDialog(tmp_path)
+    qtbot.addWidget(dlg)
+    with qtbot.waitSignal(dlg.rejected, timeout=5000):
+        dlg.restore_button.click()
+    assert dlg.restore_chosen and dlg.restore_button.text() == "Restore from a bundle…"

@@ -181,9 +181,9 @@ class ImportDialog(QDialog):
 
     def __init__(self, folder: str, *, has_keychain: bool, remembered: str | None = None,
                  parent: QWidget | None = None, bundle: Path | None = None, mode: str = "merge",
-                 problem: str = "") -> None:
+                 problem: str = "", empty: bool = False) -> None:
         super().__init__(parent)
-        self.setWindowTitle("Import bundle")
+        self.setWindowTitle("Restore from a bundle" if empty else "Import bundle")
         self._folder = folder
         lay = QVBoxLayout(self)
         form = QFormLayout()
@@ -191,7 +191,9 @@ class ImportDialog(QDialog):
         form.addRow("Bundle:", _folder_row(self.file, self._browse, self))
         lay.addLayout(form)
         self.merge = QRadioButton("Merge: add what is new, keep everything here (duplicates skipped)", self)
-        self.replace = QRadioButton("Replace: make this journal the bundle's (the current one is kept as a rollback file)", self)
+        self.replace = QRadioButton(
+            "Restore: this journal holds nothing yet, so it becomes a copy of the bundle" if empty else
+            "Replace: make this journal the bundle's (the current one is kept as a rollback file)", self)
         (self.replace if mode == "replace" else self.merge).setChecked(True)
         group = QButtonGroup(self)
         group.addButton(self.merge)
@@ -299,6 +301,7 @@ class BundleController(QObject):
         self.job: BackgroundTask | None = None
         self._pending: dict[str, Any] = {}
         self._keychain = False
+        self._empty = False  # a journal with nothing but its default tensions: an import restores it
 
     # -- export ----------------------------------------------------------------------------
     @Slot()
@@ -329,15 +332,20 @@ class BundleController(QObject):
     # -- import ----------------------------------------------------------------------------
     @Slot()
     def import_requested(self) -> None:
-        self.client.probe_keychain(self._open_import_dialog)
+        def empty_known(empty: bool) -> None:
+            self._empty = empty
+            self.client.probe_keychain(self._open_import_dialog)
+
+        self.client.journal_is_empty(empty_known)
 
     def _open_import_dialog(self, has_keychain: bool, remembered: str | None, problem: str = "") -> None:
         folder = str(self.settings.value(LAST_IMPORT_DIR, str(Path.home())))
         last = self._pending.get("import") or {}
         self._keychain = has_keychain
+        mode = last.get("mode", "merge") if problem else ("replace" if self._empty else "merge")
         dlg = ImportDialog(folder, has_keychain=has_keychain, remembered=remembered, parent=self.window,
-                           bundle=last.get("bundle") if problem else None, mode=last.get("mode", "merge"),
-                           problem=problem)
+                           bundle=last.get("bundle") if problem else None, mode=mode, problem=problem,
+                           empty=self._empty)
         if dlg.exec() != QDialog.DialogCode.Accepted:
             return
         self.start_import(**dlg.choices())

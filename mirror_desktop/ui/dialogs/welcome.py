@@ -108,6 +108,11 @@ class WelcomeDialog(QDialog):
         self.start_button.setDefault(True)
         self.buttons.addButton(self.start_button, QDialogButtonBox.ButtonRole.AcceptRole)
         self.later_button = self.buttons.addButton("Not now", QDialogButtonBox.ButtonRole.RejectRole)
+        # Someone moving from another computer starts from their bundle, not from a new identity (issue 11).
+        self.restore_button = self.buttons.addButton("Restore from a bundle…", QDialogButtonBox.ButtonRole.ActionRole)
+        self.restore_button.setToolTip("Open a bundle exported from Mirror: this journal becomes a copy of it.")
+        self.restore_button.clicked.connect(self._restore)
+        self.restore_chosen = False
         self.buttons.accepted.connect(self.accept)
         self.buttons.rejected.connect(self.reject)
         outer.addWidget(self.buttons)
@@ -115,6 +120,10 @@ class WelcomeDialog(QDialog):
         self.name_edit.setFocus()
         # Word-wrapped labels make Qt's default size too tall; size to the text at our width.
         self.resize(560, outer.totalHeightForWidth(560))
+
+    def _restore(self) -> None:
+        self.restore_chosen = True
+        self.reject()
 
     def _name_changed(self, text: str) -> None:
         self.start_button.setEnabled(bool(text.strip()))
