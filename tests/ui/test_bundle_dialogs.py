@@ -106,7 +106,7 @@ def test_export_then_merge_and_replace_through_the_executor(qtbot, controller, t
     executor.submit(lambda s: s.reflections.create(m.Reflection(content="after the export")))
     with qtbot.waitSignal(ctl.import_finished, timeout=30000) as got:
         ctl.start_import(result.path, "correct horse battery", mode="merge")
-    assert got.args[0].total_duplicates > 0 and "skipped" in import_summary(got.args[0])
+    assert got.args[0].total_duplicates > 0 and "12 entries were already here" in import_summary(got.args[0])
     assert count_on_executor(qtbot, executor) == 13
 
     with qtbot.waitSignal(ctl.import_finished, timeout=30000) as got:

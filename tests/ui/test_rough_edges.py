@@ -149,12 +149,14 @@ def test_bundle_summaries_count_in_words():  # type: ignore[no-untyped-def]
 
     one = ExportResult(Path("/tmp/b.zip.age"), 10, True, False, {"reflections": 1, "tensions": 1, "threads": 0})
     assert "with 1 reflection, 1 tension and 0 threads to" in export_summary(one)
-    assert import_summary(ImportResult("replace", "j", {"reflections": 1})).startswith("Imported 1 reflection;")
+    assert import_summary(ImportResult("replace", "j", {"reflections": 1})).startswith(
+        "Restored 1 reflection from the bundle; this is now your journal.")
     merged = ImportResult("merge", "j", {}, inserted={"reflections": 1}, duplicates={"tensions": 1},
                           conflicts={"threads": ["t"]})
     text = import_summary(merged)
-    assert "Merged 1 new row (1 reflection); 1 already here was skipped." in text
-    assert "1 row differs from yours and was left as you had them." in text
+    assert text == merged.summary()  # the window and the CLI say the same, in words (issue 11)
+    assert "Added 1 reflection from the bundle. 1 entry was already here." in text
+    assert "1 entry differs from yours and was left as you have it." in text
 
 
 def test_tension_map_counts_and_empty_panel(make_window, journal_dir, qtbot):  # type: ignore[no-untyped-def]

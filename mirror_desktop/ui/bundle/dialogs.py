@@ -258,21 +258,8 @@ def export_summary(result: Any) -> str:
 
 
 def import_summary(result: Any) -> str:
-    if result.mode == "replace":
-        text = f"Imported {plural(result.counts.get('reflections', 0), 'reflection')}; this is now your journal."
-        if result.rollback_file:
-            text += f" The previous journal is kept as {Path(result.rollback_file).name}."
-    else:
-        text = (f"Merged {plural(sum(result.inserted.values()), 'new row')} "
-                f"({plural(result.inserted.get('reflections', 0), 'reflection')}); "
-                f"{result.total_duplicates:,} already here {'was' if result.total_duplicates == 1 else 'were'} skipped.")
-        if result.total_conflicts:
-            one = result.total_conflicts == 1
-            text += (f" {plural(result.total_conflicts, 'row')} {'differs' if one else 'differ'} from yours and "
-                     f"{'was' if one else 'were'} left as you had them.")
-    if getattr(result, "constitution_restored", 0):
-        text += f" {plural(result.constitution_restored, 'constitution file')} restored."
-    return text
+    """The same words the CLI prints (ImportResult.summary: issue 11 found "Merged 27 new rows …" jargon)."""
+    return str(result.summary())
 
 
 class BundleController(QObject):
