@@ -36,6 +36,7 @@ from mirror_desktop.core import models as m
 from mirror_desktop.core.enums import IntegrationStatus, LifecycleEventType
 from mirror_desktop.core.outbound import outbound_rows
 from mirror_desktop.core import staging
+from mirror_desktop.core.validation import MIN_PASSPHRASE_LENGTH
 from mirror_desktop.core.safe_io import StrictJSONError, loads_strict, private_dir, sweep_stale, write_atomically
 from mirror_desktop.paths import AppPaths
 
@@ -51,9 +52,8 @@ FAULT_HOOK: Callable[[str], None] | None = None
 # The scrypt work factor for new bundles; None means age.EXPORT_LOG2_N (a fixed, modest cost that
 # any machine can open: issue 11, item 5). Tests lower it.
 default_log2_n: int | None = None
-# One rule for every source of a new bundle's passphrase: the window, a prompt, --passphrase-file,
-# MIRROR_PASSPHRASE (issue 11, item 6). Opening a bundle takes any passphrase: it is not ours to judge.
-MIN_PASSPHRASE_LENGTH = 8
+# One rule for every source of a new bundle's passphrase (MIN_PASSPHRASE_LENGTH): the window, a prompt,
+# --passphrase-file, MIRROR_PASSPHRASE (issue 11, item 6). Opening a bundle takes any passphrase.
 
 
 def check_new_passphrase(passphrase: str, source: str = "The passphrase") -> None:

@@ -332,3 +332,7 @@ VALIDATORS: dict[type, Callable[[Any], None]] = {
 def validate(entity: object) -> None:
     """Check ``entity`` against the spec's rules; raises ValidationError naming field and rule."""
     VALIDATORS[type(entity)](entity)
+
+# The shortest passphrase Mirror accepts for what it encrypts, from any source (prompt, file, environment,
+# the window): issue 11 found the rule applied only at the prompt.
+MIN_PASSPHRASE_LENGTH = 8

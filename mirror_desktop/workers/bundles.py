@@ -94,9 +94,10 @@ class BundlesClient(QObject):
             job.finished.connect(self.export_finished)
         return self.tasks.start(export_task(self.paths, folder, passphrase=passphrase, share=share), wire)
 
-    def prepare_import(self, bundle: Path, *, passphrase: str | None,
-                       connect: Callable[[BackgroundTask], None]) -> BackgroundTask:
-        return self.tasks.start(prepare_task(self.paths, bundle, passphrase=passphrase), connect)
+    def prepare_import(self, bundle: Path, *, passphrase: str | None, connect: Callable[[BackgroundTask], None],
+                       allow_slow_passphrase: bool = False) -> BackgroundTask:
+        return self.tasks.start(prepare_task(self.paths, bundle, passphrase=passphrase,
+                                             allow_slow_passphrase=allow_slow_passphrase), connect)
 
     def commit_import(self, prepared: Any, mode: str, on_result: Callable[[Any], None],
                       on_error: Callable[[BaseException], None]) -> None:
@@ -133,12 +134,14 @@ def export_task(paths: AppPaths, out_dir: Path, *, passphrase: str | None, share
     return run
 
 
-def prepare_task(paths: AppPaths, bundle: Path, *, passphrase: str | None) -> TaskFn:
+def prepare_task(paths: AppPaths, bundle: Path, *, passphrase: str | None,
+                 allow_slow_passphrase: bool = False) -> TaskFn:
     """Every check and the staging journal; the live journal is not touched."""
     def run(state: Any) -> Any:
         from mirror_desktop.bundle.importer import prepare_import
 
-        return prepare_import(bundle, paths, passphrase=passphrase, state=state)
+        return prepare_import(bundle, paths, passphrase=passphrase, state=state,
+                              allow_slow_passphrase=allow_slow_passphrase)
     return run
 
 

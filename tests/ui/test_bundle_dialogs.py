@@ -297,3 +297,26 @@ def test_the_welcome_offers_restore_from_a_bundle(qtbot, tmp_path: Path) -> None
     with qtbot.waitSignal(dlg.rejected, timeout=5000):
         dlg.restore_button.click()
     assert dlg.restore_chosen and dlg.restore_button.text() == "Restore from a bundle…"
+
+
+def test_a_slower_passphrase_check_is_asked_about_then_opened(qtbot, controller, tmp_path: Path,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 11, item 5: a bundle asking more scrypt work than Mirror's own is opened only on a yes."""
+    from mirror_desktop.bundle import age
+
+    ctl, paths, executor = controller
+    out = tmp_path / "out"
+    out.mkdir()
+    monkeypatch.setattr(export_mod, "default_log2_n", 3)  # written at 3 …
+    with qtbot.waitSignal(ctl.export_finished, timeout=30000) as got:
+        ctl.start_export(out, "correct horse battery")
+    monkeypatch.setattr(age, "EXPORT_LOG2_N", 2)  # … while this Mirror writes 2: the check is "slower"
+    asked: list[str] = []
+    answers = iter([False, True])
+    monkeypatch.setattr(ctl, "ask_slow_passphrase", lambda text: asked.append(text) or next(answers))
+    with qtbot.waitSignal(ctl.bundle_failed, timeout=30000):
+        ctl.start_import(got.args[0].path, "correct horse battery", mode="merge")
+    assert len(asked) == 1
+    with qtbot.waitSignal(ctl.import_finished, timeout=30000):
+        ctl.start_import(got.args[0].path, "correct horse battery", mode="merge")
+    assert len(asked) == 2

@@ -20,11 +20,11 @@ from PySide6.QtWidgets import (
     QLineEdit, QMessageBox, QProgressDialog, QPushButton, QRadioButton, QVBoxLayout, QWidget,
 )
 
+from mirror_desktop.core.validation import MIN_PASSPHRASE_LENGTH
 from mirror_desktop.ui.format import plural
 from mirror_desktop.workers.bundles import BundlesClient, looks_encrypted, sentence
 from mirror_desktop.workers.tasks import BackgroundTask
 
-MIN_LENGTH = 8
 LAST_EXPORT_DIR = "bundle/last_export_dir"
 LAST_IMPORT_DIR = "bundle/last_import_dir"
 
@@ -43,8 +43,8 @@ def passphrase_strength(text: str) -> tuple[int, str]:
         bits = max(bits, words * 11.0)
     if len(set(text)) <= 2:
         bits = min(bits, 10.0)
-    if len(text) < MIN_LENGTH:
-        return 0, f"Too short: use at least {MIN_LENGTH} characters."
+    if len(text) < MIN_PASSPHRASE_LENGTH:
+        return 0, f"Too short: use at least {MIN_PASSPHRASE_LENGTH} characters."
     if bits < 40:
         return 1, "Weak: add more words or characters."
     if bits < 60:
@@ -112,7 +112,7 @@ class PassphraseFields(QWidget):
         text = self.passphrase.text()
         if not self.confirm_needed:
             return bool(text)
-        return len(text) >= MIN_LENGTH and text == self.confirm.text()
+        return len(text) >= MIN_PASSPHRASE_LENGTH and text == self.confirm.text()
 
     @Slot()
     def _update(self) -> None:
@@ -338,13 +338,14 @@ class BundleController(QObject):
         self.start_import(**dlg.choices())
 
     def start_import(self, bundle: Path, passphrase: str | None, mode: str = "merge",
-                     remember: bool = False) -> BackgroundTask:
+                     remember: bool = False, allow_slow_passphrase: bool = False) -> BackgroundTask:
         self.settings.setValue(LAST_IMPORT_DIR, str(Path(bundle).parent))
         if remember and passphrase:
             self.client.remember(passphrase)
         self._pending["mode"] = mode
-        self._pending["import"] = {"bundle": Path(bundle), "mode": mode, "preparing": True}
-        return self._run(lambda wire: self.client.prepare_import(Path(bundle), passphrase=passphrase, connect=wire),
+        self._pending["import"] = {"bundle": Path(bundle), "mode": mode, "preparing": True, "passphrase": passphrase}
+        return self._run(lambda wire: self.client.prepare_import(Path(bundle), passphrase=passphrase, connect=wire,
+                                                                 allow_slow_passphrase=allow_slow_passphrase),
                          "Importing…", self._prepared)
 
     @Slot(object)
@@ -396,12 +397,27 @@ class BundleController(QObject):
         self._close_progress()
         self.bundle_failed.emit(text)
         last = self._pending.get("import") or {}
+        slow = getattr(exc, "log2_n", None)  # SlowPassphraseCheck: more scrypt work than Mirror's own bundles ask
+        if slow is not None and last.get("preparing") and self.ask_slow_passphrase(text):
+            last["preparing"] = False
+            self.start_import(last["bundle"], last.get("passphrase"), last["mode"], allow_slow_passphrase=True)
+            return
         if self.interactive and last.get("preparing"):
             # Nothing was changed yet: ask again with the same file and choice, the reason shown in the dialog.
             last["preparing"] = False
             self._open_import_dialog(self._keychain, None, problem=text)
         elif self.interactive:
             QMessageBox.warning(self.window, "Mirror", text)
+
+    def ask_slow_passphrase(self, sentence: str) -> bool:
+        """The bundle's passphrase check costs more than Mirror's own (issue 11): open it only on a yes."""
+        if not self.interactive:
+            return False
+        answer = QMessageBox.question(self.window, "A slow passphrase check",
+                                      f"{sentence}\n\nOpen it anyway?",
+                                      QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+                                      QMessageBox.StandardButton.No)
+        return answer == QMessageBox.StandardButton.Yes
 
     @Slot()
     def _cancelled(self) -> None:
