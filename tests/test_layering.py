@@ -26,7 +26,7 @@ ALLOWED: dict[str, set[str]] = {
     "keychain": set(),
     "paths": set(),
     "resources": set(),
-    "logging_setup": {"paths"},
+    "logging_setup": {"paths", "core"},  # core.safe_io: log files are private (0600) like everything else
     "engine": {"resources", "keychain"},
     "core": {"engine", "keychain", "resources", "paths"},       # core.ports is what storage implements
     "storage": {"core", "resources", "paths"},
