@@ -307,6 +307,10 @@ def display_problem(env: dict[str, str], platform: str) -> str | None:
 def main(argv: Sequence[str] | None = None) -> int:
     if os.environ.get("MIRROR_BENCH_STARTUP") == "1":
         print(f"MIRROR_PROCESS_START {time.time():.6f}", flush=True)
+    if argv is None:  # the window opens SQLite journals only
+        from mirror_desktop.storage import skip_unused_postgres_driver
+
+        skip_unused_postgres_driver([])
     args = parse_args(argv)
     if args.screenshot and not os.environ.get("QT_QPA_PLATFORM") and not os.environ.get("DISPLAY") \
             and not os.environ.get("WAYLAND_DISPLAY") and sys.platform.startswith("linux"):

@@ -77,18 +77,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 
-def skip_unused_postgres_driver(argv: Sequence[str]) -> None:
-    """peewee imports the PostgreSQL driver when it loads, which was more than half of `mirror search`'s
-    start-up (0.37 s of 0.64 s, issue 12). A command line that names no PostgreSQL server never uses it, so
-    this process gets peewee without it. Only for a real command line: a test calling ``main(argv)`` in its
-    own process must keep the driver for the PostgreSQL tests that follow."""
-    if "psycopg" not in sys.modules and not any("postgres" in a for a in argv):
-        sys.modules["psycopg"] = None  # type: ignore[assignment]  # import psycopg now raises ImportError
-        sys.modules["psycopg2"] = None  # type: ignore[assignment]
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     if argv is None:
+        from mirror_desktop.storage import skip_unused_postgres_driver
+
         skip_unused_postgres_driver(sys.argv[1:])
     parser = build_parser()
     args = parser.parse_args(argv)
