@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import json
+from collections.abc import Sequence
 from datetime import datetime, UTC
 from pathlib import Path
 from typing import Any
@@ -10,7 +12,7 @@ from typing import Any
 import peewee
 
 from mirror_desktop.core import models as m
-from mirror_desktop.core.errors import StorageError
+from mirror_desktop.core.errors import MirrorError, StorageError
 from mirror_desktop.core.models import SearchFilters, SearchHit
 from mirror_desktop.core.search_query import HL_END, HL_START, ParsedQuery, Term, fts5_match, parse_query
 from mirror_desktop.storage.base import MirrorStorage
@@ -35,6 +37,9 @@ SNIPPET_TOKENS = 24
 # costs far more than the 50 ms budget. Terms with more matches than this are ranked among their
 # RANK_WINDOW most recently written matches; rarer terms are ranked across the whole journal.
 RANK_WINDOW = 1000
+# Related reflections (issue 12) look for a tension's poles among this many of each pole's most
+# recent matches, so the cost is bounded by the matches read, never by ranking the whole journal.
+MENTION_SCAN = 2000
 _REFLECTION_COLUMNS = "r.id, r.identity_id, r.content, r.content_type, r.visibility, r.created_at, r.source, r.metadata"
 
 
@@ -43,8 +48,9 @@ class PeeweeStorage(MirrorStorage):
 
     dialect = ""
 
-    def __init__(self, db: peewee.Database, *, migrate: bool = True) -> None:
+    def __init__(self, db: peewee.Database, *, migrate: bool = True, reader: bool = False) -> None:
         self.db = db
+        self.reader = reader
         self.models: ModelSet = build_models(db, self.dialect)
         M = self.models
         self.identities = PeeweeRepository(self, M.Identity, m.Identity)
@@ -64,7 +70,7 @@ class PeeweeStorage(MirrorStorage):
         try:
             self.runner = MigrationRunner(db, self.dialect, backup=self._backup_before_migration)
             self.runner.verify()
-            if migrate:
+            if migrate and not reader:
                 self.migrate()
         except BaseException:
             # A refused journal (too new, edited migration, failed migration) must not stay open:
@@ -73,6 +79,18 @@ class PeeweeStorage(MirrorStorage):
             raise
 
     # -- lifecycle -----------------------------------------------------------------------
+    def open_reader(self) -> PeeweeStorage:
+        """Another connection to the same journal that only reads (issue 12).
+
+        The window's interactive reads (the list, search, opening a reflection, a timeline) run on
+        readers so they never queue behind background jobs or a write: SQLite in WAL mode lets
+        readers proceed while the one writer works, and each sees the last committed state;
+        PostgreSQL gets a second, read-only session. Writes through a reader are refused. The
+        connection belongs to the thread that opens it (SQLite's rule): open, use and close a reader
+        on one thread. Migrations are never run from a reader.
+        """
+        raise NotImplementedError
+
     def transaction(self) -> contextlib.AbstractContextManager[None]:
         return self.db.atomic()  # type: ignore[return-value]
 
@@ -133,15 +151,75 @@ class PeeweeStorage(MirrorStorage):
                      offset: int) -> list[Any]:
         raise NotImplementedError
 
+    # -- related reflections (issue 12) --------------------------------------------------------
+    def recent_mentions(self, queries: Sequence[tuple[str, SearchFilters | None]], *, limit: int = 20,
+                        scan: int = MENTION_SCAN) -> list[list[str]]:
+        """For each (query, filters), the ids of up to ``limit`` reflections matching the query (the
+        search syntax: stemmed words, "phrases") and the filters, newest first, in one statement.
+
+        No ranking: each query reads at most its ``scan`` most recent matches (by rowid on SQLite,
+        created_at on PostgreSQL), so a pole found in most of 100,000 entries costs what a rare one
+        does. An empty or unusable query gives an empty list.
+        """
+        parts: list[str] = []
+        params: list[Any] = []
+        for i, (text, filters) in enumerate(queries):
+            try:
+                parsed = parse_query(text)
+            except MirrorError:
+                continue
+            if parsed.empty:
+                continue
+            where, fparams = self._filter_sql(filters)
+            sql, qparams = self._mention_sql(i, parsed, where)
+            parts.append(f"SELECT * FROM ({sql}) AS m{i}")
+            params += [*qparams, scan, *fparams, limit]
+        out: list[list[str]] = [[] for _ in queries]
+        if parts:
+            for k, rid in self.db.execute_sql(" UNION ALL ".join(parts), params).fetchall():
+                out[int(k)].append(str(rid))
+        return out
+
+    def _mention_sql(self, index: int, parsed: ParsedQuery, where: str) -> tuple[str, list[Any]]:
+        """One query's newest matches: SQL selecting (index, reflection id), and its leading parameters."""
+        raise NotImplementedError
+
+    def surfaced_in(self, tension_ids: Sequence[str], *, scan_runs: int = 5000) -> dict[str, list[str]]:
+        """Reflection ids whose engine run surfaced each tension, among the ``scan_runs`` most recent
+        runs (newest run first, each reflection once per tension); one read for all tensions."""
+        wanted: dict[str, list[str]] = {t: [] for t in tension_ids}
+        if not wanted:
+            return wanted
+        p = self.db.param
+        # A text match on the JSON narrows the rows in SQL (ids are UUIDs; LIKE's "_" can only widen
+        # the match), and each candidate is then checked exactly below.
+        likes = " OR ".join([f"CAST(tensions_surfaced AS TEXT) LIKE {p}"] * len(wanted))
+        rows = self.db.execute_sql(
+            "SELECT reflection_id, tensions_surfaced FROM (SELECT reflection_id, tensions_surfaced, timestamp "
+            f"FROM engine_runs ORDER BY timestamp DESC LIMIT {p}) runs "
+            f"WHERE reflection_id IS NOT NULL AND tensions_surfaced IS NOT NULL AND ({likes}) ORDER BY timestamp DESC",
+            (scan_runs, *(f"%{t}%" for t in wanted))).fetchall()
+        for rid, surfaced in rows:
+            if isinstance(surfaced, str):  # SQLite hands back the JSON text
+                surfaced = json.loads(surfaced)
+            for t in surfaced or []:
+                ids = wanted.get(t) if isinstance(t, str) else None
+                if ids is not None and rid not in ids:
+                    ids.append(rid)
+        return wanted
+
 
 class SQLiteStorage(PeeweeStorage):
     """The default journal: one SQLite file (``mirror_os.db``) with WAL and FTS5."""
 
     dialect = "sqlite"
 
-    def __init__(self, path: Path | str, *, migrate: bool = True, create: bool = True) -> None:
+    def __init__(self, path: Path | str, *, migrate: bool = True, create: bool = True, reader: bool = False) -> None:
         self.path = Path(path)
-        super().__init__(open_sqlite(self.path, create=create), migrate=migrate)
+        super().__init__(open_sqlite(self.path, create=create, reader=reader), migrate=migrate, reader=reader)
+
+    def open_reader(self) -> SQLiteStorage:
+        return SQLiteStorage(self.path, migrate=False, create=False, reader=True)
 
     @property
     def location(self) -> str:
@@ -198,6 +276,16 @@ class SQLiteStorage(PeeweeStorage):
             out.append(row)
         return out
 
+    def _mention_sql(self, index: int, parsed: ParsedQuery, where: str) -> tuple[str, list[Any]]:
+        # FTS5 walks the doclist backwards and stops after ``scan`` rows; reflections are then read
+        # by rowid only for those, and the filters applied to them.
+        sql = (
+            "SELECT ? AS k, r.id FROM (SELECT rowid AS rid FROM reflections_fts WHERE reflections_fts MATCH ? "
+            f"ORDER BY rowid DESC LIMIT ?) hit JOIN reflections r ON r.rowid = hit.rid WHERE 1 = 1{where} "
+            "ORDER BY hit.rid DESC LIMIT ?"
+        )
+        return sql, [index, fts5_match(parsed)]
+
     def _ranked_rowids(self, match: str, where: str, params: list[Any], limit: int, offset: int,
                        floor: int | None) -> dict[int, float]:
         """rowid → bm25 rank of the best matches, best first, among rowids ≥ ``floor`` if given."""
@@ -217,9 +305,12 @@ class PostgresStorage(PeeweeStorage):
 
     dialect = "postgres"
 
-    def __init__(self, dsn: str, *, migrate: bool = True) -> None:
+    def __init__(self, dsn: str, *, migrate: bool = True, reader: bool = False) -> None:
         self.dsn = dsn
-        super().__init__(open_postgres(dsn), migrate=migrate)
+        super().__init__(open_postgres(dsn, reader=reader), migrate=migrate, reader=reader)
+
+    def open_reader(self) -> PostgresStorage:
+        return PostgresStorage(self.dsn, migrate=False, reader=True)
 
     @property
     def location(self) -> str:
@@ -256,6 +347,15 @@ class PostgresStorage(PeeweeStorage):
             parts.append(f"!!{sql}")
             params.append(arg)
         return " && ".join(parts), params
+
+    def _mention_sql(self, index: int, parsed: ParsedQuery, where: str) -> tuple[str, list[Any]]:
+        query, qparams = self._compile(parsed.include, parsed.exclude)
+        sql = (
+            f"SELECT %s AS k, r.id FROM (SELECT id, identity_id, created_at, visibility FROM reflections "
+            f"WHERE search_vector @@ {query} ORDER BY created_at DESC, id DESC LIMIT %s) r WHERE TRUE{where} "
+            "ORDER BY r.created_at DESC, r.id DESC LIMIT %s"
+        )
+        return sql, [index, *qparams]
 
     def _search_rows(self, parsed: ParsedQuery, filters: SearchFilters | None, limit: int,
                      offset: int) -> list[Any]:
