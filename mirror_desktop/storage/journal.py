@@ -250,7 +250,7 @@ class SQLiteStorage(PeeweeStorage):
         match = fts5_match(parsed)
         where, params = self._filter_sql(filters)
         f = filters or SearchFilters()
-        bounds = ""
+        bounds, bparams = "", []
         if f.since is not None or f.until is not None or f.thread_id is not None:
             # Dates and threads select few entries: their rowid range (from the created_at index or the
             # thread's rows, about 1 ms) lets FTS5 seek past every newer match instead of reading each.
@@ -258,21 +258,34 @@ class SQLiteStorage(PeeweeStorage):
                                          params).fetchone()
             if lo is None:
                 return []
-            bounds, params = " AND reflections_fts.rowid BETWEEN ? AND ?", [lo, hi, *params]
+            bounds, bparams = " AND reflections_fts.rowid BETWEEN ? AND ?", [lo, hi]
         # "CROSS JOIN" fixes the loop order (SQLite's planner otherwise walks an identity's rows by
         # index and re-runs the MATCH once per row: seconds at 10,000 entries, issue 12).
         join = " CROSS JOIN reflections r ON r.rowid = reflections_fts.rowid" if where else ""
-        # Pass 1, ranking: the RANK_WINDOW most recently written matches that pass the filters, with
-        # their bm25 rank. FTS5 walks its doclists backwards and stops there, so a word found in
-        # every entry costs what a word found in a thousand does; a rarer term is ranked across
-        # the whole journal. rank is computed only for rows that pass the filters.
-        # The sort of the window happens in SQLite too, so only the page comes back to Python.
-        page = {int(rowid): float(rank) for rowid, rank in self.db.execute_sql(
-            f"SELECT fid, rank FROM (SELECT reflections_fts.rowid AS fid, reflections_fts.rank AS rank "
-            f"FROM reflections_fts{join} WHERE reflections_fts MATCH ?{bounds}{where} "
-            "ORDER BY reflections_fts.rowid DESC LIMIT ?) "
-            "ORDER BY rank, fid DESC LIMIT ? OFFSET ?",  # equal ranks: the newer entry first
-            [match, *params, RANK_WINDOW + offset, limit, offset]).fetchall()}
+        # Pass 1, ranking: bm25 over the RANK_WINDOW most recently written matches (that pass the
+        # filters). FTS5 walks its doclists backwards and stops there, so a word found in every entry
+        # costs what a word found in a thousand does; a rarer term is ranked across the whole journal.
+        page: dict[int, float] = {}
+        if where:
+            # With filters, first rank the filtered rows among the RANK_WINDOW most recent matches
+            # (bounded work whatever the filter); only when that leaves less than a page, walk back
+            # until RANK_WINDOW matches pass the filters. A phrase costs ~20 µs a match at 100,000
+            # entries, and an identity holding a sixth of the journal would otherwise walk six
+            # times the window (issue 12: phrase + identity p95 250 ms).
+            page = self._ranked_page(
+                "SELECT fid, rank FROM (SELECT reflections_fts.rowid AS fid, reflections_fts.rank AS rank "
+                f"FROM reflections_fts WHERE reflections_fts MATCH ?{bounds} ORDER BY reflections_fts.rowid DESC "
+                f"LIMIT ?) hit CROSS JOIN reflections r ON r.rowid = hit.fid WHERE 1 = 1{where} ",
+                [match, *bparams, RANK_WINDOW + offset, *params], limit, offset)
+        if len(page) < limit:
+            # Unfiltered: the window itself. Filtered (the window held less than a page): walk back
+            # until a quarter window passes the filters, which keeps a selective filter's walk short.
+            window = (max(RANK_WINDOW // 4, limit) if where else RANK_WINDOW) + offset
+            page = self._ranked_page(
+                "SELECT fid, rank FROM (SELECT reflections_fts.rowid AS fid, reflections_fts.rank AS rank "
+                f"FROM reflections_fts{join} WHERE reflections_fts MATCH ?{bounds}{where} "
+                "ORDER BY reflections_fts.rowid DESC LIMIT ?) ",
+                [match, *bparams, *params, window], limit, offset)
         if not page:
             return []
         # Pass 2, snippets and rows for the page only, in one statement. FTS5 reads the page's rowid
@@ -297,6 +310,12 @@ class SQLiteStorage(PeeweeStorage):
             hit.rank = page[hit.fts_rowid]
             found[hit.fts_rowid] = hit
         return [found[rowid] for rowid in page if rowid in found]
+
+    def _ranked_page(self, window_sql: str, params: list[Any], limit: int, offset: int) -> dict[int, float]:
+        """rowid -> rank of one page of ``window_sql``'s rows (fid, rank), best first. The sort happens
+        in SQLite, so only the page comes back to Python; equal ranks put the newer entry first."""
+        sql = f"{window_sql}ORDER BY rank, fid DESC LIMIT ? OFFSET ?"
+        return {int(rowid): float(rank) for rowid, rank in self.db.execute_sql(sql, [*params, limit, offset]).fetchall()}
 
     def _mention_sql(self, index: int, parsed: ParsedQuery, where: str) -> tuple[str, list[Any]]:
         # FTS5 walks the doclist backwards and stops after ``scan`` rows; reflections are then read
