@@ -124,10 +124,55 @@ def bench(storage: Any, rounds: int, baseline: bool) -> dict[str, Any]:
     return out
 
 
+def per_tension_search(storage: Any, tension_id: str, limit: int = 20) -> int:
+    """The related reflections issue 12 replaced: a ranked search per pole (the baseline)."""
+    t = storage.tensions.get(tension_id)
+    found: set[str] = set()
+    for run in storage.engine_runs.list(limit=5000, order_by=["-timestamp"]):
+        if run.reflection_id and tension_id in (run.tensions_surfaced or []):
+            found.add(run.reflection_id)
+    filters = SearchFilters(identity_id=t.identity_id) if t.identity_id else None
+    for pole in {t.axis_a.strip(), t.axis_b.strip()}:
+        found.update(h.reflection.id for h in storage.search('"' + pole.replace('"', " ") + '"', filters, limit=limit))
+    return len([storage.reflections.get(rid) for rid in found])
+
+
+def bench_related(storage: Any, baseline: bool) -> dict[str, Any]:
+    """Related reflections of every tension on the map: the new reads, one tension at a time and all at
+    once, next to the old per-tension search (``baseline``; slow at 100,000: once per tension)."""
+    from mirror_desktop.core.tensions import TensionService
+
+    svc = TensionService(storage)
+    ids = [t.id for t in svc.list_tensions()]
+    svc.related_reflections(ids[0])  # warm
+    one = []
+    for tid in ids:
+        t0 = time.perf_counter()
+        svc.related_reflections(tid)
+        one.append((time.perf_counter() - t0) * 1000)
+    t0 = time.perf_counter()
+    svc.related_reflections_many(ids)
+    out: dict[str, Any] = {"tensions": len(ids), "per_tension_ms": one,
+                           "all_at_once_ms": (time.perf_counter() - t0) * 1000}
+    if baseline:
+        old = []
+        for tid in ids:
+            t0 = time.perf_counter()
+            per_tension_search(storage, tid)
+            old.append((time.perf_counter() - t0) * 1000)
+        out["old_per_tension_ms"] = old
+    log(f"  related: {len(ids)} tensions, per tension median {median(one):.1f} max {max(one):.1f} ms, all at once "
+        f"{out['all_at_once_ms']:.1f} ms" + (f"; old per-tension search median {median(out['old_per_tension_ms']):.0f}"
+                                             f" max {max(out['old_per_tension_ms']):.0f} ms" if baseline else ""))
+    return out
+
+
 def table(label: str, n: int, res: dict[str, Any]) -> str:
     lines = [f"| {label} {n:,} | Mirror p50 / p95 ms | raw FTS5 p50 / p95 ms | p95 ratio | p95 < 50 ms |",
              "|---|---|---|---:|---|"]
     for key, row in res.items():
+        if key == "related":
+            continue
         mm = row["mirror"]
         raw = row.get("raw")
         lines.append(f"| {key} | {mm['p50']:.1f} / {mm['p95']:.1f} | "
@@ -143,6 +188,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--postgres", action="store_true", help="also measure on a throwaway PostgreSQL server")
     ap.add_argument("--json", help="write every figure to this file")
+    ap.add_argument("--related", action="store_true", help="also time related reflections of every tension, "
+                    "next to the old per-tension search (SQLite; PostgreSQL without the old one)")
     args = ap.parse_args(argv)
     sizes = [int(x) for x in args.sizes.split(",") if x]
     work = Path(args.work)
@@ -157,12 +204,16 @@ def main(argv: list[str] | None = None) -> int:
             storage, _ = build(lambda p=path: SQLiteStorage(p), n, f"sqlite {n:,}")
             log(f"[sqlite {n:,}]")
             results["sqlite"][n] = bench(storage, args.rounds, baseline=True)
+            if args.related:
+                results["sqlite"][n]["related"] = bench_related(storage, baseline=True)
             storage.close()
             if pg is not None:
                 dsn = pg.createdb(f"j{n}")
                 storage, _ = build(lambda d=dsn: PostgresStorage(d), n, f"postgres {n:,}")
                 log(f"[postgres {n:,}]")
                 results["postgres"][n] = bench(storage, args.rounds, baseline=False)
+                if args.related:
+                    results["postgres"][n]["related"] = bench_related(storage, baseline=False)
                 storage.close()
         results["machine"] = machine_info(pg.version() if pg else None)
     finally:
@@ -171,6 +222,13 @@ def main(argv: list[str] | None = None) -> int:
     for backend in ("sqlite", "postgres"):
         for n, res in results[backend].items():
             print(table("SQLite" if backend == "sqlite" else "PostgreSQL", n, res) + "\n")
+            rel = res.get("related")
+            if rel:
+                old = rel.get("old_per_tension_ms")
+                print(f"related reflections, {backend} {n:,}: {rel['tensions']} tensions; per tension median "
+                      f"{median(rel['per_tension_ms']):.1f} ms, max {max(rel['per_tension_ms']):.1f} ms; all at once "
+                      f"{rel['all_at_once_ms']:.1f} ms" + (f"; old per-tension search median {median(old):.0f} ms, max "
+                                                           f"{max(old):.0f} ms" if old else "") + "\n")
     print(json.dumps(results["machine"]))
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=1, default=str))

@@ -37,6 +37,7 @@ SNIPPET_TOKENS = 24
 # Ranking reads every candidate's statistics, which for a word found in most of 100,000 entries
 # costs far more than the 50 ms budget. Terms with more matches than this are ranked among their
 # RANK_WINDOW most recently written matches; rarer terms are ranked across the whole journal.
+# (SQLite, issue 12: with filters, among the filtered rows of that window first; see _search_rows.)
 RANK_WINDOW = 1000
 # Related reflections (issue 12) look for a tension's poles among this many of each pole's most
 # recent matches, so the cost is bounded by the matches read, never by ranking the whole journal.
@@ -250,7 +251,7 @@ class SQLiteStorage(PeeweeStorage):
         match = fts5_match(parsed)
         where, params = self._filter_sql(filters)
         f = filters or SearchFilters()
-        bounds, bparams = "", []
+        bounds, bparams = "", []  # type: tuple[str, list[Any]]
         if f.since is not None or f.until is not None or f.thread_id is not None:
             # Dates and threads select few entries: their rowid range (from the created_at index or the
             # thread's rows, about 1 ms) lets FTS5 seek past every newer match instead of reading each.
@@ -303,7 +304,7 @@ class SQLiteStorage(PeeweeStorage):
         fields = self.models.Reflection._meta.fields  # type: ignore[attr-defined]
         names = [d[0] for d in cursor.description]
         convert = [fields[n].python_value if n in fields else None for n in names]
-        found = {}
+        found: dict[int, SimpleNamespace] = {}
         for row in cursor.fetchall():
             hit = SimpleNamespace(**{n: (c(v) if c is not None and v is not None else v)
                                      for n, c, v in zip(names, convert, row, strict=True)})
