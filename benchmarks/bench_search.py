@@ -124,8 +124,38 @@ def bench(storage: Any, rounds: int, baseline: bool) -> dict[str, Any]:
     return out
 
 
+def search_before_issue_12(storage: Any, query: str, filters: SearchFilters | None, limit: int) -> list[str]:
+    """SQLite search as it was at commit 38c823b (before issue 12), its SQL copied here: the floor of
+    the 1,000 newest matches, bm25 among them, and when filters leave less than a page, bm25 over
+    every match of the journal; snippets with "rowid IN". Returns reflection ids."""
+    db = storage.db
+    match = fts5_match(parse_query(query))
+    where, params = storage._filter_sql(filters)
+    floor = db.execute_sql("SELECT rowid FROM reflections_fts WHERE reflections_fts MATCH ? ORDER BY rowid DESC "
+                           "LIMIT 1 OFFSET ?", (match, 999)).fetchone()
+
+    def ranked(fl: int | None) -> list[int]:
+        window = " AND reflections_fts.rowid >= ?" if fl is not None else ""
+        sql = ("SELECT reflections_fts.rowid, bm25(reflections_fts) AS rank FROM reflections_fts "
+               f"JOIN reflections r ON r.rowid = reflections_fts.rowid WHERE reflections_fts MATCH ?{window}{where} "
+               "ORDER BY rank, r.created_at DESC LIMIT ? OFFSET ?")
+        return [r[0] for r in db.execute_sql(sql, [match, *([fl] if fl is not None else []), *params, limit, 0])]
+
+    rows = ranked(floor[0] if floor else None)
+    if floor is not None and where and len(rows) < limit:
+        rows = ranked(None)
+    if not rows:
+        return []
+    marks = ", ".join("?" * len(rows))
+    return [r[0] for r in db.execute_sql(
+        f"SELECT r.id, snippet(reflections_fts, 0, '[', ']', '…', {SNIPPET_TOKENS}) FROM reflections_fts "
+        f"JOIN reflections r ON r.rowid = reflections_fts.rowid WHERE reflections_fts MATCH ? AND "
+        f"reflections_fts.rowid IN ({marks})", [match, *rows])]
+
+
 def per_tension_search(storage: Any, tension_id: str, limit: int = 20) -> int:
-    """The related reflections issue 12 replaced: a ranked search per pole (the baseline)."""
+    """The related reflections issue 12 replaced (the baseline): the 5,000 newest engine runs read
+    one by one, then a ranked phrase search per pole with the search of that time."""
     t = storage.tensions.get(tension_id)
     found: set[str] = set()
     for run in storage.engine_runs.list(limit=5000, order_by=["-timestamp"]):
@@ -133,7 +163,7 @@ def per_tension_search(storage: Any, tension_id: str, limit: int = 20) -> int:
             found.add(run.reflection_id)
     filters = SearchFilters(identity_id=t.identity_id) if t.identity_id else None
     for pole in {t.axis_a.strip(), t.axis_b.strip()}:
-        found.update(h.reflection.id for h in storage.search('"' + pole.replace('"', " ") + '"', filters, limit=limit))
+        found.update(search_before_issue_12(storage, '"' + pole.replace('"', " ") + '"', filters, limit))
     return len([storage.reflections.get(rid) for rid in found])
 
 
@@ -154,7 +184,7 @@ def bench_related(storage: Any, baseline: bool) -> dict[str, Any]:
     svc.related_reflections_many(ids)
     out: dict[str, Any] = {"tensions": len(ids), "per_tension_ms": one,
                            "all_at_once_ms": (time.perf_counter() - t0) * 1000}
-    if baseline:
+    if baseline and storage.dialect == "sqlite":
         old = []
         for tid in ids:
             t0 = time.perf_counter()
