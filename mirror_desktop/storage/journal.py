@@ -267,18 +267,23 @@ class SQLiteStorage(PeeweeStorage):
         # filters). FTS5 walks its doclists backwards and stops there, so a word found in every entry
         # costs what a word found in a thousand does; a rarer term is ranked across the whole journal.
         page: dict[int, float] = {}
+        walked_all = False
         if where:
             # With filters, first rank the filtered rows among the RANK_WINDOW most recent matches
-            # (bounded work whatever the filter); only when that leaves less than a page, walk back
-            # until RANK_WINDOW matches pass the filters. A phrase costs ~20 µs a match at 100,000
-            # entries, and an identity holding a sixth of the journal would otherwise walk six
-            # times the window (issue 12: phrase + identity p95 250 ms).
-            page = self._ranked_page(
-                "SELECT fid, rank FROM (SELECT reflections_fts.rowid AS fid, reflections_fts.rank AS rank "
-                f"FROM reflections_fts WHERE reflections_fts MATCH ?{bounds} ORDER BY reflections_fts.rowid DESC "
-                f"LIMIT ?) hit CROSS JOIN reflections r ON r.rowid = hit.fid WHERE 1 = 1{where} ",
-                [match, *bparams, RANK_WINDOW + offset, *params], limit, offset)
-        if len(page) < limit:
+            # (bounded work whatever the filter). A phrase costs ~20 µs a match at 100,000 entries,
+            # and an identity holding a sixth of the journal would otherwise walk six times the
+            # window (issue 12: phrase + identity p95 250 ms). Every row of the window comes back
+            # with a flag, so a term with fewer matches than the window is finished here.
+            rows = self.db.execute_sql(
+                f"SELECT hit.fid, hit.rank, CASE WHEN 1 = 1{where} THEN 1 ELSE 0 END FROM ("
+                "SELECT reflections_fts.rowid AS fid, reflections_fts.rank AS rank FROM reflections_fts "
+                f"WHERE reflections_fts MATCH ?{bounds} ORDER BY reflections_fts.rowid DESC LIMIT ?) hit "
+                "CROSS JOIN reflections r ON r.rowid = hit.fid",
+                [*params, match, *bparams, RANK_WINDOW + offset]).fetchall()
+            walked_all = len(rows) < RANK_WINDOW + offset
+            kept = sorted(((float(rank), -int(fid)) for fid, rank, ok in rows if ok))
+            page = {-neg: rank for rank, neg in kept[offset:offset + limit]}
+        if len(page) < limit and not walked_all:
             # Unfiltered: the window itself. Filtered (the window held less than a page): walk back
             # until a quarter window passes the filters, which keeps a selective filter's walk short.
             window = (max(RANK_WINDOW // 4, limit) if where else RANK_WINDOW) + offset
