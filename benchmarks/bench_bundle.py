@@ -1,44 +1,43 @@
-"""Export and import throughput and peak memory at 10k and 100k reflections (issue 5, item 8).
+"""Export and import time and peak memory on generate.py journals, next to VACUUM INTO + zip (issues 5 and 12).
 
-Usage: python benchmarks/bench_bundle.py [--sizes 10000 100000] [--log2n 18]
+Usage: python benchmarks/bench_bundle.py [--work DIR] [--sizes 10000,100000] [--log2n 18]
 
-Compares against a plain ``VACUUM INTO`` + zip of the same journal. Each measurement runs in a
-fresh subprocess so ru_maxrss is that operation's peak (Linux: KiB).
+The journals are ``generate.py`` journals (seed 0) in ``--work`` (default bench-data/j<N>, made when
+missing), copied with ``VACUUM INTO`` into a temporary folder so the measured file is compact and
+nothing else touches it. Each operation runs in a fresh subprocess, so ru_maxrss is that
+operation's peak. The baseline, measured in the same run on the same copy, is a plain ``VACUUM
+INTO`` + deflate zip of the journal with nothing else; ``× baseline`` is seconds / baseline seconds.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import random
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
-WORDS = ("morning quiet work tension rest drive family walk tired hopeful anxious calm project deadline "
-         "friend letter garden rain coffee music reading sleep change choice doubt trust").split()
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
 
 
-def generate(path: Path, n: int) -> None:
-    from mirror_desktop.core import models as m
-    from mirror_desktop.core.enums import Visibility
-    from mirror_desktop.storage.journal import SQLiteStorage
+def journal_copy(work: Path, n: int, target: Path) -> None:
+    """A compact copy of the generate.py journal of ``n`` reflections at ``target``."""
+    source = work / f"j{n}" / "mirror_os.db"
+    if not source.exists():
+        print(f"generating {n:,} reflections in {source.parent} …", file=sys.stderr, flush=True)
+        subprocess.run([sys.executable, str(HERE / "generate.py"), "--data-dir", str(source.parent),
+                        "--reflections", str(n)], check=True, stdout=subprocess.DEVNULL)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    sys.path.insert(0, str(ROOT))
+    from mirror_desktop.storage.database import sqlite_module  # the SQLite the app uses (FTS5, JSON checks)
 
-    rng = random.Random(7)
-    s = SQLiteStorage(path)
-    me = s.identities.create(m.Identity(metadata={"name": "Bench"}))
-    batch = []
-    for i in range(n):
-        text = " ".join(rng.choice(WORDS) for _ in range(rng.randint(40, 160)))
-        batch.append(m.Reflection(content=text, identity_id=me.id,
-                                  visibility=Visibility.SYNC_FULL_PRIVATE if i % 5 == 0 else Visibility.LOCAL_ONLY))
-        if len(batch) == 5000:
-            s.reflections.create_many(batch)
-            batch = []
-    if batch:
-        s.reflections.create_many(batch)
-    s.close()
+    con = sqlite_module().connect(str(source))
+    try:
+        con.execute("VACUUM INTO ?", (str(target),))
+    finally:
+        con.close()
 
 
 CHILD = r"""
@@ -79,25 +78,37 @@ def run(op: str, data_dir: Path, out: Path, log2n: int) -> dict:
     return json.loads(res.stdout.strip().splitlines()[-1])
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--work", default=str(ROOT / "bench-data"))
+    ap.add_argument("--sizes", default="10000,100000")
     ap.add_argument("--log2n", type=int, default=18)
-    args = ap.parse_args()
-    for n in args.sizes:
+    ap.add_argument("--json")
+    args = ap.parse_args(argv)
+    results = {}
+    print("| reflections | journal | operation | seconds | × baseline | MB/s | bundle | peak MiB |")
+    print("|---|---|---|---:|---:|---:|---|---:|")
+    for n in [int(x) for x in args.sizes.split(",") if x]:
         with tempfile.TemporaryDirectory(prefix="mirror-bench-") as tmp:
             root = Path(tmp)
-            data = root / "data"
-            out = root / "out"
+            data, out = root / "data", root / "out"
             out.mkdir()
-            generate(data / "mirror_os.db", n)
+            journal_copy(Path(args.work), n, data / "mirror_os.db")
             db_mb = (data / "mirror_os.db").stat().st_size / 1e6
-            print(f"\n{n} reflections, journal {db_mb:.1f} MB")
-            print(f"{'operation':<14}{'seconds':>9}{'MB/s (db)':>11}{'bundle MB':>11}{'peak MiB':>10}")
+            base = None
             for op in ("baseline", "export", "export-age", "import", "import-age"):
                 r = run(op, data, out, args.log2n)
-                print(f"{op:<14}{r['seconds']:>9.2f}{db_mb / r['seconds']:>11.1f}{r['bytes'] / 1e6:>11.1f}{r['peak_mib']:>10.0f}")
+                base = base or r["seconds"]
+                results[f"{n}/{op}"] = r
+                name = {"baseline": "baseline VACUUM INTO + zip", "export": "export (zip)", "export-age": "export (age)",
+                        "import": "import (zip, replace)", "import-age": "import (age, replace)"}[op]
+                size = f"{r['bytes'] / 1e6:.1f} MB" if op.startswith(("baseline", "export")) else ""
+                print(f"| {n // 1000}k | {db_mb:.1f} MB | {name} | {r['seconds']:.2f} | {r['seconds'] / base:.2f} | "
+                      f"{db_mb / r['seconds']:.1f} | {size} | {r['peak_mib']:.0f} |", flush=True)
+    if args.json:
+        Path(args.json).write_text(json.dumps(results, indent=1))
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

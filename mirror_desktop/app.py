@@ -43,7 +43,7 @@ def open_reader(database: Path) -> Any:
     """Runs on a read or background lane: another connection to the journal the write lane opened (issue 12)."""
     from mirror_desktop.storage.journal import SQLiteStorage
 
-    return SQLiteStorage(database, migrate=False, create=False)
+    return SQLiteStorage(database, migrate=False, create=False, reader=True)
 
 
 def describe_open_error(exc: BaseException, database: Path) -> str:

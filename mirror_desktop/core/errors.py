@@ -30,6 +30,13 @@ class ConstraintError(MirrorError):
     """The database refused a write because it breaks a constraint."""
 
 
+class JobCancelled(MirrorError):
+    """A long read or task stopped because its ``cancel`` callable said so (a newer request won)."""
+
+    def __init__(self) -> None:
+        super().__init__("Stopped before it finished; nothing was changed.")
+
+
 class StorageError(MirrorError):
     """The journal cannot be opened or written (environment problem, not a bug)."""
 

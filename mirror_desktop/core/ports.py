@@ -98,6 +98,18 @@ class MirrorStorage(ABC):
         """Remove every older copy of the journal; nothing to do where none are kept."""
         return m.BackupPurge()
 
+    def open_reader(self) -> MirrorStorage:  # pragma: no cover - overridden by every backend
+        """Another, read-only connection to the same journal for another thread (issue 12)."""
+        raise NotImplementedError
+
+    def recent_mentions(self, queries: Any, *, limit: int = 20, scan: int = 2000) -> list[list[str]]:  # pragma: no cover
+        """For each (query, filters), ids of the newest matching reflections, in one statement (issue 12)."""
+        raise NotImplementedError
+
+    def surfaced_in(self, tension_ids: Any, *, scan_runs: int = 5000) -> dict[str, list[str]]:  # pragma: no cover
+        """Reflection ids whose recent engine runs surfaced each tension (issue 12)."""
+        raise NotImplementedError
+
     def __enter__(self) -> MirrorStorage:
         return self
 

@@ -143,10 +143,14 @@ def _make_journal_private(path: Path) -> None:
             make_private(p)
 
 
-def open_sqlite(path: Path | str, *, create: bool = True, readonly: bool = False) -> peewee.SqliteDatabase:
+def open_sqlite(path: Path | str, *, create: bool = True, readonly: bool = False,
+                reader: bool = False) -> peewee.SqliteDatabase:
     """Open (or create) the SQLite journal at ``path`` with every pragma set and verified.
 
-    ``readonly``: for commands that only read (search, lists); nothing is created or written.
+    ``readonly``: for commands that only read (search, lists) a journal that cannot be written; nothing is
+    created or written. ``reader=True`` opens an extra connection for reads only (issue 12): ``query_only``
+    refuses any write, and its transactions begin DEFERRED, so a reader never queues for the write lock; in
+    WAL mode it reads the last committed state while the writer's transaction is still open.
     """
     _check_sqlite_capabilities()
     path = Path(path)
@@ -155,6 +159,8 @@ def open_sqlite(path: Path | str, *, create: bool = True, readonly: bool = False
             if fh.read(16) != SQLITE_MAGIC:
                 raise StorageError(f"{path} is not a Mirror journal (not an SQLite database); choose another file or restore a backup.")
         return _open_sqlite_read_only(path)
+    if reader:
+        create = False
     if path.exists() and path.is_dir():
         raise StorageError(f"{path} is a folder, not a journal file; point Mirror at a .db file instead.")
     if not path.exists():
@@ -174,7 +180,7 @@ def open_sqlite(path: Path | str, *, create: bool = True, readonly: bool = False
             pass
         except OSError as exc:
             raise StorageError(f"Cannot create the journal {path} ({exc.strerror}); choose a folder you can write to.") from None
-    elif not os.access(path, os.W_OK):
+    elif not reader and not os.access(path, os.W_OK):
         raise StorageError(f"The journal {path} is read-only; make it writable or open a copy.")
     elif path.stat().st_size > 0:
         with open(path, "rb") as fh:
@@ -182,7 +188,8 @@ def open_sqlite(path: Path | str, *, create: bool = True, readonly: bool = False
                 raise StorageError(f"{path} is not a Mirror journal (not an SQLite database); choose another file or restore a backup.")
     _make_journal_private(path)
     had_lock_file = lock_path(path).exists()
-    db = LockedSqliteDatabase(str(path), pragmas=list(SQLITE_PRAGMAS.items()), lock_type="IMMEDIATE")
+    pragmas = list(SQLITE_PRAGMAS.items()) + ([("query_only", 1)] if reader else [])
+    db = LockedSqliteDatabase(str(path), pragmas=pragmas, lock_type="DEFERRED" if reader else "IMMEDIATE")
     try:
         db.connect(reuse_if_open=True)
         db.execute_sql("SELECT count(*) FROM sqlite_master").fetchone()
@@ -231,8 +238,8 @@ def environment_error(exc: BaseException) -> StorageError | None:
     return StorageError(f"The journal is damaged ({detail}); restore a backup or open another journal.")
 
 
-def open_postgres(dsn: str, *, connect_timeout: int = 5) -> peewee.PostgresqlDatabase:
-    """Connect to PostgreSQL with a DSN (URL or key=value form)."""
+def open_postgres(dsn: str, *, connect_timeout: int = 5, reader: bool = False) -> peewee.PostgresqlDatabase:
+    """Connect to PostgreSQL with a DSN (URL or key=value form); ``reader=True``: a read-only session."""
     try:
         import psycopg  # noqa: F401  (peewee needs it; give a clear error when it is missing)
         from psycopg.conninfo import conninfo_to_dict
@@ -249,6 +256,9 @@ def open_postgres(dsn: str, *, connect_timeout: int = 5) -> peewee.PostgresqlDat
     # No server-side prepared statements: after five runs a prepared search gets PostgreSQL's generic
     # plan, which cannot see how common a word is and ran 4x slower at 100k reflections (BENCHMARKS.md).
     params["prepare_threshold"] = None
+    if reader:
+        # The server refuses any write in this session (issue 12: extra connections only read).
+        params["options"] = (str(params.get("options") or "") + " -c default_transaction_read_only=on").strip()
     db = peewee.PostgresqlDatabase(str(dbname), **params)  # type: ignore[arg-type]
     try:
         db.connect(reuse_if_open=True)

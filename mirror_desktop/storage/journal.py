@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import contextlib
+import json
+from collections.abc import Sequence
+from types import SimpleNamespace
 from pathlib import Path
 from typing import Any
 
 import peewee
 
 from mirror_desktop.core import models as m
-from mirror_desktop.core.errors import StorageError
+from mirror_desktop.core.errors import MirrorError, StorageError
 from mirror_desktop.core.models import SearchFilters, SearchHit
 from mirror_desktop.core.search_query import HL_END, HL_START, ParsedQuery, Term, fts5_match, parse_query
 from mirror_desktop.core.ports import MirrorStorage
@@ -34,7 +37,11 @@ SNIPPET_TOKENS = 24
 # Ranking reads every candidate's statistics, which for a word found in most of 100,000 entries
 # costs far more than the 50 ms budget. Terms with more matches than this are ranked among their
 # RANK_WINDOW most recently written matches; rarer terms are ranked across the whole journal.
+# (SQLite, issue 12: with filters, among the filtered rows of that window first; see _search_rows.)
 RANK_WINDOW = 1000
+# Related reflections (issue 12) look for a tension's poles among this many of each pole's most
+# recent matches, so the cost is bounded by the matches read, never by ranking the whole journal.
+MENTION_SCAN = 2000
 _REFLECTION_COLUMNS = "r.id, r.identity_id, r.content, r.content_type, r.visibility, r.created_at, r.source, r.metadata"
 
 
@@ -43,8 +50,9 @@ class PeeweeStorage(MirrorStorage):
 
     dialect = ""
 
-    def __init__(self, db: peewee.Database, *, migrate: bool = True) -> None:
+    def __init__(self, db: peewee.Database, *, migrate: bool = True, reader: bool = False) -> None:
         self.db = db
+        self.reader = reader
         self.models: ModelSet = build_models(db, self.dialect)
         M = self.models
         self.identities = PeeweeRepository(self, M.Identity, m.Identity)
@@ -64,7 +72,7 @@ class PeeweeStorage(MirrorStorage):
         try:
             self.runner = MigrationRunner(db, self.dialect, backup=self._backup_before_migration)
             self.runner.verify()
-            if migrate:
+            if migrate and not reader:
                 self.migrate()
         except BaseException:
             # A refused journal (too new, edited migration, failed migration) must not stay open:
@@ -73,6 +81,18 @@ class PeeweeStorage(MirrorStorage):
             raise
 
     # -- lifecycle -----------------------------------------------------------------------
+    def open_reader(self) -> PeeweeStorage:
+        """Another connection to the same journal that only reads (issue 12).
+
+        The window's interactive reads (the list, search, opening a reflection, a timeline) run on
+        readers so they never queue behind background jobs or a write: SQLite in WAL mode lets
+        readers proceed while the one writer works, and each sees the last committed state;
+        PostgreSQL gets a second, read-only session. Writes through a reader are refused. The
+        connection belongs to the thread that opens it (SQLite's rule): open, use and close a reader
+        on one thread. Migrations are never run from a reader.
+        """
+        raise NotImplementedError
+
     def transaction(self) -> contextlib.AbstractContextManager[None]:
         return self.db.atomic()  # type: ignore[return-value]
 
@@ -134,6 +154,63 @@ class PeeweeStorage(MirrorStorage):
                      offset: int) -> list[Any]:
         raise NotImplementedError
 
+    # -- related reflections (issue 12) --------------------------------------------------------
+    def recent_mentions(self, queries: Sequence[tuple[str, SearchFilters | None]], *, limit: int = 20,
+                        scan: int = MENTION_SCAN) -> list[list[str]]:
+        """For each (query, filters), the ids of up to ``limit`` reflections matching the query (the
+        search syntax: stemmed words, "phrases") and the filters, newest first, in one statement.
+
+        No ranking: each query reads at most its ``scan`` most recent matches (by rowid on SQLite,
+        created_at on PostgreSQL), so a pole found in most of 100,000 entries costs what a rare one
+        does. An empty or unusable query gives an empty list.
+        """
+        parts: list[str] = []
+        params: list[Any] = []
+        for i, (text, filters) in enumerate(queries):
+            try:
+                parsed = parse_query(text)
+            except MirrorError:
+                continue
+            if parsed.empty:
+                continue
+            where, fparams = self._filter_sql(filters)
+            sql, qparams = self._mention_sql(i, parsed, where)
+            parts.append(f"SELECT * FROM ({sql}) AS m{i}")
+            params += [*qparams, scan, *fparams, limit]
+        out: list[list[str]] = [[] for _ in queries]
+        if parts:
+            for k, rid in self.db.execute_sql(" UNION ALL ".join(parts), params).fetchall():
+                out[int(k)].append(str(rid))
+        return out
+
+    def _mention_sql(self, index: int, parsed: ParsedQuery, where: str) -> tuple[str, list[Any]]:
+        """One query's newest matches: SQL selecting (index, reflection id), and its leading parameters."""
+        raise NotImplementedError
+
+    def surfaced_in(self, tension_ids: Sequence[str], *, scan_runs: int = 5000) -> dict[str, list[str]]:
+        """Reflection ids whose engine run surfaced each tension, among the ``scan_runs`` most recent
+        runs (newest run first, each reflection once per tension); one read for all tensions."""
+        wanted: dict[str, list[str]] = {t: [] for t in tension_ids}
+        if not wanted:
+            return wanted
+        p = self.db.param
+        # A text match on the JSON narrows the rows in SQL (ids are UUIDs; LIKE's "_" can only widen
+        # the match), and each candidate is then checked exactly below.
+        likes = " OR ".join([f"CAST(tensions_surfaced AS TEXT) LIKE {p}"] * len(wanted))
+        rows = self.db.execute_sql(
+            "SELECT reflection_id, tensions_surfaced FROM (SELECT reflection_id, tensions_surfaced, timestamp "
+            f"FROM engine_runs ORDER BY timestamp DESC LIMIT {p}) runs "
+            f"WHERE reflection_id IS NOT NULL AND tensions_surfaced IS NOT NULL AND ({likes}) ORDER BY timestamp DESC",
+            (scan_runs, *(f"%{t}%" for t in wanted))).fetchall()
+        for rid, surfaced in rows:
+            if isinstance(surfaced, str):  # SQLite hands back the JSON text
+                surfaced = json.loads(surfaced)
+            for t in surfaced or []:
+                ids = wanted.get(t) if isinstance(t, str) else None
+                if ids is not None and rid not in ids:
+                    ids.append(rid)
+        return wanted
+
 
 class SQLiteStorage(PeeweeStorage):
     """The default journal: one SQLite file (``mirror_os.db``) with WAL and FTS5."""
@@ -141,16 +218,21 @@ class SQLiteStorage(PeeweeStorage):
     dialect = "sqlite"
 
     def __init__(self, path: Path | str, *, migrate: bool = True, create: bool = True, readonly: bool = False,
-                 keep_backups: int = backups.KEEP_BACKUPS) -> None:
-        """``readonly``: read a journal that cannot be written; with ``migrate``, one needing an update is refused."""
+                 reader: bool = False, keep_backups: int = backups.KEEP_BACKUPS) -> None:
+        """``readonly``: read a journal that cannot be written; with ``migrate``, one needing an update is refused.
+        ``reader``: an extra read-only connection to a journal another connection writes (issue 12)."""
         self.path = Path(path)
         self.readonly = readonly
         self.keep_backups = keep_backups
-        super().__init__(open_sqlite(self.path, create=create, readonly=readonly), migrate=migrate and not readonly)
+        super().__init__(open_sqlite(self.path, create=create, readonly=readonly, reader=reader),
+                         migrate=migrate and not readonly, reader=reader)
         if readonly and migrate and self.runner.needs_migration():
             self.db.close()
             raise StorageError(f"The journal {self.path} is read-only and needs an update this Mirror would have "
                                "to write; make it writable once, or open a copy.")
+
+    def open_reader(self) -> SQLiteStorage:
+        return SQLiteStorage(self.path, migrate=False, create=False, reader=True)
 
     @property
     def location(self) -> str:
@@ -187,46 +269,94 @@ class SQLiteStorage(PeeweeStorage):
                      offset: int) -> list[Any]:
         match = fts5_match(parsed)
         where, params = self._filter_sql(filters)
-        # Find the rowid of the RANK_WINDOW-th most recently written match: FTS5 walks its doclists
-        # in rowid order without ranking, so this costs a few ms even for a word in every entry.
-        floor = self.db.execute_sql(
-            "SELECT rowid FROM reflections_fts WHERE reflections_fts MATCH ? ORDER BY rowid DESC LIMIT 1 OFFSET ?",
-            (match, RANK_WINDOW + offset - 1),
-        ).fetchone()
-        ranked = self._ranked_rowids(match, where, params, limit, offset, floor[0] if floor else None)
-        if floor is not None and where and len(ranked) < limit:
-            # The filters left too few of the recent matches: rank every match instead.
-            ranked = self._ranked_rowids(match, where, params, limit, offset, None)
-        if not ranked:
+        f = filters or SearchFilters()
+        bounds, bparams = "", []  # type: tuple[str, list[Any]]
+        if f.since is not None or f.until is not None or f.thread_id is not None:
+            # Dates and threads select few entries: their rowid range (from the created_at index or the
+            # thread's rows, about 1 ms) lets FTS5 seek past every newer match instead of reading each.
+            lo, hi = self.db.execute_sql(f"SELECT min(r.rowid), max(r.rowid) FROM reflections r WHERE 1 = 1{where}",
+                                         params).fetchone()
+            if lo is None:
+                return []
+            bounds, bparams = " AND reflections_fts.rowid BETWEEN ? AND ?", [lo, hi]
+        # "CROSS JOIN" fixes the loop order (SQLite's planner otherwise walks an identity's rows by
+        # index and re-runs the MATCH once per row: seconds at 10,000 entries, issue 12).
+        join = " CROSS JOIN reflections r ON r.rowid = reflections_fts.rowid" if where else ""
+        # Pass 1, ranking: bm25 over the RANK_WINDOW most recently written matches (that pass the
+        # filters). FTS5 walks its doclists backwards and stops there, so a word found in every entry
+        # costs what a word found in a thousand does; a rarer term is ranked across the whole journal.
+        page: dict[int, float] = {}
+        walked_all = False
+        if where:
+            # With filters, first rank the filtered rows among the RANK_WINDOW most recent matches
+            # (bounded work whatever the filter). A phrase costs ~20 µs a match at 100,000 entries,
+            # and an identity holding a sixth of the journal would otherwise walk six times the
+            # window (issue 12: phrase + identity p95 250 ms). Every row of the window comes back
+            # with a flag, so a term with fewer matches than the window is finished here.
+            rows = self.db.execute_sql(
+                f"SELECT hit.fid, hit.rank, CASE WHEN 1 = 1{where} THEN 1 ELSE 0 END FROM ("
+                "SELECT reflections_fts.rowid AS fid, reflections_fts.rank AS rank FROM reflections_fts "
+                f"WHERE reflections_fts MATCH ?{bounds} ORDER BY reflections_fts.rowid DESC LIMIT ?) hit "
+                "CROSS JOIN reflections r ON r.rowid = hit.fid",
+                [*params, match, *bparams, RANK_WINDOW + offset]).fetchall()
+            walked_all = len(rows) < RANK_WINDOW + offset
+            kept = sorted(((float(rank), -int(fid)) for fid, rank, ok in rows if ok))
+            page = {-neg: rank for rank, neg in kept[offset:offset + limit]}
+        if len(page) < limit and not walked_all:
+            # Unfiltered: the window itself. Filtered (the window held less than a page): walk back
+            # until a quarter window passes the filters, which keeps a selective filter's walk short.
+            window = (max(RANK_WINDOW // 4, limit) if where else RANK_WINDOW) + offset
+            keep = where
+            if where and f.visibility is None:
+                # Identity, date and thread filters have indexes: their rowids, read once from the
+                # index into a list SQLite probes (with a Bloom filter), cost a third of looking up
+                # each match's row (issue 12: a phrase rare in one identity walks every match).
+                keep = f" AND +reflections_fts.rowid IN (SELECT r.rowid FROM reflections r WHERE 1 = 1{where})"
+            page = self._ranked_page(
+                "SELECT fid, rank FROM (SELECT reflections_fts.rowid AS fid, reflections_fts.rank AS rank "
+                f"FROM reflections_fts{join if keep is where else ''} WHERE reflections_fts MATCH ?{bounds}{keep} "
+                "ORDER BY reflections_fts.rowid DESC LIMIT ?) ",
+                [match, *bparams, *params, window], limit, offset)
+        if not page:
             return []
-        # Snippets only for the rows shown: building one re-tokenises the whole entry.
-        marks = ", ".join("?" * len(ranked))
-        sql = (
+        # Pass 2, snippets and rows for the page only, in one statement. FTS5 reads the page's rowid
+        # range once; "+rowid IN" is checked on each row it yields (a plain "rowid IN" would make
+        # FTS5 run the whole match again for every shown row: issue 12, ~120 of 147 ms at 10,000).
+        marks = ", ".join("?" * len(page))
+        cursor = self.db.execute_sql(
             f"SELECT {_REFLECTION_COLUMNS}, reflections_fts.rowid AS fts_rowid, "
             f"snippet(reflections_fts, 0, ?, ?, '…', {SNIPPET_TOKENS}) AS snip "
-            "FROM reflections_fts JOIN reflections r ON r.rowid = reflections_fts.rowid "
-            f"WHERE reflections_fts MATCH ? AND reflections_fts.rowid IN ({marks})"
-        )
-        rows = {r.fts_rowid: r for r in self.models.Reflection.raw(sql, HL_START, HL_END, match, *ranked)}
-        out = []
-        for rowid, rank in ranked.items():
-            row = rows[rowid]
-            row.rank = rank
-            out.append(row)
-        return out
+            "FROM reflections_fts CROSS JOIN reflections r ON r.rowid = reflections_fts.rowid "
+            f"WHERE reflections_fts MATCH ? AND reflections_fts.rowid BETWEEN ? AND ? AND +reflections_fts.rowid IN ({marks})",
+            [HL_START, HL_END, match, min(page), max(page), *page])
+        # Plain tuples converted by the fields themselves: peewee's model rows cost as much as the query
+        # for 50 results at 10,000 entries (issue 12: never slower than the raw FTS5 query).
+        fields = self.models.Reflection._meta.fields  # type: ignore[attr-defined]
+        names = [d[0] for d in cursor.description]
+        convert = [fields[n].python_value if n in fields else None for n in names]
+        found: dict[int, SimpleNamespace] = {}
+        for row in cursor.fetchall():
+            hit = SimpleNamespace(**{n: (c(v) if c is not None and v is not None else v)
+                                     for n, c, v in zip(names, convert, row, strict=True)})
+            hit.rank = page[hit.fts_rowid]
+            found[hit.fts_rowid] = hit
+        return [found[rowid] for rowid in page if rowid in found]
 
-    def _ranked_rowids(self, match: str, where: str, params: list[Any], limit: int, offset: int,
-                       floor: int | None) -> dict[int, float]:
-        """rowid → bm25 rank of the best matches, best first, among rowids ≥ ``floor`` if given."""
-        window = " AND reflections_fts.rowid >= ?" if floor is not None else ""
+    def _ranked_page(self, window_sql: str, params: list[Any], limit: int, offset: int) -> dict[int, float]:
+        """rowid -> rank of one page of ``window_sql``'s rows (fid, rank), best first. The sort happens
+        in SQLite, so only the page comes back to Python; equal ranks put the newer entry first."""
+        sql = f"{window_sql}ORDER BY rank, fid DESC LIMIT ? OFFSET ?"
+        return {int(rowid): float(rank) for rowid, rank in self.db.execute_sql(sql, [*params, limit, offset]).fetchall()}
+
+    def _mention_sql(self, index: int, parsed: ParsedQuery, where: str) -> tuple[str, list[Any]]:
+        # FTS5 walks the doclist backwards and stops after ``scan`` rows; reflections are then read
+        # by rowid only for those, and the filters applied to them.
         sql = (
-            "SELECT reflections_fts.rowid, bm25(reflections_fts) AS rank "
-            "FROM reflections_fts JOIN reflections r ON r.rowid = reflections_fts.rowid "
-            f"WHERE reflections_fts MATCH ?{window}{where} "
-            "ORDER BY rank, r.created_at DESC LIMIT ? OFFSET ?"
+            "SELECT ? AS k, r.id FROM (SELECT rowid AS rid FROM reflections_fts WHERE reflections_fts MATCH ? "
+            f"ORDER BY rowid DESC LIMIT ?) hit CROSS JOIN reflections r ON r.rowid = hit.rid WHERE 1 = 1{where} "
+            "ORDER BY hit.rid DESC LIMIT ?"
         )
-        args = [match, *([floor] if floor is not None else []), *params, limit, offset]
-        return {int(rowid): float(rank) for rowid, rank in self.db.execute_sql(sql, args).fetchall()}
+        return sql, [index, fts5_match(parsed)]
 
 
 class PostgresStorage(PeeweeStorage):
@@ -234,9 +364,12 @@ class PostgresStorage(PeeweeStorage):
 
     dialect = "postgres"
 
-    def __init__(self, dsn: str, *, migrate: bool = True) -> None:
+    def __init__(self, dsn: str, *, migrate: bool = True, reader: bool = False) -> None:
         self.dsn = dsn
-        super().__init__(open_postgres(dsn), migrate=migrate)
+        super().__init__(open_postgres(dsn, reader=reader), migrate=migrate, reader=reader)
+
+    def open_reader(self) -> PostgresStorage:
+        return PostgresStorage(self.dsn, migrate=False, reader=True)
 
     @property
     def location(self) -> str:
@@ -273,6 +406,15 @@ class PostgresStorage(PeeweeStorage):
             parts.append(f"!!{sql}")
             params.append(arg)
         return " && ".join(parts), params
+
+    def _mention_sql(self, index: int, parsed: ParsedQuery, where: str) -> tuple[str, list[Any]]:
+        query, qparams = self._compile(parsed.include, parsed.exclude)
+        sql = (
+            f"SELECT %s AS k, r.id FROM (SELECT id, identity_id, created_at, visibility FROM reflections "
+            f"WHERE search_vector @@ {query} ORDER BY created_at DESC, id DESC LIMIT %s) r WHERE TRUE{where} "
+            "ORDER BY r.created_at DESC, r.id DESC LIMIT %s"
+        )
+        return sql, [index, *qparams]
 
     def _search_rows(self, parsed: ParsedQuery, filters: SearchFilters | None, limit: int,
                      offset: int) -> list[Any]:

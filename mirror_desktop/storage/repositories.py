@@ -193,6 +193,12 @@ class ReflectionRepository(PeeweeRepository[m.Reflection]):
             q = q.where((R.created_at < ts) | ((R.created_at == ts) & (R.id < rid)))
         return [self.to_dc(r) for r in q.order_by(R.created_at.desc(), R.id.desc()).limit(limit)]
 
+    def find_many(self, ids: Sequence[str]) -> dict[str, m.Reflection]:
+        """The reflections with these ids that exist, by id, in one query."""
+        R: Any = self.model
+        wanted = list(dict.fromkeys(ids))
+        return {r.id: self.to_dc(r) for r in R.select().where(R.id.in_(wanted))} if wanted else {}
+
     def count_filtered(self, filters: SearchFilters | None = None) -> int:
         return int(self.filtered(filters).count())
 

@@ -141,3 +141,29 @@ def test_rare_phrase_among_common_words_is_found(storage: Any, monkeypatch: pyte
                                                 created_at=DAY + timedelta(days=5 + i)))
     assert ids(storage.search('"went for a run"')) == {old.id}
     assert len(storage.search("went run")) == 3  # the plain words are ranked within the window
+
+
+def test_filtered_pages_do_not_overlap_and_cover_every_match(storage: Any) -> None:
+    """Issue 12 reworked SQLite's ranking passes (a filtered window first, then a walk back): with
+    fewer matches than the window, paging with an offset returns each filtered match exactly once."""
+    mine = storage.identities.create(m.Identity(metadata={"name": "Mine"}))
+    other = storage.identities.create(m.Identity(metadata={"name": "Other"}))
+    wanted = set()
+    for i in range(14):
+        ident = mine.id if i % 2 == 0 else other.id
+        r = storage.reflections.create(m.Reflection("river " * (1 + i % 3) + f"note {i}", identity_id=ident,
+                                                    created_at=DAY + timedelta(days=i)))
+        if ident == mine.id:
+            wanted.add(r.id)
+    f = SearchFilters(identity_id=mine.id)
+    pages = [storage.search("river", f, limit=3, offset=o) for o in (0, 3, 6)]
+    seen = [h.reflection.id for page in pages for h in page]
+    assert sorted(seen) == sorted(wanted)  # 7 matches: pages of 3, 3 and 1, none twice
+    ranks = [h.rank for page in pages for h in page]
+    assert ranks == sorted(ranks, reverse=storage.dialect == "postgres")  # best first across pages
+
+
+def test_a_date_range_with_no_entries_finds_nothing(storage: Any, journal: dict[str, Any]) -> None:
+    far = DAY - timedelta(days=4000)
+    assert storage.search("mother", SearchFilters(since=far, until=far + timedelta(days=1))) == []
+    assert ids(storage.search("mother", SearchFilters(since=DAY, until=DAY + timedelta(days=1)))) == {journal["lake"].id}
