@@ -279,6 +279,7 @@ class SearchFilters:
     since: datetime | None = None
     until: datetime | None = None
     visibility: str | None = None
+    tags: tuple[str, ...] = ()  # every one of these tags (compared in lower case)
 
 
 @dataclass

@@ -14,6 +14,8 @@ HL_END = "\ue001"
 
 _WORD = re.compile(r"[\w']+", re.UNICODE)
 _TOKEN = re.compile(r'(-?)"([^"]*)"?|(-?)(\S+)')
+# ``#sleep`` or ``tag:sleep`` looks for a tag, not a word (issue 11: tags went in and could never be found).
+_TAG = re.compile(r'(?:(?<=\s)|^)(?:#|tag:)([^\s#"]+)', re.IGNORECASE)
 MAX_TERMS = 32
 
 
@@ -33,10 +35,11 @@ class Term:
 class ParsedQuery:
     include: list[Term] = field(default_factory=list)
     exclude: list[Term] = field(default_factory=list)
+    tags: tuple[str, ...] = ()  # lower-case; a reflection must carry every one
 
     @property
     def empty(self) -> bool:
-        return not self.include and not self.exclude
+        return not self.include and not self.exclude and not self.tags
 
 
 def _words(text: str) -> tuple[str, ...]:
@@ -46,6 +49,8 @@ def _words(text: str) -> tuple[str, ...]:
 def parse_query(text: str) -> ParsedQuery:
     """Parse a search box's text; raises SearchSyntaxError with a sentence for unusable queries."""
     text = text.replace(HL_START, " ").replace(HL_END, " ")
+    tags = tuple(dict.fromkeys(t.strip(",.;").lower() for t in _TAG.findall(text) if t.strip(",.;")))
+    text = _TAG.sub(" ", text)
     include: list[Term] = []
     exclude: list[Term] = []
     for m in _TOKEN.finditer(text):
@@ -73,8 +78,9 @@ def parse_query(text: str) -> ParsedQuery:
     if len(include) + len(exclude) > MAX_TERMS:
         raise SearchSyntaxError(f"That search has more than {MAX_TERMS} terms; use fewer words.")
     if exclude and not include:
-        raise SearchSyntaxError("A search cannot only exclude words; add a word to look for.")
-    return ParsedQuery(include, exclude)
+        raise SearchSyntaxError("A search cannot only exclude words; add a word to look for"
+                                + (" besides the tags (for example: #sleep night -lake)." if tags else "."))
+    return ParsedQuery(include, exclude, tags)
 
 
 def fts5_match(query: ParsedQuery) -> str:

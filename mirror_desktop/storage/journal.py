@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+from dataclasses import replace
 from collections.abc import Sequence
 from types import SimpleNamespace
 from pathlib import Path
@@ -34,6 +35,7 @@ SPEC_TABLES = (
     "integrations", "schema_version",
 )
 SNIPPET_TOKENS = 24
+SNIPPET_CHARS = 160  # the opening shown for a reflection found by its tags alone
 # Ranking reads every candidate's statistics, which for a word found in most of 100,000 entries
 # costs far more than the 50 ms budget. Terms with more matches than this are ranked among their
 # RANK_WINDOW most recently written matches; rarer terms are ranked across the whole journal.
@@ -139,13 +141,24 @@ class PeeweeStorage(MirrorStorage):
         if f.visibility is not None:
             sql.append(f"r.visibility = {p}")
             params.append(str(f.visibility))
+        for tag in f.tags:
+            sql.append(self._tag_sql)
+            params.append(tag.lower())
         return "".join(f" AND {s}" for s in sql), params
+
+    # "The reflection carries this tag", with the tag as the one parameter (lower case).
+    _tag_sql = ""
 
     def search(self, query: str, filters: SearchFilters | None = None, *, limit: int = 50,
                offset: int = 0) -> list[SearchHit]:
         parsed = parse_query(query)
         if parsed.empty:
             return []
+        if parsed.tags:
+            f = filters or SearchFilters()
+            filters = replace(f, tags=(*f.tags, *parsed.tags))
+        if not parsed.include:
+            return self._tagged(filters, limit, offset)
         rows = self._search_rows(parsed, filters, limit, offset)
         repo = self.reflections
         return [SearchHit(repo.to_dc(r), r.snip or "", float(r.rank)) for r in rows]
@@ -153,6 +166,16 @@ class PeeweeStorage(MirrorStorage):
     def _search_rows(self, parsed: ParsedQuery, filters: SearchFilters | None, limit: int,
                      offset: int) -> list[Any]:
         raise NotImplementedError
+
+    def _tagged(self, filters: SearchFilters | None, limit: int, offset: int) -> list[SearchHit]:
+        """A search of tags alone (``#sleep``): the tagged reflections, newest first, their opening as snippet."""
+        where, params = self._filter_sql(filters)
+        p = self.db.param
+        R: Any = self.models.Reflection  # type: ignore[attr-defined]
+        rows = R.raw(f"SELECT r.* FROM reflections r WHERE 1 = 1{where} ORDER BY r.created_at DESC, r.id DESC "
+                     f"LIMIT {p} OFFSET {p}", *params, limit, offset)
+        repo = self.reflections
+        return [SearchHit(repo.to_dc(r), " ".join(r.content.split())[:SNIPPET_CHARS], 0.0) for r in rows]
 
     # -- related reflections (issue 12) --------------------------------------------------------
     def recent_mentions(self, queries: Sequence[tuple[str, SearchFilters | None]], *, limit: int = 20,
@@ -216,6 +239,7 @@ class SQLiteStorage(PeeweeStorage):
     """The default journal: one SQLite file (``mirror_os.db``) with WAL and FTS5."""
 
     dialect = "sqlite"
+    _tag_sql = "EXISTS (SELECT 1 FROM json_each(r.metadata, '$.tags') WHERE lower(value) = ?)"
 
     def __init__(self, path: Path | str, *, migrate: bool = True, create: bool = True, readonly: bool = False,
                  reader: bool = False, keep_backups: int = backups.KEEP_BACKUPS) -> None:
@@ -363,6 +387,8 @@ class PostgresStorage(PeeweeStorage):
     """The platform journal on PostgreSQL, same spec and interface, tsvector search."""
 
     dialect = "postgres"
+    _tag_sql = ("EXISTS (SELECT 1 FROM jsonb_array_elements_text(CASE WHEN jsonb_typeof(r.metadata -> 'tags') = 'array' "
+                "THEN r.metadata -> 'tags' ELSE '[]'::jsonb END) AS t(tag) WHERE lower(t.tag) = %s)")
 
     def __init__(self, dsn: str, *, migrate: bool = True, reader: bool = False) -> None:
         self.dsn = dsn

@@ -167,3 +167,21 @@ def test_a_date_range_with_no_entries_finds_nothing(storage: Any, journal: dict[
     far = DAY - timedelta(days=4000)
     assert storage.search("mother", SearchFilters(since=far, until=far + timedelta(days=1))) == []
     assert ids(storage.search("mother", SearchFilters(since=DAY, until=DAY + timedelta(days=1)))) == {journal["lake"].id}
+
+
+def test_tags_are_searchable(storage: Any, journal: dict[str, Any]) -> None:
+    """Issue 11: tags went in and never came out; ``#tag`` and ``tag:x`` find them, alone or with words."""
+    svc = JournalService(storage)
+    tagged = svc.save_reflection("Slept badly before the review.", tags=["Sleep", "work"])
+    other = svc.save_reflection("Slept well by the lake.", tags=["sleep"])
+    svc.save_reflection("No tags here, only sleep as a word.")
+    assert ids(storage.search("#sleep")) == {tagged.id, other.id}
+    assert ids(storage.search("tag:SLEEP #work")) == {tagged.id}
+    assert ids(storage.search("#sleep lake")) == {other.id}
+    assert ids(storage.search("#sleep slept -lake")) == {tagged.id}
+    with pytest.raises(SearchSyntaxError, match="besides the tags"):
+        storage.search("#sleep -lake")
+    assert [h.reflection.id for h in storage.search("#sleep")] == [other.id, tagged.id]  # newest first
+    assert storage.search("#sleep")[0].snippet == "Slept well by the lake."
+    assert ids(storage.search("#nothing")) == set()
+    assert ids(storage.search("#work", SearchFilters(identity_id=journal["work"].id))) == set()
