@@ -63,6 +63,9 @@ _EPISTEMIC_BE = frozenset(
     "imagining mistaken confused on off out asleep busy cold hungry there here home".split())
 
 
+_NEG_IN_RE = re.compile(r"\b(?:not|no|kein|keine|nicht)\b|n't\b")
+
+
 def _negated(words: list[str], idx: int, window: int = 3) -> bool:
     """Whether a negation or softener sits just before word ``idx`` in its clause ("not always")."""
     for w in reversed(words[max(0, idx - window) : idx]):
@@ -106,17 +109,19 @@ _LABELS_OTHER = (
 
 _RULES: list[_Rule] = [
     # -- obligation: a duty the writer puts on themselves (deontic senses only) --
-    _r("obligation_language", rf"(?:^|[|,] |\b{_I} ){_ADV}(?:{_MODAL})\b(?! have (?:been|\w+ed|\w+en|left|lost|forgot|had|done|made|said|gone|got|felt|seen|taken|fallen|slept)\b)",
-       doubt=True, soft=True, no_question=True),
-    _r("obligation_language", rf"\b(?:i've|we've|i have|we have) {_ADV}got to\b", doubt=True, soft=True, no_question=True),
+    _r("obligation_language", rf"(?:^|[|,] |\b{_I} ){_ADV}(?:{_MODAL})\b",
+       doubt=True, soft=True, cond=True, no_question=True),
+    _r("obligation_language", rf"\b(?:i've|we've|i have|we have) {_ADV}got to\b", doubt=True, soft=True, cond=True, no_question=True),
     _r("obligation_language", rf"\b{_I} {_ADV}owe\b", doubt=True, soft=True),
     _r("obligation_language", rf"\b(?:i'm|i am|we're|we are) (?:\w+ )?(?:supposed to|expected to|obliged to|meant to)\b", doubt=True),
     _r("obligation_language", r"\b(?:tengo|tenemos|tenía|tuve|tendré) que\b|\bhay que\b|\bme toca\b|\b(?:debo|debería|deberia|debemos|deberíamos|debía)\b(?! de\b)",
-       doubt=True, soft=True, neg=True, no_question=True),
+       doubt=True, soft=True, neg=True, cond=True, no_question=True),
     _r("obligation_language", r"\b(?:ich|wir) (?:muss|müssen|sollte|sollten|soll|sollen|musste|mussten|müsste|hätte)\b|\b(?:muss|sollte|soll|musste|müssen|sollten) (?:ich|wir)\b",
-       doubt=True, soft=True, no_question=True),
+       doubt=True, soft=True, cond=True, no_question=True),
     # -- internal tension: two pulls inside the writer --
     _r("internal_tension", rf"\b(?:part|half) of me\b{_SENT}\b(?:part|half) of me\b|\b(?:another|the other) (?:part|half) of me\b"),
+    _r("internal_tension", r"\b(?:part|half) of me (?:is|wants|wanted|wishes|feels|keeps|just|still|would|will|can't|doesn't|never|knows|thinks|loves|hates)\b|"
+       r"\bi should be (?:happy|grateful|glad|thankful|pleased)\b[^_]{0,80}?\b(?:i'm not|i am not|jealous|resent|i feel (?:guilty|bad|awful|terrible))\b"),
     _r("internal_tension", r"\btorn between\b|\bi'm torn\b|\bmixed feelings\b|\bon (?:the )?one hand\b|\bpulled two ways\b|\bboth (?:feel|are|seem) true\b|\bboth at once\b|\bcan both be true\b|\bhow both can\b|\bi didn't expect both\b"),
     _r("internal_tension", r"\b(?:i|i'm|i am) (?:really |so |also |still )*(?:want|wanted|love|loved|like|need|glad|happy|relieved|excited|proud|grateful)\b"
        rf"{_SENT}(?:\bbut\b|\band\b|\byet\b|\bwhile\b|\bat the same time\b){_SENT}"
@@ -138,7 +143,7 @@ _RULES: list[_Rule] = [
        r"\b(?:my (?:mother|father|dad|mum|mom) (?:drank|left|hit|beat))\b|"
        r"\bmy (?:first )?(?:boyfriend|girlfriend|husband|wife|partner|ex|stepfather) (?:hit|beat|hurt|raped|strangled) me\b|"
        r"\bi was (?:bullied|assaulted|attacked|abused|raped|mugged|beaten)\b|"
-       r"\b(?:after|since) (?:the|that) (?:crash|accident|fire|attack|assault|flood|war)\b|"
+       r"\b(?:after|since) (?:the|that) (?:crash|accident|fire|attack|assault|flood|war)\b(?! drill)|"
        r"\b(?:puts|put|takes|took) me (?:straight )?back (?:in|to)\b|\bi was (?:\w+ )?(?:again|eight again|a kid again)\b|"
        r"\b(?:brother|sister|mother|father|dad|mum|mom) (?:died|left) when i was\b|\bmy mother left\b|\bmy father left\b"),
     _r("past_trauma_reference",
@@ -148,27 +153,28 @@ _RULES: list[_Rule] = [
        r"\bseit dem unfall\b|\bmissbrauch\w*\b|\bgemobbt\b|\bmisshandelt\b"),
     # -- catastrophizing: a run to the worst --
     _r("catastrophizing", rf"\bwhat if\b{_SENT}\b(?:die|dies|dead|cancer|tumour|tumor|heart|collapse|lose|lost|fail|spread|never|wrong|worst|over|ruin|accident|phone call)\b", neg=True),
-    _r("catastrophizing", rf"\b(?:if|unless)\b{_SENT}\b(?:lose|losing|lost|we're finished|finished|over|ruin|ruined|disaster|catastrophe|homeless|hostel|disown|hate me|never forgive|fall apart|falls apart|back in my old|dead|won't survive|can't survive|end of us|the end|where would|that's it)\b", neg=True),
-    _r("catastrophizing", r"\b(?:will|'ll|going to|gonna) be (?:a |an )?(?:disaster|catastrophe|nightmare|the end)\b|\b(?:my|our|the whole) (?:life|career|family|wedding) (?:is|will be) (?:over|ruined|finished)\b|"
+    _r("catastrophizing", rf"\b(?:if|unless)\b{_SENT}\b(?:lose|losing|lost|we're finished|finished|over|ruin|ruined|disaster|catastrophe|homeless|hostel|disown|hate me|never forgive|fall apart|falls apart|back in my old|dead|won't survive|can't survive|end of us|the end|where would|that's it|on my own|no money|alone with)\b", neg=True),
+    _r("catastrophizing", r"\b(?:will|'ll|going to|gonna) be (?:a |an )?(?:disaster|catastrophe|nightmare|the end)\b|\bgoing to turn into\b|\b(?:i've|i have) (?:completely |totally )?ruined (?:my|our|everything)\b|\b(?:my|our|the whole) (?:life|career|family|wedding) (?:is|will be) (?:over|ruined|finished)\b|"
        r"\b(?:is|are|it's|everything's|everything is) (?:ruined|over|finished)\b|\bruin (?:everything|the wedding|it all)\b|\bfall(?:ing)? apart\b|"
        r"\bi (?:can't|cannot|won't|couldn't) (?:cope|survive|handle) (?:another|with another|this|it)\b|\bthe end of (?:the world|us|everything)\b|\bmy life is over\b|"
        r"\bwe'll be out\b|\bbe dead by\b|\bstuck (?:doing|in) \w+ until i (?:retire|die)\b|\bthe whole (?:family|thing) will\b", neg=True, doubt=True),
     _r("catastrophizing", r"\by si\b[^_]{0,160}?\b(?:muero|corazón|desplomo|pierdo|cáncer)\b|\bsi\b[^_]{0,160}?\b(?:pierdo|perdemos|se acaba|todo se acaba|ruina|desastre)\b|\bno sé qué va a ser de nosotros\b|"
-       r"\bwas,? wenn\b[^_]{0,160}?\b(?:herz|umfalle|sterbe|krebs|verliere)\b|\bwenn\b[^_]{0,160}?\b(?:verliere|verlieren|vorbei|katastrophe|ruiniert)\b|\bweiß nicht,? was aus uns wird\b"),
+       r"\bwas (?:, )?wenn\b[^_]{0,160}?\b(?:herz|umfalle|sterbe|krebs|verliere)\b|\bwenn\b[^_]{0,160}?\b(?:verliere|verlieren|vorbei|katastrophe|ruiniert)\b|\bweiß nicht,? was aus uns wird\b"),
     # -- mind reading: asserting another's mind --
     _r("mind_reading", r"\b(?!i\b|we\b|i'm\b|i've\b)(?:[^\s|_,]+) (?:probably |must |all |already |clearly |obviously |definitely |secretly |really |just )?(?:thinks?|thought|believes?|finds?|considers?|assumes?) (?:that )?(?:i'm|i am|i was|i've|i have|i|me|my|nurses|we|i'd)\b",
        doubt=True),
     _r("mind_reading", r"\b(?:hates|hate|can't stand|doesn't like|don't like|is bored of|are bored of|is sick of|are sick of|is tired of|are tired of) me\b|"
-       r"\b(?:judging|laughing at|talking about|staring at|watching) me\b|\ball staring\b|\blooks? at me like\b|\blooking at me like\b|"
+       r"\b(?:judging|laughing at|talking about|staring at|watching) me\b|\ball staring\b|\blooks? at (?:me|my \w+) like\b|\blooking at me like\b|\b(?:everyone|everybody|they|people) (?:all )?(?:hates?|laughs? at) my\b|"
        r"\b(?:annoyed|angry|mad|upset|disappointed|furious|fed up|embarrassed|ashamed|done) (?:with|at|of|in) me\b|\bshe's annoyed\b|\bhe's annoyed\b|"
        r"\b(?:she's|he's|they've|she has|he has|they have) (?:decided|clocked) (?:that )?i\b|\bknows something's wrong\b|\b(?:i can tell|you can tell|i can see it|you can see it|i could tell|i can feel it|se le nota|das sieht man)\b|"
        r"\bthey're all\b|\bshe's sick of\b|\bhe's sick of\b|\bis bored of\b",
        doubt=True, neg=True),
     _r("mind_reading", r"\b(?:piensa|piensan|cree|creen) que (?:soy|no sirvo|estoy|he|no)\b|\bme odia\b|\bestá enfadad[ao] conmigo\b|"
-       r"\bhält mich für\b|\b(?:denkt|denken|glaubt|glauben),? dass ich\b|\bfinden mich\b|\bist sauer\b|\bhasst mich\b", doubt=True),
+       r"\bhält mich für\b|\b(?:denkt|denken|glaubt|glauben)(?: ,)? dass ich\b|\bfinden mich\b|\bist sauer\b|\bhasst mich\b", doubt=True),
     # -- fortune telling: a bad future stated as settled --
     _r("fortune_telling", r"\b(?:i'll|i will|i'm going to|i am going to|i'm never going to|we'll) (?:never|end up|be (?:single|alone|stuck) |fail|quit|mess|lose)\b|\bi'll never\b|"
-       r"\b(?:it's|it is|this is|things are|nothing is|that's|he's|she's|they're|it|this|that|things|nothing|nobody's|nobody is)(?:'s| is| are|'re)? (?:never|not|ever|n't)? ?(?:going to|gonna|ever going to) (?:change|work|get better|improve|happen|hire|call|come|last|accept)\b|"
+       r"\bi'm never going to\b|\bnobody\b[^|_]{0,30}?\bgoing to\b|\bis going to find out\b|\b(?:he|she|they)(?:'ll| will) die\b|"
+       r"\b(?:it's|its|it is|this is|things are|nothing is|that's|he's|she's|they're|it|this|that|things|nothing|nobody's|nobody is)(?:'s| is| are|'re)? (?:never|not|ever|n't)? ?(?:going to|gonna|ever going to) (?:change|work|get better|improve|happen|hire|call|come|last|accept)\b|"
        r"\b(?:it|this|that|he|she|they|things|therapy|it all)(?:'ll| will)? (?:won't|will never|'ll never|isn't going to|aren't going to) (?:work|change|get better|last|fix|help|call|accept|trust|forgive|pick)\b|"
        r"\b(?:won't|will not) (?:last|work|fix anything|help|change)\b|\b(?:is|are|it's) (?:going to|bound to|sure to) (?:fail|go wrong|go badly|be a disaster|end badly|hate|pick|let me go|show)\b|"
        r"\bgoing to (?:go|turn out) (?:wrong|badly|awful)\b|\bwill be (?:awful|terrible|horrible|a nightmare|a disaster)\b|"
@@ -180,7 +186,7 @@ _RULES: list[_Rule] = [
     # -- labeling: a global label for oneself or someone else --
     _r("labeling", rf"\b(?:i'm|i am|i've always been|i have always been|i was always|i've been) (?:such |so |just |a |an |the |total |complete |utter |absolute |real |terrible |grown |total |proper )*(?:{_LABELS_SELF})\b",
        doubt=True),
-    _r("labeling", rf"\bwhat an? (?:{_LABELS_SELF}) i am\b|^(?:{_LABELS_SELF})$|^(?:i'm|i am) (?:\w+ ){{0,3}}(?:{_LABELS_SELF})(?: and (?:a |an )?(?:{_LABELS_SELF}))?$"),
+    _r("labeling", rf"\bso i (?:probably |must )?(?:am|be) one\b|\bwhat an? (?:{_LABELS_SELF}) i am\b|^(?:{_LABELS_SELF})$|^(?:i'm|i am) (?:\w+ ){{0,3}}(?:{_LABELS_SELF})(?: and (?:a |an )?(?:{_LABELS_SELF}))?$"),
     _r("labeling", rf"\b(?!i\b|it\b|this\b|that\b|life\b)[^\s|_,]+(?: is|'s| are|'re) (?:such |so |just |a |an |total |complete |utter |absolute |real |arrogant |useless |selfish |total )*(?:{_LABELS_OTHER})\b",
        doubt=True),
     _r("labeling", r"\bsoy (?:un|una) (?:desastre|idiota|inútil|fracasad[ao]|mala madre|mal padre|cobarde)\b|\bsoy una idiota\b|\bes un (?:mentiroso|cobarde|idiota|inútil)\b|"
@@ -189,7 +195,7 @@ _RULES: list[_Rule] = [
     # -- personalization: the writer takes the blame --
     _r("personalization", r"\bmy (?:fault|falt)\b|\bbecause of me\b|\bi'm to blame\b|\bi blame myself\b|\b(?:that's|it's|this is|that is|it is) on me\b|\bon me again\b|"
        r"\bi (?:ruined|wrecked|caused|spoiled)\b|\bi'm the reason\b|\bif only i(?:'d| had)\b|\bi made it worse\b|"
-       r"\b(?:fell|failed|left|broke up|split up|argued|happened|sad|depressed|struggling|miserable|went under)\b[^_|]{0,40}\bbecause (?:i|i'm|i was|i went|i didn't|of my)\b|"
+       r"\b(?:fell|failed|left|broke up|split up|argued|happened|sad|depressed|struggling|miserable|went under|it's|that's)\b[^_]{0,40}?(?:\| )?\bbecause (?:i|i'm|i was|i went|i didn't|of my)\b|"
        r"\bculpa mía\b|\bpor mi culpa\b|\bes cosa mía\b|\bmeine schuld\b|\bwegen mir\b|\bgeht auf mich\b", neg=True, doubt=True),
     # -- emotional reasoning: a feeling taken as proof --
     _r("emotional_reasoning", r"\b(?:i feel|i felt|it feels|feels like|i just feel)\b[^_]{0,120}?\b(?:so|which means|that means|which tells me|therefore|so it must)\b[^_]{0,60}?"
@@ -201,7 +207,7 @@ _RULES: list[_Rule] = [
     _r("overgeneralization", r"\b(?:this|it|that|things like this) (?:always|'s always) (?:happens|happen|fall|falls|goes)\b|\balways (?:happens|fall|falls) (?:to|on) me\b|\bevery (?:single )?time i\b|"
        r"\b(?:nobody|no one|nothing|everyone|everybody) (?:ever|always)\b|\bi (?:always|never) (?:get|mess|fail|ruin|screw|say the wrong|finish|quit|end up|do anything|have any)\b|"
        r"\bhow it always goes\b|\bit always is\b|\bthey always do\b|\bsame (?:story|thing|every)\b|\bevery (?:man|woman|relationship|job|friend) i\b|\bthat's my life\b|\btypical\b|"
-       r"\bwhenever i try\b|\bround and round\b|\bin a row\b|\bends the same way\b|\bevery (?:week|month|year|january|september|time)\b[^_]{0,80}?\b(?:same|every|again|drowning)\b|"
+       r"\bwhenever i try\b|\bimmer bin ich\b|\bsiempre soy yo\b|\bi'm always the one\b|\bit never does\b|\bpeople like (?:him|her|me|us|them)\b|\bround and round\b|\bin a row\b|\bends the same way\b|\bevery (?:week|month|year|january|september|time)\b[^_]{0,80}?\b(?:same|every|again|drowning)\b|"
        r"\bthat's how it goes\b|\bnever get a break\b|\balways the same\b",
        neg=True),
     _r("overgeneralization", r"\bsiempre me pasa\b|\bcada vez que\b|\bsiempre igual\b|\besto siempre\b|\bjedes mal\b|\bimmer dasselbe\b|\bpassiert immer\b|\bimmer mir\b"),
@@ -211,18 +217,20 @@ _ABSOLUTE_RE = re.compile(
     r"\b(?:always|never|everyone|everybody|nobody|no one|nothing|everything|every time|every single time|all the time|"
     r"forever|impossible|completely|totally|entirely|none of|constantly|ever|complete|"
     r"siempre|nunca|nadie|jamás|todo|todos|nada|todo el rato|completo|imposible|"
-    r"immer|nie|niemals|niemand|alles|alle|nichts|ständig|komplett|völlig|unmöglich)\b")
+    r"immer|nie|niemals|niemand|alles|alle|nichts|ständig|komplett|komplettes|kompletter|komplette|völlig|unmöglich)\b")
 # Idioms in which an absolute word is not absolute thinking.
 _ABSOLUTE_IDIOMS_RE = re.compile(
     r"\bnever mind\b|\bnever say never\b|\beverything's fine\b|\beverything is fine\b|\bwonders never cease\b|\bsaid nobody ever\b|"
     r"\bas ever\b|\bas always\b|\bnothing , que\b|\bnada , que\b|\bthanks for everything\b|\bever since\b|\bif ever\b|\bever so\b|"
     r"\bhardly ever\b|\balmost never\b|\bnot always\b|\bnot ever\b|\bforever young\b|\bfor ever\b|\bnothing else\b|\bbest \w+ ever\b|\bever been\b|"
-    r"\bonly nothing\b|\btalked about nothing\b|\bnothing is the best\b|\bwhy does\b")
+    r"\bonly nothing\b|\btalked about nothing\b|\bnothing is the best\b|\balways a pleasure\b|\bimmer wieder\b|\bimpossible not\b|"
+    r"\beverything (?:they|he|she|you|we|on|i need)\b|\bnever (?:want|wants|wanted) to\b|\bnever to\b")
 # "I've never been to Rome", "I never learned to swim": a fact about the past, not a sweeping view.
 _LITERAL_AFTER = frozenset(
     "been learned learnt finished told met seen tried had went thought expected realised realized got read heard knew "
     "saw came ate left lived flew visited".split())
-_LITERAL_BEFORE_ALL = frozenset("came arrived ate went brought sang danced".split())
+_LITERAL_BEFORE_ALL = frozenset("came arrived ate went brought sang danced gekommen".split())
+_LITERAL_PREV = frozenset("ate eat aufgegessen comimos vinieron fuimos sind".split())
 _INTENSIFIED = frozenset(
     "exhausted knackered fine agree forgot new different normal worth honest fair wiped drained shattered free "
     "sure right wrong empty full".split())
@@ -294,8 +302,10 @@ class PatternDetector:
                     continue
                 if rule.pattern == "obligation_language" and not _deontic(canon, m, words):
                     continue
-                if rule.pattern == "labeling" and _label_is_someone_elses(before):
+                if rule.pattern == "labeling" and (_label_is_someone_elses(before) or _NEG_IN_RE.search(m.group())):
                     continue
+                if rule.pattern == "personalization" and re.search(r"\blike (?:\w+ ){0,2}$", clause_before):
+                    continue   # "looks at me like I'm the reason": an imagined look, not the writer's blame
                 start, end = sent.text_span(*m.span())
                 yield PatternHit(rule.pattern, start, end)
 
@@ -313,19 +323,28 @@ class PatternDetector:
             prev = words[idx - 1] if idx else ""
             if _negated(words, idx, 2):
                 continue
+            if nxt == "_":
+                continue   # "Gran always said …": how someone else spoke
             if word == "ever" and prev not in ("nobody", "no", "nothing", "nadie"):
                 continue   # "ever" counts only in "nobody ever", "nothing ever"
             if word in ("never",) and (nxt in _LITERAL_AFTER or (nxt in ("have", "had") and idx + 2 < len(words))):
                 continue
-            if word in ("everyone", "everybody", "everything", "todos", "alle") and (
-                    nxt in _LITERAL_BEFORE_ALL or prev in ("ate", "eat", "aufgegessen", "comimos")):
+            if word in ("everyone", "everybody", "everything", "todos", "todo", "alle", "alles") and (
+                    nxt in _LITERAL_BEFORE_ALL or prev in _LITERAL_PREV):
                 continue
+            if word in ("nobody", "no one") and nxt.endswith("ed") and nxt != "needed":
+                continue   # "nobody explained anything": a past fact
+            if word in ("nada", "nadie", "nunca") and "no" in words[max(0, idx - 4) : idx]:
+                continue   # Spanish double negation: "no he hecho nada" is a plain fact
+            if sent.canon and _IF_RE.search(canon[: m.start()]):
+                continue   # inside a conditional: "if I fail … everything is over" is a what-if
             if word in ("completely", "totally", "entirely", "complete") and (nxt in _INTENSIFIED or nxt in self.lexicon.feeling_words):
                 continue
-            if word == "complete" and nxt not in ("mess", "disaster", "failure", "waste", "joke", "nightmare", "idiot", "wreck"):
+            if word == "complete" and (nxt not in ("mess", "disaster", "waste", "joke", "nightmare", "chaos")
+                                       or prev in ("a", "an") and words[idx - 2: idx - 1] in (["i'm"], ["am"])):
                 continue
-            if word in ("todo", "todos") and nxt in ("el", "la", "los", "las", "lo") and word == "todo" and words[idx + 2: idx + 3] != ["rato"]:
-                continue   # "todo el día" is a span of time, "todo el rato" is "all the time"
+            if word in ("todo", "todos") and nxt in ("el", "la", "los", "las", "lo") and words[idx + 2: idx + 3] != ["rato"]:
+                continue   # "todos los correos" counts things; "todo el rato" is "all the time"
             if word == "alle" and nxt not in ("im", "in", "denken", "wären", "hassen", "sind"):
                 continue
             if word == "nothing" and nxt in ("left", "else", "special", "much", "new", "at", "to"):
@@ -348,7 +367,9 @@ def _deontic(canon: str, m: re.Match[str], words: list[str]) -> bool:
     g = m.group()
     after = canon[m.end() :].split(" ")[1:4]
     if g.endswith("must") or g.endswith("muss") or g.endswith("müssen"):
-        if after and after[0] == "be" and len(after) > 1 and after[1] in _EPISTEMIC_BE:
+        if re.search(r"\bso (?:i|we) must$", g) or canon[: m.start()].endswith(("so ", "so i ")):
+            return False   # "…, so I must be one": a conclusion, not a duty
+        if after[:1] == ["be"] and (len(after) == 1 or after[1] in _EPISTEMIC_BE or after[1].endswith("ing")):
             return False
         if after and after[0] == "have" and len(after) > 1 and after[1] not in ("to",):
             return False
@@ -359,6 +380,8 @@ def _deontic(canon: str, m: re.Match[str], words: list[str]) -> bool:
                 return False
     if "müsse" in g:
         return False
+    if re.search(r"\bmusste(?: ich)?$", g) and canon[m.end():].split("|")[0].split()[-1:] in (["lachen"], ["denken"], ["weinen"], ["grinsen"]):
+        return False   # "Ich musste lachen": could not help it, not a duty
     if re.search(r"\b(?:need to|have to|had to)$", g) and after[:1] == ["say"]:
         return True
     # German: "Ich muss heute Abend nicht alle Mails beantworten" — the negation comes later.
