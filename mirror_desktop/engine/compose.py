@@ -58,7 +58,7 @@ DOUBLE_GENERIC = (
     "Part of you seems to pull one way, and part of you another.",
 )
 TENSION_SURFACED = (
-    "This seems to touch the pull between {a} and {b} that you have been tracking.",
+    "This seems to touch your tension between {a} and {b}.",
     "It sounds like your tension between {a} and {b} is present here.",
     "Something here seems to sit on your line between {a} and {b}.",
 )
@@ -105,7 +105,7 @@ PATTERN_MOVES: dict[str, tuple[str, ...]] = {
         "It seems the feeling and the facts are hard to tell apart right now.",
     ),
     "overgeneralization": (
-        "It sounds like this moment joins a longer line of moments that felt the same.",
+        "It sounds like this moment feels like one of many that went the same way.",
         "It seems this feels less like one day and more like a pattern.",
     ),
 }
@@ -133,7 +133,22 @@ QUESTIONS: dict[str, tuple[str, ...]] = {
     "emotional_reasoning": ("What is the feeling trying to tell you?",),
     "overgeneralization": ("What does this moment share with the others, and what is its own?",),
 }
+LABEL_OTHER_MOVES = (
+    "It sounds like “{w}” holds a lot of what you feel about them right now.",
+    "The words “{w}” seem to carry a strong feeling about someone.",
+)
+# A language the engine does not read: say so gently, then reflect only the writer's own words.
+LANGUAGE_NOTES = (
+    "Mirror does not read {lang} yet, so this can only reflect a little of what you wrote.",
+    "This is written in {lang}, which Mirror does not read yet, so it can only hold up a few of your words.",
+)
 EMPTY_REPLY = "The page is quiet today. What is here, under the quiet?"
+# Where a quote may end without cutting a clause in half: before one of these words.
+_CLAUSE_STARTS = frozenset({
+    "and", "but", "so", "because", "when", "which", "that", "then", "or", "while", "until", "if", "though",
+    "although", "since", "after", "before", "where", "who", "y", "pero", "porque", "que", "cuando", "und",
+    "aber", "weil", "dass", "wenn", "als", "oder",
+})
 
 _CLAUSE_RE = re.compile(r"[^.!?;:\n\"“”%,()\[\]{}—–*#>_`|]+")
 _WORD_RE = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
@@ -233,13 +248,9 @@ def _trim(text: str, spans: list[Span], limit: int, centre: int | None = None, f
     if not spans:
         return None
     if len(spans) > limit:
-        if centre is not None:
-            idx = max(0, min(len(spans) - limit, next((i for i, s in enumerate(spans) if s.end > centre), 0) - limit // 3))
-            spans = spans[idx : idx + limit]
-        elif from_end:
-            spans = spans[-limit:]
-        else:
-            spans = spans[:limit]
+        spans = _clause_window(text, spans, limit, centre, from_end)
+        if spans is None:
+            return None
     quote = text[spans[0].start : spans[-1].end]
     stray = _unclosed_quote_mark(quote)
     if stray is not None:
@@ -251,6 +262,58 @@ def _trim(text: str, spans: list[Span], limit: int, centre: int | None = None, f
             return None
         quote = text[spans[0].start : spans[-1].end]
     return clean_quote(quote)
+
+
+def _clause_window(text: str, spans: list[Span], limit: int, centre: int | None, from_end: bool) -> list[Span] | None:
+    """At most ``limit`` words of a long clause, cut only where a new clause begins ("…, and", "because").
+
+    The window starts at the clause's start or just after a clause word, and ends just before one,
+    so a quote never stops in the middle of a clause ("I have to finish the" is never quoted).
+    """
+    low = [normalize(text[s.start : s.end]) for s in spans]
+    starts = [0] + [i + 1 for i, w in enumerate(low) if w in _CLAUSE_STARTS and i + 1 < len(low)]
+    ends = [i for i, w in enumerate(low) if w in _CLAUSE_STARTS and i > 0] + [len(low)]
+    best: tuple[int, int] | None = None
+    for a in (reversed(starts) if from_end else starts):
+        for b in ends:
+            if b <= a or b - a > limit or b - a < 3:
+                continue
+            if centre is not None and not (spans[a].start <= centre < spans[b - 1].end):
+                continue
+            if best is None or (b - a) > (best[1] - best[0]):
+                best = (a, b)
+        if best is not None and centre is None:
+            break
+    return spans[best[0] : best[1]] if best else None
+
+
+def no_repeated_phrase(sentences: Sequence[str], n: int = 4) -> list[str]:
+    """``sentences`` without any that would repeat an ``n``-word sequence already said in the reply.
+
+    The last sentence (the question) is kept; an earlier one that repeats is dropped.
+    """
+    seen: set[tuple[str, ...]] = set()
+    out: list[str] = []
+    for i, sentence in enumerate(sentences):
+        words = [normalize(w) for w in _WORD_RE.findall(sentence)]
+        grams = {tuple(words[j : j + n]) for j in range(len(words) - n + 1)}
+        if grams & seen and i != len(sentences) - 1 and out:
+            continue
+        seen |= grams
+        out.append(sentence)
+    return out
+
+
+def repeated_phrase(reply: str, n: int = 4) -> tuple[str, ...] | None:
+    """The first ``n``-word sequence that occurs twice in ``reply``, or None."""
+    words = [normalize(w) for w in _WORD_RE.findall(reply)]
+    seen: set[tuple[str, ...]] = set()
+    for j in range(len(words) - n + 1):
+        gram = tuple(words[j : j + n])
+        if gram in seen:
+            return gram
+        seen.add(gram)
+    return None
 
 
 class Composer:
@@ -332,10 +395,24 @@ class Composer:
         surfaced: Sequence[SurfacedTension],
         suggested: Sequence[SuggestedTension],
         seed: tuple[object, ...],
+        *,
+        language: str | None = None,
     ) -> list[str]:
-        """The reply's sentences, in order; the caller checks them and joins them."""
+        """The reply's sentences, in order; the caller checks them and joins them.
+
+        ``language`` names a language the engine does not read: the reply then says so and only
+        quotes the writer, noticing nothing it cannot read.
+        """
         if not _WORD_RE.search(text):
             return [EMPTY_REPLY]
+        if language is not None:
+            quote = self.main_quote(text, [], pick=int(seed[1]) if len(seed) > 1 and isinstance(seed[1], int) else 0)
+            out = [choose(LANGUAGE_NOTES, "language", *seed).format(lang=language)]
+            opening = fill(choose(OPENINGS, "opening", *seed), q=quote) if quote else None
+            if opening:
+                out.append(opening)
+            out.append(choose(QUESTIONS["generic"], "question", *seed))
+            return no_repeated_phrase(out)
         offsets_ok = len(normalize(text)) == len(text)
         hits = list(hits) if offsets_ok else []
         variant = int(seed[1]) if len(seed) > 1 and isinstance(seed[1], int) else 0
@@ -362,7 +439,7 @@ class Composer:
                 break
 
         out.append(choose(QUESTIONS.get(question_key, QUESTIONS["generic"]), "question", *seed))
-        return out
+        return no_repeated_phrase(out)
 
     def _second_move(
         self,
@@ -416,11 +493,15 @@ class Composer:
 
     def _pattern_move(self, text: str, name: str, hits: Sequence[PatternHit], seed: tuple[object, ...]) -> str | None:
         template = choose(PATTERN_MOVES[name], "pattern", name, *seed)
+        hit = next((h for h in hits if h.name == name), None)
+        if name == "labeling" and hit is not None and not has_writer_words(text[hit.start : hit.end]):
+            # A label for someone else ("Marcus is a coward"): not "a hard word for yourself".
+            template = choose(LABEL_OTHER_MOVES, "pattern", name, *seed)
         if "{w}" not in template:
             return template
-        hit = next((h for h in hits if h.name == name), None)
-        if hit is None:
-            return None
+        if hit is None or hit.end - hit.start > 80 or len(_WORD_RE.findall(text[hit.start : hit.end])) > MAX_QUOTE_WORDS:
+            plain = [t for t in PATTERN_MOVES[name] if "{w}" not in t]
+            return plain[0] if plain else None
         move = fill(template, w=text[hit.start : hit.end])
         if move is None:
             # Fall back to a phrasing of the same move that needs no quote, if there is one.

@@ -48,7 +48,8 @@ _ANY = r"[^|_]{0,160}?"          # a stretch inside the clause
 _SENT = r"[^_]{0,240}?"          # a stretch inside the sentence (may cross clauses)
 _I = r"(?:i|we)"
 _ADV = r"(?:(?:really|just|still|always|also|now|actually|constantly|even|definitely|absolutely|seriously|kind of|sort of|totally|honestly) )*"
-_MODAL = r"(?:should|shouldn't|must|ought to|have to|has to|need to|got to|had to|needed to|gotta)"
+# Not a bare "got to": "I got to see my niece" is a chance, not a duty ("I've got to", "gotta" are).
+_MODAL = r"(?:should|shouldn't|must|ought to|have to|has to|need to|had to|needed to|gotta)"
 _NEG = frozenset({"not", "no", "never", "nor", "without", "hardly", "barely", "scarcely", "rarely", "seldom",
                   "almost", "nearly", "nicht", "kein", "keine", "nie", "casi", "fast", "nunca", "apenas", "kaum"})
 _DOUBT_RE = re.compile(
@@ -126,6 +127,7 @@ _RULES: list[_Rule] = [
     _r("internal_tension", r"\b(?:i|i'm|i am) (?:really |so |also |still )*(?:want|wanted|love|loved|like|need|glad|happy|relieved|excited|proud|grateful)\b"
        rf"{_SENT}(?:\bbut\b|\band\b|\byet\b|\bwhile\b|\bat the same time\b){_SENT}"
        r"\b(?:i (?:also |still |really |just |keep |quietly )*(?:dread|fear|hate|resent|miss|don't want|can't imagine|can't stand|cried|keep crying|feel (?:guilty|terrible|awful|bad))|"
+       r"but i (?:also )?(?:need|want|love) |i also (?:need|want|love) |"
        r"i(?:'m| am) (?:also |still |so |quietly |really )*(?:scared|afraid|terrified|exhausted|jealous|angry|furious|guilty|grieving|sad|dreading|tired of|sick of|anxious|worried)|"
        r"(?:nervous|scared|afraid|terrified|jealous|guilty|grieving) too|also (?:nervous|scared|afraid|terrified|grieving))\b"),
     _r("internal_tension", r"\buna parte de mí\b|\botra parte\b|\bsentimientos encontrados\b|\bpor un lado\b|\b(?:a la vez|al mismo tiempo)\b|\blas dos cosas\b|"
@@ -136,13 +138,13 @@ _RULES: list[_Rule] = [
     _r("past_trauma_reference",
        r"\b(?:when i was (?:a kid|a child|little|young|small|a teenager|\w+)|growing up|as a (?:kid|child|teenager)|my childhood|at school|in year \w+|i grew up|the house i grew up in|grew up in a house)\b"
        r"[^_]{0,200}?\b(?:hit|hitting|beat|beating|shout|shouted|shouting|screamed|screaming|yelled|drank|drinking|drunk|left|died|locked|hurt|hid|hide|hiding|"
-       r"afraid|scared|flinch|flinching|shoved|punished|nobody explained|watched the front door|went upstairs fast)\b"),
+       r"afraid|scared|flinch|flinching|shoved|punished|nobody explained|nobody talked|watched the front door|went upstairs fast)\b"),
     _r("past_trauma_reference",
        r"\b(?:hit|hitting|beat|shouted|screamed|drank|locked|left)\b[^_]{0,120}?\bwhen i was (?:a kid|a child|little|young|small|\w+)\b|"
        r"\b(?:my (?:father|mother|dad|mum|mom|stepfather|stepmother|grandmother|grandfather|parents)|he|she) used to (?:hit|beat|shout|scream|lock|drink|hurt|lock)\b|"
        r"\b(?:my (?:mother|father|dad|mum|mom) (?:drank|left|hit|beat))\b|"
        r"\bmy (?:first )?(?:boyfriend|girlfriend|husband|wife|partner|ex|stepfather) (?:hit|beat|hurt|raped|strangled) me\b|"
-       r"\bi was (?:bullied|assaulted|attacked|abused|raped|mugged|beaten)\b|"
+       r"\bmy childhood (?:taught|made|left)\b|\bi was (?:bullied|assaulted|attacked|abused|raped|mugged|beaten)\b|"
        r"\b(?:after|since) (?:the|that) (?:crash|accident|fire|attack|assault|flood|war)\b(?! drill)|"
        r"\b(?:puts|put|takes|took) me (?:straight )?back (?:in|to)\b|\bi was (?:\w+ )?(?:again|eight again|a kid again)\b|"
        r"\b(?:brother|sister|mother|father|dad|mum|mom) (?:died|left) when i was\b|\bmy mother left\b|\bmy father left\b"),
@@ -164,7 +166,7 @@ _RULES: list[_Rule] = [
     _r("mind_reading", r"\b(?!i\b|we\b|i'm\b|i've\b)(?:[^\s|_,]+) (?:probably |must |all |already |clearly |obviously |definitely |secretly |really |just )?(?:thinks?|thought|believes?|finds?|considers?|assumes?) (?:that )?(?:i'm|i am|i was|i've|i have|i|me|my|nurses|we|i'd)\b",
        doubt=True),
     _r("mind_reading", r"\b(?:hates|hate|can't stand|doesn't like|don't like|is bored of|are bored of|is sick of|are sick of|is tired of|are tired of) me\b|"
-       r"\b(?:judging|laughing at|talking about|staring at|watching) me\b|\ball staring\b|\blooks? at (?:me|my \w+) like\b|\blooking at me like\b|\b(?:everyone|everybody|they|people) (?:all )?(?:hates?|laughs? at) my\b|"
+       r"\b(?:judging|laughing at|talking about|staring at|watching) me\b|\ball staring\b|\blooks? at (?:me|my \w+) like\b|\blooking at me like\b|\b(?:everyone|everybody|they|people|he|she) (?:all )?(?:hates?|laughs? at) my\b|"
        r"\b(?:annoyed|angry|mad|upset|disappointed|furious|fed up|embarrassed|ashamed|done) (?:with|at|of|in) me\b|\bshe's annoyed\b|\bhe's annoyed\b|"
        r"\b(?:she's|he's|they've|she has|he has|they have) (?:decided|clocked) (?:that )?i\b|\bknows something's wrong\b|\b(?:i can tell|you can tell|i can see it|you can see it|i could tell|i can feel it|se le nota|das sieht man)\b|"
        r"\bthey're all\b|\bshe's sick of\b|\bhe's sick of\b|\bis bored of\b",
@@ -199,7 +201,7 @@ _RULES: list[_Rule] = [
        r"\bculpa mía\b|\bpor mi culpa\b|\bes cosa mía\b|\bmeine schuld\b|\bwegen mir\b|\bgeht auf mich\b", neg=True, doubt=True),
     # -- emotional reasoning: a feeling taken as proof --
     _r("emotional_reasoning", r"\b(?:i feel|i felt|it feels|feels like|i just feel)\b[^_]{0,120}?\b(?:so|which means|that means|which tells me|therefore|so it must)\b[^_]{0,60}?"
-       r"\b(?:i (?:must|probably|am)|i'm|it (?:must|is|probably|will)|it's|they (?:must|probably|do)|something (?:must|is)|that must|that's what|so i (?:must|probably|stay))\b"),
+       r"\b(?:i (?:must|probably|am)|i'm|it (?:must|is|probably|will)|it's|they (?:must|probably|do)|something (?:must|is)|that must|that's what|so i (?:must|probably|stay)|i (?:stay|keep away|don't|won't|avoid))\b"),
     _r("emotional_reasoning", r"\b(?:because|since|if) i feel\b[^_]{0,80}?\b(?:i am|i'm|it is|it's|must|then)\b|\b(?:dread|feeling|feel)\b[^_]{0,40}?\bwhich means\b|"
        r"\bso (?:i|it) (?:must be|probably is|probably am)\b|\bso (?:nobody|everyone|they)\b[^_]{0,40}?\b(?:going to|must|probably)\b|"
        r"\bme siento\b[^_]{0,80}?\basí que\b|\bich fühle mich\b[^_]{0,80}?\balso\b"),
@@ -332,8 +334,6 @@ class PatternDetector:
             if word in ("everyone", "everybody", "everything", "todos", "todo", "alle", "alles") and (
                     nxt in _LITERAL_BEFORE_ALL or prev in _LITERAL_PREV):
                 continue
-            if word in ("nobody", "no one") and nxt.endswith("ed") and nxt != "needed":
-                continue   # "nobody explained anything": a past fact
             if word in ("nada", "nadie", "nunca") and "no" in words[max(0, idx - 4) : idx]:
                 continue   # Spanish double negation: "no he hecho nada" is a plain fact
             if sent.canon and _IF_RE.search(canon[: m.start()]):

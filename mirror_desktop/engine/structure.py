@@ -30,8 +30,7 @@ _FIXED: dict[str, str] = {
     "werent": "weren't", "shouldnt": "shouldn't", "couldnt": "couldn't", "wouldnt": "wouldn't",
     "havent": "haven't", "hasnt": "hasn't", "shes": "she's", "thats": "that's", "theyre": "they're",
     "youre": "you're", "whats": "what's", "theres": "there's",
-    "gonna": "going to", "gona": "going to", "wanna": "want to", "wana": "want to", "gotta": "got to",
-    "gota": "got to", "hafta": "have to", "shud": "should", "shoud": "should", "shld": "should",
+    "gonna": "going to", "gona": "going to", "wanna": "want to", "wana": "want to", "gota": "gotta", "hafta": "have to", "shud": "should", "shoud": "should", "shld": "should",
     "hav": "have", "hve": "have", "u": "you", "ur": "your", "r": "are", "tho": "though", "thru": "through",
     "tmrw": "tomorrow", "tomoro": "tomorrow", "tonite": "tonight", "bc": "because", "cuz": "because",
     "coz": "because", "prob": "probably", "ruind": "ruined", "iddiot": "idiot", "idot": "idiot",
@@ -270,6 +269,8 @@ def _mark_reported(forms: list[str], marks: list[str], voiced: list[bool]) -> No
     for i, w in enumerate(forms):
         if w not in _SPEECH_VERBS or i == 0:
             continue
+        if w in ("saying", "telling") and forms[i - 1] not in ("keeps", "kept", "keep", "is", "was", "are", "were", "always"):
+            continue   # "stop saying yes to everything" is the writer's own
         subj = forms[i - 1]
         if subj in ("never", "always", "just", "keeps", "kept", "also", "once", "then") and i < 2:
             continue   # "Never say never": an imperative, nobody is reported
