@@ -101,8 +101,12 @@ def main() -> None:
     args = ap.parse_args()
     rows = load_dev()
     X, Y, R = design(rows, args.buckets)
-    thresholds = choose_thresholds(X, Y, R)
-    W, b = fit(X, Y)
+    active = np.flatnonzero(X.any(axis=0))   # buckets no dev text uses keep weight 0: fit only the rest
+    Xa = X[:, active]
+    thresholds = choose_thresholds(Xa, Y, R)
+    Wa, b = fit(Xa, Y)
+    W = np.zeros((args.buckets, Y.shape[1]))
+    W[active] = Wa
     weights = W.astype("<f4")
     (OUT / "pattern_model.bin").write_bytes(weights.tobytes(order="C"))
     (OUT / "pattern_model.json").write_text(json.dumps({

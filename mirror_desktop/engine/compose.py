@@ -32,16 +32,16 @@ OPENINGS_NO_QUOTE = (
 )
 DOUBLE_QUOTES = (
     "Part of you seems to say “{a}”, while another part says “{b}”.",
-    "It sounds like part of you is saying “{a}”, and part of you is saying “{b}”.",
-    "Both seem true at once: part of you says “{a}”, and part of you says “{b}”.",
+    "It sounds like part of you is saying “{a}”, and another part answers “{b}”.",
+    "Both seem true at once: part of you says “{a}”, and another part “{b}”.",
 )
 # For "part of me wants X, but part of me Y": the writer's verb phrases follow "part of you".
 # Only when neither phrase has "I", "me" or "my" in it ("part of you “wants my old life back”"
 # would switch voice mid-sentence); otherwise DOUBLE_WHOLE quotes both clauses entire.
 DOUBLE_PARTS = (
-    "It sounds like part of you “{a}”, and part of you “{b}”.",
-    "Part of you, in your words, “{a}”, and part of you “{b}”.",
-    "It seems both are true: part of you “{a}”, and part of you “{b}”.",
+    "It sounds like part of you “{a}”, and another part “{b}”.",
+    "Part of you, in your words, “{a}”, and another part “{b}”.",
+    "It seems both are true: part of you “{a}”, and another part “{b}”.",
 )
 DOUBLE_WHOLE = (
     "You wrote “{a}”, and also “{b}”, and it sounds like part of you is in each.",
@@ -49,13 +49,13 @@ DOUBLE_WHOLE = (
     "Both seem true at once, “{a}” and “{b}”, as if part of you is in each.",
 )
 DOUBLE_POLES = (
-    "Part of you seems drawn toward {a}, and part of you toward {b}.",
-    "It sounds like part of you leans toward {a}, and part of you toward {b}, and both seem real.",
-    "It seems part of you reaches for {a} while part of you reaches for {b}.",
+    "Part of you seems drawn toward {a}, and another part toward {b}.",
+    "It sounds like part of you leans toward {a}, and another part toward {b}, and both seem real.",
+    "It seems part of you reaches for {a} while another part reaches for {b}.",
 )
 DOUBLE_GENERIC = (
-    "It sounds like part of you wants one thing, and part of you wants something else, and both seem real.",
-    "Part of you seems to pull one way, and part of you another.",
+    "It sounds like part of you wants one thing, and another part wants something else, and both seem real.",
+    "Part of you seems to pull one way, and another part the other.",
 )
 TENSION_SURFACED = (
     "This seems to touch your tension between {a} and {b}.",
@@ -296,8 +296,10 @@ def no_repeated_phrase(sentences: Sequence[str], n: int = 4) -> list[str]:
     out: list[str] = []
     for i, sentence in enumerate(sentences):
         words = [normalize(w) for w in _WORD_RE.findall(sentence)]
-        grams = {tuple(words[j : j + n]) for j in range(len(words) - n + 1)}
-        if grams & seen and i != len(sentences) - 1 and out:
+        listed = [tuple(words[j : j + n]) for j in range(len(words) - n + 1)]
+        grams = set(listed)
+        repeats = grams & seen or len(grams) < len(listed)
+        if repeats and i != len(sentences) - 1 and out:
             continue
         seen |= grams
         out.append(sentence)

@@ -154,7 +154,7 @@ _RULES: list[_Rule] = [
        r"\bals ich (?:klein|ein kind|jung|jugendlich) war\b[^_]{0,160}?\b(?:getrunken|geschrien|geschlagen|verlassen|gestorben|eingesperrt)\b|"
        r"\bseit dem unfall\b|\bmissbrauch\w*\b|\bgemobbt\b|\bmisshandelt\b"),
     # -- catastrophizing: a run to the worst --
-    _r("catastrophizing", rf"\bwhat if\b{_SENT}\b(?:die|dies|dead|cancer|tumour|tumor|heart|collapse|lose|lost|fail|spread|never|wrong|worst|over|ruin|accident|phone call)\b", neg=True),
+    _r("catastrophizing", rf"\bwhat if\b{_SENT}\b(?:die|dies|dead|cancer|tumour|tumor|heart|collapse|lose|lost|fail|spread|never|wrong|worst|over|ruin|accident|phone call|grow up|don't see|won't see|never see)\b", neg=True),
     _r("catastrophizing", rf"\b(?:if|unless)\b{_SENT}\b(?:lose|losing|lost|we're finished|finished|over|ruin|ruined|disaster|catastrophe|homeless|hostel|disown|hate me|never forgive|fall apart|falls apart|back in my old|dead|won't survive|can't survive|end of us|the end|where would|that's it|on my own|no money|alone with)\b", neg=True),
     _r("catastrophizing", r"\b(?:will|'ll|going to|gonna) be (?:a |an )?(?:disaster|catastrophe|nightmare|the end)\b|\bgoing to turn into\b|\b(?:i've|i have) (?:completely |totally )?ruined (?:my|our|everything)\b|\b(?:my|our|the whole) (?:life|career|family|wedding) (?:is|will be) (?:over|ruined|finished)\b|"
        r"\b(?:is|are|it's|everything's|everything is) (?:ruined|over|finished)\b|\bruin (?:everything|the wedding|it all)\b|\bfall(?:ing)? apart\b|"
@@ -263,6 +263,7 @@ class PatternDetector:
                 if name not in ruled:
                     span = _best_sentence(reading, name)
                     found.append(PatternHit(name, *span))
+        found = list(dict.fromkeys(found))   # two rules can find the same words
         found.sort(key=lambda h: (h.start, PATTERN_NAMES.index(h.name)))
         return found
 
@@ -323,8 +324,8 @@ class PatternDetector:
             idx = _word_index(canon, m.start())
             nxt = words[idx + len(word.split())] if idx + len(word.split()) < len(words) else ""
             prev = words[idx - 1] if idx else ""
-            if _negated(words, idx, 2):
-                continue
+            if _negated(words, idx, 2) or _DOUBT_RE.search(canon[: m.start()]):
+                continue   # "not always", "I don't think it will always be like this"
             if nxt == "_":
                 continue   # "Gran always said …": how someone else spoke
             if word == "ever" and prev not in ("nobody", "no", "nothing", "nadie"):
