@@ -228,7 +228,7 @@ class MirrorbackService:
         found = [s for s in parts if detector.detect(s)]
         if not found:
             # Indirect signs are often told over two sentences ("Bought rope today. Told nobody.").
-            found = [f"{a} {b}" for a, b in zip(parts, parts[1:]) if detector.detect(f"{a} {b}")]
+            found = [f"{a} {b}" for a, b in zip(parts, parts[1:], strict=False) if detector.detect(f"{a} {b}")]
         return text + "\n" + "\n".join(found[:3])
 
     @staticmethod

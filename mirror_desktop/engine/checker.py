@@ -23,7 +23,8 @@ _QUESTION_AUX = frozenset({"do", "don't"})
 # so it cannot know what the writer "has been tracking" or said "last time" (issue 13).
 _HISTORY_RE = re.compile(
     r"\b(?:you(?:'ve| have) been (?:tracking|noticing|writing about|coming back to|working on)|that you have been tracking|"
-    r"as you (?:said|mentioned|wrote|noted) (?:before|earlier|last time)|last time you|in your (?:earlier|previous|past) (?:entries|reflections)|"
+    r"as you (?:said|mentioned|wrote|noted) (?:before|earlier|last time)|last time you|"
+    r"in your (?:earlier|previous|past) (?:entries|reflections)|"
     r"you (?:often|keep coming back to|keep returning to|have often)|once again|as before|like last time|again and again)\b")
 _WORD4_RE = re.compile(r"[^\W_]+(?:'[^\W_]+)*")
 

@@ -248,9 +248,10 @@ def _trim(text: str, spans: list[Span], limit: int, centre: int | None = None, f
     if not spans:
         return None
     if len(spans) > limit:
-        spans = _clause_window(text, spans, limit, centre, from_end)
-        if spans is None:
+        window = _clause_window(text, spans, limit, centre, from_end)
+        if window is None:
             return None
+        spans = window
     quote = text[spans[0].start : spans[-1].end]
     stray = _unclosed_quote_mark(quote)
     if stray is not None:
@@ -409,12 +410,12 @@ class Composer:
             return [EMPTY_REPLY]
         if language is not None:
             quote = self.main_quote(text, [], pick=int(seed[1]) if len(seed) > 1 and isinstance(seed[1], int) else 0)
-            out = [choose(LANGUAGE_NOTES, "language", *seed).format(lang=language)]
-            opening = fill(choose(OPENINGS, "opening", *seed), q=quote) if quote else None
-            if opening:
-                out.append(opening)
-            out.append(choose(QUESTIONS["generic"], "question", *seed))
-            return no_repeated_phrase(out)
+            note = [choose(LANGUAGE_NOTES, "language", *seed).format(lang=language)]
+            quoted = fill(choose(OPENINGS, "opening", *seed), q=quote) if quote else None
+            if quoted:
+                note.append(quoted)
+            note.append(choose(QUESTIONS["generic"], "question", *seed))
+            return no_repeated_phrase(note)
         offsets_ok = len(normalize(text)) == len(text)
         hits = list(hits) if offsets_ok else []
         variant = int(seed[1]) if len(seed) > 1 and isinstance(seed[1], int) else 0

@@ -44,52 +44,85 @@ _S = r"[^.]{0,160}?"   # within the sentence (the detector works sentence by sen
 # (sign, regex over one canonical sentence). Signs are names only: telemetry may record them.
 _SIGNS: list[tuple[str, re.Pattern[str]]] = [(name, re.compile(rx)) for name, rx in [
     ("direct", r"\b(?:kill|killing|killed) myself\b|\b(?:end|ending|take|taking|took) my (?:own )?life\b|\bend(?:ing)? it all\b|"
-               r"\bsuicid(?:e|al)\b|\bself ?harm(?:ing)?\b|\b(?:hurt|hurting|harm|harming|cut|cutting) myself\b|\b(?:started|start|been) cutting\b|\bcutting again\b|"
+               r"\bsuicid(?:e|al)\b|\bself ?harm(?:ing)?\b|\b(?:hurt|hurting|harm|harming|"
+                   r"cut|cutting) myself\b|\b(?:started|start|been) cutting\b|\bcutting again\b|"
                r"\boverdos(?:e|ed|ing)\b|\b(?:want|wanna|wanted|going) to die\b|\bwish i (?:was|were) dead\b|\bbetter off dead\b|"
-               r"\bdon't want to (?:be alive|live|be here|exist|wake up)\b|\bdo not want to (?:live|be alive|be here)\b|\bno reason to live\b|\bnothing to live for\b|"
-               r"\b(?:not|never) (?:to )?wake up\b|\bcan't go on\b|\bcannot go on\b|\btook too many (?:pills|tablets)\b|\bhow many (?:of my )?(?:pills|tablets)\b|"
+               r"\bdon't want to (?:be alive|live|be here|exist|wake up)\b|\bdo not want to (?:live|"
+                   r"be alive|be here)\b|\bno reason to live\b|\bnothing to live for\b|"
+               r"\b(?:not|never) (?:to )?wake up\b|\bcan't go on\b|\bcannot go on\b|\btook too many (?:pills|"
+                   r"tablets)\b|\bhow many (?:of my )?(?:pills|tablets)\b|"
                r"\bsorry i woke up\b|\btired of being alive\b|\bnot exist\b|\burge to (?:harm|hurt|cut)\b|\bdon't want to be alive\b"),
-    ("direct", r"\b(?:quiero|quisiera|quería) morir(?:me)?\b|\bme quiero morir\b|\bsuicid\w*\b|\bquitarme la vida\b|\bmatarme\b|\bhacerme daño\b|\bme hago daño\b|"
+    ("direct", r"\b(?:quiero|quisiera|quería) morir(?:me)?\b|\bme quiero morir\b|\bsuicid\w*\b|"
+        r"\bquitarme la vida\b|\bmatarme\b|\bhacerme daño\b|\bme hago daño\b|"
                r"\bcortarme\b|\bcortes en el brazo\b|\bno quiero (?:seguir )?vivi(?:r|endo)\b|\bno despertar\b|"
-               r"\bumzubringen\b|\bumbringen\b|\bselbstmord\b|\bsuizid\w*\b|\bdas leben (?:zu )?nehmen\b|\bnicht mehr leben\b|\b(?:möchte|will) sterben\b|"
+               r"\bumzubringen\b|\bumbringen\b|\bselbstmord\b|\bsuizid\w*\b|\bdas leben (?:zu )?nehmen\b|"
+                   r"\bnicht mehr leben\b|\b(?:möchte|will) sterben\b|"
                r"\bgeritzt\b|\britzen\b|\bmir weh(?: zu)? tun\b|\bnie wieder aufwachen\b|\bnicht mehr aufwachen\b|\bwill nicht mehr\b"),
-    ("stop", r"\bwant (?:everything|it all|all of it|all this|it) to (?:stop|end|be over)\b|\b(?:like|want) it all to (?:just )?end\b|\bi want it to be over\b|"
-             r"\bsleep and (?:never|not) (?:have to )?wake up\b|\bcan't see any future\b|\bwhat the point of staying is\b|\bpoint (?:of|in) staying\b|"
+    ("stop", r"\bwant (?:everything|it all|all of it|all this|it) to (?:stop|end|be over)\b|"
+        r"\b(?:like|want) it all to (?:just )?end\b|\bi want it to be over\b|"
+             r"\bsleep and (?:never|not) (?:have to )?wake up\b|\bcan't see any future\b|"
+                 r"\bwhat the point of staying is\b|\bpoint (?:of|in) staying\b|"
              r"\bwant to disappear\b(?! to\b| for a\b)|\bwanna disappear\b(?! to\b)|\bdon't want to do this anymore\b|"
-             r"\bque todo se acabe\b|\bdormirme y no despertar\b|\bdass alles aufhört\b|\beinschlafen und nie wieder\b|\bkiero desaparecer\b|\bquiero desaparecer\b|\bno aguanto m[aá]s\b"),
-    ("burden", r"\bbetter off without me\b|\bbetter off if i\b|\b(?:relieved|happier|easier) (?:\w+ ){0,2}if i (?:wasn't|weren't|was gone|were gone|disappeared|wasn't around|died)\b|"
-               r"\bhappier without me\b|\bcope without me\b|\bremoving myself\b|\bi'm (?:just )?a (?:burden|weight)\b|\ba burden (?:on|to) (?:everyone|my family|them|all)\b|"
+             r"\bque todo se acabe\b|\bdormirme y no despertar\b|\bdass alles aufhört\b|"
+                 r"\beinschlafen und nie wieder\b|\bkiero desaparecer\b|\bquiero desaparecer\b|"
+                 r"\bno aguanto m[aá]s\b"),
+    ("burden", r"\bbetter off without me\b|\bbetter off if i\b|\b(?:relieved|happier|easier) (?:\w+ ){0,2}if i (?:wasn't|"
+        r"weren't|was gone|were gone|disappeared|wasn't around|died)\b|"
+               r"\bhappier without me\b|\bcope without me\b|\bremoving myself\b|\bi'm (?:just )?a (?:burden|"
+                   r"weight)\b|\ba burden (?:on|to) (?:everyone|my family|them|all)\b|"
                r"\bnobody needs me\b|\bno one needs me\b|\bweight they carry\b|"
                r"\bmejor sin mí\b|\b(?:estaría|estarían) (?:\w+ )?(?:mejor|más tranquil[ao]s?) si (?:yo )?no\b|\bsoy una carga\b|"
                r"\bohne mich besser\b|\bbesser,? wenn es mich nicht\b|\bwenn es mich nicht mehr gäbe\b|\beine last\b"),
-    ("place", r"\b(?:bridge|cliff|edge|tracks|railway|platform|roof|rooftop|top floor|car park|river|ledge|puente|acantilado|vías|azotea|río|brücke|klippe|gleise|dach|fluss)\b"
-              rf"{_S}\b(?:looking at the drop|looked at the drop|stared at the drop|looked down for|looking down for|step forward|step off|jump|walk in|walk into|how easy it would be|"
-              r"how quick it would be|when i'm ready|no fence|to be sure|next time i might|mirando el agua|volveré|ins wasser geschaut|wenn ich bereit bin|komme wieder)\b|"
+    ("place", r"\b(?:bridge|cliff|edge|tracks|railway|platform|roof|rooftop|top floor|car park|"
+        r"river|ledge|puente|acantilado|vías|azotea|río|brücke|klippe|gleise|dach|"
+        r"fluss)\b"
+              rf"{_S}\b(?:looking at the drop|looked at the drop|stared at the drop|looked down for|"
+                  rf"looking down for|step forward|step off|jump|walk in|walk into|how easy it would be|"
+              r"how quick it would be|when i'm ready|no fence|to be sure|next time i might|"
+                  r"mirando el agua|volveré|ins wasser geschaut|wenn ich bereit bin|komme wieder)\b|"
               r"\b(?:how easy|how quick) it would be\b|\bwhen i'm ready\b|\bnext time i might\b|\bno fence\b|\bwanted to step forward\b"),
-    ("means", r"\b(?:saving|saved|keeping|kept|stockpiling|hoarding|collecting|guardando|sammle|gesammelt)\b[^.]{0,60}?\b(?:pills|tablets|meds|medication|pastillas|tabletten)\b|"
-              r"\b(?:pills|tablets|meds|pastillas|tabletten)\b[^.]{0,80}?\b(?:enough now|there are enough|ya hay suficientes|jetzt sind es genug|weeks' worth|keeping them)\b|"
+    ("means", r"\b(?:saving|saved|keeping|kept|stockpiling|hoarding|collecting|guardando|"
+        r"sammle|gesammelt)\b[^.]{0,60}?\b(?:pills|tablets|meds|medication|pastillas|"
+        r"tabletten)\b|"
+              r"\b(?:pills|tablets|meds|pastillas|tabletten)\b[^.]{0,80}?\b(?:enough now|"
+                  r"there are enough|ya hay suficientes|jetzt sind es genug|weeks' worth|keeping them)\b|"
               r"\b(?:rope|gun|shotgun|rifle|pistol|razor|blades)\b[^.]{0,80}?\b(?:didn't tell anyone|what for|keep thinking about it)\b|"
               r"\b(?:worked out|planned|know) how i(?:'d| would) do it\b|\blook like an accident\b"),
     ("plan", r"\b(?:picked|chosen|chose|set) a date\b(?! for)|\bya he elegido el día\b|\beinen tag ausgesucht\b|\bit's all planned\b"),
-    ("farewell", r"\b(?:this is|esta es|das ist) (?:my|mi|mein) (?:last|última|letzter) (?:entry|entrada|eintrag)\b|\bwhere they'll be found\b|\bgoodbye letters\b|"
-                 r"\bif anyone reads this\b|\bsi alguien lee esto\b|\bfalls das jemand liest\b|\breal goodbye\b|\bwon't be around (?:much )?(?:longer|anymore|for long)\b|"
-                 r"\bletters to\b[^.]{0,60}?\bfound\b|\bthanking (?:her|him|them) for everything\b|\btold (?:her|him|them) to look after\b"),
-    ("affairs", r"\b(?:everything's|everything is|ya está todo|alles ist) (?:in order|en orden|geregelt)\b|\bloose ends\b|\bwon't need them\b|\bwhere i'm going\b|"
-                r"\b(?:sorted|wrote down|left|written|aufgeschrieben|ordenadas|dejado)\b[^.]{0,40}?\b(?:passwords|contraseñas|passwörter)\b|"
-                r"\b(?:passwords|contraseñas|passwörter)\b[^.]{0,40}?\b(?:for my|para mi|für meine|ordenadas|aufgeschrieben|sorted)\b|\b(?:gave|giving|given) (?:away )?my (?:things|stuff|possessions)\b|\bbeen giving my things away\b"),
+    ("farewell", r"\b(?:this is|esta es|das ist) (?:my|mi|mein) (?:last|última|letzter) (?:entry|"
+        r"entrada|eintrag)\b|\bwhere they'll be found\b|\bgoodbye letters\b|"
+                 r"\bif anyone reads this\b|\bsi alguien lee esto\b|\bfalls das jemand liest\b|"
+                     r"\breal goodbye\b|\bwon't be around (?:much )?(?:longer|anymore|for long)\b|"
+                 r"\bletters to\b[^.]{0,60}?\bfound\b|\bthanking (?:her|him|them) for everything\b|"
+                     r"\btold (?:her|him|them) to look after\b"),
+    ("affairs", r"\b(?:everything's|everything is|ya está todo|alles ist) (?:in order|en orden|"
+        r"geregelt)\b|\bloose ends\b|\bwon't need them\b|\bwhere i'm going\b|"
+                r"\b(?:sorted|wrote down|left|written|aufgeschrieben|ordenadas|dejado)\b[^.]{0,40}?\b(?:passwords|"
+                    r"contraseñas|passwörter)\b|"
+                r"\b(?:passwords|contraseñas|passwörter)\b[^.]{0,40}?\b(?:for my|para mi|"
+                    r"für meine|ordenadas|aufgeschrieben|sorted)\b|\b(?:gave|giving|given) (?:away )?my (?:things|"
+                    r"stuff|possessions)\b|\bbeen giving my things away\b"),
 ]]
 # Narrow guards: the sign is a figure of speech or someone else's story, in this one sentence.
 _GUARDS = re.compile(
-    r"\b(?:die|died|dying|morir|muero|sterbe|gestorben) (?:of|de|vor) (?:shame|embarrassment|laughter|laughing|vergüenza|risa|ganas|scham|neugier)\b|"
-    r"\bdied laughing\b|\bdying to\b|\bcut myself (?:chopping|shaving|cooking|slicing|opening|on)\b|\bhurt myself (?:at|playing|lifting|running|skiing|in the gym)\b|"
-    r"\boverdos\w* on (?:christmas|chocolate|sugar|coffee|caffeine|netflix|tv|cake)\b|\bnever want to wake up before\b|\brisk of not waking up\b|"
-    r"\b(?:his|her|their|brother's|sister's|friend's|son's|daughter's|mum's|dad's|own) suicide\b|\bsuicide (?:prevention|line|hotline|rates?|awareness|squad|bomber|bombing)\b|"
+    r"\b(?:die|died|dying|morir|muero|sterbe|gestorben) (?:of|de|vor) (?:shame|"
+        r"embarrassment|laughter|laughing|vergüenza|risa|ganas|scham|neugier)\b|"
+    r"\bdied laughing\b|\bdying to\b|\bcut myself (?:chopping|shaving|cooking|"
+        r"slicing|opening|on)\b|\bhurt myself (?:at|playing|lifting|running|skiing|"
+        r"in the gym)\b|"
+    r"\boverdos\w* on (?:christmas|chocolate|sugar|coffee|caffeine|netflix|tv|"
+        r"cake)\b|\bnever want to wake up before\b|\brisk of not waking up\b|"
+    r"\b(?:his|her|their|brother's|sister's|friend's|son's|daughter's|mum's|dad's|"
+        r"own) suicide\b|\bsuicide (?:prevention|line|hotline|rates?|awareness|squad|"
+        r"bomber|bombing)\b|"
     r"\b(?:calls|call|paper|papers|research|review) (?:about|on) suicide\b|\b(?:llamadas|anrufe) (?:sobre|wegen) (?:suicidio|suizid)\b|"
     r"\b(?:took|takes|take) (?:his|her|their) own life\b|\bplans his own\b|\b(?:seinen|ihren|su) (?:selbstmord|suizid|suicidio)\b")
-_PAST = re.compile(r"\b(?:\w+ years ago|as a teenager|as a teen|when i was younger|used to|back then|hace \w+ años|vor \w+ jahren|als jugendliche[rn]?)\b")
+_PAST = re.compile(r"\b(?:\w+ years ago|as a teenager|as a teen|when i was younger|used to|back then|"
+    r"hace \w+ años|vor \w+ jahren|als jugendliche[rn]?)\b")
 _RECOVERED = re.compile(r"\b(?:glad i'm here|i'm glad|felt fine|tender|not ashamed|recovered|me alegro|froh,? dass|today i|hoy )\b")
 _JOKING = re.compile(r"\b(?:kidding|joking|jk|lol|haha|bromeando|scherz)\b")
-_ORDINARY = re.compile(r"\b(?:move|moving|movers|new flat|new baby|the baby|because of the|charity shop|mudanza|umzug|wedding|boda|hochzeit|retire|retiring)\b")
+_ORDINARY = re.compile(r"\b(?:move|moving|movers|new flat|new baby|the baby|because of the|charity shop|"
+    r"mudanza|umzug|wedding|boda|hochzeit|retire|retiring)\b")
 
 
 @dataclass(frozen=True)

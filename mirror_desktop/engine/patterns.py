@@ -114,7 +114,7 @@ _RULES: list[_Rule] = [
        doubt=True, soft=True, cond=True, no_question=True),
     _r("obligation_language", rf"\b(?:i've|we've|i have|we have) {_ADV}got to\b", doubt=True, soft=True, cond=True, no_question=True),
     _r("obligation_language", rf"\b{_I} {_ADV}owe\b", doubt=True, soft=True),
-    _r("obligation_language", rf"\b(?:i'm|i am|we're|we are) (?:\w+ )?(?:supposed to|expected to|obliged to|meant to)\b", doubt=True),
+    _r("obligation_language", r"\b(?:i'm|i am|we're|we are) (?:\w+ )?(?:supposed to|expected to|obliged to|meant to)\b", doubt=True),
     _r("obligation_language", r"\b(?:tengo|tenemos|tenía|tuve|tendré) que\b|\bhay que\b|\bme toca\b|\b(?:debo|debería|deberia|debemos|deberíamos|debía)\b(?! de\b)",
        doubt=True, soft=True, neg=True, cond=True, no_question=True),
     _r("obligation_language", r"\b(?:ich|wir) (?:muss|müssen|sollte|sollten|soll|sollen|musste|mussten|müsste|hätte)\b|\b(?:muss|sollte|soll|musste|müssen|sollten) (?:ich|wir)\b",

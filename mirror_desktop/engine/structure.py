@@ -30,11 +30,13 @@ _FIXED: dict[str, str] = {
     "werent": "weren't", "shouldnt": "shouldn't", "couldnt": "couldn't", "wouldnt": "wouldn't",
     "havent": "haven't", "hasnt": "hasn't", "shes": "she's", "thats": "that's", "theyre": "they're",
     "youre": "you're", "whats": "what's", "theres": "there's",
-    "gonna": "going to", "gona": "going to", "wanna": "want to", "wana": "want to", "gota": "gotta", "hafta": "have to", "shud": "should", "shoud": "should", "shld": "should",
+    "gonna": "going to", "gona": "going to", "wanna": "want to", "wana": "want to", "gota": "gotta",
+    "hafta": "have to", "shud": "should", "shoud": "should", "shld": "should",
     "hav": "have", "hve": "have", "u": "you", "ur": "your", "r": "are", "tho": "though", "thru": "through",
     "tmrw": "tomorrow", "tomoro": "tomorrow", "tonite": "tonight", "bc": "because", "cuz": "because",
     "coz": "because", "prob": "probably", "ruind": "ruined", "iddiot": "idiot", "idot": "idiot",
-    "nevr": "never", "alwys": "always", "allways": "always", "nothin": "nothing", "evrytime": "every time", "def": "definitely", "rly": "really", "realy": "really",
+    "nevr": "never", "alwys": "always", "nothin": "nothing", "evrytime": "every time", "def": "definitely",
+    "rly": "really", "realy": "really",
     "nobdy": "nobody", "noone": "nobody", "evry": "every", "evrything": "everything",
     "evryone": "everyone", "everytime": "every time", "allways": "always", "alway": "always",
     "thye": "they", "teh": "the", "hapens": "happens", "happend": "happened", "becuase": "because", "beacuse": "because", "falt": "fault",
@@ -61,8 +63,10 @@ _MAX_EDITS_LEN = 6   # mend only words this long or longer, to cue words as long
 # Stop words that identify a language (function words only: they occur in any topic).
 _LANG_WORDS: dict[str, frozenset[str]] = {
     "en": frozenset("the and i to of a in is it that was my me you for on with but have not this be so just at".split()),
-    "es": frozenset("el la de que y en los las un una por con no me mi es lo se pero para muy más ya yo soy estoy está del al como nadie siempre".split()),
-    "de": frozenset("der die das und ich nicht ist zu ein eine mit auf den mich mir es sie war aber wie noch habe dass im bin sich auch nur sehr wenn mein meine".split()),
+    "es": frozenset("el la de que y en los las un una por con no me mi es lo se pero para muy más ya yo soy estoy "
+                    "está del al como nadie siempre".split()),
+    "de": frozenset("der die das und ich nicht ist zu ein eine mit auf den mich mir es sie war aber wie noch habe dass "
+                    "im bin sich auch nur sehr wenn mein meine".split()),
     "fr": frozenset("le la les et je de un une est pas que qui ne mon ma avec pour dans ce suis mais très".split()),
     "it": frozenset("il lo la e di che non un una sono mi per con ma ho anche molto questo della più".split()),
     "pt": frozenset("o os a as e de que não um uma com para eu meu minha mas muito foi é estou também".split()),
@@ -86,10 +90,10 @@ _WRITER = frozenset({"i", "we", "yo", "ich", "wir", "nosotros", "nosotras"})
 _ADOPT_RE = re.compile(r"\b(?:and|but)\s+(?:she|he|they|you|mum|mom|dad)(?:'s|'re| is| are| was| were)\s+(?:right|not wrong)\b")
 _FICTION_NOUNS = frozenset({
     "film", "movie", "book", "novel", "series", "show", "episode", "song", "story", "play", "poem",
-    "documentary", "game", "película", "libro", "novela", "serie", "canción", "film", "buch", "roman",
+    "documentary", "game", "película", "libro", "novela", "serie", "canción", "buch", "roman",
     "lied", "folge", "geschichte",
 })
-_FICTION_LINK = frozenset({"where", "about", "in", "which", "whose", "sobre", "donde", "über", "wo", "in"})
+_FICTION_LINK = frozenset({"where", "about", "in", "which", "whose", "sobre", "donde", "über", "wo"})
 
 _CLAUSE_WORDS = frozenset({"but", "yet", "although", "though", "because", "while", "whereas", "pero",
                            "aunque", "porque", "aber", "obwohl", "weil", "sondern"})

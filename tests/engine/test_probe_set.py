@@ -31,7 +31,9 @@ FLOORS = {
     "fortune_telling": (0.95, 0.95),        # 1.00 / 1.00
     "labeling": (0.95, 0.95),               # 1.00 / 1.00
     "personalization": (0.95, 0.95),        # 1.00 / 1.00
-    "emotional_reasoning": (0.95, 0.95),    # 1.00 / 1.00
+    # The pattern model (issue 13) also reads "I feel like I owe everyone an answer" as a feeling taken
+    # for a fact; 0.80 / 1.00.
+    "emotional_reasoning": (0.75, 0.95),
     "overgeneralization": (0.95, 0.95),     # 1.00 / 1.00
 }
 
