@@ -84,7 +84,7 @@ def choose_thresholds(X: np.ndarray, Y: np.ndarray, R: np.ndarray, folds: int = 
     for j, name in enumerate(PATTERN_NAMES):
         y, r, p = Y[:, j] > 0, R[:, j] > 0, P[:, j]
 
-        def f1(pred: np.ndarray) -> tuple[float, float]:
+        def f1(pred: np.ndarray, y: np.ndarray = y) -> tuple[float, float]:
             tp = (pred & y).sum()
             prec = tp / pred.sum() if pred.sum() else 1.0
             rec = tp / y.sum() if y.sum() else 1.0

@@ -6,7 +6,9 @@ and ``pattern_model.json``, its shape and per-pattern thresholds). Pure Python a
 numpy, no network, no weights fetched; loaded once, on first use, and deterministic.
 
 The model never adds obligation_language or absolute_thinking (threshold 1.1): those are word-level
-patterns whose exclusions are the rules' whole point. Features: canonical word unigrams and bigrams of each sentence in the writer's voice (quoted and
+patterns whose exclusions are the rules' whole point.
+
+Features: canonical word unigrams and bigrams of each sentence in the writer's voice (quoted and
 reported words already removed by ``structure.read``), words in a negation's scope marked, and
 the text's language. Each feature is hashed (CRC-32) into a fixed number of buckets.
 """
