@@ -117,6 +117,11 @@ _GUARDS = re.compile(
         r"bomber|bombing)\b|"
     r"\b(?:calls|call|paper|papers|research|review) (?:about|on) suicide\b|\b(?:llamadas|anrufe) (?:sobre|wegen) (?:suicidio|suizid)\b|"
     r"\b(?:took|takes|take) (?:his|her|their) own life\b|\bplans his own\b|\b(?:seinen|ihren|su) (?:selbstmord|suizid|suicidio)\b")
+# Only a sentence naming a means or a place can start a two-sentence sign.
+_PAIR_KEYS = re.compile(
+    r"\b(?:pills|tablets|meds|medication|pastillas|tabletten|rope|gun|shotgun|rifle|pistol|razor|blades|bridge|cliff|edge|"
+    r"tracks|railway|platform|roof|rooftop|floor|car park|river|ledge|puente|acantilado|vías|azotea|río|brücke|klippe|"
+    r"gleise|dach|fluss|saving|saved|keeping|stockpiling|hoarding|guardando|sammle)\b")
 _PAST = re.compile(r"\b(?:\w+ years ago|as a teenager|as a teen|when i was younger|used to|back then|"
     r"hace \w+ años|vor \w+ jahren|als jugendliche[rn]?)\b")
 _RECOVERED = re.compile(r"\b(?:glad i'm here|i'm glad|felt fine|tender|not ashamed|recovered|me alegro|froh,? dass|today i|hoy )\b")
@@ -144,9 +149,9 @@ class CrisisDetector:
         """Whether ``text`` shows crisis warning signs."""
         return self.find(text).crisis
 
-    def find(self, text: str) -> CrisisFinding:
-        """The warning signs in ``text`` and the language it is written in."""
-        lang = detect_language(text)
+    def find(self, text: str, language: str | None = None) -> CrisisFinding:
+        """The warning signs in ``text`` and the language it is written in (detected if not given)."""
+        lang = language or detect_language(text)
         signs: list[str] = []
         past_only = True
         joking = _JOKING.search(text.lower()) is not None
@@ -154,7 +159,7 @@ class CrisisDetector:
         bounds = _sentence_bounds(text)
         canons = [_canonical_sentence(text[s:e], lang) for s, e in bounds]
         # Means and places are often told over two sentences ("Bought rope today. Didn't tell anyone.").
-        pairs = [f"{a} {b}" for a, b in zip(canons, canons[1:], strict=False)]
+        pairs = [f"{a} {b}" for a, b in zip(canons, canons[1:], strict=False) if _PAIR_KEYS.search(a)]
         for canon, only in [(c, None) for c in canons] + [(p, ("means", "place")) for p in pairs]:
             if not canon:
                 continue

@@ -63,24 +63,29 @@ class Model:
     bias: tuple[float, ...]
     thresholds: dict[str, float]
 
-    def probabilities(self, reading: Reading) -> dict[str, float]:
-        """Each pattern's probability for ``reading``."""
+    def probabilities(self, reading: Reading, only: Iterable[str] | None = None) -> dict[str, float]:
+        """Each pattern's probability for ``reading`` (just the ``only`` ones, if given)."""
         k = len(self.patterns)
-        scores = list(self.bias)
+        wanted = [i for i, name in enumerate(self.patterns) if only is None or name in set(only)]
+        scores = {i: self.bias[i] for i in wanted}
         w = self.weights
         for idx in {bucket(f, self.n_buckets) for f in features(reading)}:
             base = idx * k
-            for p in range(k):
-                scores[p] += w[base + p]
-        return {name: 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, s)))) for name, s in zip(self.patterns, scores, strict=True)}
+            for i in wanted:
+                scores[i] += w[base + i]
+        return {self.patterns[i]: 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, s)))) for i, s in scores.items()}
 
     def predict(self, reading: Reading, ruled: Iterable[str] = ()) -> list[str]:
         """Patterns whose probability reaches their threshold (``ruled`` ones are already found)."""
         if not reading.reads:
             return []
         skip = set(ruled)
-        probs = self.probabilities(reading)
-        return [p for p in self.patterns if p not in skip and probs[p] >= self.thresholds.get(p, 1.1)]
+        # Only patterns the model may add and the rules have not already found are worth scoring.
+        todo = [p for p in self.patterns if p not in skip and self.thresholds.get(p, 1.1) <= 1.0]
+        if not todo:
+            return []
+        probs = self.probabilities(reading, todo)
+        return [p for p in todo if probs[p] >= self.thresholds[p]]
 
 
 @lru_cache(maxsize=1)

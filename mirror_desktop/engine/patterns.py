@@ -90,10 +90,14 @@ class _Rule:
     cond: bool = False         # cancelled by "if" / "what if" before it (a conditional is not a forecast)
     neg: bool = False          # cancelled by a negation just before the cue
     no_question: bool = False  # not in questions
+    keys: re.Pattern[str] | None = None   # the rule can only match where this does (a cheap pre-check)
 
 
-def _r(pattern: str, rx: str, **kw: bool) -> _Rule:
-    return _Rule(pattern, re.compile(rx), **kw)
+def _r(pattern: str, first: str, second: str | None = None, **kw: bool) -> _Rule:
+    """A rule: ``_r(name, regex)`` or ``_r(name, keys, regex)``, keys being words ("_" for a space)."""
+    keys, rx = ("", first) if second is None else (first, second)
+    key_rx = re.compile("|".join(re.escape(k.replace("_", " ")) for k in keys.split())) if keys else None
+    return _Rule(pattern, re.compile(rx), keys=key_rx, **kw)
 
 
 _LABELS_SELF = (
@@ -110,32 +114,32 @@ _LABELS_OTHER = (
 
 _RULES: list[_Rule] = [
     # -- obligation: a duty the writer puts on themselves (deontic senses only) --
-    _r("obligation_language", rf"(?:^|[|,] |\b{_I} ){_ADV}(?:{_MODAL})\b",
+    _r("obligation_language", "should must ought have_to has_to need_to had_to needed_to gotta", rf"(?:^|[|,] |\b{_I} ){_ADV}(?:{_MODAL})\b",
        doubt=True, soft=True, cond=True, no_question=True),
-    _r("obligation_language", rf"\b(?:i've|we've|i have|we have) {_ADV}got to\b", doubt=True, soft=True, cond=True, no_question=True),
-    _r("obligation_language", rf"\b{_I} {_ADV}owe\b", doubt=True, soft=True),
-    _r("obligation_language", r"\b(?:i'm|i am|we're|we are) (?:\w+ )?(?:supposed to|expected to|obliged to|meant to)\b", doubt=True),
-    _r("obligation_language", r"\b(?:tengo|tenemos|tenía|tuve|tendré) que\b|\bhay que\b|\bme toca\b|\b(?:debo|debería|deberia|debemos|deberíamos|debía)\b(?! de\b)",
+    _r("obligation_language", "got_to", rf"\b(?:i've|we've|i have|we have) {_ADV}got to\b", doubt=True, soft=True, cond=True, no_question=True),
+    _r("obligation_language", "owe", rf"\b{_I} {_ADV}owe\b", doubt=True, soft=True),
+    _r("obligation_language", "supposed expected obliged meant_to", r"\b(?:i'm|i am|we're|we are) (?:\w+ )?(?:supposed to|expected to|obliged to|meant to)\b", doubt=True),
+    _r("obligation_language", "que me_toca deb", r"\b(?:tengo|tenemos|tenía|tuve|tendré) que\b|\bhay que\b|\bme toca\b|\b(?:debo|debería|deberia|debemos|deberíamos|debía)\b(?! de\b)",
        doubt=True, soft=True, neg=True, cond=True, no_question=True),
-    _r("obligation_language", r"\b(?:ich|wir) (?:muss|müssen|sollte|sollten|soll|sollen|musste|mussten|müsste|hätte)\b|\b(?:muss|sollte|soll|musste|müssen|sollten) (?:ich|wir)\b",
+    _r("obligation_language", "muss soll müss hätte", r"\b(?:ich|wir) (?:muss|müssen|sollte|sollten|soll|sollen|musste|mussten|müsste|hätte)\b|\b(?:muss|sollte|soll|musste|müssen|sollten) (?:ich|wir)\b",
        doubt=True, soft=True, cond=True, no_question=True),
     # -- internal tension: two pulls inside the writer --
-    _r("internal_tension", rf"\b(?:part|half) of me\b{_SENT}\b(?:part|half) of me\b|\b(?:another|the other) (?:part|half) of me\b"),
-    _r("internal_tension", r"\b(?:part|half) of me (?:is|wants|wanted|wishes|feels|keeps|just|still|would|will|can't|doesn't|never|knows|thinks|loves|hates)\b|"
+    _r("internal_tension", "part_of_me half_of_me", rf"\b(?:part|half) of me\b{_SENT}\b(?:part|half) of me\b|\b(?:another|the other) (?:part|half) of me\b"),
+    _r("internal_tension", "part_of_me half_of_me should_be", r"\b(?:part|half) of me (?:is|wants|wanted|wishes|feels|keeps|just|still|would|will|can't|doesn't|never|knows|thinks|loves|hates)\b|"
        r"\bi should be (?:happy|grateful|glad|thankful|pleased)\b[^_]{0,80}?\b(?:i'm not|i am not|jealous|resent|i feel (?:guilty|bad|awful|terrible))\b"),
-    _r("internal_tension", r"\btorn between\b|\bi'm torn\b|\bmixed feelings\b|\bon (?:the )?one hand\b|\bpulled two ways\b|\bboth (?:feel|are|seem) true\b|\bboth at once\b|\bcan both be true\b|\bhow both can\b|\bi didn't expect both\b"),
+    _r("internal_tension", "torn mixed one_hand two_ways both didn't_expect", r"\btorn between\b|\bi'm torn\b|\bmixed feelings\b|\bon (?:the )?one hand\b|\bpulled two ways\b|\bboth (?:feel|are|seem) true\b|\bboth at once\b|\bcan both be true\b|\bhow both can\b|\bi didn't expect both\b"),
     _r("internal_tension", r"\b(?:i|i'm|i am) (?:really |so |also |still )*(?:want|wanted|love|loved|like|need|glad|happy|relieved|excited|proud|grateful)\b"
        rf"{_SENT}(?:\bbut\b|\band\b|\byet\b|\bwhile\b|\bat the same time\b){_SENT}"
        r"\b(?:i (?:also |still |really |just |keep |quietly )*(?:dread|fear|hate|resent|miss|don't want|can't imagine|can't stand|cried|keep crying|feel (?:guilty|terrible|awful|bad))|"
        r"but i (?:also )?(?:need|want|love) |i also (?:need|want|love) |"
        r"i(?:'m| am) (?:also |still |so |quietly |really )*(?:scared|afraid|terrified|exhausted|jealous|angry|furious|guilty|grieving|sad|dreading|tired of|sick of|anxious|worried)|"
        r"(?:nervous|scared|afraid|terrified|jealous|guilty|grieving) too|also (?:nervous|scared|afraid|terrified|grieving))\b"),
-    _r("internal_tension", r"\buna parte de mí\b|\botra parte\b|\bsentimientos encontrados\b|\bpor un lado\b|\b(?:a la vez|al mismo tiempo)\b|\blas dos cosas\b|"
+    _r("internal_tension", "parte encontrados por_un_lado a_la_vez mismo_tiempo dos_cosas teil einerseits gerissen zwiegespalten gleichzeitig beides", r"\buna parte de mí\b|\botra parte\b|\bsentimientos encontrados\b|\bpor un lado\b|\b(?:a la vez|al mismo tiempo)\b|\blas dos cosas\b|"
        r"\bein teil von mir\b|\bein anderer teil\b|\beinerseits\b|\bhin- und hergerissen\b|\bzwiegespalten\b|\bgleichzeitig\b|\bbeides stimmt\b"),
     # -- absolute thinking handled in code (needs negation and sense checks) --
     # -- past trauma: a harmful past named, with or without clinical words --
-    _r("past_trauma_reference", r"\b(?:trauma|traumatic|traumatised|traumatized|abuse|abused|abusive|assault|assaulted|neglect|neglected|bullied|flashbacks?|molested|raped)\b", neg=True),
-    _r("past_trauma_reference",
+    _r("past_trauma_reference", "trauma abus assault neglect bullied flashback molest rape", r"\b(?:trauma|traumatic|traumatised|traumatized|abuse|abused|abusive|assault|assaulted|neglect|neglected|bullied|flashbacks?|molested|raped)\b", neg=True),
+    _r("past_trauma_reference", "when_i_was growing_up as_a childhood at_school in_year grew_up",
        r"\b(?:when i was (?:a kid|a child|little|young|small|a teenager|\w+)|growing up|as a (?:kid|child|teenager)|my childhood|at school|in year \w+|i grew up|the house i grew up in|grew up in a house)\b"
        r"[^_]{0,200}?\b(?:hit|hitting|beat|beating|shout|shouted|shouting|screamed|screaming|yelled|drank|drinking|drunk|left|died|locked|hurt|hid|hide|hiding|"
        r"afraid|scared|flinch|flinching|shoved|punished|nobody explained|nobody talked|watched the front door|went upstairs fast)\b"),
@@ -148,22 +152,22 @@ _RULES: list[_Rule] = [
        r"\b(?:after|since) (?:the|that) (?:crash|accident|fire|attack|assault|flood|war)\b(?! drill)|"
        r"\b(?:puts|put|takes|took) me (?:straight )?back (?:in|to)\b|\bi was (?:\w+ )?(?:again|eight again|a kid again)\b|"
        r"\b(?:brother|sister|mother|father|dad|mum|mom) (?:died|left) when i was\b|\bmy mother left\b|\bmy father left\b"),
-    _r("past_trauma_reference",
+    _r("past_trauma_reference", "cuando_era desde_el maltrat abus acos als_ich seit_dem missbrauch gemobbt misshandelt",
        r"\bcuando era (?:pequeña|pequeño|niña|niño|joven|chica|chico)\b[^_]{0,160}?\b(?:bebía|gritaba|pegaba|me pegaba|se fue|murió|encerraba)\b|"
        r"\bdesde el accidente\b|\bmaltrat\w*\b|\babus\w*\b|\bacoso\b|\bme acosaban\b|"
        r"\bals ich (?:klein|ein kind|jung|jugendlich) war\b[^_]{0,160}?\b(?:getrunken|geschrien|geschlagen|verlassen|gestorben|eingesperrt)\b|"
        r"\bseit dem unfall\b|\bmissbrauch\w*\b|\bgemobbt\b|\bmisshandelt\b"),
     # -- catastrophizing: a run to the worst --
-    _r("catastrophizing", rf"\bwhat if\b{_SENT}\b(?:die|dies|dead|cancer|tumour|tumor|heart|collapse|lose|lost|fail|spread|never|wrong|worst|over|ruin|accident|phone call|grow up|don't see|won't see|never see)\b", neg=True),
-    _r("catastrophizing", rf"\b(?:if|unless)\b{_SENT}\b(?:lose|losing|lost|we're finished|finished|over|ruin|ruined|disaster|catastrophe|homeless|hostel|disown|hate me|never forgive|fall apart|falls apart|back in my old|dead|won't survive|can't survive|end of us|the end|where would|that's it|on my own|no money|alone with)\b", neg=True),
+    _r("catastrophizing", "what_if", rf"\bwhat if\b{_SENT}\b(?:die|dies|dead|cancer|tumour|tumor|heart|collapse|lose|lost|fail|spread|never|wrong|worst|over|ruin|accident|phone call|grow up|don't see|won't see|never see)\b", neg=True),
+    _r("catastrophizing", "if_ unless", rf"\b(?:if|unless)\b{_SENT}\b(?:lose|losing|lost|we're finished|finished|over|ruin|ruined|disaster|catastrophe|homeless|hostel|disown|hate me|never forgive|fall apart|falls apart|back in my old|dead|won't survive|can't survive|end of us|the end|where would|that's it|on my own|no money|alone with)\b", neg=True),
     _r("catastrophizing", r"\b(?:will|'ll|going to|gonna) be (?:a |an )?(?:disaster|catastrophe|nightmare|the end)\b|\bgoing to turn into\b|\b(?:i've|i have) (?:completely |totally )?ruined (?:my|our|everything)\b|\b(?:my|our|the whole) (?:life|career|family|wedding) (?:is|will be) (?:over|ruined|finished)\b|"
        r"\b(?:is|are|it's|everything's|everything is) (?:ruined|over|finished)\b|\bruin (?:everything|the wedding|it all)\b|\bfall(?:ing)? apart\b|"
        r"\bi (?:can't|cannot|won't|couldn't) (?:cope|survive|handle) (?:another|with another|this|it)\b|\bthe end of (?:the world|us|everything)\b|\bmy life is over\b|"
        r"\bwe'll be out\b|\bbe dead by\b|\bstuck (?:doing|in) \w+ until i (?:retire|die)\b|\bthe whole (?:family|thing) will\b", neg=True, doubt=True),
-    _r("catastrophizing", r"\by si\b[^_]{0,160}?\b(?:muero|corazón|desplomo|pierdo|cáncer)\b|\bsi\b[^_]{0,160}?\b(?:pierdo|perdemos|se acaba|todo se acaba|ruina|desastre)\b|\bno sé qué va a ser de nosotros\b|"
+    _r("catastrophizing", "si_ was wenn weiß", r"\by si\b[^_]{0,160}?\b(?:muero|corazón|desplomo|pierdo|cáncer)\b|\bsi\b[^_]{0,160}?\b(?:pierdo|perdemos|se acaba|todo se acaba|ruina|desastre)\b|\bno sé qué va a ser de nosotros\b|"
        r"\bwas (?:, )?wenn\b[^_]{0,160}?\b(?:herz|umfalle|sterbe|krebs|verliere)\b|\bwenn\b[^_]{0,160}?\b(?:verliere|verlieren|vorbei|katastrophe|ruiniert)\b|\bweiß nicht,? was aus uns wird\b"),
     # -- mind reading: asserting another's mind --
-    _r("mind_reading", r"\b(?!i\b|we\b|i'm\b|i've\b)(?:[^\s|_,]+) (?:probably |must |all |already |clearly |obviously |definitely |secretly |really |just )?(?:thinks?|thought|believes?|finds?|considers?|assumes?) (?:that )?(?:i'm|i am|i was|i've|i have|i|me|my|nurses|we|i'd)\b",
+    _r("mind_reading", "think thought believe find consider assume", r"\b(?!i\b|we\b|i'm\b|i've\b)(?:[^\s|_,]+) (?:probably |must |all |already |clearly |obviously |definitely |secretly |really |just )?(?:thinks?|thought|believes?|finds?|considers?|assumes?) (?:that )?(?:i'm|i am|i was|i've|i have|i|me|my|nurses|we|i'd)\b",
        doubt=True),
     _r("mind_reading", r"\b(?:hates|hate|can't stand|doesn't like|don't like|is bored of|are bored of|is sick of|are sick of|is tired of|are tired of) me\b|"
        r"\b(?:judging|laughing at|talking about|staring at|watching) me\b|\ball staring\b|\blooks? at (?:me|my \w+) like\b|\blooking at me like\b|\b(?:everyone|everybody|they|people|he|she) (?:all )?(?:hates?|laughs? at) my\b|"
@@ -171,7 +175,7 @@ _RULES: list[_Rule] = [
        r"\b(?:she's|he's|they've|she has|he has|they have) (?:decided|clocked) (?:that )?i\b|\bknows something's wrong\b|\b(?:i can tell|you can tell|i can see it|you can see it|i could tell|i can feel it|se le nota|das sieht man)\b|"
        r"\bthey're all\b|\bshe's sick of\b|\bhe's sick of\b|\bis bored of\b",
        doubt=True, neg=True),
-    _r("mind_reading", r"\b(?:piensa|piensan|cree|creen) que (?:soy|no sirvo|estoy|he|no)\b|\bme odia\b|\bestá enfadad[ao] conmigo\b|"
+    _r("mind_reading", "piens cree odia enfadad hält denk glaub finden sauer hasst", r"\b(?:piensa|piensan|cree|creen) que (?:soy|no sirvo|estoy|he|no)\b|\bme odia\b|\bestá enfadad[ao] conmigo\b|"
        r"\bhält mich für\b|\b(?:denkt|denken|glaubt|glauben)(?: ,)? dass ich\b|\bfinden mich\b|\bist sauer\b|\bhasst mich\b", doubt=True),
     # -- fortune telling: a bad future stated as settled --
     _r("fortune_telling", r"\b(?:i'll|i will|i'm going to|i am going to|i'm never going to|we'll) (?:never|end up|be (?:single|alone|stuck) |fail|quit|mess|lose)\b|\bi'll never\b|"
@@ -183,15 +187,15 @@ _RULES: list[_Rule] = [
        r"\b(?:they|he|she)(?:'ll| will) (?:say no|pick|choose|leave|resent|hate|grow up and|be polite and|never)\b|\bi'll be (?:single|alone|dead) forever\b|"
        r"\bno point (?:in )?(?:trying|even)\b|\bi (?:just |already )?know (?:how it ends|it will|it'll|they'll|he'll|she'll)\b|\bi can already see how\b|\bit won't\b|\bnot going to work out\b",
        doubt=True, soft=True, cond=True, no_question=True),
-    _r("fortune_telling", r"\bnunca (?:voy|vamos) a\b|\bva a salir (?:fatal|mal)\b|\bno va a (?:funcionar|cambiar|mejorar)\b|\bme va a odiar\b|"
+    _r("fortune_telling", "nunca va_a werde wird", r"\bnunca (?:voy|vamos) a\b|\bva a salir (?:fatal|mal)\b|\bno va a (?:funcionar|cambiar|mejorar)\b|\bme va a odiar\b|"
        r"\b(?:werde|werden) (?:\w+ ){0,4}(?:nie|niemals)\b|\bwird (?:eine katastrophe|nie|schiefgehen)\b|\bwird (?:\w+ ){0,3}(?:mich )?hassen\b", doubt=True, soft=True, cond=True),
     # -- labeling: a global label for oneself or someone else --
-    _r("labeling", rf"\b(?:i'm|i am|i've always been|i have always been|i was always|i've been) (?:such |so |just |a |an |the |total |complete |utter |absolute |real |terrible |grown |total |proper )*(?:{_LABELS_SELF})\b",
+    _r("labeling", "i'm i_am i've i_have i_was", rf"\b(?:i'm|i am|i've always been|i have always been|i was always|i've been) (?:such |so |just |a |an |the |total |complete |utter |absolute |real |terrible |grown |total |proper )*(?:{_LABELS_SELF})\b",
        doubt=True),
     _r("labeling", rf"\bso i (?:probably |must )?(?:am|be) one\b|\bwhat an? (?:{_LABELS_SELF}) i am\b|^(?:{_LABELS_SELF})$|^(?:i'm|i am) (?:\w+ ){{0,3}}(?:{_LABELS_SELF})(?: and (?:a |an )?(?:{_LABELS_SELF}))?$"),
-    _r("labeling", rf"\b(?!i\b|it\b|this\b|that\b|life\b)[^\s|_,]+(?: is|'s| are|'re) (?:such |so |just |a |an |total |complete |utter |absolute |real |arrogant |useless |selfish |total )*(?:{_LABELS_OTHER})\b",
+    _r("labeling", "is_ 's_ are_ 're_", rf"\b(?!i\b|it\b|this\b|that\b|life\b)[^\s|_,]+(?: is|'s| are|'re) (?:such |so |just |a |an |total |complete |utter |absolute |real |arrogant |useless |selfish |total )*(?:{_LABELS_OTHER})\b",
        doubt=True),
-    _r("labeling", r"\bsoy (?:un|una) (?:desastre|idiota|inútil|fracasad[ao]|mala madre|mal padre|cobarde)\b|\bsoy una idiota\b|\bes un (?:mentiroso|cobarde|idiota|inútil)\b|"
+    _r("labeling", "soy es_un ich_bin ist_ein", r"\bsoy (?:un|una) (?:desastre|idiota|inútil|fracasad[ao]|mala madre|mal padre|cobarde)\b|\bsoy una idiota\b|\bes un (?:mentiroso|cobarde|idiota|inútil)\b|"
        r"\bich bin (?:so |eine |ein |einfach |total |ein totaler )*(?:idiot|versager|versagerin|vollidiot|schlechte mutter|schlechter vater|feigling|nichts wert)\b|\bist ein (?:lügner|feigling|idiot|versager)\b",
        doubt=True),
     # -- personalization: the writer takes the blame --
@@ -200,7 +204,7 @@ _RULES: list[_Rule] = [
        r"\b(?:fell|failed|left|broke up|split up|argued|happened|sad|depressed|struggling|miserable|went under|it's|that's)\b[^_]{0,40}?(?:\| )?\bbecause (?:i|i'm|i was|i went|i didn't|of my)\b|"
        r"\bculpa mía\b|\bpor mi culpa\b|\bes cosa mía\b|\bmeine schuld\b|\bwegen mir\b|\bgeht auf mich\b", neg=True, doubt=True),
     # -- emotional reasoning: a feeling taken as proof --
-    _r("emotional_reasoning", r"\b(?:i feel|i felt|it feels|feels like|i just feel)\b[^_]{0,120}?\b(?:so|which means|that means|which tells me|therefore|so it must)\b[^_]{0,60}?"
+    _r("emotional_reasoning", "feel felt", r"\b(?:i feel|i felt|it feels|feels like|i just feel)\b[^_]{0,120}?\b(?:so|which means|that means|which tells me|therefore|so it must)\b[^_]{0,60}?"
        r"\b(?:i (?:must|probably|am)|i'm|it (?:must|is|probably|will)|it's|they (?:must|probably|do)|something (?:must|is)|that must|that's what|so i (?:must|probably|stay)|i (?:stay|keep away|don't|won't|avoid))\b"),
     _r("emotional_reasoning", r"\b(?:because|since|if) i feel\b[^_]{0,80}?\b(?:i am|i'm|it is|it's|must|then)\b|\b(?:dread|feeling|feel)\b[^_]{0,40}?\bwhich means\b|"
        r"\bso (?:i|it) (?:must be|probably is|probably am)\b|\bso (?:nobody|everyone|they)\b[^_]{0,40}?\b(?:going to|must|probably)\b|"
@@ -212,7 +216,7 @@ _RULES: list[_Rule] = [
        r"\bwhenever i try\b|\bimmer bin ich\b|\bsiempre soy yo\b|\bi'm always the one\b|\bit never does\b|\bpeople like (?:him|her|me|us|them)\b|\bround and round\b|\bin a row\b|\bends the same way\b|\bevery (?:week|month|year|january|september|time)\b[^_]{0,80}?\b(?:same|every|again|drowning)\b|"
        r"\bthat's how it goes\b|\bnever get a break\b|\balways the same\b",
        neg=True),
-    _r("overgeneralization", r"\bsiempre me pasa\b|\bcada vez que\b|\bsiempre igual\b|\besto siempre\b|\bjedes mal\b|\bimmer dasselbe\b|\bpassiert immer\b|\bimmer mir\b"),
+    _r("overgeneralization", "siempre cada_vez jedes_mal immer", r"\bsiempre me pasa\b|\bcada vez que\b|\bsiempre igual\b|\besto siempre\b|\bjedes mal\b|\bimmer dasselbe\b|\bpassiert immer\b|\bimmer mir\b"),
 ]
 
 _ABSOLUTE_RE = re.compile(
@@ -288,6 +292,8 @@ class PatternDetector:
         words = canon.split(" ")
         for rule in _RULES:
             if rule.no_question and sent.question:
+                continue
+            if rule.keys is not None and rule.keys.search(canon) is None:
                 continue
             for m in rule.rx.finditer(canon):
                 if "_" in m.group().split(" "):

@@ -58,8 +58,8 @@ class RulesEngine:
 
     def analyze(self, text: str, tensions: Sequence[TensionRef] = ()) -> Analysis:
         """Patterns, surfaced and suggested tensions, and whether crisis warning signs are present."""
-        finding = self.crisis.find(text)   # safety first, and on the whole text
         reading = read(text)
+        finding = self.crisis.find(text, reading.language)   # safety reads the whole text, whatever the language
         if reading.reads:
             hits = self.detector.hits(text, reading)
             surfaced, suggested = self.tensions.find(text, tensions)

@@ -176,18 +176,24 @@ def canonical(word: str, lang: str = "en") -> str:
     return w
 
 
+@lru_cache(maxsize=1)
+def _lang_index() -> dict[str, tuple[str, ...]]:
+    index: dict[str, list[str]] = {}
+    for lang, stop in _LANG_WORDS.items():
+        for w in stop:
+            index.setdefault(w, []).append(lang)
+    return {w: tuple(langs) for w, langs in index.items()}
+
+
 def detect_language(text: str) -> str:
     """The language code of ``text`` by function words ("en" when too short to tell)."""
     counts = dict.fromkeys(_LANG_WORDS, 0)
-    n = 0
-    for m in WORD_RE.finditer(text):
-        w = m.group().lower()
-        for lang, stop in _LANG_WORDS.items():
-            if w in stop:
-                counts[lang] += 1
-        n += 1
+    index = _lang_index()
+    for n, m in enumerate(WORD_RE.finditer(text)):
         if n >= 300:
             break
+        for lang in index.get(m.group().lower(), ()):
+            counts[lang] += 1
     best = max(counts, key=lambda k: (counts[k], k == "en"))
     return best if counts[best] >= 2 and counts[best] > counts["en"] else "en"
 
