@@ -90,14 +90,13 @@ class _Rule:
     cond: bool = False         # cancelled by "if" / "what if" before it (a conditional is not a forecast)
     neg: bool = False          # cancelled by a negation just before the cue
     no_question: bool = False  # not in questions
-    keys: re.Pattern[str] | None = None   # the rule can only match where this does (a cheap pre-check)
+    keys: tuple[str, ...] = ()   # the rule can only match if one of these occurs (a cheap pre-check)
 
 
 def _r(pattern: str, first: str, second: str | None = None, **kw: bool) -> _Rule:
     """A rule: ``_r(name, regex)`` or ``_r(name, keys, regex)``, keys being words ("_" for a space)."""
     keys, rx = ("", first) if second is None else (first, second)
-    key_rx = re.compile("|".join(re.escape(k.replace("_", " ")) for k in keys.split())) if keys else None
-    return _Rule(pattern, re.compile(rx), keys=key_rx, **kw)
+    return _Rule(pattern, re.compile(rx), keys=tuple(k.replace("_", " ") for k in keys.split()), **kw)
 
 
 _LABELS_SELF = (
@@ -219,6 +218,12 @@ _RULES: list[_Rule] = [
     _r("overgeneralization", "siempre cada_vez jedes_mal immer", r"\bsiempre me pasa\b|\bcada vez que\b|\bsiempre igual\b|\besto siempre\b|\bjedes mal\b|\bimmer dasselbe\b|\bpassiert immer\b|\bimmer mir\b"),
 ]
 
+_ALWAYS = frozenset(i for i, rule in enumerate(_RULES) if not rule.keys)
+_KEYS: tuple[tuple[str, tuple[int, ...]], ...] = tuple(
+    (key, tuple(i for i, rule in enumerate(_RULES) if key in rule.keys))
+    for key in sorted({k for rule in _RULES for k in rule.keys})
+)
+
 _ABSOLUTE_RE = re.compile(
     r"\b(?:always|never|everyone|everybody|nobody|no one|nothing|everything|every time|every single time|all the time|"
     r"forever|impossible|completely|totally|entirely|none of|constantly|ever|complete|"
@@ -290,10 +295,10 @@ class PatternDetector:
     def _rule_hits(self, sent: Sentence) -> Iterable[PatternHit]:
         canon = sent.canon
         words = canon.split(" ")
-        for rule in _RULES:
-            if rule.no_question and sent.question:
-                continue
-            if rule.keys is not None and rule.keys.search(canon) is None:
+        # Substring tests are far cheaper than regular expressions: run only rules whose keys occur.
+        eligible = _ALWAYS | {i for key, rules in _KEYS for i in rules if key in canon}
+        for i, rule in enumerate(_RULES):
+            if i not in eligible or (rule.no_question and sent.question):
                 continue
             for m in rule.rx.finditer(canon):
                 if "_" in m.group().split(" "):
@@ -320,10 +325,13 @@ class PatternDetector:
 
     def _absolutes(self, sent: Sentence) -> list[PatternHit]:
         canon = sent.canon
+        matches = list(_ABSOLUTE_RE.finditer(canon))
+        if not matches:
+            return []
         idioms = [m.span() for m in _ABSOLUTE_IDIOMS_RE.finditer(canon)]
         words = canon.split(" ")
         out = []
-        for m in _ABSOLUTE_RE.finditer(canon):
+        for m in matches:
             if any(a <= m.start() < b for a, b in idioms):
                 continue
             word = m.group()

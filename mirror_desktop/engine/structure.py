@@ -239,7 +239,10 @@ def _read_sentence(text: str, s_start: int, s_end: int, quoted: list[tuple[int, 
     last = 0
     for m in WORD_RE.finditer(seg):
         gap = seg[last : m.start()]
-        marks.append("|" if any(c in _CLAUSE_PUNCT for c in gap if c != ",") else ("," if "," in gap else ""))
+        if gap == " " or not gap:
+            marks.append("")   # the common case, kept fast
+        else:
+            marks.append("|" if any(c in _CLAUSE_PUNCT for c in gap if c != ",") else ("," if "," in gap else ""))
         words.append((canonical(m.group(), lang), s_start + m.start(), s_start + m.end()))
         last = m.end()
     question = seg.rstrip().rstrip("\"”’)").endswith("?")
