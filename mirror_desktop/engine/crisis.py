@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from mirror_desktop.engine._data import RuleSet, default_rules, read_resource
-from mirror_desktop.engine.structure import WORD_RE, _mark_fiction, _sentence_bounds, canonical, detect_language
+from mirror_desktop.engine.structure import WORD_RE, Reading, _mark_fiction, _sentence_bounds, canonical, detect_language
 from mirror_desktop.engine.text import choose
 
 _OPENINGS = {
@@ -149,15 +149,17 @@ class CrisisDetector:
         """Whether ``text`` shows crisis warning signs."""
         return self.find(text).crisis
 
-    def find(self, text: str, language: str | None = None) -> CrisisFinding:
-        """The warning signs in ``text`` and the language it is written in (detected if not given)."""
-        lang = language or detect_language(text)
+    def find(self, text: str, language: str | None = None, reading: Reading | None = None) -> CrisisFinding:
+        """The warning signs in ``text`` and its language; ``reading`` (of the same text) saves re-reading it."""
+        lang = reading.language if reading is not None else (language or detect_language(text))
         signs: list[str] = []
         past_only = True
         joking = _JOKING.search(text.lower()) is not None
         ordinary = _ORDINARY.search(text.lower()) is not None
-        bounds = _sentence_bounds(text)
-        canons = [_canonical_sentence(text[s:e], lang) for s, e in bounds]
+        if reading is not None:
+            canons = [s.plain for s in reading.sentences]
+        else:
+            canons = [_canonical_sentence(text[s:e], lang) for s, e in _sentence_bounds(text)]
         # Means and places are often told over two sentences ("Bought rope today. Didn't tell anyone.").
         pairs = [f"{a} {b}" for a, b in zip(canons, canons[1:], strict=False) if _PAIR_KEYS.search(a)]
         for canon, only in [(c, None) for c in canons] + [(p, ("means", "place")) for p in pairs]:

@@ -59,7 +59,7 @@ class RulesEngine:
     def analyze(self, text: str, tensions: Sequence[TensionRef] = ()) -> Analysis:
         """Patterns, surfaced and suggested tensions, and whether crisis warning signs are present."""
         reading = read(text)
-        finding = self.crisis.find(text, reading.language)   # safety reads the whole text, whatever the language
+        finding = self.crisis.find(text, reading=reading)   # safety reads the whole text, whatever the language
         if reading.reads:
             hits = self.detector.hits(text, reading)
             surfaced, suggested = self.tensions.find(text, tensions)

@@ -109,6 +109,7 @@ class Sentence:
     spans: list[tuple[int, int, int, int]] = field(default_factory=list)  # canon start/end, text start/end
     question: bool = False
     voiced: bool = True            # False when nothing in it is in the writer's voice
+    plain: str = ""                # every word, canonical, except what a film or book tells (for safety)
 
     def text_span(self, c_start: int, c_end: int) -> tuple[int, int]:
         """The original text span of the canonical characters ``c_start:c_end``."""
@@ -246,8 +247,11 @@ def _read_sentence(text: str, s_start: int, s_end: int, quoted: list[tuple[int, 
         words.append((canonical(m.group(), lang), s_start + m.start(), s_start + m.end()))
         last = m.end()
     question = seg.rstrip().rstrip("\"”’)").endswith("?")
-    voiced = [not _in_ranges(ws, quoted) for _, ws, _ in words]
+    voiced = [not _in_ranges(ws, quoted) for _, ws, _ in words] if quoted else [True] * len(words)
     forms = [w for w, _, _ in words]
+    story = [True] * len(forms)
+    _mark_fiction(forms, [""] * len(forms), story)
+    plain = " ".join(f for f, keep in zip(forms, story, strict=True) if keep)
     _mark_reported(forms, marks, voiced)
     _mark_fiction(forms, marks, voiced)
     parts: list[str] = []
@@ -264,7 +268,7 @@ def _read_sentence(text: str, s_start: int, s_end: int, quoted: list[tuple[int, 
         parts.append(shown)
         spans.append((pos, pos + len(shown), ws, we))
         pos += len(shown) + 1
-    return Sentence(s_start, s_end, " ".join(parts), spans, question, any(voiced))
+    return Sentence(s_start, s_end, " ".join(parts), spans, question, any(voiced), plain)
 
 
 def _mark_reported(forms: list[str], marks: list[str], voiced: list[bool]) -> None:
