@@ -16,6 +16,7 @@ the text's language. Each feature is hashed (CRC-32) into a fixed number of buck
 from __future__ import annotations
 
 import json
+import logging
 import math
 import sys
 import zlib
@@ -26,6 +27,7 @@ from functools import lru_cache
 
 from mirror_desktop.engine.structure import Reading
 
+log = logging.getLogger(__name__)
 _NEGATORS = frozenset({"not", "no", "never", "nicht", "kein", "keine", "nunca", "nie"})
 FEATURE_VERSION = 1
 
@@ -89,8 +91,20 @@ class Model:
 
 
 @lru_cache(maxsize=1)
-def default_model() -> Model:
-    """The model shipped in resources/engine/, loaded once."""
+def default_model() -> Model | None:
+    """The model shipped in resources/engine/, loaded once; None (rules alone) if it cannot be read.
+
+    A missing or damaged weights file must never cost the writer a mirrorback: the rules still run.
+    """
+    try:
+        return load_model()
+    except (OSError, ValueError, KeyError, RuntimeError) as exc:
+        log.warning("The pattern model could not be loaded (%s); the rules work alone.", exc)
+        return None
+
+
+def load_model() -> Model:
+    """Read the model from resources/engine/ (raises if it is missing or does not fit its description)."""
     from mirror_desktop.resources import resource
 
     meta = json.loads(resource("engine", "pattern_model.json").read_text("utf-8"))

@@ -268,7 +268,8 @@ class PatternDetector:
             from mirror_desktop.engine.model import default_model
 
             ruled = {h.name for h in found}
-            for name in default_model().predict(reading, ruled):
+            model = default_model()
+            for name in model.predict(reading, ruled) if model is not None else ():
                 if name not in ruled:
                     span = _best_sentence(reading, name)
                     found.append(PatternHit(name, *span))

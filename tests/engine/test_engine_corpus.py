@@ -78,8 +78,24 @@ def test_model_is_small_deterministic_and_loaded_once():
 
     size = len(resource("engine", "pattern_model.bin").read_bytes())
     assert size < 5 * 1024 * 1024
-    assert default_model() is default_model()
+    model = default_model()
+    assert model is not None and model is default_model()
     from mirror_desktop.engine.structure import read
 
     reading = read("Part of me is proud of him and part of me is scared he'll get hurt.")
-    assert default_model().probabilities(reading) == default_model().probabilities(reading)
+    assert model.probabilities(reading) == model.probabilities(reading)
+
+
+def test_a_missing_model_leaves_the_rules_working(monkeypatch):
+    import mirror_desktop.engine.model as model_module
+
+    def broken():
+        raise FileNotFoundError("pattern_model.bin")
+
+    monkeypatch.setattr(model_module, "load_model", broken)
+    model_module.default_model.cache_clear()
+    try:
+        assert model_module.default_model() is None
+        assert "obligation_language" in PatternDetector().detect("I have to call the bank.")
+    finally:
+        model_module.default_model.cache_clear()
