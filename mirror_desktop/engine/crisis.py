@@ -58,6 +58,28 @@ _SIGNS: list[tuple[str, re.Pattern[str]]] = [(name, re.compile(rx)) for name, rx
                r"\bumzubringen\b|\bumbringen\b|\bselbstmord\b|\bsuizid\w*\b|\bdas leben (?:zu )?nehmen\b|"
                    r"\bnicht mehr leben\b|\b(?:möchte|will) sterben\b|"
                r"\bgeritzt\b|\britzen\b|\bmir weh(?: zu)? tun\b|\bnie wieder aufwachen\b|\bnicht mehr aufwachen\b|\bwill nicht mehr\b"),
+    ("direct", r"\bwish i(?:'d| had) never been born\b|\brather be dead\b|\b(?:life|it) (?:isn't|"
+        r"is not|is no longer) worth living\b|\bnot worth living\b|"
+               r"\bno point (?:in )?(?:living|going on|being alive)\b|\b(?:going|want|planning|"
+                   r"plan) to end things\b|\bcan't take the pain anymore\b|"
+               r"\b(?:hang|hanging|shoot|drown|gas) myself\b|\bslit my wrists\b|\bstep in front of (?:a|the) (?:train|bus|lorry|truck)\b|"
+               r"\bdrive (?:my car )?into (?:a wall|a tree|oncoming)\b|\b(?:written|wrote|"
+                   r"writing) (?:my|a) (?:suicide |goodbye |farewell )?note\b(?! to (?:the|my) (?:teacher|"
+                   r"school|landlord))|"
+               r"\bwon't be a (?:problem|burden) (?:for (?:anyone|you|them) )?(?:much )?(?:longer|"
+                   r"anymore)\b|\bwon't be here (?:tomorrow|next week|much longer|for long)\b|"
+                   r"\bmade my peace\b"),
+    ("direct", r"\bojalá no hubiera nacido\b|\bno vale la pena (?:vivir|seguir)\b|\bla vida no vale la pena\b|"
+        r"\bacabar con (?:todo|mi vida)\b|\bahorcarme\b|\bme voy a matar\b|"
+               r"\btirarme (?:del|por el|por la|desde el|desde la) (?:puente|ventana|balcón|"
+                   r"edificio|azotea)\b|\bquitarme de en medio\b|\bdesaparecer para siempre\b|"
+               r"\bnie geboren\b|\bnicht (?:mehr )?lebenswert\b|\b(?:allem|meinem leben) ein ende\b|"
+                   r"\bmich (?:erhängen|aufhängen)\b|\bvor (?:den|einen) zug\b|"
+               r"\b(?:springe|springen) (?:von der|vom) (?:brücke|dach|balkon|hochhaus)\b|\bbald nicht mehr da\b"),
+    # A few unmistakable phrases in languages the engine does not otherwise read: safety first.
+    ("direct", r"\bme suicider\b|\bje veux mourir\b|\ben finir avec la vie\b|\bme tuer\b|"
+        r"\bvoglio morire\b|\bsuicidarmi\b|\buccidermi\b|\bfarla finita\b|"
+               r"\bquero morrer\b|\bme matar\b|\bsuicid\w*\b|\bwil dood\b|\bzelfmoord\b"),
     ("stop", r"\bwant (?:everything|it all|all of it|all this|it) to (?:stop|end|be over)\b|"
         r"\b(?:like|want) it all to (?:just )?end\b|\bi want it to be over\b|"
              r"\bsleep and (?:never|not) (?:have to )?wake up\b|\bcan't see any future\b|"

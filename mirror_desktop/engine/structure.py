@@ -158,8 +158,8 @@ def canonical(word: str, lang: str = "en") -> str:
         return fixed
     if lang == "de" and w in ("im", "hab", "nich", "nix"):
         return {"im": "im", "hab": "habe", "nich": "nicht", "nix": "nichts"}[w]
-    if len(w) < _MAX_EDITS_LEN or "'" in w:
-        return w
+    if len(w) < _MAX_EDITS_LEN or "'" in w or lang not in READ_LANGUAGES:
+        return w   # no mending in languages the cue words are not from ("morire" is not "morirme")
     cues = _cue_set()
     if w in cues:
         return w

@@ -27,7 +27,14 @@ core = MirrorCore()
     ("Ich will einfach, dass alles aufhört.", "stop"),
     ("Ich habe schon einen Tag ausgesucht.", "plan"),
     ("Meiner Familie ginge es besser, wenn es mich nicht mehr gäbe.", "burden"),
+    ("Honestly I wish I'd never been born.", "direct"),
+    ("I've written my note and I feel strangely calm.", "direct"),
+    ("Life isn't worth living like this.", "direct"),
+    ("I won't be a problem for anyone much longer.", "direct"),
+    ("A veces pienso en tirarme del puente.", "direct"),
+    ("Ich will allem ein Ende setzen.", "direct"),
 ])
+
 def test_indirect_and_direct_signs_are_found(text, sign):
     finding = detector.find(text)
     assert finding.crisis, text
@@ -48,6 +55,8 @@ def test_indirect_and_direct_signs_are_found(text, sign):
     "Cut myself slicing bread, nothing serious.",
     "Esta reunión me está matando.",
     "Ich sterbe vor Hunger, wann gibt es Essen?",
+    "Wrote a note to the teacher about Sam's dentist appointment.",
+    "This film isn't worth the ticket price.",
 ])
 def test_hard_negatives_stay_quiet(text):
     assert not detector.detect(text), detector.find(text)
@@ -82,3 +91,14 @@ def test_crisis_past_the_word_cap_is_still_found_when_told_over_two_sentences():
     tail = "Bought rope today. Didn't tell anyone what for."
     kept = MirrorbackService._keep_crisis(core, head, head + tail)
     assert detector.detect(kept)
+
+
+@pytest.mark.parametrize("text", [
+    "Je veux mourir, je n'en peux plus.",
+    "Voglio morire, non ce la faccio più.",
+    "Eu quero morrer, não aguento mais.",
+])
+def test_unmistakable_phrases_in_languages_the_engine_does_not_read_still_get_help(text):
+    g = core.generate(text)
+    assert g.flags["crisis_language"] is True
+    assert "help exists" in g.text.lower()
