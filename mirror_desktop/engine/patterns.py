@@ -11,6 +11,7 @@ is confident; hits keep offsets into the original text so the composer can quote
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -77,8 +78,19 @@ def _negated(words: list[str], idx: int, window: int = 3) -> bool:
     return False
 
 
-def _word_index(canon: str, pos: int) -> int:
-    return canon.count(" ", 0, pos)
+# How far back a hedge, doubt or "if" can reach: a long entry without full stops must not make
+# every match rescan everything before it (that made 25,000 unpunctuated words take seconds).
+_LOOKBACK = 300
+
+
+class _Words:
+    """Word positions of one canonical sentence, for index lookups in O(log n)."""
+
+    def __init__(self, canon: str) -> None:
+        self.spaces = [i for i, c in enumerate(canon) if c == " "]
+
+    def index(self, pos: int) -> int:
+        return bisect_left(self.spaces, pos)
 
 
 @dataclass(frozen=True)
@@ -296,6 +308,7 @@ class PatternDetector:
     def _rule_hits(self, sent: Sentence) -> Iterable[PatternHit]:
         canon = sent.canon
         words = canon.split(" ")
+        positions = _Words(canon)
         # Substring tests are far cheaper than regular expressions: run only rules whose keys occur.
         eligible = _ALWAYS | {i for key, rules in _KEYS for i in rules if key in canon}
         for i, rule in enumerate(_RULES):
@@ -304,7 +317,7 @@ class PatternDetector:
             for m in rule.rx.finditer(canon):
                 if "_" in m.group().split(" "):
                     continue
-                before = canon[: m.start()]
+                before = canon[max(0, m.start() - _LOOKBACK) : m.start()]
                 clause_before = before.rsplit("|", 1)[-1]
                 if rule.doubt and _DOUBT_RE.search(before):
                     continue
@@ -312,7 +325,7 @@ class PatternDetector:
                     continue
                 if rule.cond and _IF_RE.search(before):
                     continue
-                idx = _word_index(canon, m.start())
+                idx = positions.index(m.start())
                 if rule.neg and (_negated(words, idx) or _post_negated(canon, m.end())):
                     continue
                 if rule.pattern == "obligation_language" and not _deontic(canon, m, words):
@@ -331,15 +344,16 @@ class PatternDetector:
             return []
         idioms = [m.span() for m in _ABSOLUTE_IDIOMS_RE.finditer(canon)]
         words = canon.split(" ")
+        positions = _Words(canon)
         out = []
         for m in matches:
             if any(a <= m.start() < b for a, b in idioms):
                 continue
             word = m.group()
-            idx = _word_index(canon, m.start())
+            idx = positions.index(m.start())
             nxt = words[idx + len(word.split())] if idx + len(word.split()) < len(words) else ""
             prev = words[idx - 1] if idx else ""
-            if _negated(words, idx, 2) or _DOUBT_RE.search(canon[: m.start()]):
+            if _negated(words, idx, 2) or _DOUBT_RE.search(canon[max(0, m.start() - _LOOKBACK) : m.start()]):
                 continue   # "not always", "I don't think it will always be like this"
             if nxt == "_":
                 continue   # "Gran always said …": how someone else spoke
@@ -352,7 +366,7 @@ class PatternDetector:
                 continue
             if word in ("nada", "nadie", "nunca") and "no" in words[max(0, idx - 4) : idx]:
                 continue   # Spanish double negation: "no he hecho nada" is a plain fact
-            if sent.canon and _IF_RE.search(canon[: m.start()]):
+            if _IF_RE.search(canon[max(0, m.start() - _LOOKBACK) : m.start()]):
                 continue   # inside a conditional: "if I fail … everything is over" is a what-if
             if word in ("completely", "totally", "entirely", "complete") and (nxt in _INTENSIFIED or nxt in self.lexicon.feeling_words):
                 continue
@@ -381,28 +395,28 @@ def _post_negated(canon: str, end: int) -> bool:
 def _deontic(canon: str, m: re.Match[str], words: list[str]) -> bool:
     """False for the epistemic "must": "I must have left", "I must be tired", German "muss … vergessen haben"."""
     g = m.group()
-    after = canon[m.end() :].split(" ")[1:4]
+    after = canon[m.end() : m.end() + 200].split(" ")[1:4]
     if g.endswith("must") or g.endswith("muss") or g.endswith("müssen"):
-        if re.search(r"\bso (?:i|we) must$", g) or canon[: m.start()].endswith(("so ", "so i ")):
+        if re.search(r"\bso (?:i|we) must$", g) or canon[max(0, m.start() - 8) : m.start()].endswith(("so ", "so i ")):
             return False   # "…, so I must be one": a conclusion, not a duty
         if after[:1] == ["be"] and (len(after) == 1 or after[1] in _EPISTEMIC_BE or after[1].endswith("ing")):
             return False
         if after and after[0] == "have" and len(after) > 1 and after[1] not in ("to",):
             return False
         if "muss" in g or "müssen" in g:
-            clause = canon[m.end() :].split("|", 1)[0].split(",", 1)[0].split()
+            clause = canon[m.end() : m.end() + 200].split("|", 1)[0].split(",", 1)[0].split()
             if clause and clause[-1] in ("haben", "sein", "gewesen") and len(clause) >= 2 and (
                     clause[-2].endswith(("t", "en")) and clause[-2] not in ("nicht",)):
                 return False
     if "müsse" in g:
         return False
-    if re.search(r"\bmusste(?: ich)?$", g) and canon[m.end():].split("|")[0].split()[-1:] in (["lachen"], ["denken"], ["weinen"], ["grinsen"]):
+    if re.search(r"\bmusste(?: ich)?$", g) and canon[m.end() : m.end() + 200].split("|")[0].split()[-1:] in (["lachen"], ["denken"], ["weinen"], ["grinsen"]):
         return False   # "Ich musste lachen": could not help it, not a duty
     if re.search(r"\b(?:need to|have to|had to)$", g) and after[:1] == ["say"]:
         return True
     # German: "Ich muss heute Abend nicht alle Mails beantworten" — the negation comes later.
     if any(k in g for k in ("muss", "sollte", "soll", "müssen")):
-        clause = canon[m.end() :].split("|", 1)[0].split()
+        clause = canon[m.end() : m.end() + 200].split("|", 1)[0].split()
         if "nicht" in clause[:6] and "nur" not in clause[:7]:
             return False
     return True
