@@ -81,6 +81,7 @@ class RulesEngine:
             sentences = self.composer.compose(
                 text, analysis.hits, analysis.patterns, analysis.surfaced, analysis.suggested, seed,
                 language=None if analysis.reads_language else LANGUAGE_NAMES.get(analysis.language, "this language"),
+                reply_language=analysis.language if analysis.language in ("es", "de") else "en",
             )
             if not analysis.reads_language:
                 flags["language_not_read"] = analysis.language

@@ -85,3 +85,21 @@ def test_checker_flags_invented_history_and_repeats():
 def test_an_empty_journal_gets_no_talk_of_tracking():
     g = core.generate("Work ate the whole weekend and I missed the kids' match.")
     assert "track" not in g.text.lower()
+
+
+@pytest.mark.parametrize(("text", "words"), [
+    ("Siempre tengo que ser yo la que lo arregla todo en casa.", ("Parece", "Suena", "Escribiste", "Esas palabras", "Hay una frase")),
+    ("Ich muss immer die Starke sein, und niemand fragt, wie es mir geht.", ("Es klingt", "Es scheint", "Du hast", "Diese Worte", "Da ist")),
+])
+def test_spanish_and_german_writers_are_answered_in_their_language(text, words):
+    g = core.generate(text)
+    assert g.text.startswith(words), g.text
+    assert "It sounds" not in g.text and "It seems" not in g.text
+    assert g.text.count("?") == 1 and repeated_phrase(g.text) is None
+
+
+def test_a_label_for_someone_else_is_not_called_a_word_for_yourself():
+    for variant in range(6):
+        g = core.generate("My landlord is a crook. The boiler has been broken for a month.", variant=variant)
+        assert "labeling" in g.patterns
+        assert "for yourself" not in g.text and "about yourself" not in g.text, g.text
