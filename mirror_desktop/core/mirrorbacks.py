@@ -272,7 +272,11 @@ class MirrorbackService:
         if detector.detect(text) or not detector.detect(full_text):
             return text
         rest = full_text[len(text):]
-        found = [s for s in sentences(rest) if detector.detect(s)]
+        parts = sentences(rest)
+        found = [s for s in parts if detector.detect(s)]
+        if not found:
+            # Indirect signs are often told over two sentences ("Bought rope today. Told nobody.").
+            found = [f"{a} {b}" for a, b in zip(parts, parts[1:], strict=False) if detector.detect(f"{a} {b}")]
         return text + "\n" + "\n".join(found[:3])
 
     @staticmethod

@@ -19,6 +19,14 @@ _NOT_IMPERATIVE_NEXT = frozenset(
     "of and or are were isn't wasn't doesn't keeps kept".split()
 )
 _QUESTION_AUX = frozenset({"do", "don't"})
+# Claims about the journal's past: the engine sees one reflection (and the writer's tension names),
+# so it cannot know what the writer "has been tracking" or said "last time" (issue 13).
+_HISTORY_RE = re.compile(
+    r"\b(?:you(?:'ve| have) been (?:tracking|noticing|writing about|coming back to|working on)|that you have been tracking|"
+    r"as you (?:said|mentioned|wrote|noted) (?:before|earlier|last time)|last time you|"
+    r"in your (?:earlier|previous|past) (?:entries|reflections)|"
+    r"you (?:often|keep coming back to|keep returning to|have often)|once again|as before|like last time|again and again)\b")
+_WORD4_RE = re.compile(r"[^\W_]+(?:'[^\W_]+)*")
 
 
 def _phrase_regex(phrases: tuple[str, ...]) -> re.Pattern[str]:
@@ -52,6 +60,8 @@ class CheckResult:
     banned_phrases: list[str] = field(default_factory=list)
     question_marks: int = 0
     exclamation_marks: int = 0
+    history_claims: list[str] = field(default_factory=list)
+    repeated_phrase: str | None = None     # a 4-word sequence said twice, if any
 
     @property
     def ratio(self) -> float:
@@ -74,6 +84,10 @@ class CheckResult:
             found.append("too_many_questions")
         if self.exclamation_marks:
             found.append("exclamation_mark")
+        if self.history_claims:
+            found.append("invented_history")
+        if self.repeated_phrase:
+            found.append("repeated_phrase")
         return found
 
     def flags(self) -> dict:
@@ -147,6 +161,8 @@ class ConstitutionChecker:
             banned_phrases=banned,
             question_marks=own.count("?"),
             exclamation_marks=own.count("!"),
+            history_claims=sorted({" ".join(m.group(0).split()) for m in _HISTORY_RE.finditer(own)}),
+            repeated_phrase=_repeated_4gram(reply),
         )
 
     def _imperative(self, sentence: str, offset: int, phrase_spans: list[tuple[int, int]]) -> str | None:
@@ -172,6 +188,18 @@ class ConstitutionChecker:
     def advice_sentences(self, reply: str, source: str | None = None) -> list[str]:
         """The sentences of ``reply`` that contain explicit advice (the rules engine drops them)."""
         return [s for s in split_reply(reply) if self.check(s, source).explicit_advice]
+
+
+def _repeated_4gram(reply: str) -> str | None:
+    """The first 4-word sequence that occurs twice in ``reply`` (quotes included), or None."""
+    words = [w for w in _WORD4_RE.findall(normalize(reply))]
+    seen: set[tuple[str, ...]] = set()
+    for j in range(len(words) - 3):
+        gram = tuple(words[j : j + 4])
+        if gram in seen:
+            return " ".join(gram)
+        seen.add(gram)
+    return None
 
 
 def split_reply(reply: str) -> list[str]:

@@ -82,7 +82,8 @@ class EngineConfig:
     remote_opt_in: bool = False
     version: str = ENGINE_VERSION
     api_key_name: str | None = None          # keyring username is "engine:<api_key_name>"
-    crisis_resources: tuple[str, ...] | None = None   # None: the list in rules.json
+    crisis_resources: tuple[str, ...] | None = None   # None: the country's list, else the one in rules.json
+    crisis_country: str | None = None                 # ISO 3166 code ("GB", "DE"): help lines for that country
     directive_threshold: float | None = None          # None: the threshold in rules.json
 
     @property

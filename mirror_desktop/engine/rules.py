@@ -10,8 +10,9 @@ from mirror_desktop.engine._data import Lexicon, RuleSet, default_lexicon, defau
 from mirror_desktop.engine.checker import CheckResult, ConstitutionChecker
 from mirror_desktop.engine.compose import Composer
 from mirror_desktop.engine.config import EngineConfig
-from mirror_desktop.engine.crisis import CrisisDetector, crisis_reply
+from mirror_desktop.engine.crisis import CrisisDetector, crisis_reply, resources_for
 from mirror_desktop.engine.patterns import PATTERN_NAMES, PatternDetector, PatternHit
+from mirror_desktop.engine.structure import LANGUAGE_NAMES, READ_LANGUAGES, read
 from mirror_desktop.engine.tensions import SurfacedTension, TensionFinder
 from mirror_desktop.engine.text import stable_int
 from mirror_desktop.engine.types import Generation, SuggestedTension, TensionRef
@@ -26,6 +27,13 @@ class Analysis:
     surfaced: list[SurfacedTension]
     suggested: list[SuggestedTension]
     crisis: bool
+    language: str = "en"            # what the text is written in (structure.detect_language)
+    crisis_signs: tuple[str, ...] = ()   # kinds of warning sign, names only
+
+    @property
+    def reads_language(self) -> bool:
+        """Whether the engine reads the text's language (English, Spanish, German)."""
+        return self.language in READ_LANGUAGES
 
 
 class RulesEngine:
@@ -43,28 +51,40 @@ class RulesEngine:
 
     @property
     def crisis_resources(self) -> tuple[str, ...]:
-        return self.config.crisis_resources if self.config.crisis_resources is not None else self.rules.crisis_resources
+        """The help lines: configured ones, else the configured country's, else rules.json's."""
+        if self.config.crisis_resources is not None:
+            return self.config.crisis_resources
+        return resources_for(self.config.crisis_country, self.rules.crisis_resources)
 
     def analyze(self, text: str, tensions: Sequence[TensionRef] = ()) -> Analysis:
-        """Patterns, surfaced and suggested tensions, and whether crisis language is present."""
-        hits = self.detector.hits(text)
+        """Patterns, surfaced and suggested tensions, and whether crisis warning signs are present."""
+        reading = read(text)
+        finding = self.crisis.find(text, reading=reading)   # safety reads the whole text, whatever the language
+        if reading.reads:
+            hits = self.detector.hits(text, reading)
+            surfaced, suggested = self.tensions.find(text, tensions)
+        else:
+            # A language the engine does not read: notice nothing rather than guess from stray words.
+            hits, surfaced, suggested = [], [], []
         present = {h.name for h in hits}
-
         patterns = [n for n in PATTERN_NAMES if n in present]
-        surfaced, suggested = self.tensions.find(text, tensions)
-        return Analysis(patterns, hits, surfaced, suggested, self.crisis.detect(text))
+        return Analysis(patterns, hits, surfaced, suggested, finding.crisis, reading.language, finding.signs)
 
     def compose(self, text: str, analysis: Analysis, variant: int = 0) -> tuple[str, CheckResult, dict]:
         """The reply, its check, and the flags; advice sentences are dropped before anyone sees them."""
         seed = (stable_int(text), variant, self.config.version)
         flags: dict = {}
         if analysis.crisis:
-            reply = crisis_reply(self.crisis_resources, *seed)
+            reply = crisis_reply(self.crisis_resources, *seed, language=analysis.language)
             flags["crisis_language"] = True
         else:
             sentences = self.composer.compose(
-                text, analysis.hits, analysis.patterns, analysis.surfaced, analysis.suggested, seed
+                text, analysis.hits, analysis.patterns, analysis.surfaced, analysis.suggested, seed,
+                language=None if analysis.reads_language else LANGUAGE_NAMES.get(analysis.language, "this language"),
+                reply_language=analysis.language if analysis.language in ("es", "de") else "en",
             )
+            if not analysis.reads_language:
+                flags["language_not_read"] = analysis.language
             kept = [s for s in sentences if not self.checker.check(s, source=text).explicit_advice]
             if len(kept) < len(sentences):
                 flags["advice_removed"] = len(sentences) - len(kept)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Sequence
+from functools import lru_cache
 from typing import TypeVar
 
 T = TypeVar("T")
@@ -38,6 +39,7 @@ def sentences(text: str) -> list[str]:
     return [s.strip() for s in SENTENCE_RE.findall(text) if s.strip()]
 
 
+@lru_cache(maxsize=65536)
 def stem(word: str) -> str:
     """A crude, consistent stem: "controlling", "controlled" and "control" all give "control"."""
     w = normalize(word).strip("'")

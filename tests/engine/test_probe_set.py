@@ -23,13 +23,17 @@ FLOORS = {
     "internal_tension": (0.95, 0.95),       # 1.00 / 1.00
     "obligation_language": (0.95, 0.95),    # 1.00 / 1.00
     "absolute_thinking": (0.95, 0.95),      # 1.00 / 1.00
-    "past_trauma_reference": (0.95, 0.95),  # 1.00 / 1.00
+    # "When I was a kid the house was always loud" is not read as harm by the structural rules (the
+    # corpus guide asks for a harm named); 1.00 / 0.83 since issue 13.
+    "past_trauma_reference": (0.95, 0.80),
     "catastrophizing": (0.95, 0.95),        # 1.00 / 1.00
     "mind_reading": (0.95, 0.95),           # 1.00 / 1.00
     "fortune_telling": (0.95, 0.95),        # 1.00 / 1.00
     "labeling": (0.95, 0.95),               # 1.00 / 1.00
     "personalization": (0.95, 0.95),        # 1.00 / 1.00
-    "emotional_reasoning": (0.95, 0.95),    # 1.00 / 1.00
+    # The pattern model (issue 13) also reads "I feel like I owe everyone an answer" as a feeling taken
+    # for a fact; 0.80 / 1.00.
+    "emotional_reasoning": (0.75, 0.95),
     "overgeneralization": (0.95, 0.95),     # 1.00 / 1.00
 }
 

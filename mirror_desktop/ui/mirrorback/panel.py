@@ -40,7 +40,7 @@ PATTERN_LABELS = {
     "catastrophizing": "imagining the worst",
     "mind_reading": "guessing what others think",
     "fortune_telling": "predicting how it will go",
-    "labeling": "a label for yourself",
+    "labeling": "a hard label",  # for yourself or someone else (issue 13's detector reads both)
     "personalization": "taking the blame",
     "emotional_reasoning": "a feeling taken as a fact",
     "overgeneralization": "one moment standing for all",
