@@ -24,6 +24,7 @@ COMMAND_MODULES = [
     "mirror_desktop.cli_bundle",
     "mirror_desktop.cli_tension",
     "mirror_desktop.cli_reflect",
+    "mirror_desktop.cli_integration",
 ]
 
 EXIT_USER_ERROR = 2
