@@ -200,7 +200,7 @@ class IntegrationService:
             integ = replace(integ, config=config)
             self._keep_secret(integ, secret, password_file)
             config = integ.config
-        elif connector.needs_secret and credentials.credentials_kind(config) == "none":
+        elif (connector.needs_secret or config.get("username")) and credentials.credentials_kind(config) == "none":
             raise ConfigError([f"This {connector.provider} integration has no password (bundles never carry one); "
                                "resume it with --password-file F."])
         meta = dict(integ.metadata or {})

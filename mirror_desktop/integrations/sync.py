@@ -167,7 +167,9 @@ def prepare(storage: Any, integration_id: str) -> SyncPlan:
     provider = str((integ.config or {}).get("provider", ""))
     connector = connector_for(provider)
     known = storage.integration_items.versions(integ.id)
-    cursor = dict((integ.metadata or {}).get("sync_cursor") or {})
+    # No stored items (a first sync, or after an import: bundles carry none) means the cursor
+    # describes data this journal does not hold: fetch everything.
+    cursor = dict((integ.metadata or {}).get("sync_cursor") or {}) if known else {}
     return SyncPlan(integ, connector, known, cursor)
 
 
@@ -185,7 +187,7 @@ def fetch(plan: SyncPlan, state: SyncState | None = None, now: datetime | None =
         if problems:
             raise ConfigError(problems)
         secret = credentials.load_secret(integ.id, integ.config or {})
-        if plan.connector.needs_secret and secret is None and (integ.config or {}).get("username"):
+        if secret is None and (plan.connector.needs_secret or (integ.config or {}).get("username")):
             raise AuthError("This integration has no password any more (bundles never carry one); enter it again.")
         ctx = FetchContext(cursor=plan.cursor, known=plan.known, state=state, now=now)
         if timeout is not None:

@@ -191,3 +191,18 @@ def sqlite_storage(tmp_path: Path) -> Iterator[Any]:
         yield s
     finally:
         s.close()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def journal(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Any]:
+    """The same sync test bodies on a real SQLite file and a real PostgreSQL server."""
+    from mirror_desktop.storage.journal import open_storage
+
+    if request.param == "postgres":
+        s = open_storage(postgres_dsn=request.getfixturevalue("postgres_dsn"))
+    else:
+        s = open_storage(sqlite_path=tmp_path / "mirror_os.db")
+    try:
+        yield s
+    finally:
+        s.close()
