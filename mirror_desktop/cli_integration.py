@@ -92,7 +92,7 @@ def cmd_list(args: argparse.Namespace) -> int:
     from mirror_desktop.core.integrations import IntegrationService
 
     with open_journal(args) as storage:
-        views = IntegrationService(storage).list()
+        views = IntegrationService(storage).list_integrations()
     rows = [v.to_json() for v in views]
     if args.json:
         print_json(rows)

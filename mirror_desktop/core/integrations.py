@@ -103,7 +103,7 @@ class IntegrationService:
                                       f"{integration_id!r} matches {len(matches)} integrations; give more of the id.")
         raise NotFoundError("integration", integration_id)
 
-    def list(self, now: datetime | None = None) -> list[IntegrationView]:
+    def list_integrations(self, now: datetime | None = None) -> list[IntegrationView]:
         now = now or datetime.now(UTC)
         counts = self.storage.integration_items.count_by_integration()
         return [IntegrationView(i, counts.get(i.id, 0), next_due(i, now)) for i in self.storage.integrations.list()]

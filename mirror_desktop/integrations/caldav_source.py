@@ -86,13 +86,14 @@ class CalDavConnector(Connector):
     def fetch(self, config: Mapping[str, Any], secret: str | None, ctx: FetchContext) -> FetchResult:
         import caldav
 
+        client_class: Any = caldav.DAVClient
         url = str(config["url"])
         where = f"The CalDAV server at {urlsplit(url).netloc}"
         if not secret:
             raise AuthError(f"{where} needs a password and Mirror has none for it; enter it again.")
         window = window_for(config, ctx.now)
         try:
-            with caldav.DAVClient(url=url, username=str(config["username"]), password=secret,
+            with client_class(url=url, username=str(config["username"]), password=secret,
                                   timeout=max(1, int(ctx.timeout))) as client:
                 calendars = self._calendars(client, config, where)
                 ctx.check()

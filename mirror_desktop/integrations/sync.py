@@ -19,8 +19,9 @@ next automatic try waits ``BACKOFF_BASE_S`` doubled per consecutive failure, up 
 from __future__ import annotations
 
 import hashlib
+import threading
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -293,8 +294,8 @@ class _Applier:
         if existing is None:
             adopted = self.adoptable(item.external_id)
             if adopted is None:
-                refl = self._new_reflection(item, text)
-                self.s.integration_items.create(self._item_row(item, refl.id, {"synced_sha256": _sha(text)}))
+                created = self._new_reflection(item, text)
+                self.s.integration_items.create(self._item_row(item, created.id, {"synced_sha256": _sha(text)}))
                 self.report.added += 1
                 return
             # Adopt the imported reflection as if it were this item's, then treat the fetch as an update.
@@ -309,7 +310,7 @@ class _Applier:
             self.report.unchanged += 1
             return
         same_bytes = old.get("content_sha256") == item.extra.get("content_sha256") and old.get("content_sha256")
-        refl = self.s.reflections.find(existing.reflection_id) if existing.reflection_id else None
+        refl: m.Reflection | None = self.s.reflections.find(existing.reflection_id) if existing.reflection_id else None
         synced = old.get("synced_sha256")
         if same_bytes:
             # Touched, not edited (mtime moved, bytes did not): remember the new stat, change nothing else.
@@ -385,7 +386,8 @@ class _Applier:
         missing = [ext for ext in scope if ext not in seen]
         if not missing:
             return
-        events, notes = [], []
+        events: list[m.IntegrationItem] = []
+        notes: list[m.IntegrationItem] = []
         for ext in missing:
             row = self.s.integration_items.find_pair(self.integ.id, ext)
             if row is None:
@@ -517,3 +519,112 @@ def seconds_until_next(storage: Any, now: datetime, ceiling: float = 3600.0) -> 
         if when is not None:
             waits.append(max((when - now).total_seconds(), 0.0))
     return min(waits)
+
+
+class Poller:
+    """The poller's loop without Qt: the window runs ``run`` on its own QThread, tests on a thread.
+
+    ``run_db(fn)`` runs ``fn(storage)`` where the database lives (the window: its one serial
+    executor, blocking this thread until the result is back; tests and the CLI: directly) and returns
+    its result. Only ``fetch`` — network and files — runs on the poller's own thread, so a hanging
+    server never holds the database, and the GUI thread is never involved. ``stop()`` (quit) sets an
+    event that the sleep, the connectors (between items and HTTP chunks) and each round check, so the
+    loop ends within one read timeout at worst.
+    """
+
+    def __init__(self, run_db: Callable[[Callable[[Any], Any]], Any], *, max_sleep_s: float = 300.0,
+                 on_report: Callable[[SyncReport], None] | None = None,
+                 on_started: Callable[[str], None] | None = None) -> None:
+        self.run_db = run_db
+        self.max_sleep_s = max_sleep_s
+        self.on_report = on_report
+        self.on_started = on_started
+        self._stop = threading.Event()
+        self._wake = threading.Event()
+        self.state = _StopState(self._stop)
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+
+    def wake(self) -> None:
+        """Look for due integrations now (after an add, a resume, or "Sync now")."""
+        self._wake.set()
+
+    @property
+    def stopped(self) -> bool:
+        return self._stop.is_set()
+
+    def sync_one(self, integration_id: str, now: datetime | None = None) -> SyncReport:
+        """One integration, its fetch on this thread and its reads and writes through ``run_db``."""
+        now = now or datetime.now(UTC)
+        if self.on_started is not None:
+            self.on_started(integration_id)
+
+        def plan_or_skip(storage: Any) -> SyncPlan | SyncReport:
+            integ = storage.integrations.get(integration_id)
+            reason = skip_reason(integ)
+            if reason is not None:
+                return SyncReport(integ.id, "skipped", f"Integration {integ.id[:8]} is {reason}.")
+            try:
+                return prepare(storage, integration_id)
+            except ConfigError as exc:
+                return record_failure(storage, integration_id, exc, now)
+
+        planned = self.run_db(plan_or_skip)
+        if isinstance(planned, SyncReport):
+            report = planned
+        else:
+            # The fetch runs on a daemon helper so quitting never waits for a server's read timeout:
+            # an abandoned fetch touches no database and ends on its own timeout.
+            box: list[Fetched] = []
+            helper = threading.Thread(target=lambda: box.append(fetch(planned, self.state, now)),
+                                      name=f"fetch-{integration_id[:8]}", daemon=True)
+            helper.start()
+            while helper.is_alive() and not self.stopped:
+                helper.join(0.05)
+            if not box:
+                report = SyncReport(integration_id, "cancelled", "The sync was stopped before it finished; nothing was changed.")
+            else:
+                fetched = box[0]
+                report = self.run_db(lambda storage: apply(storage, planned, fetched, self.state, now))
+        if self.on_report is not None:
+            self.on_report(report)
+        return report
+
+    def round(self, now: datetime | None = None) -> list[SyncReport]:
+        """Sync every due integration once; one failing never stops the others."""
+        now = now or datetime.now(UTC)
+        due = self.run_db(lambda storage: [i.id for i in due_integrations(storage, now)])
+        reports = []
+        for iid in due:
+            if self.stopped:
+                break
+            reports.append(self.sync_one(iid, now))
+        return reports
+
+    def run(self) -> None:
+        """Rounds until ``stop()``: sleep until the next integration falls due (or a wake-up)."""
+        while not self.stopped:
+            self._wake.clear()
+            try:
+                self.round()
+                wait = self.run_db(lambda storage: seconds_until_next(storage, datetime.now(UTC), self.max_sleep_s))
+            except Exception:  # the journal was busy or closing: try again after a pause, never die
+                wait = min(60.0, self.max_sleep_s)
+            if self.stopped:
+                break
+            self._wake.wait(max(float(wait), 1.0))
+
+
+class _StopState:
+    """The poller's SyncState: cancelled once the poller is stopped."""
+
+    def __init__(self, stop: threading.Event) -> None:
+        self._stop = stop
+
+    def set_progress(self, fraction: float, message: str = "") -> None:
+        pass
+
+    def is_cancelled(self) -> bool:
+        return self._stop.is_set()

@@ -51,7 +51,7 @@ def test_notes_and_calendar_sync_on_both_backends(journal: Any, tmp_path: Path) 
     assert [r.outcome for r in svc.sync_all()] == ["ok", "ok"]
     assert journal.reflections.count() == 1 and journal.integration_items.count() == 4
     assert [r.outcome for r in svc.sync_all()] == ["ok", "not_modified"]
-    views = {v.integration.id: v for v in svc.list()}
+    views = {v.integration.id: v for v in svc.list_integrations()}
     assert views[notes.id].items == 1 and views[cal.id].items == 3
     assert all(str(v.integration.status) == "active" and v.integration.last_sync for v in views.values())
 
@@ -211,3 +211,39 @@ def test_bundle_carries_sanitized_config_and_import_arrives_disconnected(sqlite_
         assert sync_integration(imported, cal.id).outcome == "ok"
         resumed = isvc.resume(integ.id, password_file=str(pw))
         assert str(resumed.status) == "active" and "needs_reauthorization" not in resumed.metadata
+
+
+def test_poller_thread_syncs_and_stops_promptly_even_while_a_server_hangs(sqlite_storage: Any, tmp_path: Path,
+                                                                          feed_server: Any) -> None:
+    import threading
+    import time
+
+    from mirror_desktop.integrations.sync import Poller
+
+    svc = IntegrationService(sqlite_storage)
+    good = svc.add("calendar", "ics_file", path=str(_cal(tmp_path)), look_back_days=20_000, every="hourly")
+    feed_server.feed.hang_s = 15  # longer than the test will wait
+    svc.add("calendar", "ics_url", url=feed_server.url, every="hourly")
+    lock = threading.Lock()
+    db_threads: set[str] = set()
+
+    def run_db(fn: Any) -> Any:  # the window's executor: one serial place for every read and write
+        with lock:
+            db_threads.add(threading.current_thread().name)
+            return fn(sqlite_storage)
+
+    reports: list[Any] = []
+    poller = Poller(run_db, on_report=reports.append)
+    thread = threading.Thread(target=poller.run, name="poller", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and not any(r.integration_id == good.id for r in reports):
+        time.sleep(0.05)
+    assert any(r.integration_id == good.id and r.outcome == "ok" for r in reports)
+    time.sleep(0.3)  # the poller is now waiting on the hanging server
+    stopped_at = time.monotonic()
+    poller.stop()
+    thread.join(5)
+    assert not thread.is_alive() and time.monotonic() - stopped_at < 2
+    assert db_threads == {"poller"}  # every database call went through run_db, none from the fetch helpers
+    assert sqlite_storage.integration_items.count(integration_id=good.id) == 3
