@@ -49,39 +49,38 @@ class NoteRefused(SourceError):
     """A note Mirror will not read; the sentence names the file."""
 
 
-def _safe_loader() -> Any:
+def load_front_matter(fm: str) -> Any:
+    """YAML through PyYAML's safe loader (libyaml's when built in), refusing aliases (billion laughs).
+
+    The safe loader knows no Python tags (``!!python/object`` is an error). Aliases are refused on
+    the event stream before anything is built, so a note cannot make the loader (or, later, the
+    JSON of its metadata) expand a few lines into gigabytes.
+    """
     import yaml
 
-    class NoAliasSafeLoader(yaml.SafeLoader):
-        """PyYAML's safe loader (no Python tags), refusing anchors and aliases (billion laughs)."""
-
-        def compose_node(self, parent: Any, index: Any) -> Any:  # type: ignore[override]
-            if self.check_event(yaml.AliasEvent):
-                event = self.peek_event()
-                raise yaml.constructor.ConstructorError(None, None, "YAML aliases are not allowed", event.start_mark)
-            return super().compose_node(parent, index)
-
-    return NoAliasSafeLoader
+    if len(fm.encode("utf-8")) > MAX_FRONT_MATTER_BYTES:
+        raise ValueError(f"front matter larger than {MAX_FRONT_MATTER_BYTES // 1024} KB")
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    for event in yaml.parse(fm, Loader=loader):
+        if isinstance(event, yaml.AliasEvent):
+            raise ValueError("YAML aliases are not allowed")
+    return yaml.load(fm, Loader=loader)  # noqa: S506 - a safe loader
 
 
-_LOADER: Any = None
+_HANDLER: Any = None
 
 
 def _handler() -> Any:
-    global _LOADER
+    global _HANDLER
     import frontmatter
-    import yaml
 
-    if _LOADER is None:
-        _LOADER = _safe_loader()
+    if _HANDLER is None:
+        class SafeYAMLHandler(frontmatter.YAMLHandler):
+            def load(self, fm: str, **kwargs: object) -> Any:
+                return load_front_matter(fm)
 
-    class SafeYAMLHandler(frontmatter.YAMLHandler):
-        def load(self, fm: str, **kwargs: object) -> Any:
-            if len(fm.encode("utf-8")) > MAX_FRONT_MATTER_BYTES:
-                raise ValueError(f"front matter larger than {MAX_FRONT_MATTER_BYTES // 1024} KB")
-            return yaml.load(fm, Loader=_LOADER)  # noqa: S506 - a SafeLoader subclass
-
-    return SafeYAMLHandler()
+        _HANDLER = SafeYAMLHandler()
+    return _HANDLER
 
 
 def split_note(text: str, rel: str) -> tuple[dict[str, Any], str]:

@@ -150,6 +150,7 @@ class SyncPlan:
     connector: Connector
     known: dict[str, str]
     cursor: dict[str, Any] = field(default_factory=dict)
+    deleted: set[str] = field(default_factory=set)  # items the source had dropped (state deleted_upstream)
 
 
 @dataclass
@@ -171,7 +172,8 @@ def prepare(storage: Any, integration_id: str) -> SyncPlan:
     # No stored items (a first sync, or after an import: bundles carry none) means the cursor
     # describes data this journal does not hold: fetch everything.
     cursor = dict((integ.metadata or {}).get("sync_cursor") or {}) if known else {}
-    return SyncPlan(integ, connector, known, cursor)
+    deleted = storage.integration_items.ids_in_state(integ.id, "deleted_upstream")
+    return SyncPlan(integ, connector, known, cursor, deleted)
 
 
 # -- step 2 -----------------------------------------------------------------------------------
@@ -227,6 +229,8 @@ class _Applier:
         self.provider = str(integ.config.get("provider"))
         self.auto_reflect = bool((integ.metadata or {}).get("auto_reflect", False))
         self._adoptable: dict[str, m.Reflection] | None = None
+        self._pending_reflections: list[m.Reflection] = []
+        self._pending_items: list[m.IntegrationItem] = []
 
     # Reflections that came from this integration but whose item rows are missing (a bundle carries
     # reflections, never items): a first sync after an import adopts them instead of duplicating.
@@ -249,7 +253,10 @@ class _Applier:
             if item.external_id in seen:
                 continue  # a source listing one id twice (two VEVENTs with one UID and start)
             seen.add(item.external_id)
-            if item.unchanged:
+            back = item.external_id in self.plan.deleted
+            if item.unchanged or (self.plan.known.get(item.external_id) == item.version and not back):
+                if back:
+                    self.reappeared(item.external_id)
                 self.report.unchanged += 1
                 continue
             existing = (self.s.integration_items.find_pair(self.integ.id, item.external_id)
@@ -258,7 +265,30 @@ class _Applier:
                 self.note(item, existing)
             else:
                 self.event(item, existing)
+            if len(self._pending_items) >= self.BATCH:
+                self.flush()
+        self.flush()
         self.gone(seen, window)
+
+    # New rows are written in batches: one INSERT per 500 instead of one per row (first syncs).
+    BATCH = 500
+
+    def flush(self) -> None:
+        if self._pending_reflections:
+            self.s.reflections.create_many(self._pending_reflections)
+            self._pending_reflections = []
+        if self._pending_items:
+            self.s.integration_items.create_many(self._pending_items)
+            self._pending_items = []
+
+    def reappeared(self, external_id: str) -> None:
+        row = self.s.integration_items.find_pair(self.integ.id, external_id)
+        if row is None:
+            return
+        self.s.integration_items.update(replace(row, state="present", updated_at=self.now))
+        refl = self.s.reflections.find(row.reflection_id) if row.reflection_id else None
+        if refl is not None:
+            self._flag_deleted(refl, False)
 
     # -- notes --------------------------------------------------------------------------------
     def _note_text(self, item: Item) -> str:
@@ -270,11 +300,14 @@ class _Applier:
                 "integration": {"id": self.integ.id, "provider": self.provider, "external_id": item.external_id,
                                 "title": item.title, "upstream_tags": sorted(set(item.tags)), **link}}
 
-    def _new_reflection(self, item: Item, text: str, **link: Any) -> m.Reflection:
+    def _new_reflection(self, item: Item, text: str, *, batch: bool = False, **link: Any) -> m.Reflection:
         refl = m.Reflection(content=text, identity_id=self.integ.identity_id, visibility=Visibility.LOCAL_ONLY,
                             content_type=ContentType.MARKDOWN, source=Source.INTEGRATION,
                             metadata=self._reflection_meta(item, sorted(set(item.tags)), text, **link),
                             created_at=item.starts_at or self.now)
+        if batch:
+            self._pending_reflections.append(refl)
+            return refl
         return self.s.reflections.create(refl)
 
     def _item_row(self, item: Item, reflection_id: str | None, extra: Mapping[str, Any],
@@ -294,8 +327,8 @@ class _Applier:
         if existing is None:
             adopted = self.adoptable(item.external_id)
             if adopted is None:
-                created = self._new_reflection(item, text)
-                self.s.integration_items.create(self._item_row(item, created.id, {"synced_sha256": _sha(text)}))
+                created = self._new_reflection(item, text, batch=True)
+                self._pending_items.append(self._item_row(item, created.id, {"synced_sha256": _sha(text)}))
                 self.report.added += 1
                 return
             # Adopt the imported reflection as if it were this item's, then treat the fetch as an update.
@@ -357,7 +390,7 @@ class _Applier:
     # -- events -------------------------------------------------------------------------------
     def event(self, item: Item, existing: m.IntegrationItem | None) -> None:
         if existing is None:
-            self.s.integration_items.create(self._item_row(item, None, {}))
+            self._pending_items.append(self._item_row(item, None, {}))
             self.report.added += 1
             if self.auto_reflect:
                 self._draft(item)

@@ -361,6 +361,11 @@ class IntegrationItemRepository(PeeweeRepository[m.IntegrationItem]):
         q = II.select(II.external_id, II.version).where(II.integration_id == integration_id).tuples()
         return dict(q.iterator())
 
+    def ids_in_state(self, integration_id: str, state: str) -> set[str]:
+        II: Any = self.model
+        q = II.select(II.external_id).where((II.integration_id == integration_id) & (II.state == state)).tuples()
+        return {r[0] for r in q}
+
     def delete_pairs(self, integration_id: str, external_ids: Sequence[str], batch: int = 500) -> int:
         II: Any = self.model
         ids = list(external_ids)
