@@ -151,6 +151,11 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         except (BrokenPipeError, ConnectionResetError):
             pass
 
+    # A CalDAV client speaks PROPFIND and REPORT: the stand-in answers them like GET (status, hang, 401).
+    do_PROPFIND = do_GET  # noqa: N815
+    do_REPORT = do_GET  # noqa: N815
+    do_OPTIONS = do_GET  # noqa: N815
+
 
 @dataclass
 class FeedServer:

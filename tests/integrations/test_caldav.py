@@ -142,3 +142,24 @@ def test_caldav_unreachable_server_is_an_error(sqlite_storage: Any, radicale: Ra
 def _write(path: Path, text: str) -> Path:
     path.write_text(text + "\n")
     return path
+
+
+@pytest.mark.parametrize("status, hang, outcome, words", [
+    (500, 0.0, "error", "HTTP 500"),
+    (200, 6.0, "error", "did not answer"),
+    (401, 0.0, "disconnected", "refused the user name or password"),
+])
+def test_caldav_server_that_fails_hangs_or_refuses(sqlite_storage: Any, feed_server: Any, tmp_path: Path,
+                                                   status: int, hang: float, outcome: str, words: str) -> None:
+    pw = _write(tmp_path / "pw", "whatever")
+    iid = IntegrationService(sqlite_storage).add("calendar", "caldav", url=feed_server.url.rsplit("/", 1)[0] + "/",
+                                                 username="ana", password_file=str(pw)).id
+    if status == 401:
+        feed_server.feed.username, feed_server.feed.password = "ana", "other"
+    else:
+        feed_server.feed.status = status
+    feed_server.feed.hang_s = hang
+    report = sync_integration(sqlite_storage, iid, timeout=2)
+    assert report.outcome == outcome and words in report.message, report.message
+    assert str(sqlite_storage.integrations.get(iid).status) == outcome
+    assert sqlite_storage.integrations.get(iid).last_sync is None
