@@ -154,7 +154,8 @@ def cmd_sync(args: argparse.Namespace) -> int:
     else:
         for r in reports:
             line = f"{r.integration_id[:8]}  {r.outcome}: {r.summary()}"
-            print(line, file=sys.stderr if not r.ok and r.outcome != "skipped" else sys.stdout)
+            to_stderr = not r.ok and (r.outcome != "skipped" or bool(args.ids))
+            print(line, file=sys.stderr if to_stderr else sys.stdout)
     if args.json:
         for r in failed:
             print(f"mirror: {r.message}", file=sys.stderr)

@@ -182,10 +182,17 @@ def connectors() -> list[Connector]:
     return [c for _, c in sorted(_REGISTRY.items())]
 
 
+# A whole fetch (a transfer that trickles, a calendar that takes long to expand) may run this many
+# times the read timeout, and at least WORK_BUDGET_MIN_S: a hang is caught by the read timeout itself.
+WORK_BUDGET_FACTOR = 6
+WORK_BUDGET_MIN_S = 120.0
+
+
 def check_deadline(ctx: FetchContext, what: str) -> None:
-    """A SourceError once the fetch has run longer than its timeout (a source that trickles)."""
-    if time.monotonic() - ctx.started > ctx.timeout:
-        raise SourceError(f"{what} took longer than {ctx.timeout:g} s; check the source and sync again later.")
+    """A SourceError once the fetch has run past its budget (a source that trickles or never ends)."""
+    budget = max(ctx.timeout * WORK_BUDGET_FACTOR, WORK_BUDGET_MIN_S)
+    if time.monotonic() - ctx.started > budget:
+        raise SourceError(f"{what} took longer than {budget:g} s; check the source and sync again later.")
 
 
 def bounded(items: Iterable[Item], limit: int, what: str) -> Iterator[Item]:

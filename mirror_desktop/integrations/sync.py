@@ -9,7 +9,10 @@ has three steps that a worker may put on different threads:
    drafts and the integration's status together, or nothing (a failure half-way rolls back, then
    the failure is recorded on its own).
 
-``sync_integration`` runs the three in a row (CLI, tests). Status follows spec 13 and issue 14:
+``sync_integration`` runs the three in a row (CLI, tests); ``Poller`` is the loop the window's
+QThread runs, with steps 1 and 3 on the database executor. A notes folder is read lazily while step 3
+writes (constant memory), so the executor is busy for that whole step: about 0.5 s for an unchanged
+10,000-note folder, about 16 s for its first sync (BENCHMARKS.md). Status follows spec 13 and issue 14:
 success → ``active`` with ``last_sync`` set; a failing source → ``error`` with one sentence in
 ``metadata.last_error`` and the items of the last good sync kept; refused credentials →
 ``disconnected``; ``paused`` and ``disconnected`` integrations are skipped. After a failure the
