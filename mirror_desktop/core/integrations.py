@@ -60,7 +60,25 @@ class IntegrationView:
             "credentials": credentials.credentials_kind(i.config or {}),
             "needs_reauthorization": bool(meta.get(NEEDS_REAUTH)),
             "auto_reflect": bool(meta.get("auto_reflect", False)),
+            "status_text": status_text(i),
         }
+
+
+def status_text(integ: m.Integration) -> str:
+    """One sentence for the window's list: the state, and what to do when something is wrong."""
+    meta = integ.metadata or {}
+    status = str(integ.status)
+    if status == IntegrationStatus.DISCONNECTED and meta.get(NEEDS_REAUTH):
+        return "Arrived with an imported bundle without its credentials: enter them again (Resume) to sync."
+    if status == IntegrationStatus.DISCONNECTED:
+        return str(meta.get("last_error") or "Disconnected: enter the credentials again (Resume) to sync.")
+    if status == IntegrationStatus.ERROR:
+        return str(meta.get("last_error") or "The last sync failed; Mirror will try again later.")
+    if status == IntegrationStatus.PAUSED:
+        return "Paused: Resume to sync again."
+    if integ.last_sync is None:
+        return "Not synced yet."
+    return f"Synced {_iso(integ.last_sync)}."
 
 
 def _iso(ts: datetime | None) -> str | None:

@@ -664,3 +664,26 @@ class _StopState:
 
     def is_cancelled(self) -> bool:
         return self._stop.is_set()
+
+
+def check_connection(provider: str, config: Mapping[str, Any], secret: str | None = None,
+                     state: SyncState | None = None, timeout: float = 10.0,
+                     now: datetime | None = None) -> str:
+    """"Test connection" for the window's dialog (run it off the GUI thread): fetch once, write nothing.
+
+    Returns one sentence saying what was found; raises ConfigError, SourceError or AuthError with
+    the sentence to show otherwise.
+    """
+    connector = connector_for(provider)
+    problems = connector.validate(dict(config))
+    if problems:
+        raise ConfigError(problems)
+    ctx = FetchContext(cursor={}, known={}, state=state or QuietSyncState(), now=now or datetime.now(UTC),
+                       timeout=timeout)
+    result = connector.fetch(dict(config), secret, ctx)
+    count = 0
+    for count, _ in enumerate(result.items, 1):
+        if count >= 100_000:
+            break
+    noun = "events in the sync window" if connector.integration_type == "calendar" else "notes"
+    return f"Connected to {connector.location(config) or provider}: {count:,} {noun}."

@@ -247,3 +247,29 @@ def test_poller_thread_syncs_and_stops_promptly_even_while_a_server_hangs(sqlite
     assert not thread.is_alive() and time.monotonic() - stopped_at < 2
     assert db_threads == {"poller"}  # every database call went through run_db, none from the fetch helpers
     assert sqlite_storage.integration_items.count(integration_id=good.id) == 3
+
+
+def test_check_connection_writes_nothing_and_status_text(sqlite_storage: Any, tmp_path: Path, feed_server: Any) -> None:
+    from mirror_desktop.core.integrations import status_text
+    from mirror_desktop.integrations.base import AuthError, SourceError
+    from mirror_desktop.integrations.sync import check_connection
+
+    feed_server.feed.body = (DATA / "example.ics").read_bytes()
+    sentence = check_connection("ics_url", {"provider": "ics_url", "url": feed_server.url, "look_back_days": 20_000})
+    assert sentence.startswith("Connected to http://127.0.0.1") and "3 events" in sentence
+    feed_server.feed.status = 500
+    with pytest.raises(SourceError, match="HTTP 500"):
+        check_connection("ics_url", {"provider": "ics_url", "url": feed_server.url})
+    feed_server.feed.status, feed_server.feed.username, feed_server.feed.password = 200, "a", "b"
+    with pytest.raises(AuthError):
+        check_connection("ics_url", {"provider": "ics_url", "url": feed_server.url})
+    assert sqlite_storage.integrations.count() == 0
+
+    svc = IntegrationService(sqlite_storage)
+    integ = svc.add("calendar", "ics_file", path=str(_cal(tmp_path)))
+    assert status_text(sqlite_storage.integrations.get(integ.id)) == "Not synced yet."
+    svc.pause(integ.id)
+    assert status_text(sqlite_storage.integrations.get(integ.id)).startswith("Paused")
+    imported = replace(sqlite_storage.integrations.get(integ.id), status="disconnected",
+                       metadata={"needs_reauthorization": True})
+    assert "imported bundle" in status_text(imported)
