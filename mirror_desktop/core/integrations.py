@@ -131,9 +131,12 @@ class IntegrationService:
         start = datetime.combine(since, time(), UTC) if since else None
         return list(self.storage.integration_items.for_integration(integ.id, since=start, limit=limit))
 
-    def day_items(self, day_start: datetime, day_end: datetime) -> list[m.IntegrationItem]:
-        """Calendar items of every integration overlapping [day_start, day_end): shown beside that day."""
-        return list(self.storage.integration_items.overlapping(day_start, day_end))
+    def day_items(self, day_start: datetime, day_end: datetime, identity_id: str | None = None) -> list[m.IntegrationItem]:
+        """Calendar items overlapping [day_start, day_end) (the window passes local midnights): shown beside that day.
+
+        With ``identity_id``, only calendars of that identity or of none (the identity switcher).
+        """
+        return list(self.storage.integration_items.overlapping(day_start, day_end, identity_id=identity_id))
 
     # -- changing -----------------------------------------------------------------------------
     def add(self, integration_type: str, provider: str, *, path: str | None = None, url: str | None = None,

@@ -402,13 +402,20 @@ class IntegrationItemRepository(PeeweeRepository[m.IntegrationItem]):
             q = q.limit(limit)
         return [self.to_dc(r) for r in q]
 
-    def overlapping(self, start: datetime, end: datetime, *, kind: str | None = "event") -> list[m.IntegrationItem]:
-        """Items of every integration that overlap [start, end): a day's calendar beside its reflections."""
+    def overlapping(self, start: datetime, end: datetime, *, kind: str | None = "event",
+                    identity_id: str | None = None) -> list[m.IntegrationItem]:
+        """Items that overlap [start, end): a day's calendar beside its reflections.
+
+        With ``identity_id``, only items of integrations that belong to that identity or to none.
+        """
         II: Any = self.model
         q = II.select().where((II.starts_at < end) & ((II.starts_at >= start) | (II.ends_at > start))
                               & (II.state == "present"))
         if kind is not None:
             q = q.where(II.kind == kind)
+        if identity_id is not None:
+            I: Any = self.storage.models.Integration  # noqa: E741 - the model's short name, as elsewhere
+            q = q.where(II.integration_id.in_(I.select(I.id).where(I.identity_id.is_null() | (I.identity_id == identity_id))))
         return [self.to_dc(r) for r in q.order_by(II.starts_at, II.external_id)]
 
     def count_by_integration(self) -> dict[str, int]:

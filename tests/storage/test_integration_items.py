@@ -73,3 +73,17 @@ def test_bad_items_are_refused(storage: Any) -> None:
         storage.integration_items.create(replace(_item(integ.id, "x", day), ends_at=day - timedelta(hours=1)))
     with pytest.raises(ConstraintError):  # unknown integration: the foreign key refuses it
         storage.integration_items.create(_item("no-such-integration", "x", day))
+
+
+def test_day_items_follow_the_identity_switcher(storage: Any) -> None:
+    work = storage.identities.create(m.Identity(metadata={"name": "Work"}))
+    home = storage.identities.create(m.Identity(metadata={"name": "Home"}))
+    day = datetime(2026, 3, 14, tzinfo=UTC)
+    for ident, ext in ((work.id, "standup"), (home.id, "dinner"), (None, "holiday")):
+        integ = storage.integrations.create(m.Integration(integration_type=IntegrationType.CALENDAR, identity_id=ident,
+                                                          config={"provider": "ics_file"}, status=IntegrationStatus.ACTIVE))
+        storage.integration_items.create(_item(integ.id, ext, day + timedelta(hours=10)))
+    end = day + timedelta(days=1)
+    assert sorted(i.external_id for i in storage.integration_items.overlapping(day, end)) == ["dinner", "holiday", "standup"]
+    assert sorted(i.external_id for i in storage.integration_items.overlapping(day, end, identity_id=work.id)) == \
+        ["holiday", "standup"]
