@@ -414,11 +414,12 @@ class _Applier:
 
     # -- deletions ----------------------------------------------------------------------------
     def gone(self, seen: set[str], window: tuple[datetime, datetime] | None) -> None:
+        scope: Iterable[str]
         if window is not None:
             # A calendar lists only its window: an event outside it is history, not a deletion.
             scope = self.s.integration_items.in_window(self.integ.id, window[0], window[1])
         else:
-            scope = list(self.plan.known)
+            scope = self.plan.known
         missing = [ext for ext in scope if ext not in seen]
         if not missing:
             return

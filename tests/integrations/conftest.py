@@ -62,7 +62,8 @@ def radicale_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Radica
            "--storage-filesystem-folder", str(base / "collections"), "--auth-type", "htpasswd",
            "--auth-htpasswd-filename", str(users), "--auth-htpasswd-encryption", "plain",
            "--logging-level", "warning", "--config", ""]
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=open(base / "radicale.log", "wb"))
+    log = open(base / "radicale.log", "wb")  # noqa: SIM115 - the server writes to it until the end of the session
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=log)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         try:
@@ -84,6 +85,8 @@ def radicale_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Radica
             proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
             proc.kill()
+            proc.wait(timeout=10)
+        log.close()
 
 
 @pytest.fixture
