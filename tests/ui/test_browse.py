@@ -265,3 +265,28 @@ def test_tags_show_in_the_list_rows(make_window, journal_dir, qtbot):
     assert idx.data(TagsRole) == ["sleep", "work"]
     assert idx.data(Qt.ItemDataRole.ToolTipRole).endswith("·  3 words  ·  #sleep #work")
     assert row_meta("Fri 30 Oct", 1, ["a b"]) == "Fri 30 Oct  ·  1 word  ·  #a b"
+
+
+def test_search_results_are_counted_and_can_be_read_by_date(make_window, journal_dir, qtbot):
+    """Issue 11: results showed no count and could not be sorted by date."""
+    def three(svc):  # type: ignore[no-untyped-def]
+        base = datetime(2024, 1, 1, tzinfo=UTC)
+        for i, text in enumerate(["river river river walk", "a river at dawn", "the old river path"]):
+            svc.storage.reflections.create(m.Reflection(content=text, created_at=base + timedelta(days=i)))
+
+    seed(journal_dir, three)
+    w = make_window()
+    w.start_search()
+    with qtbot.waitSignal(w.search.results_shown, timeout=10000):
+        w.search.box.setText("river")
+        w.search.run_now()
+    assert w.search.count_label.text() == "3 reflections match"
+    titles = lambda: [w.search.model.index(r, 0).data() for r in range(w.search.model.rowCount())]  # noqa: E731
+    w.search.sort.setCurrentIndex(w.search.sort.findData("newest"))
+    assert titles() == ["the old river path", "a river at dawn", "river river river walk"]
+    w.search.sort.setCurrentIndex(w.search.sort.findData("oldest"))
+    assert titles() == ["river river river walk", "a river at dawn", "the old river path"]
+    with qtbot.waitSignal(w.search.results_shown, timeout=10000):
+        w.search.box.setText("dawn")
+        w.search.run_now()
+    assert w.search.count_label.text() == "1 reflection matches"

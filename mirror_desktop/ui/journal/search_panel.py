@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from mirror_desktop.core import models as m
+from mirror_desktop.ui import format as fmt
 from mirror_desktop.core.models import SearchFilters
 from mirror_desktop.ui.journal.models import search_results as sr
 from mirror_desktop.ui.journal.models.identities import color_dot
@@ -33,6 +34,7 @@ from mirror_desktop.workers.journal import JournalClient
 from mirror_desktop.ui.theme import named
 
 DEBOUNCE_MS = 150
+RESULT_LIMIT = 50  # results shown for one search; more matches are counted as "the 50 best"
 NOTHING_WRITTEN = "Nothing written yet, so nothing to find. Press Ctrl+N to write your first reflection."
 _ANON = "__anonymous__"
 
@@ -76,7 +78,7 @@ class SearchPanel(QWidget):
         hl.setContentsMargins(16, 14, 16, 10)
         hl.setSpacing(8)
         self.box = named(QLineEdit(), "searchBox")
-        self.box.setPlaceholderText("Search your reflections — words, \"a phrase\", walk*, -exclude")
+        self.box.setPlaceholderText("Search your reflections — words, \"a phrase\", walk*, -exclude, #tag")
         self.box.setClearButtonEnabled(True)
         hl.addWidget(self.box)
         filters = QHBoxLayout()
@@ -108,7 +110,19 @@ class SearchPanel(QWidget):
         dates.addWidget(self.until_check)
         dates.addWidget(self.until, 1)
         hl.addLayout(dates)
+        # How many matched, and their order (issue 11: no count, and no way to read them by date).
+        summary = QHBoxLayout()
+        summary.setSpacing(6)
+        self.count_label = named(QLabel(""), "muted")
+        self.sort = QComboBox()
+        self.sort.setToolTip("Order of the results")
+        for label, key in (("Best match first", "rank"), ("Newest first", "newest"), ("Oldest first", "oldest")):
+            self.sort.addItem(label, key)
+        summary.addWidget(self.count_label, 1)
+        summary.addWidget(self.sort)
+        hl.addLayout(summary)
         lay.addWidget(head)
+        self._rows: list[sr.ResultRow] = []
 
         self.stack = QStackedWidget()
         self.results = named(QListView(), "searchResults")
@@ -134,6 +148,7 @@ class SearchPanel(QWidget):
             check.toggled.connect(edit.setEnabled)
             check.toggled.connect(lambda _on: self._timer.start())
             edit.dateChanged.connect(lambda _d: self._timer.start())
+        self.sort.currentIndexChanged.connect(lambda _i: self._show_rows())
         self.results.activated.connect(self._activated)
         self.results.clicked.connect(self._activated)
         self.set_identities([])
@@ -193,7 +208,8 @@ class SearchPanel(QWidget):
         request = self._request
         query = self.box.text().strip()
         if not query:
-            self.model.set_results([])
+            self._rows = []
+            self._show_rows()
             self.message.setText("Type to search every reflection.")
             self.stack.setCurrentWidget(self.message)
             self.results_shown.emit(0)
@@ -202,16 +218,18 @@ class SearchPanel(QWidget):
         filters = self.filters()
 
         def job(svc):  # type: ignore[no-untyped-def]
-            rows = [sr.ResultRow.of(h) for h in svc.search(query, filters, limit=50)]
+            rows = [sr.ResultRow.of(h) for h in svc.search(query, filters, limit=RESULT_LIMIT)]
             # No match in an empty journal is not the query's fault: count only then (one cheap read).
             return rows, (bool(rows) or svc.count_reflections(SearchFilters()) > 0)
 
-        self.client.read(job, lambda out: self._shown(request, *out), lambda exc: self._error(request, exc))
+        # The read lane: a search never waits behind background work (issue 12).
+        self.client.query(job, lambda out: self._shown(request, *out), lambda exc: self._error(request, exc))
 
     def _shown(self, request: int, rows: list[sr.ResultRow], anything_written: bool = True) -> None:
         if request != self._request:
             return
-        self.model.set_results(rows)
+        self._rows = rows
+        self._show_rows()
         if rows:
             self.stack.setCurrentWidget(self.results)
         elif not anything_written:
@@ -222,10 +240,21 @@ class SearchPanel(QWidget):
             self.stack.setCurrentWidget(self.message)
         self.results_shown.emit(len(rows))
 
+    def _show_rows(self) -> None:
+        """The rows in the chosen order, and how many matched (the best RESULT_LIMIT when more do)."""
+        rows, order = self._rows, self.sort.currentData()
+        if order != "rank":
+            rows = sorted(rows, key=lambda r: (r.created_at, r.reflection_id), reverse=order == "newest")
+        self.model.set_results(rows)
+        n = len(rows)
+        self.count_label.setText("" if not n else f"The {n} best matches" if n >= RESULT_LIMIT
+                                 else f"{fmt.plural(n, 'reflection')} {'matches' if n == 1 else 'match'}")
+
     def _error(self, request: int, exc: BaseException) -> None:
         if request != self._request:
             return
-        self.model.set_results([])
+        self._rows = []
+        self._show_rows()
         self.message.setText(sentence(exc))
         self.stack.setCurrentWidget(self.message)
         self.results_shown.emit(0)
