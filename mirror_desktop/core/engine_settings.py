@@ -13,11 +13,14 @@ import json
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mirror_desktop.core.safe_io import StrictJSONError, loads_strict, private_dir, write_bytes_atomically
-from mirror_desktop.engine import EngineConfig, EngineConfigError, MirrorCore, is_loopback
+from mirror_desktop.engine import EngineConfig, EngineConfigError, is_loopback
 from mirror_desktop.engine.config import DEFAULT_URLS
+
+if TYPE_CHECKING:
+    from mirror_desktop.engine import MirrorCore
 from mirror_desktop import keychain
 
 FILENAME = "engine.json"
@@ -170,6 +173,8 @@ class EngineSettingsStore:
         settings = settings or self.load()
         config = settings.config
         key = self.api_key(config.api_key_name) if config.kind != "rules" else None
+        from mirror_desktop.engine import MirrorCore  # loads the engine on first use (issue 12)
+
         return MirrorCore(config, api_key=key)
 
     def engine_factory(self) -> EngineFactory:
@@ -211,4 +216,6 @@ def is_remote(url: str) -> bool:
 
 def check_connection(config: EngineConfig, api_key: str | None) -> Any:
     """Ask the configured server whether it answers and has the model (a Health: ok, message, models)."""
+    from mirror_desktop.engine import MirrorCore
+
     return MirrorCore(config, api_key=api_key).health_check()

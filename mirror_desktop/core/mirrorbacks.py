@@ -17,7 +17,7 @@ import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from mirror_desktop.core import models as m
@@ -25,8 +25,11 @@ from mirror_desktop.core.enums import FEEDBACK_FLAGS
 from mirror_desktop.core.errors import MirrorError, ValidationError
 from mirror_desktop.core.outbound import engine_may_read
 from mirror_desktop.core.tensions import TensionService
-from mirror_desktop.engine import EngineConfig, EngineConfigError, Generation, MirrorCore, TensionRef
+from mirror_desktop.engine import EngineConfig, EngineConfigError, Generation, TensionRef
 from mirror_desktop.engine.text import sentences
+
+if TYPE_CHECKING:
+    from mirror_desktop.engine import MirrorCore
 
 # The engine reads at most this many words (the reflection itself is always stored whole). At 3,000
 # words the rules engine answers in about 70 ms on a laptop core; a 100,000-word paste would take
@@ -55,7 +58,14 @@ LOCAL_ONLY_REASON = "local_only"
 LOCAL_ONLY_NOTICE = ("This reflection is local only, so it was not sent to the remote engine; the built-in "
                      "offline engine wrote this mirrorback, and you can say yes to send this one reflection.")
 
-EngineFactory = Callable[[], MirrorCore]
+EngineFactory = Callable[[], "MirrorCore"]
+
+
+def _offline_engine() -> MirrorCore:
+    """The built-in engine, loaded on first use: the window starts without it (issue 12)."""
+    from mirror_desktop.engine import MirrorCore
+
+    return MirrorCore()
 
 
 class ReflectionEmpty(ValidationError):
@@ -194,7 +204,7 @@ class MirrorbackService:
     def __init__(self, storage: Any, engine_factory: EngineFactory | None = None, *,
                  share_telemetry: bool | None = None) -> None:
         self.storage = storage
-        self.engine_factory: EngineFactory = engine_factory or MirrorCore
+        self.engine_factory: EngineFactory = engine_factory or _offline_engine
         # None: ask the factory (EngineSettingsStore's factory knows the person's choice); default off.
         self._share_telemetry = share_telemetry
 
@@ -242,7 +252,7 @@ class MirrorbackService:
         try:
             engine = self.engine_factory()
         except EngineConfigError:
-            engine = MirrorCore()
+            engine = _offline_engine()
             gen = self._run(engine, text, request)
             return self._with_fallback(gen, "settings", "config_refused", started)
         if request.truncated and full_text is not None:
@@ -258,7 +268,7 @@ class MirrorbackService:
             raise
         except Exception:  # noqa: BLE001 - an engine bug must not cost the person their mirrorback
             kind = engine.config.kind if engine.config.kind != "rules" else "settings"
-            gen = self._run(MirrorCore(), text, request)
+            gen = self._run(_offline_engine(), text, request)
             return self._with_fallback(gen, kind, "engine_error", started)
 
     @staticmethod
