@@ -48,6 +48,20 @@ class Job:
         self.cancelled = True
 
 
+class _DatabaseThread(QThread):
+    """A QThread whose event loop runs inside a Python frame.
+
+    Slots of an object on a plain QThread get a fresh Python thread state for every call, and with it
+    empty ``threading.local`` data: peewee's per-thread connection was dropped after every job, reopened
+    for the next, and the dropped one was closed by the garbage collector at a random moment, which
+    deadlocked inside SQLite's file locking while another thread opened the same journal (issue 12's
+    read lanes). Running ``exec()`` from Python keeps one thread state for the thread's whole life.
+    """
+
+    def run(self) -> None:
+        self.exec()
+
+
 class _Worker(QObject):
     """Lives on the worker thread; owns the storage."""
 
@@ -124,7 +138,7 @@ class _Lane(QObject):
     def __init__(self, name: str, open_storage: Callable[[], Any], priority: QThread.Priority,
                  on_finished: Callable[[Job, Any], None], on_failed: Callable[[Job, BaseException], None]) -> None:
         super().__init__()
-        self.qthread = QThread()
+        self.qthread = _DatabaseThread()
         self.qthread.setObjectName(name)
         self.priority = priority
         self.worker = _Worker(open_storage)
@@ -183,7 +197,7 @@ class DatabaseExecutor(QObject):
         self._open_reader = open_reader
         if open_reader is not None:
             self.opened.connect(self._start_lanes)
-        self._thread = QThread()
+        self._thread = _DatabaseThread()
         self._thread.setObjectName("mirror-db")
         self._worker = _Worker(open_storage)
         self._worker.moveToThread(self._thread)

@@ -144,3 +144,4 @@ def test_a_cancelled_job_still_lets_the_executor_go_idle(qtbot, tmp_path):
     qtbot.waitUntil(lambda: ex.pending == 0, timeout=10000)
     assert ran == []
     assert ex.shutdown()
+
