@@ -24,7 +24,6 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "tests" / "data" / "ics"
-SHARED_VAULT = ROOT.parent / "shared" / "testdata" / "imports" / "obsidian" / "vault"
 
 
 def free_port() -> int:
@@ -183,11 +182,10 @@ def feed_server() -> Iterator[FeedServer]:
 
 @pytest.fixture
 def shared_vault() -> Path:
-    if not SHARED_VAULT.is_dir():
-        if os.environ.get("MIRROR_CI") == "1":
-            pytest.fail(f"The Obsidian sample vault is missing at {SHARED_VAULT} (MIRROR_CI=1 requires it).")
-        pytest.skip(f"the Obsidian sample vault is not at {SHARED_VAULT} (../shared is absent)")
-    return SHARED_VAULT
+    """The real Obsidian sample vault from ../shared (its licence keeps it out of the repository)."""
+    from testdata import shared_testdata
+
+    return shared_testdata("imports", "obsidian", "vault")
 
 
 @pytest.fixture
