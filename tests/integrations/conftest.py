@@ -182,7 +182,7 @@ def feed_server() -> Iterator[FeedServer]:
 
 @pytest.fixture
 def shared_vault() -> Path:
-    """The real Obsidian sample vault from ../shared (its licence keeps it out of the repository)."""
+    """The real Obsidian sample vault (its licence keeps it out of the repository; see tests/testdata.py)."""
     from testdata import shared_testdata
 
     return shared_testdata("imports", "obsidian", "vault")
