@@ -11,6 +11,8 @@ is 0700, whatever the umask; ``make_private`` fixes what an older version left r
 
 from __future__ import annotations
 
+import errno
+
 import json
 import os
 import secrets
@@ -183,3 +185,19 @@ def loads_strict(data: bytes | str) -> Any:
         elif isinstance(node, list):
             stack.extend((v, depth + 1) for v in node)
     return value
+
+
+def try_flock(fd: int, kind: int) -> bool:
+    """Take an advisory lock (fcntl.LOCK_SH or LOCK_EX) without waiting: False when another holds it.
+
+    The journal's open/replace lock and the staging folders' ownership both use it (POSIX only; callers
+    check that fcntl exists)."""
+    import fcntl
+
+    try:
+        fcntl.flock(fd, kind | fcntl.LOCK_NB)
+    except OSError as exc:
+        if exc.errno in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
+            return False
+        raise
+    return True

@@ -20,7 +20,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from mirror_desktop.core.safe_io import make_private, private_dir, private_umask
+from mirror_desktop.core.safe_io import make_private, private_dir, private_umask, try_flock
 from mirror_desktop.paths import AppPaths
 
 try:
@@ -40,16 +40,6 @@ def staging_root(data_dir: Path) -> Path:
 def temp_staging_root() -> Path:
     """Where a journal without a data folder (PostgreSQL) stages: a private folder in the temp dir."""
     return Path(tempfile.gettempdir()) / f"mirror-staging-{os.getuid() if hasattr(os, 'getuid') else 'user'}"
-
-
-def _try_lock(fd: int) -> bool:
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError as exc:
-        if exc.errno in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
-            return False
-        raise
-    return True
 
 
 class Stage:
@@ -76,7 +66,7 @@ def new_stage(root: Path, prefix: str) -> Stage:
         if fcntl is None:  # pragma: no cover
             return Stage(path, None)
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_CLOEXEC", 0))
-        if _try_lock(fd):
+        if try_flock(fd, fcntl.LOCK_EX):
             try:
                 same = os.path.samestat(os.fstat(fd), os.stat(path))
             except OSError:
@@ -107,7 +97,7 @@ def sweep_staging(root: Path) -> int:
                 continue
             fd = os.open(entry, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_CLOEXEC", 0))
             try:
-                if _try_lock(fd):  # nobody owns it: a killed run's leftovers
+                if try_flock(fd, fcntl.LOCK_EX):  # nobody owns it: a killed run's leftovers
                     shutil.rmtree(entry)
                     removed += 1
             finally:

@@ -30,6 +30,7 @@ from mirror_desktop.integrations.ics import (
     _window_key,
     expand_events,
     parse_calendar,
+    http_url_problems,
     safe_url,
     validate_window,
     window_for,
@@ -63,16 +64,8 @@ class CalDavConnector(Connector):
     description = "any CalDAV server (user name, and a password in the keychain or a password file)"
 
     def validate(self, config: Mapping[str, Any]) -> list[str]:
-        problems = []
-        url = config.get("url")
-        if not isinstance(url, str) or not url.strip():
-            problems.append("A CalDAV calendar needs --url, the server's address.")
-        else:
-            parts = urlsplit(url)
-            if parts.scheme not in ("http", "https") or not parts.netloc:
-                problems.append(f"The CalDAV address must start with http:// or https:// (got {safe_url(url)!r}).")
-            elif "@" in parts.netloc:
-                problems.append("Put the user name in --username and the password in --password-file, not in the address.")
+        problems = http_url_problems(config.get("url"), "A CalDAV calendar needs --url, the server's address.",
+                                     "The CalDAV address")
         if not isinstance(config.get("username"), str) or not str(config.get("username")).strip():
             problems.append("A CalDAV calendar needs --username.")
         calendar = config.get("calendar")

@@ -386,22 +386,28 @@ def safe_url(url: str) -> str:
     return parts._replace(netloc=host, query="", fragment="").geturl()
 
 
+def http_url_problems(url: Any, missing: str, what: str) -> list[str]:
+    """One sentence per problem with a server address (CalDAV, an .ics feed): missing, not http(s), or
+    carrying a user name and password, which belong in --username and the keychain or a password file."""
+    if not isinstance(url, str) or not url.strip():
+        return [missing]
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        return [f"{what} must start with http:// or https:// (got {safe_url(url)!r})."]
+    if "@" in parts.netloc:
+        return ["Put the user name in --username and the password in --password-file, not in the address."]
+    return []
+
+
 class IcsUrlConnector(Connector):
     integration_type = "calendar"
     provider = "ics_url"
     description = "an iCalendar feed over HTTP(S), fetched with conditional GET"
 
     def validate(self, config: Mapping[str, Any]) -> list[str]:
-        problems = []
-        url = config.get("url")
-        if not isinstance(url, str) or not url.strip():
-            problems.append("An ics_url calendar needs --url, the http(s) address of the .ics feed.")
-        else:
-            parts = urlsplit(url)
-            if parts.scheme not in ("http", "https") or not parts.netloc:
-                problems.append(f"The calendar address must start with http:// or https:// (got {safe_url(url)!r}).")
-            elif "@" in parts.netloc:
-                problems.append("Put the user name in --username and the password in --password-file, not in the address.")
+        problems = http_url_problems(config.get("url"),
+                                     "An ics_url calendar needs --url, the http(s) address of the .ics feed.",
+                                     "The calendar address")
         return problems + validate_window(config)
 
     def location(self, config: Mapping[str, Any]) -> str:

@@ -26,7 +26,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from mirror_desktop.core.errors import StorageError
-from mirror_desktop.core.safe_io import PRIVATE_FILE, make_private
+from mirror_desktop.core.safe_io import PRIVATE_FILE, make_private, try_flock
 
 try:
     import fcntl
@@ -64,16 +64,6 @@ def _open_lock_file(journal: Path | str) -> int | None:
     return fd
 
 
-def _try_lock(fd: int, kind: int) -> bool:
-    try:
-        fcntl.flock(fd, kind | fcntl.LOCK_NB)
-    except OSError as exc:
-        if exc.errno in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
-            return False
-        raise
-    return True
-
-
 class SharedJournalLock:
     """The shared lock one database object holds from its first connection until it is closed.
 
@@ -101,7 +91,7 @@ class SharedJournalLock:
             fd = _open_lock_file(self.journal)
             if fd is not None:
                 deadline = time.monotonic() + OPEN_WAIT_S
-                while not _try_lock(fd, fcntl.LOCK_SH):
+                while not try_flock(fd, fcntl.LOCK_SH):
                     if time.monotonic() >= deadline:
                         os.close(fd)
                         raise StorageError(BEING_REPLACED)
@@ -129,7 +119,7 @@ def exclusive_journal_lock(journal: Path | str) -> Iterator[None]:
         yield
         return
     try:
-        if not _try_lock(fd, fcntl.LOCK_EX):
+        if not try_flock(fd, fcntl.LOCK_EX):
             raise StorageError(IN_USE)
         yield
     finally:
@@ -147,7 +137,7 @@ def discard_lock_file(journal: Path | str) -> None:
     except OSError:
         return
     try:
-        if fcntl is not None and _try_lock(fd, fcntl.LOCK_EX):
+        if fcntl is not None and try_flock(fd, fcntl.LOCK_EX):
             path.unlink(missing_ok=True)
     except OSError:
         pass
