@@ -47,6 +47,7 @@ class EngineSettings:
             "remote_opt_in": c.remote_opt_in,
             "api_key_name": c.api_key_name,
             "crisis_resources": list(c.crisis_resources) if c.crisis_resources is not None else None,
+            "crisis_country": c.crisis_country,
             "directive_threshold": c.directive_threshold,
             "share_telemetry": self.share_telemetry,
         }
@@ -55,18 +56,34 @@ class EngineSettings:
 def make_config(kind: str, *, base_url: str | None = None, model: str | None = None, timeout_s: float = 30.0,
                 remote_opt_in: bool = False, api_key_name: str | None = None,
                 crisis_resources: tuple[str, ...] | None = None,
-                directive_threshold: float | None = None) -> EngineConfig:
+                directive_threshold: float | None = None, crisis_country: str | None = None) -> EngineConfig:
     """An EngineConfig whose mode follows from the kind and where the URL points (never a label)."""
     if kind not in _KINDS:
         raise EngineConfigError(f"Unknown engine kind {kind!r}; use rules, ollama or openai.")
+    if crisis_country is not None and crisis_country not in crisis_countries():
+        raise EngineConfigError(f"Mirror has no help lines for the country {crisis_country!r}; choose one of the list, "
+                                "or none for the international ones.")
     if kind == "rules":
-        return EngineConfig(crisis_resources=crisis_resources, directive_threshold=directive_threshold)
+        return EngineConfig(crisis_resources=crisis_resources, directive_threshold=directive_threshold,
+                            crisis_country=crisis_country)
     probe = EngineConfig(mode="local_llm", kind=kind, base_url=(base_url or None), model=model)  # type: ignore[arg-type]
     return EngineConfig(
         mode=probe.effective_mode, kind=kind, base_url=(base_url or "").strip() or None,  # type: ignore[arg-type]
         model=(model or "").strip() or None, timeout_s=float(timeout_s), remote_opt_in=bool(remote_opt_in),
         api_key_name=api_key_name, crisis_resources=crisis_resources, directive_threshold=directive_threshold,
+        crisis_country=crisis_country,
     )
+
+
+def crisis_countries() -> list[str]:
+    """The countries (ISO 3166 codes) whose help lines the crisis reply can show (resources/engine)."""
+    from mirror_desktop.resources import resource
+
+    try:
+        data = json.loads(resource("engine", "crisis_resources.json").read_text("utf-8"))
+        return [str(code) for code in data.get("countries", {})]
+    except (OSError, ValueError, AttributeError):
+        return []
 
 
 def settings_from_json(data: Any) -> EngineSettings:
@@ -83,6 +100,9 @@ def settings_from_json(data: Any) -> EngineSettings:
     threshold = data.get("directive_threshold")
     if threshold is not None and (isinstance(threshold, bool) or not isinstance(threshold, (int, float))):
         raise EngineConfigError("The directive threshold in the engine settings file is not a number.")
+    country = data.get("crisis_country")
+    if country is not None and not isinstance(country, str):
+        raise EngineConfigError("The crisis country in the engine settings file must be a country code like GB.")
     for key in ("base_url", "model", "api_key_name"):
         if data.get(key) is not None and not isinstance(data.get(key), str):
             raise EngineConfigError(f"The {key} in the engine settings file must be text.")
@@ -91,6 +111,7 @@ def settings_from_json(data: Any) -> EngineSettings:
         remote_opt_in=data.get("remote_opt_in") is True, api_key_name=data.get("api_key_name"),
         crisis_resources=tuple(resources) if resources is not None else None,
         directive_threshold=float(threshold) if threshold is not None else None,
+        crisis_country=country,
     )
     config.validate()
     return EngineSettings(config, share_telemetry=data.get("share_telemetry") is True)

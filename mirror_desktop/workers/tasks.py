@@ -81,6 +81,8 @@ class TaskRunner(QObject):
         super().__init__(parent)
         self._name = name
         self._running: list[tuple[QThread, BackgroundTask]] = []
+        # Kept here, not parented: a parent's teardown and a delivery's own clean-up deleted one object twice.
+        self._deliveries: set[_Delivery] = set()
 
     def start(self, task: TaskFn, connect: Callable[[BackgroundTask], None] | None = None) -> BackgroundTask:
         """Run ``task(state)`` on a new thread; ``connect(task)`` wires signals before it can emit any."""
@@ -99,7 +101,8 @@ class TaskRunner(QObject):
     def run(self, fn: Callable[[], Any], on_result: Callable[[Any], None],
             on_error: Callable[[BaseException], None] | None = None) -> BackgroundTask:
         """The short form: ``fn()`` off the GUI thread, its result (or exception) to a callback on the GUI thread."""
-        delivery = _Delivery(on_result, on_error or _log_failure, self)
+        delivery = _Delivery(on_result, on_error or _log_failure, self._deliveries.discard)
+        self._deliveries.add(delivery)
 
         def connect(job: BackgroundTask) -> None:
             # To slots of an object living on this (the GUI) thread, so the calls are queued here (STYLE.md,
@@ -130,21 +133,21 @@ class TaskRunner(QObject):
 
 
 class _Delivery(QObject):
-    """Carries one task's outcome to its callbacks on the thread this object lives on, then goes away."""
+    """Carries one task's outcome to its callbacks on the thread this object lives on, then lets go of itself."""
 
     def __init__(self, on_result: Callable[[Any], None], on_error: Callable[[BaseException], None],
-                 parent: QObject) -> None:
-        super().__init__(parent)
-        self._on_result, self._on_error = on_result, on_error
+                 forget: Callable[[_Delivery], None]) -> None:
+        super().__init__()
+        self._on_result, self._on_error, self._forget = on_result, on_error, forget
 
     @Slot(object)
     def deliver(self, result: Any) -> None:
-        self.deleteLater()
+        self._forget(self)
         self._on_result(result)
 
     @Slot(object)
     def fail(self, exc: BaseException) -> None:
-        self.deleteLater()
+        self._forget(self)
         self._on_error(exc)
 
 

@@ -314,3 +314,33 @@ def test_a_local_only_reflection_asks_before_going_to_a_remote_engine(qtbot, pan
     else:
         assert reason == "local_only"
         assert "local only" in panel.notice.text() and panel.notice.isVisible()
+
+
+def test_help_lines_follow_the_country_chosen_in_the_settings(qtbot, dialog, tmp_path):
+    """Issue 13: the crisis reply's help lines are configurable by country, in the window too."""
+    from mirror_desktop.core.engine_settings import crisis_countries
+
+    assert "DE" in crisis_countries() and dialog.country.currentData() is None  # international by default
+    dialog.country.setCurrentIndex(dialog.country.findData("DE"))
+    with qtbot.waitSignal(dialog.settings_saved, timeout=5000):
+        dialog.save()
+    store = EngineSettingsStore(tmp_path / "config")
+    assert store.load().config.crisis_country == "DE"
+    dialog.country.setCurrentIndex(0)
+    dialog._load(store.load())  # what a new dialog shows
+    assert dialog.country.currentData() == "DE"
+    reply = store.engine_factory()().generate("I have written the letters and I know where I will go tonight. "
+                                            "Everyone will be better off without me.").text
+    assert "0800 111 0 111" in reply or "Telefonseelsorge" in reply
+
+
+def test_two_engine_settings_dialogs_close_cleanly_with_their_checks_in_flight(qtbot, tmp_path):
+    """A dialog torn down right after it opened (its keychain check just delivered or still on its way) must not
+    crash the app: a delivery object parented to the dialog was once deleted twice, a segfault at teardown."""
+    store = EngineSettingsStore(tmp_path / "config")
+    first, second = EngineSettingsDialog(store), EngineSettingsDialog(store)
+    for d in (first, second):
+        qtbot.addWidget(d)
+    first.show()
+    assert second.shutdown()  # waits for its check, then both are deleted by qtbot while events are pending
+    assert first.shutdown()

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
-from PySide6.QtCore import QTimer, Signal, Slot
+from PySide6.QtCore import QLocale, QTimer, Signal, Slot
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -34,6 +34,7 @@ from mirror_desktop.core.engine_settings import (
     check_connection,
     default_url,
     is_remote,
+    crisis_countries,
     make_config,
 )
 from mirror_desktop.keychain import KeychainUnavailable
@@ -41,6 +42,12 @@ from mirror_desktop.workers.tasks import TaskRunner
 
 KINDS = (("rules", "Built-in (offline)"), ("ollama", "Ollama"), ("openai", "OpenAI-compatible server"))
 KEYCHAIN_TIMEOUT_MS = 10_000
+
+
+def _country_name(code: str) -> str:
+    """"Germany (DE)" in the person's language, from Qt's own territory names."""
+    name = QLocale.territoryToString(QLocale.codeToTerritory(code))
+    return f"{name} ({code})" if name else code
 
 
 class EngineSettingsDialog(QDialog):
@@ -100,6 +107,13 @@ class EngineSettingsDialog(QDialog):
         self.session_only.setToolTip("Keep the key in memory until Mirror quits; it is never written to disk")
         key_row.addWidget(self.session_only)
         form.addRow("API key", key_row)
+        # Where the crisis reply's help lines come from (issue 13): the person's country, or international ones.
+        self.country = QComboBox()
+        self.country.addItem("International help lines", None)
+        for code in sorted(crisis_countries(), key=_country_name):
+            self.country.addItem(_country_name(code), code)
+        self.country.setToolTip("If a reflection shows signs of crisis, Mirror answers with help lines for this country")
+        form.addRow("Help lines", self.country)
         root.addLayout(form)
         self.keychain_note = QLabel()
         self.keychain_note.setWordWrap(True)
@@ -139,6 +153,7 @@ class EngineSettingsDialog(QDialog):
         self.model.setEditText(c.model or "")
         self.timeout.setValue(c.timeout_s)
         self.remote_opt_in.setChecked(c.remote_opt_in)
+        self.country.setCurrentIndex(max(0, self.country.findData(c.crisis_country)))
         self.share.setChecked(s.share_telemetry)
         self._update()
 
@@ -188,7 +203,8 @@ class EngineSettingsDialog(QDialog):
         kind = self.selected_kind
         return make_config(kind, base_url=self.url.text().strip() or None, model=self.model.currentText().strip() or None,
                            timeout_s=self.timeout.value(), remote_opt_in=self.remote_opt_in.isChecked() and self.is_remote(),
-                           api_key_name=kind if kind != "rules" and (self.api_key.text() or self._has_saved_key()) else None)
+                           api_key_name=kind if kind != "rules" and (self.api_key.text() or self._has_saved_key()) else None,
+                           crisis_country=self.country.currentData())
 
     def _has_saved_key(self) -> bool:
         return self.store.load().config.api_key_name == self.selected_kind
