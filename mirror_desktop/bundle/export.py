@@ -201,7 +201,7 @@ def _stage_database(storage: Any, stage: Path, share: bool, state: JobState) -> 
         integrations = []
         for integ in copy.integrations.list():
             config, meta = sanitize_integration(integ.config, integ.metadata)
-            clean = replace(integ, config=config, metadata=meta, status=IntegrationStatus.PAUSED)
+            clean = replace(integ, config=config, metadata=meta, status=IntegrationStatus.DISCONNECTED)
             copy.integrations.update(clean)
             integrations.append(clean)
         proposals = copy.evolution_proposals.list()

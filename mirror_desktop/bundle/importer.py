@@ -347,12 +347,13 @@ def prepare_import(bundle: Path | str, paths: AppPaths, *, passphrase: str | Non
             raise HostileDatabase(f"its migration history does not match this Mirror ({exc})") from None
         try:
             migrated_from = info_db.schema_version if staged.schema_version() != info_db.schema_version else None
-            # Integrations come back paused and marked for re-authorisation (spec Import Process, 8).
+            # Integrations come back disconnected and marked for re-authorisation until the person
+            # enters their credentials again (spec Import Process, 8; issue 14).
             for integ in staged.integrations.list():
                 meta = dict(integ.metadata or {})
                 meta[NEEDS_REAUTH] = True
-                if integ.status != IntegrationStatus.PAUSED or integ.metadata != meta:
-                    staged.integrations.update(replace(integ, status=IntegrationStatus.PAUSED, metadata=meta))
+                if integ.status != IntegrationStatus.DISCONNECTED or integ.metadata != meta:
+                    staged.integrations.update(replace(integ, status=IntegrationStatus.DISCONNECTED, metadata=meta))
             counts = staged.counts()
             counts.pop("schema_version", None)
             version = staged.schema_version()

@@ -4,7 +4,7 @@ Secrets belong in the OS keychain, never in a file (RELIABILITY.md, Secrets), bu
 older versions or other tools may still carry them. The rule errs on the side of removal: a key
 whose name suggests a credential is dropped with its whole value, and string values that look like
 credentials (bearer tokens, JWTs, private keys, URLs with a password) are dropped wherever they sit.
-Integrations come back paused and marked as needing re-authorisation.
+Integrations come back disconnected and marked as needing re-authorisation.
 """
 
 from __future__ import annotations

@@ -25,6 +25,7 @@ COMMAND_MODULES = [
     "mirror_desktop.cli.bundle",
     "mirror_desktop.cli.tension",
     "mirror_desktop.cli.reflect",
+    "mirror_desktop.cli.integration",
 ]
 
 EXIT_USER_ERROR = 2

@@ -250,6 +250,31 @@ class Draft:
 
 
 @dataclass
+class IntegrationItem:
+    """Adapter extension (migration 003): one item a source returned, keyed by (integration, external id).
+
+    ``kind`` is "event" (calendar context, never a reflection by itself) or "note" (which becomes a
+    reflection, ``reflection_id``). ``version`` is the source's own change marker (ETag, content
+    hash) so a re-sync can tell an unchanged item without rewriting it. ``state`` is "present" or
+    "deleted_upstream" (a deletion is shown, never applied to what the person has in Mirror).
+    """
+
+    integration_id: str
+    external_id: str
+    kind: str
+    version: str
+    title: str | None = None
+    starts_at: datetime | None = None
+    ends_at: datetime | None = None
+    all_day: bool = False
+    state: str = "present"
+    reflection_id: str | None = None
+    metadata: JSON | None = None
+    first_seen_at: datetime = field(default_factory=utc_now)
+    updated_at: datetime = field(default_factory=utc_now)
+
+
+@dataclass
 class SchemaVersion:
     """Spec 14: one applied migration."""
 

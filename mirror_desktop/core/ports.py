@@ -56,6 +56,7 @@ class MirrorStorage(ABC):
     evolution_events: Repository[m.EvolutionEvent]
     integrations: Repository[m.Integration]
     drafts: Repository[m.Draft]  # adapter extension (migration 002)
+    integration_items: Any  # IntegrationItemRepository, adapter extension (migration 003)
 
     @abstractmethod
     def transaction(self) -> AbstractContextManager[None]:

@@ -301,6 +301,33 @@ def validate_integration(x: m.Integration) -> None:
     _timestamp(e, "last_sync", x.last_sync, required=False)
 
 
+ITEM_KINDS = ("event", "note")
+ITEM_STATES = ("present", "deleted_upstream")
+EXTERNAL_ID_MAX = 1024
+
+
+def validate_integration_item(x: m.IntegrationItem) -> None:
+    e = "integration_item"
+    _id(e, "integration_id", x.integration_id)
+    if not isinstance(x.external_id, str) or not 1 <= len(x.external_id) <= EXTERNAL_ID_MAX:
+        raise ValidationError(e, "external_id", f"must be 1 to {EXTERNAL_ID_MAX} characters")
+    if x.kind not in ITEM_KINDS:
+        raise ValidationError(e, "kind", "must be one of " + ", ".join(ITEM_KINDS))
+    if x.state not in ITEM_STATES:
+        raise ValidationError(e, "state", "must be one of " + ", ".join(ITEM_STATES))
+    if not isinstance(x.version, str):
+        raise ValidationError(e, "version", "must be text")
+    _timestamp(e, "starts_at", x.starts_at, required=False)
+    _timestamp(e, "ends_at", x.ends_at, required=False)
+    if x.starts_at is not None and x.ends_at is not None and x.ends_at < x.starts_at:
+        raise ValidationError(e, "ends_at", "cannot be before starts_at")
+    _bool(e, "all_day", x.all_day)
+    _id(e, "reflection_id", x.reflection_id, required=False)
+    check_json(e, "metadata", x.metadata, dict)
+    _timestamp(e, "first_seen_at", x.first_seen_at)
+    _timestamp(e, "updated_at", x.updated_at)
+
+
 def validate_draft(x: m.Draft) -> None:
     _id("draft", "id", x.id)
     _id("draft", "reflection_id", x.reflection_id, required=False)
@@ -326,6 +353,7 @@ VALIDATORS: dict[type, Callable[[Any], None]] = {
     m.EvolutionHistory: validate_history,
     m.EvolutionEvent: validate_event,
     m.Integration: validate_integration,
+    m.IntegrationItem: validate_integration_item,
 }
 
 

@@ -78,13 +78,17 @@ def fsync_file(path: Path) -> None:
 # -- export ----------------------------------------------------------------------------------
 
 def finalize_bundle_db(path: Path) -> None:
-    """Make a staged copy ready to travel: no drafts, no freed pages, one self-contained file."""
+    """Make a staged copy ready to travel: no drafts or integration items, no freed pages, one file."""
     con = _connect(str(path))
     try:
         con.execute("PRAGMA secure_delete=ON")
         tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")}
         if "drafts" in tables:
             con.execute("DELETE FROM drafts")
+        if "integration_items" in tables:
+            # Fetched calendar events and note records (migration 003) are a cache of other services'
+            # data: a bundle never carries them; a sync after re-authorisation fetches them again.
+            con.execute("DELETE FROM integration_items")
         con.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
         mode = con.execute("PRAGMA journal_mode=DELETE").fetchone()[0]
         if str(mode).lower() != "delete":

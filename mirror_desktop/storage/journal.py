@@ -19,6 +19,7 @@ from mirror_desktop.storage.migrations import MigrationRunner
 from mirror_desktop.storage.models import ModelSet, build_models
 from mirror_desktop.storage.repositories import (
     HistoryRepository,
+    IntegrationItemRepository,
     PeeweeRepository,
     ProposalRepository,
     ReflectionRepository,
@@ -61,6 +62,7 @@ class PeeweeStorage(MirrorStorage):
         self.evolution_events = PeeweeRepository(self, M.EvolutionEvent, m.EvolutionEvent)
         self.integrations = PeeweeRepository(self, M.Integration, m.Integration)
         self.drafts = PeeweeRepository(self, M.Draft, m.Draft)
+        self.integration_items = IntegrationItemRepository(self, M.IntegrationItem, m.IntegrationItem)
         try:
             self.runner = MigrationRunner(db, self.dialect, backup=self._backup_before_migration)
             self.runner.verify()

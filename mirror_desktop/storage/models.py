@@ -101,6 +101,7 @@ class ModelSet:
     Integration: type[peewee.Model]
     SchemaVersion: type[peewee.Model]
     Draft: type[peewee.Model]
+    IntegrationItem: type[peewee.Model]  # adapter extension (migration 003)
 
 
 def build_models(database: peewee.Database, dialect: str) -> ModelSet:
@@ -298,6 +299,25 @@ def build_models(database: peewee.Database, dialect: str) -> ModelSet:
         class Meta:
             table_name = "drafts"
 
+    class IntegrationItem(Base):
+        integration_id = peewee.TextField()
+        external_id = peewee.TextField()
+        kind = peewee.TextField()
+        title = peewee.TextField(null=True)
+        starts_at = TS(null=True)
+        ends_at = TS(null=True)
+        all_day = peewee.BooleanField()
+        version = peewee.TextField()
+        state = peewee.TextField()
+        reflection_id = peewee.TextField(null=True)
+        first_seen_at = TS()
+        updated_at = TS()
+        metadata = JS(null=True)
+
+        class Meta:
+            table_name = "integration_items"
+            primary_key = peewee.CompositeKey("integration_id", "external_id")
+
     class SchemaVersion(Base):
         id = peewee.AutoField()
         version = peewee.TextField()
@@ -309,4 +329,5 @@ def build_models(database: peewee.Database, dialect: str) -> ModelSet:
             table_name = "schema_version"
 
     return ModelSet(Identity, Reflection, Mirrorback, Thread, ThreadReflection, Tension, Axis, EngineRun,
-                    EngineFeedback, EvolutionProposal, EvolutionHistory, EvolutionEvent, Integration, SchemaVersion, Draft)
+                    EngineFeedback, EvolutionProposal, EvolutionHistory, EvolutionEvent, Integration, SchemaVersion, Draft,
+                    IntegrationItem)

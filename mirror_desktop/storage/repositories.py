@@ -320,3 +320,105 @@ class ThreadReflectionRepository(PeeweeRepository[m.ThreadReflection]):
         TR.update(position=TR.position + self._SHIFT).where(TR.thread_id == thread_id).execute()
         for pos, rid in enumerate(ordered):
             TR.update(position=pos).where(self._key(thread_id, rid)).execute()
+
+
+class IntegrationItemRepository(PeeweeRepository[m.IntegrationItem]):
+    """Items fetched by integrations (migration 003), keyed by (integration_id, external_id)."""
+
+    def _key(self, integration_id: str, external_id: str) -> Any:
+        II: Any = self.model
+        return (II.integration_id == integration_id) & (II.external_id == external_id)
+
+    def find(self, id_: str) -> m.IntegrationItem | None:  # type: ignore[override]
+        raise TypeError("integration_items has a composite key; use find_pair(integration_id, external_id)")
+
+    def get(self, id_: str) -> m.IntegrationItem:  # type: ignore[override]
+        raise TypeError("integration_items has a composite key; use find_pair(integration_id, external_id)")
+
+    def delete(self, id_: str) -> bool:  # type: ignore[override]
+        raise TypeError("integration_items has a composite key; use delete_pairs(integration_id, external_ids)")
+
+    def find_pair(self, integration_id: str, external_id: str) -> m.IntegrationItem | None:
+        row = self.model.get_or_none(self._key(integration_id, external_id))
+        return None if row is None else self.to_dc(row)
+
+    def update(self, obj: m.IntegrationItem) -> m.IntegrationItem:
+        validate(obj)
+        row = self.to_row(obj)
+        for k in ("integration_id", "external_id", "first_seen_at"):
+            row.pop(k)
+
+        def do() -> None:
+            if self.model.update(**row).where(self._key(obj.integration_id, obj.external_id)).execute() == 0:
+                raise NotFoundError("integration_item", f"{obj.integration_id}/{obj.external_id}")
+
+        self._run(do)
+        return obj
+
+    def versions(self, integration_id: str) -> dict[str, str]:
+        """external id → version of every stored item of one integration (one query, no content)."""
+        II: Any = self.model
+        q = II.select(II.external_id, II.version).where(II.integration_id == integration_id).tuples()
+        return dict(q.iterator())
+
+    def ids_in_state(self, integration_id: str, state: str) -> set[str]:
+        II: Any = self.model
+        q = II.select(II.external_id).where((II.integration_id == integration_id) & (II.state == state)).tuples()
+        return {r[0] for r in q}
+
+    def delete_pairs(self, integration_id: str, external_ids: Sequence[str], batch: int = 500) -> int:
+        II: Any = self.model
+        ids = list(external_ids)
+
+        def do() -> int:
+            n = 0
+            for i in range(0, len(ids), batch):
+                n += II.delete().where((II.integration_id == integration_id)
+                                       & II.external_id.in_(ids[i:i + batch])).execute()
+            return n
+
+        return int(self._run(do))
+
+    def in_window(self, integration_id: str, start: datetime, end: datetime, kind: str | None = None) -> list[str]:
+        """External ids of items starting in [start, end) (calendar deletions are judged there only)."""
+        II: Any = self.model
+        q = II.select(II.external_id).where((II.integration_id == integration_id) & (II.starts_at >= start)
+                                            & (II.starts_at < end))
+        if kind is not None:
+            q = q.where(II.kind == kind)
+        return [r[0] for r in q.tuples()]
+
+    def for_integration(self, integration_id: str, *, since: datetime | None = None, until: datetime | None = None,
+                        limit: int | None = None) -> list[m.IntegrationItem]:
+        """One integration's items by start time (undated notes last), optionally within [since, until)."""
+        II: Any = self.model
+        q = II.select().where(II.integration_id == integration_id)
+        if since is not None:
+            q = q.where(II.starts_at >= since)
+        if until is not None:
+            q = q.where(II.starts_at < until)
+        q = q.order_by(II.starts_at.is_null(), II.starts_at, II.external_id)
+        if limit is not None:
+            q = q.limit(limit)
+        return [self.to_dc(r) for r in q]
+
+    def overlapping(self, start: datetime, end: datetime, *, kind: str | None = "event",
+                    identity_id: str | None = None) -> list[m.IntegrationItem]:
+        """Items that overlap [start, end): a day's calendar beside its reflections.
+
+        With ``identity_id``, only items of integrations that belong to that identity or to none.
+        """
+        II: Any = self.model
+        q = II.select().where((II.starts_at < end) & ((II.starts_at >= start) | (II.ends_at > start))
+                              & (II.state == "present"))
+        if kind is not None:
+            q = q.where(II.kind == kind)
+        if identity_id is not None:
+            I: Any = self.storage.models.Integration  # noqa: E741 - the model's short name, as elsewhere
+            q = q.where(II.integration_id.in_(I.select(I.id).where(I.identity_id.is_null() | (I.identity_id == identity_id))))
+        return [self.to_dc(r) for r in q.order_by(II.starts_at, II.external_id)]
+
+    def count_by_integration(self) -> dict[str, int]:
+        II: Any = self.model
+        q = II.select(II.integration_id, peewee.fn.COUNT(II.external_id)).group_by(II.integration_id).tuples()
+        return {iid: int(n) for iid, n in q}

@@ -132,7 +132,7 @@ def test_every_secret_removed_and_drafts_left_behind(journal, tmp_path: Path) ->
         assert b"zzdraftmarker" not in data, name
     configs = json.loads(zf.read("integrations/configs.json"))
     (integ,) = configs
-    assert integ["status"] == "paused"
+    assert integ["status"] == "disconnected"
     assert integ["metadata"]["needs_reauthorization"] is True
     assert integ["config"]["provider"] == "google_calendar"
     assert integ["config"]["nested"] == {"fine": "kept"}

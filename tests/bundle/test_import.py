@@ -99,13 +99,13 @@ def test_import_into_empty_dir_is_an_exact_copy(source, tmp_path: Path) -> None:
                 assert len(extra) == 1 and extra[0][1] == "import"
             else:
                 assert got[table] == want[table], table
-        # constitution restored, config restored without secrets, integrations paused
+        # constitution restored, config restored without secrets, integrations disconnected until re-entered
         assert sorted(p.name for p in (dst.data_dir / "constitution").iterdir()) == sorted(
             n.split("/", 1)[1] for n in zf.namelist() if n.startswith("constitution/"))
         assert json.loads((dst.config_dir / "config.json").read_text()) == {"theme": "dark"}
         s = SQLiteStorage(dst.database)
         (integ,) = s.integrations.list()
-        assert str(integ.status) == "paused" and integ.metadata["needs_reauthorization"] is True
+        assert str(integ.status) == "disconnected" and integ.metadata["needs_reauthorization"] is True
         assert s.search("week")  # full-text index rebuilt
         s.close()
 
@@ -242,7 +242,7 @@ def make_bundle(path: Path, db: Path | bytes, *, extra: dict[str, bytes] | None 
     data = db.read_bytes() if isinstance(db, Path) else db
     members = {"mirror_os.db": data, "config.json": b"{}", "integrations/configs.json": b"[]", **(extra or {})}
     man = {"version": "1.0", "exported_at": "2026-01-01T00:00:00Z", "mirror_version": "0.1.0",
-           "schema_version": "1.1.0", "database_type": "sqlite", "database_size_bytes": len(data),
+           "schema_version": "1.2.0", "database_type": "sqlite", "database_size_bytes": len(data),
            "record_counts": {}, "includes": {}, "privacy": {"sanitized": False, "encryption": "none"},
            "members": {n: {"size": len(d), "sha256": hashlib.sha256(d).hexdigest()} for n, d in members.items()}}
     man.update(manifest or {})
@@ -280,7 +280,7 @@ def test_older_schema_is_migrated_in_staging(tmp_path: Path) -> None:
     result = import_bundle(bundle, dst)
     assert result.migrated_from == "1.0.0"
     s = SQLiteStorage(dst.database)
-    assert s.schema_version() == "1.1.0" and s.reflections.count() == 1
+    assert s.schema_version() == "1.2.0" and s.reflections.count() == 1
     s.close()
 
 
