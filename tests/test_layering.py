@@ -28,7 +28,8 @@ ALLOWED: dict[str, set[str]] = {
     "resources": set(),
     "logging_setup": {"paths", "core"},  # core.safe_io: log files are private (0600) like everything else
     "engine": {"resources", "keychain"},
-    "core": {"engine", "keychain", "resources", "paths"},       # core.ports is what storage implements
+    # The issue 10 arrow: core's services use the engine, bundles and connectors; core.ports is what storage implements.
+    "core": {"engine", "bundle", "integrations", "keychain", "resources", "paths"},
     "storage": {"core", "resources", "paths"},
     "bundle": {"core", "storage", "resources", "paths", "keychain"},
     "integrations": {"core", "storage", "resources", "paths", "keychain"},
