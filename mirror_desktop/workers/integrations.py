@@ -15,7 +15,7 @@ import queue
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any, cast
 
@@ -27,7 +27,7 @@ from mirror_desktop.core.integrations import IntegrationService, IntegrationView
 from mirror_desktop.core.safe_io import private_dir
 from mirror_desktop.integrations import credentials
 from mirror_desktop.integrations.base import ConfigError, SyncCancelled, connector_for
-from mirror_desktop.integrations.sync import FREQUENCIES, Poller, SyncReport, check_connection
+from mirror_desktop.integrations.sync import FREQUENCIES, Poller, SyncReport, check_connection, due_integrations
 from mirror_desktop.workers.base import FeatureClient, OnError, OnResult, sentence
 from mirror_desktop.workers.executor import DatabaseExecutor
 from mirror_desktop.workers.tasks import TaskRunner
@@ -56,6 +56,7 @@ class IntegrationForm:
     every: str = "daily"
     identity_id: str | None = None
     calendar: str | None = None
+    look_back_days: int | None = None
 
     @property
     def integration_type(self) -> str:
@@ -66,7 +67,7 @@ class IntegrationForm:
         config: dict[str, Any] = {"provider": self.provider, "sync_frequency": self.every}
         if self.path:
             config["path"] = str(Path(self.path).expanduser())
-        for key in ("url", "username", "calendar"):
+        for key in ("url", "username", "calendar", "look_back_days"):
             if getattr(self, key):
                 config[key] = getattr(self, key)
         return config
@@ -101,7 +102,8 @@ def add_integration(svc: IntegrationService, form: IntegrationForm, secrets_dir:
     def run(password_file: str | None) -> m.Integration:
         return svc.add(form.integration_type, form.provider, path=form.path, url=form.url,
                        username=form.username or None, password_file=password_file, every=form.every,
-                       identity_id=form.identity_id, calendar=form.calendar or None)
+                       identity_id=form.identity_id, calendar=form.calendar or None,
+                       look_back_days=form.look_back_days)
     return _with_password(form, secrets_dir, run)
 
 
@@ -124,6 +126,8 @@ def update_integration(svc: IntegrationService, integration_id: str, form: Integ
                 config[key] = value.strip()
             else:
                 config.pop(key, None)
+    if form.look_back_days is not None:
+        config["look_back_days"] = form.look_back_days
     problems = connector.validate(config)
     if problems:
         raise ConfigError(problems)
@@ -135,6 +139,11 @@ def update_integration(svc: IntegrationService, integration_id: str, form: Integ
             return svc.resume(integration_id, password_file=password_file)
         return _with_password(form, secrets_dir, run)
     return svc.get(integration_id)
+
+
+# Day queries ask a day wider on each side, then keep what belongs to the day (items_by_day): an all-day
+# event is stored as UTC midnights, which a local day away from UTC would otherwise miss.
+SLACK = timedelta(days=1)
 
 
 def local_day_bounds(day: date) -> tuple[datetime, datetime]:
@@ -205,7 +214,7 @@ class IntegrationsClient(FeatureClient):
         start, end = local_day_bounds(day)
 
         def run(svc: IntegrationService) -> list[m.IntegrationItem]:
-            found = svc.day_items(start, end, identity_id=identity_id)
+            found = svc.day_items(start - SLACK, end + SLACK, identity_id=identity_id)
             return items_by_day([i for i in found if i.kind == "event"], day, day).get(day, [])
         self.query(run, on_result)
 
@@ -215,7 +224,7 @@ class IntegrationsClient(FeatureClient):
         start, end = local_day_bounds(first)[0], local_day_bounds(last)[1]
 
         def run(svc: IntegrationService) -> dict[date, list[m.IntegrationItem]]:
-            found = svc.day_items(start, end, identity_id=identity_id)
+            found = svc.day_items(start - SLACK, end + SLACK, identity_id=identity_id)
             return items_by_day([i for i in found if i.kind == "event"], first, last)
         self.query(run, on_result)
 
@@ -299,6 +308,7 @@ class _WindowPoller(Poller):
         self.executor = executor
         self.requested: queue.SimpleQueue[str] = queue.SimpleQueue()
         self.current = ""
+        self.batch = (0, 1)  # (this sync's place in the round, the round's size)
         # Poller's own state only checks the stop; this one also reports progress (the status bar).
         self.state = cast(Any, _ProgressState(self._stop, lambda f, msg: emit_progress(self.current, f, msg)))
 
@@ -338,6 +348,9 @@ class _WindowPoller(Poller):
 
     def sync_one(self, integration_id: str, now: datetime | None = None) -> SyncReport:
         self.current = integration_id
+        n, total = self.batch
+        # Progress over a round's integrations (a single sync shows as busy: -1).
+        self.state.set_progress(n / total if total > 1 else -1.0, f"{n + 1} of {total}" if total > 1 else "")
         try:
             return super().sync_one(integration_id, now)
         except SyncCancelled as exc:
@@ -349,18 +362,24 @@ class _WindowPoller(Poller):
         return report
 
     def round(self, now: datetime | None = None) -> list[SyncReport]:
-        reports: list[SyncReport] = []
+        """"Sync now" requests first, then every due integration; one failing never stops the others."""
+        now = now or datetime.now(UTC)
         asked: list[str] = []
         while True:
             try:
                 asked.append(self.requested.get_nowait())
             except queue.Empty:
                 break
-        for iid in dict.fromkeys(asked):
+        due = self.run_db(lambda storage: [i.id for i in due_integrations(storage, now)])
+        order = list(dict.fromkeys(asked + due))
+        reports: list[SyncReport] = []
+        for n, iid in enumerate(order):
             if self.stopped:
-                return reports
+                break
+            self.batch = (n, len(order))
             reports.append(self.sync_one(iid, now))
-        return reports + super().round(now)
+        self.batch = (0, 1)
+        return reports
 
 
 class _ProgressState:

@@ -141,8 +141,12 @@ class TimelineDelegate(QStyledItemDelegate):
         painter.setFont(small)
         painter.setPen(muted)
         words = int(index.data(th.WordsRole) or 0)
+        meta = f"{fmt.long_date(when) if when else ''}  ·  {fmt.plural(words, 'word')}"
+        day_items = index.data(th.DayItemsRole) or ""
+        if day_items:  # that day's calendar, beside its reflections (issue 14)
+            meta += f"  ·  📅 {day_items}"
         painter.drawText(QRect(x, y, w, sfm.height()), Qt.AlignmentFlag.AlignLeft,
-                         f"{fmt.long_date(when) if when else ''}  ·  {fmt.plural(words, 'word')}")
+                         sfm.elidedText(meta, Qt.TextElideMode.ElideRight, w))
         painter.restore()
 
 
