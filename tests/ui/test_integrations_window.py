@@ -127,9 +127,9 @@ def test_add_a_calendar_file_test_connection_and_its_day_beside_the_reflection(q
     form.reject()
 
     iid = add_via_dialog(qtbot, w, dialog, "ics_file", path=calendar_file, look_back=20000)
-    source, kind, status, _last, items, words = row_of(dialog, iid)
-    assert (source, kind, status, items) == ("Calendar file (.ics)", "Calendar", "Active", "3")
-    assert words.startswith("Synced")
+    source, provider, kind, status, _last, items, words = row_of(dialog, iid)
+    assert (source, provider, kind, status, items) == ("holidays.ics", "Calendar file (.ics)", "Calendar", "Active", "3")
+    assert words.startswith("Synced") and "3 items" in words
     assert str(calendar_file) in dialog.detail.text()
     dialog.accept()
 
@@ -138,7 +138,7 @@ def test_add_a_calendar_file_test_connection_and_its_day_beside_the_reflection(q
         w.journal.open_reflection(rid)
     qtbot.waitUntil(lambda: w.day_panel.isVisible(), timeout=5000)
     assert w.day_panel.texts() == ["All day  International Women's Day"]
-    assert "Tuesday 8 March" in w.day_panel.heading.text()
+    assert "Tuesday 8 March 2022" in w.day_panel.heading.text()
     # A new page is today's: no holiday of 2022 beside it.
     with qtbot.waitSignal(w.day_items.day_shown, timeout=10000):
         w.new_reflection()
@@ -161,13 +161,13 @@ def test_pause_resume_sync_now_and_remove(qtbot, make_window, journal_dir: Path,
     assert dialog.pause_button.text() == "Pause"
     with qtbot.waitSignal(dialog.list_shown, timeout=10000):
         dialog.pause_button.click()
-    assert row_of(dialog, iid)[2] == "Paused" and "Resume to sync" in row_of(dialog, iid)[5]
+    assert row_of(dialog, iid)[3] == "Paused" and "Resume to sync" in row_of(dialog, iid)[6]
     assert dialog.pause_button.text() == "Resume" and not dialog.sync_button.isEnabled()
     assert str(integrations(journal_dir)[0].status) == "paused"
 
     with qtbot.waitSignal(dialog.list_shown, timeout=10000):
         dialog.pause_button.click()
-    assert row_of(dialog, iid)[2] == "Active" and dialog.sync_button.isEnabled()
+    assert row_of(dialog, iid)[3] == "Active" and dialog.sync_button.isEnabled()
 
     # Sync now: a new event in the file arrives without waiting for the daily schedule.
     text = calendar_file.read_text().replace("END:VCALENDAR", "BEGIN:VEVENT\r\nSUMMARY:Long walk\r\nDTSTART:20220308T170000Z\r\n"
@@ -176,7 +176,7 @@ def test_pause_resume_sync_now_and_remove(qtbot, make_window, journal_dir: Path,
     with qtbot.waitSignal(client.sync_finished, timeout=30000) as synced:
         dialog.sync_button.click()
     assert synced.args[0].added == 1
-    qtbot.waitUntil(lambda: row_of(dialog, iid)[4] == "4", timeout=10000)
+    qtbot.waitUntil(lambda: row_of(dialog, iid)[5] == "4", timeout=10000)
 
     # Remove asks first; a "no" keeps everything.
     asked: list[str] = []
@@ -205,11 +205,11 @@ def test_a_failing_source_shows_its_sentence_and_never_stops_the_others(qtbot, m
     with qtbot.waitSignal(w.integrations.sync_finished, timeout=30000) as failed:
         dialog.sync_button.click()
     assert failed.args[0].outcome == "error"
-    qtbot.waitUntil(lambda: row_of(dialog, bad)[2] == "Error", timeout=10000)
-    words = row_of(dialog, bad)[5]
+    qtbot.waitUntil(lambda: row_of(dialog, bad)[3] == "Error", timeout=10000)
+    words = row_of(dialog, bad)[6]
     assert "broken.ics" in words or "EXDATE" in words
     assert words == failed.args[0].message  # the sentence itself, not a code
-    assert row_of(dialog, bad)[4] == "3"  # the last good sync's items are kept
+    assert row_of(dialog, bad)[5] == "3"  # the last good sync's items are kept
     assert words in dialog.detail.text()
     # The status bar says so too, and the window goes on.
     assert "could not sync" in w.sync_status.label.text()
@@ -218,7 +218,7 @@ def test_a_failing_source_shows_its_sentence_and_never_stops_the_others(qtbot, m
     with qtbot.waitSignal(w.integrations.sync_finished, timeout=30000) as ok:
         dialog.sync_button.click()
     assert ok.args[0].integration_id == good and ok.args[0].ok
-    assert row_of(dialog, good)[2] == "Active"
+    assert row_of(dialog, good)[3] == "Active"
 
 
 def test_a_notes_folder_becomes_reflections_in_the_list(qtbot, make_window, journal_dir: Path, tmp_path: Path) -> None:
@@ -236,8 +236,8 @@ def test_a_notes_folder_becomes_reflections_in_the_list(qtbot, make_window, jour
     form.reject()
     with qtbot.waitSignal(w.list_model.first_page_loaded, timeout=30000):
         iid = add_via_dialog(qtbot, w, dialog, "obsidian", path=vault)
-    assert row_of(dialog, iid)[:3] == ["Obsidian vault (Markdown folder)", "Notes", "Active"]
-    assert row_of(dialog, iid)[4] == "2"
+    assert row_of(dialog, iid)[:4] == ["vault", "Obsidian vault (Markdown folder)", "Notes", "Active"]
+    assert row_of(dialog, iid)[5] == "2"
     qtbot.waitUntil(lambda: w.list_model.rowCount() == 2, timeout=10000)
     titles = {w.list_model.index(r, 0).data() for r in range(2)}
     assert any("Woke before the alarm" in t for t in titles) and any("Plant the beans" in t for t in titles)
@@ -258,7 +258,7 @@ def test_a_disconnected_integration_asks_for_its_password_again(qtbot, make_wind
     dialog = open_dialog(qtbot, w)
     qtbot.waitUntil(lambda: iid in dialog.views, timeout=10000)
     assert dialog.notice.isVisible() and "credentials are entered again" in dialog.notice.text()
-    assert row_of(dialog, iid)[2] == "Disconnected" and "imported bundle" in row_of(dialog, iid)[5]
+    assert row_of(dialog, iid)[3] == "Disconnected" and "imported bundle" in row_of(dialog, iid)[6]
     dialog.select(iid)
     assert dialog.pause_button.text() == "Reconnect…"
     dialog.pause_button.click()

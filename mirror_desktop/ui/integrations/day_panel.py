@@ -76,7 +76,8 @@ class DayPanel(QFrame):
         if not items:
             self.hide()
             return
-        self.heading.setText(f"Calendar · {day:%A} {day.day} {day:%B}")
+        year = f" {day.year}" if day.year != date.today().year else ""
+        self.heading.setText(f"Calendar · {day:%A} {day.day} {day:%B}{year}")
         shown = [item_line(i) for i in items[:MAX_SHOWN]]
         if len(items) > MAX_SHOWN:
             shown.append(f"and {len(items) - MAX_SHOWN} more")

@@ -9,9 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from pathlib import Path
+from urllib.parse import urlsplit
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -49,10 +52,29 @@ FIELDS = {
     "obsidian": ("path",),
 }
 ID_ROLE = Qt.ItemDataRole.UserRole + 1
+WORDS = 6  # the "In words" column
+PROBLEM_COLOR = "#c0392b"  # a status that needs the person: readable on the light and the dark theme
 
 
 def last_sync_text(when: datetime | None) -> str:
     return "never" if when is None else fmt.short_date(when)
+
+
+def source_name(config: dict[str, Any]) -> str:
+    """A short name for the source: the file's or folder's name, or the address's host and last part."""
+    if config.get("path"):
+        return Path(str(config["path"])).name or str(config["path"])
+    url = str(config.get("url") or "")
+    parts = urlsplit(url)
+    tail = parts.path.rstrip("/").rsplit("/", 1)[-1]
+    return f"{parts.hostname or url}{f' · {tail}' if tail else ''}"
+
+
+def status_words(integ: m.Integration, items: int, core_text: str) -> str:
+    """The service's sentence, except a healthy row, which reads better in the person's own clock."""
+    if str(integ.status) == "active" and integ.last_sync is not None and not (integ.metadata or {}).get("last_error"):
+        return f"Synced {fmt.short_date(integ.last_sync).lower()}; {fmt.plural(items, 'item')}."
+    return core_text
 
 
 class IntegrationFormDialog(QDialog):
@@ -246,7 +268,7 @@ class IntegrationsDialog(QDialog):
         super().__init__(parent)
         self.client = client
         self.setWindowTitle("Integrations")
-        self.resize(860, 440)
+        self.resize(960, 440)
         self.views: dict[str, Any] = {}
         self.syncing: set[str] = set()
         self.form_dialog: IntegrationFormDialog | None = None
@@ -263,15 +285,15 @@ class IntegrationsDialog(QDialog):
         lay.addWidget(self.notice)
 
         self.tree = QTreeWidget()
-        self.tree.setColumnCount(6)
-        self.tree.setHeaderLabels(["Source", "Type", "Status", "Last sync", "Items", "In words"])
+        self.tree.setColumnCount(7)
+        self.tree.setHeaderLabels(["Source", "Provider", "Type", "Status", "Last sync", "Items", "In words"])
         self.tree.setRootIsDecorated(False)
         self.tree.setUniformRowHeights(True)
         self.tree.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.tree.setAlternatingRowColors(True)
         header = self.tree.header()
         header.setStretchLastSection(True)
-        for col in range(5):
+        for col in range(6):
             header.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
         lay.addWidget(self.tree, 1)
         self.empty = named(QLabel("No integrations yet. Press Add… to read a calendar file, a calendar "
@@ -336,7 +358,7 @@ class IntegrationsDialog(QDialog):
         if waiting:
             self.notice.setText(f"{fmt.plural(len(waiting), 'integration')} cannot sync until "
                                 f"{'its' if len(waiting) == 1 else 'their'} credentials are entered again: "
-                                "select it and press Reconnect….")
+                                "select it and press Reconnect… below.")
         self.notice.setVisible(bool(waiting))
         self._update_buttons()
         self.list_shown.emit(len(views))
@@ -347,14 +369,16 @@ class IntegrationsDialog(QDialog):
         status = str(integ.status)
         provider = str(info.get("provider") or "")
         where = str((integ.config or {}).get("path") or info["config"].get("url") or "")
-        words = "Syncing…" if integ.id in self.syncing else str(info["status_text"])
-        item = QTreeWidgetItem([PROVIDER_LABELS.get(provider, provider),
+        words = "Syncing…" if integ.id in self.syncing else status_words(integ, v.items, str(info["status_text"]))
+        item = QTreeWidgetItem([source_name(info["config"]), PROVIDER_LABELS.get(provider, provider),
                                 TYPE_LABELS.get(str(integ.integration_type), str(integ.integration_type)),
                                 STATUS_LABELS.get(status, status), last_sync_text(integ.last_sync),
                                 str(v.items), words])
         item.setData(0, ID_ROLE, integ.id)
         item.setToolTip(0, where)
-        item.setToolTip(5, words)
+        item.setToolTip(WORDS, words)
+        if status in ("error", "disconnected"):
+            item.setForeground(3, QBrush(QColor(PROBLEM_COLOR)))
         return item
 
     def row_texts(self) -> list[list[str]]:
@@ -390,8 +414,9 @@ class IntegrationsDialog(QDialog):
         where = str(config.get("path") or config.get("url") or "")
         next_sync = "only when you press Sync now" if config.get("sync_frequency") == "manual" else (
             fmt.short_date(v.next_sync) if v.next_sync else "not scheduled")
+        words = status_words(v.integration, v.items, str(info["status_text"]))
         self.detail.setText(f"{where}\n{FREQUENCY_LABELS.get(str(config.get('sync_frequency')), '')}"
-                            f" · next sync: {next_sync}\n{info['status_text']}")
+                            f" · next sync: {next_sync}\n{words}")
 
     # -- intents ---------------------------------------------------------------------------
     def open_form(self, integration_id: str | None, *, reconnect: bool = False) -> IntegrationFormDialog:
@@ -449,7 +474,7 @@ class IntegrationsDialog(QDialog):
         self.syncing.add(integration_id)
         for item in self.items():
             if item.data(0, ID_ROLE) == integration_id:
-                item.setText(5, "Syncing…")
+                item.setText(WORDS, "Syncing…")
         self._update_buttons()
 
     def _sync_finished(self, report: Any) -> None:
