@@ -242,8 +242,14 @@ class IntegrationsClient(FeatureClient):
     def update(self, integration_id: str, form: IntegrationForm, on_result: OnResult = None,
                on_error: OnError = None) -> None:
         secrets = self.secrets_dir
-        self.call(lambda svc: update_integration(svc, integration_id, form, secrets),
-                  self._then(self.integration_updated, on_result), on_error)
+
+        def updated(integ: m.Integration) -> None:
+            self.integration_updated.emit(integ)
+            if str(integ.status) == "active":
+                self.poller.sync_now(integ.id)  # the edited source is read again at once
+            if on_result is not None:
+                on_result(integ)
+        self.call(lambda svc: update_integration(svc, integration_id, form, secrets), updated, on_error)
 
     def pause(self, integration_id: str, on_error: OnError = None) -> None:
         self.call(lambda svc: svc.pause(integration_id), self._then(self.integration_updated, None), on_error)
@@ -295,7 +301,8 @@ class IntegrationsClient(FeatureClient):
     def shutdown(self, timeout_ms: int = 10000) -> bool:
         """Stop the poller (promptly: it abandons a fetch in flight) and any Test connection, and wait."""
         ok = self.poller.stop(timeout_ms)
-        return self.tasks.shutdown(timeout_ms) and ok
+        # A Test connection stuck on a silent server is abandoned after a moment, not waited for.
+        return self.tasks.shutdown(min(timeout_ms, 2000)) and ok
 
 
 # -- the poller on its own QThread ------------------------------------------------------------------

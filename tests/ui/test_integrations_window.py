@@ -367,3 +367,26 @@ def test_integrations_never_touch_the_database_on_the_gui_thread(qtbot, guard: G
         window.close()
         window.deleteLater()
     assert guard.violations == []
+
+
+def test_edit_points_an_integration_at_another_file_and_reads_it_again(qtbot, make_window, journal_dir: Path,
+                                                                      tmp_path: Path, calendar_file: Path) -> None:
+    w = make_window()
+    assert not w.day_panel.isVisible()  # today has no holiday of 2022
+    dialog = open_dialog(qtbot, w)
+    iid = add_via_dialog(qtbot, w, dialog, "ics_file", path=calendar_file, look_back=20000)
+    other = tmp_path / "new-york.ics"
+    shutil.copy(DATA / "america_new_york.ics", other)
+    dialog.select(iid)
+    dialog.edit_button.click()
+    form = dialog.form_dialog
+    assert form is not None and form.windowTitle() == "Edit integration" and not form.provider.isEnabled()
+    assert form.path.text() == str(calendar_file.resolve()) and form.look_back.value() == 20000
+    form.path.setText(str(other))
+    form.every.setCurrentIndex(form.every.findData("hourly"))
+    with qtbot.waitSignal(w.integrations.sync_finished, timeout=30000):
+        form.buttons.button(QDialogButtonBox.StandardButton.Save).click()
+    qtbot.waitUntil(lambda: row_of(dialog, iid)[0] == "new-york.ics" and row_of(dialog, iid)[5] == "1", timeout=10000)
+    (stored,) = integrations(journal_dir)
+    assert stored.config["sync_frequency"] == "hourly" and stored.config["path"] == str(other)
+    assert "Every hour" in dialog.detail.text()

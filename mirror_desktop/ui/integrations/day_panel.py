@@ -117,7 +117,10 @@ class DayItemsController(QObject):
         self.show_day(local_day(self.editor.state.created_at))
 
     def identity_changed(self, identity_id: object, _anonymous: bool = False) -> None:
+        """The switcher moved (also once the journal opens): that identity's calendars, or those of none."""
         self.identity_id = identity_id if isinstance(identity_id, str) else None
+        if self.panel.day is None:  # the journal just opened: the page in the editor is today's
+            self.panel.day = local_day(self.editor.state.created_at)
         self.refresh()
 
     def timeline_loaded(self, _thread_id: str = "") -> None:

@@ -89,6 +89,7 @@ class IntegrationFormDialog(QDialog):
         super().__init__(parent)
         self.client = client
         self.integration = integration
+        self.closed = False
         config = dict(integration.config or {}) if integration else {}
         provider = str(config.get("provider") or "ics_file")
         self.setWindowTitle("Reconnect integration" if reconnect else "Edit integration" if integration else "Add integration")
@@ -227,11 +228,19 @@ class IntegrationFormDialog(QDialog):
         self.test_result.setText("Testing…")
         self.client.test_connection(self.form(), self._tested, self._test_failed, stored=self.integration)
 
+    def done(self, result: int) -> None:  # noqa: D401 - Qt override
+        self.closed = True  # answers still in flight (a test, a save) find the dialog gone and do nothing
+        super().done(result)
+
     def _tested(self, text: str) -> None:
+        if self.closed:
+            return
         self.test_button.setEnabled(True)
         self.test_result.setText(f"✓ {text}")
 
     def _test_failed(self, text: str) -> None:
+        if self.closed:
+            return
         self.test_button.setEnabled(True)
         self.test_result.setText(f"✗ {text}")
 
@@ -244,12 +253,16 @@ class IntegrationFormDialog(QDialog):
             self.client.update(self.integration.id, self.form(), self._landed, self._refused)
 
     def _landed(self, _integration: m.Integration) -> None:
+        if self.closed:
+            return
         self.buttons.setEnabled(True)
         self.accept()
 
     def _refused(self, exc: BaseException) -> None:
         from mirror_desktop.workers.base import sentence
 
+        if self.closed:
+            return
         self.buttons.setEnabled(True)
         self.error.setText(sentence(exc))
         self.error.show()
@@ -267,6 +280,7 @@ class IntegrationsDialog(QDialog):
     def __init__(self, client: IntegrationsClient, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.client = client
+        self.closed = False
         self.setWindowTitle("Integrations")
         self.resize(960, 440)
         self.views: dict[str, Any] = {}
@@ -342,7 +356,13 @@ class IntegrationsDialog(QDialog):
     def reload(self, *_: Any) -> None:
         self.client.load(self._shown)
 
+    def done(self, result: int) -> None:  # noqa: D401 - Qt override
+        self.closed = True  # a list still loading finds the dialog gone
+        super().done(result)
+
     def _shown(self, views: list[Any]) -> None:
+        if self.closed:
+            return
         keep = self.selected_id()
         self.views = {v.integration.id: v for v in views}
         self.tree.clear()
