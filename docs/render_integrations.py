@@ -2,8 +2,9 @@
 
     QT_QPA_PLATFORM=offscreen python docs/render_integrations.py
 
-Writes docs/integrations.png and docs/day-panel.png. The journal, the calendar files and the notes
-folder are made in a temporary folder; one calendar is the iCalendar sample of tests/data/ics.
+Writes docs/integrations.png, docs/integration-form.png, docs/day-panel.png and
+docs/timeline-calendar.png. The journal, the calendar files and the notes folder are made in a
+temporary folder; one calendar is the iCalendar sample of tests/data/ics.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import shutil
 import sys
 import tempfile
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -25,6 +26,7 @@ from mirror_desktop.app import open_journal, open_reader  # noqa: E402
 from mirror_desktop.core import models as m  # noqa: E402
 from mirror_desktop.core.enums import IntegrationStatus  # noqa: E402
 from mirror_desktop.core.integrations import NEEDS_REAUTH, IntegrationService  # noqa: E402
+from mirror_desktop.core.services import JournalService  # noqa: E402
 from mirror_desktop.paths import AppPaths  # noqa: E402
 from mirror_desktop.storage.journal import SQLiteStorage  # noqa: E402
 from mirror_desktop.ui.main_window import MainWindow  # noqa: E402
@@ -87,6 +89,13 @@ def main() -> int:
         s = SQLiteStorage(paths.database)
         svc = IntegrationService(s)
         rid = s.reflections.create(m.Reflection(content=ENTRY, created_at=DAY)).id
+        before = s.reflections.create(m.Reflection(content="Before the review: the slides again, and again.",
+                                                    created_at=DAY - timedelta(days=1))).id
+        after = s.reflections.create(m.Reflection(content="A day later, calmer.", created_at=DAY + timedelta(days=1))).id
+        journal = JournalService(s)
+        thread = journal.create_thread("The review", None)
+        for r in (before, rid, after):
+            journal.add_to_threads(r, [thread.id])
         for name in ("holidays.ics", "work.ics"):
             svc.add("calendar", "ics_file", path=str(cals / name), look_back_days=20000)
         svc.add("notes", "obsidian", path=str(vault), every="hourly")
@@ -130,8 +139,16 @@ def main() -> int:
         wait_until(lambda: window.day_panel.isVisible() and len(window.day_panel.items) >= 4)
         app.processEvents()
         window.editor_column.grab().save(str(ROOT / "docs" / "day-panel.png"))
+
+        shown: list[int] = []
+        window.day_items.timeline_days_shown.connect(shown.append)
+        window.show_view("threads")
+        window.journal.show_thread(thread.id)
+        wait_until(lambda: bool(shown))
+        app.processEvents()
+        window.timeline.grab().save(str(ROOT / "docs" / "timeline-calendar.png"))
         window.close()
-    for name in ("integrations.png", "integration-form.png", "day-panel.png"):
+    for name in ("integrations.png", "integration-form.png", "day-panel.png", "timeline-calendar.png"):
         print(ROOT / "docs" / name)
     return 0
 

@@ -7,7 +7,7 @@ from typing import Any
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QWidget
 
-from mirror_desktop.ui.integrations.dialog import PROVIDER_LABELS
+from mirror_desktop.ui.integrations.dialog import source_name
 from mirror_desktop.workers.integrations import IntegrationsClient
 
 
@@ -41,8 +41,7 @@ class SyncStatus(QWidget):
 
     def _names_loaded(self, views: list[Any]) -> None:
         for v in views:
-            provider = str((v.integration.config or {}).get("provider"))
-            self.names[v.integration.id] = PROVIDER_LABELS.get(provider, provider)
+            self.names[v.integration.id] = source_name(dict(v.integration.config or {}))
         if self.running is not None:
             self._show()
 
@@ -66,7 +65,7 @@ class SyncStatus(QWidget):
         self.running = None
         self._step = ""
         self.bar.hide()
-        name = self.names.get(report.integration_id, "Integration")
+        name = self.names.get(report.integration_id, "An integration")
         if report.outcome in ("ok", "not_modified"):
             self.label.setText(f"{name} synced: {report.summary()}.")
         elif report.outcome in ("error", "disconnected"):

@@ -105,7 +105,9 @@ class ThreadTimelineModel(QAbstractListModel):
         """Each local day's calendar items in one line, shown under that day's reflections."""
         self._day_lines = dict(lines)
         if self._entries:
-            self.dataChanged.emit(self.index(0, 0), self.index(len(self._entries) - 1, 0), [DayItemsRole])
+            # A row with a calendar line is taller: a layout change makes the view ask for sizes again.
+            self.layoutAboutToBeChanged.emit()
+            self.layoutChanged.emit()
 
     def day_line(self, row: int) -> str:
         return self._day_lines.get(fmt.local(self._entries[row].row.created_at).date(), "")
@@ -152,7 +154,8 @@ class ThreadTimelineModel(QAbstractListModel):
                 return ""
             return fmt.gap_text(self._entries[i - 1].row.created_at, e.row.created_at)
         if role == Qt.ItemDataRole.ToolTipRole:
-            return f"{fmt.long_date(e.row.created_at)} · drag to reorder"
+            day = self.day_line(i)
+            return f"{fmt.long_date(e.row.created_at)} · drag to reorder" + (f"\nCalendar: {day}" if day else "")
         return None
 
     def flags(self, index: Index) -> Qt.ItemFlag:
