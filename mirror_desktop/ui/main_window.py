@@ -306,6 +306,7 @@ class MainWindow(QMainWindow):
         self.journal.journal_opened()
         self.client.read(lambda s: s.schema_version(), self._set_schema_version)
         self.integrations.start_polling()  # its own QThread; its database work queues behind the first page
+        self.sync_status.check_credentials()
 
 
     def _set_schema_version(self, v: str) -> None:
@@ -467,6 +468,7 @@ class MainWindow(QMainWindow):
 
     def _journal_imported(self, _result: object) -> None:
         self.journal.journal_opened()  # reload identities, threads, stats and the first page
+        self.sync_status.check_credentials()  # imported integrations arrive disconnected (issue 14, item 5)
 
     # -- shutdown ------------------------------------------------------------------------
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt override

@@ -255,6 +255,9 @@ def test_a_disconnected_integration_asks_for_its_password_again(qtbot, make_wind
 
     iid = with_storage(journal_dir, imported)
     w = make_window()
+    # The window says so without being asked.
+    qtbot.waitUntil(lambda: w.sync_status.isVisible(), timeout=10000)
+    assert w.sync_status.label.text() == "1 integration needs the password again (File → Integrations…)"
     dialog = open_dialog(qtbot, w)
     qtbot.waitUntil(lambda: iid in dialog.views, timeout=10000)
     assert dialog.notice.isVisible() and "credentials are entered again" in dialog.notice.text()

@@ -33,6 +33,19 @@ class SyncStatus(QWidget):
         client.sync_progressed.connect(self._progressed)
         client.sync_finished.connect(self._finished)
 
+    def check_credentials(self) -> None:
+        """After opening or importing a journal: say when integrations wait for their password (spec import step 8)."""
+        self.client.load(self._credentials_checked)
+
+    def _credentials_checked(self, views: list[Any]) -> None:
+        self._names_loaded(views)
+        waiting = sum(1 for v in views if str(v.integration.status) == "disconnected")
+        if waiting and self.running is None:
+            self.bar.hide()
+            self.label.setText(f"{waiting} integration{'s' if waiting > 1 else ''} need{'' if waiting > 1 else 's'} "
+                               "the password again (File → Integrations…)")
+            self.show()
+
     def _started(self, integration_id: str) -> None:
         self.running = integration_id
         if integration_id not in self.names:
@@ -69,7 +82,7 @@ class SyncStatus(QWidget):
         if report.outcome in ("ok", "not_modified"):
             self.label.setText(f"{name} synced: {report.summary()}.")
         elif report.outcome in ("error", "disconnected"):
-            self.label.setText(f"{name} could not sync; see File → Integrations….")
+            self.label.setText(f"{name} could not sync (File → Integrations… says why)")
         else:
             self.hide()
             return
