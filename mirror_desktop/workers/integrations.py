@@ -98,7 +98,25 @@ def _with_password(form: IntegrationForm, secrets_dir: Path, run: Callable[[str 
     return integ
 
 
+def _window_problems(provider: str, form: IntegrationForm, config: dict[str, Any], has_secret: bool) -> list[str]:
+    """The service's checks in the window's words (its own sentences name the CLI's flags)."""
+    problems = []
+    label = next((lab for p, _t, lab in PROVIDERS if p == provider), provider)
+    if connector_for(provider).needs_secret and not (has_secret or form.password or form.password_file):
+        problems.append(f"A {label} needs its password: type it, or give a file whose first line is the password.")
+    path = config.get("path")
+    if provider == "obsidian" and path and not Path(path).is_dir():
+        problems.append(f"{path} is not a folder; choose the vault's folder.")
+    if provider == "ics_file" and path and not Path(path).is_file():
+        problems.append(f"{path} is not a file; choose the .ics file.")
+    return problems
+
+
 def add_integration(svc: IntegrationService, form: IntegrationForm, secrets_dir: Path) -> m.Integration:
+    problems = _window_problems(form.provider, form, form.config(), has_secret=False)
+    if problems:
+        raise ConfigError(problems)
+
     def run(password_file: str | None) -> m.Integration:
         return svc.add(form.integration_type, form.provider, path=form.path, url=form.url,
                        username=form.username or None, password_file=password_file, every=form.every,
@@ -128,16 +146,17 @@ def update_integration(svc: IntegrationService, integration_id: str, form: Integ
                 config.pop(key, None)
     if form.look_back_days is not None:
         config["look_back_days"] = form.look_back_days
-    problems = connector.validate(config)
+    problems = connector.validate(config) + _window_problems(
+        provider, form, config, has_secret=credentials.credentials_kind(integ.config or {}) != "none")
     if problems:
         raise ConfigError(problems)
-    changed = replace(integ, config=config, identity_id=form.identity_id)
-    svc.storage.integrations.update(changed)
-    if form.password or form.password_file:
-        # Entering the credentials again is what Resume does (it also clears "needs reauthorization").
-        def run(password_file: str | None) -> m.Integration:
-            return svc.resume(integration_id, password_file=password_file)
-        return _with_password(form, secrets_dir, run)
+    with svc.storage.transaction():  # the new place and the new password land together, or neither
+        svc.storage.integrations.update(replace(integ, config=config, identity_id=form.identity_id))
+        if form.password or form.password_file:
+            # Entering the credentials again is what Resume does (it also clears "needs reauthorization").
+            def run(password_file: str | None) -> m.Integration:
+                return svc.resume(integration_id, password_file=password_file)
+            return _with_password(form, secrets_dir, run)
     return svc.get(integration_id)
 
 

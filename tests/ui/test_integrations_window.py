@@ -287,6 +287,15 @@ def test_a_refused_form_keeps_the_dialog_open_with_the_sentence(qtbot, make_wind
     form.test_button.click()
     qtbot.waitUntil(lambda: form.test_result.text().startswith(("✓", "✗")), timeout=15000)
     assert form.test_result.text().startswith("✗")
+    fill_form(form, "caldav", url="https://dav.example.org/cal/", username="ana")
+    assert form.password.isVisible() and form.password_file.isVisible() and not form.path.isVisible()
+    form.buttons.button(QDialogButtonBox.StandardButton.Save).click()
+    qtbot.waitUntil(lambda: "needs its password" in form.error.text(), timeout=10000)
+    assert w.integrations.poller.running and integrations_of(w) == []
+
+
+def integrations_of(w: MainWindow) -> list[m.Integration]:
+    return integrations(w.paths.data_dir)
 
 
 class HangingServer:
