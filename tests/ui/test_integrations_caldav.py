@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from PySide6.QtWidgets import QDialogButtonBox
 
 TESTS = Path(__file__).resolve().parents[1]
 if str(TESTS) not in sys.path:
