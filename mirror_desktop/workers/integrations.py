@@ -361,7 +361,12 @@ class _WindowPoller(Poller):
             finally:
                 done.set()
 
-        self.executor.submit(job)
+        def refused(exc: BaseException) -> None:
+            # The executor could not run the job at all (its journal closed): only an event is set here.
+            box["error"] = exc
+            done.set()
+
+        self.executor.submit(job, None, refused)
         while not done.wait(0.05):
             if self.stopped:
                 with lock:
