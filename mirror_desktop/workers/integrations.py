@@ -228,6 +228,10 @@ class IntegrationsClient(FeatureClient):
     def load(self, on_result: Callable[[list[IntegrationView]], None], on_error: OnError = None) -> None:
         self.query(lambda svc: svc.list_integrations(), on_result, on_error)
 
+    def identities(self, on_result: Callable[[list[m.Identity]], None]) -> None:
+        """The identities an integration may belong to (its day items then follow the identity switcher)."""
+        self.query(lambda svc: sorted(svc.storage.identities.list(), key=lambda i: i.name.casefold()), on_result)
+
     def day_items(self, day: date, identity_id: str | None, on_result: Callable[[list[m.IntegrationItem]], None]) -> None:
         """Calendar items of one local day (events only: notes are reflections already)."""
         start, end = local_day_bounds(day)

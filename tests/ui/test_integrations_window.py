@@ -402,3 +402,36 @@ def test_edit_points_an_integration_at_another_file_and_reads_it_again(qtbot, ma
     (stored,) = integrations(journal_dir)
     assert stored.config["sync_frequency"] == "hourly" and stored.config["path"] == str(other)
     assert "Every hour" in dialog.detail.text()
+
+
+def test_a_calendar_that_belongs_to_an_identity_follows_the_switcher(qtbot, make_window, journal_dir: Path,
+                                                                     calendar_file: Path) -> None:
+    work = seed(journal_dir, lambda s: s.create_identity("Work self", "#4c7fd9"))
+    home = seed(journal_dir, lambda s: s.create_identity("Home", "#d94c7f"))
+    rid = seed_reflection_on(journal_dir, WOMENS_DAY)
+    w = make_window()
+    dialog = open_dialog(qtbot, w)
+    qtbot.waitUntil(lambda: len(dialog.identities) == 2, timeout=10000)
+    form = dialog.open_form(None)
+    assert [form.identity.itemText(i) for i in range(form.identity.count())] == ["Every identity", "Home", "Work self"]
+    form.reject()
+    iid = add_via_dialog(qtbot, w, dialog, "ics_file", path=calendar_file, look_back=20000)
+    dialog.select(iid)
+    dialog.edit_button.click()
+    form = dialog.form_dialog
+    assert form is not None
+    form.identity.setCurrentIndex(form.identity.findData(work.id))
+    with qtbot.waitSignal(w.integrations.integration_updated, timeout=10000):
+        form.buttons.button(QDialogButtonBox.StandardButton.Save).click()
+    assert integrations(journal_dir)[0].identity_id == work.id
+    qtbot.waitUntil(lambda: "belongs to Work self" in dialog.detail.text(), timeout=10000)
+    dialog.accept()
+
+    with qtbot.waitSignal(w.day_items.day_shown, timeout=10000):
+        w.journal.select_identity(home.id)
+    with qtbot.waitSignal(w.day_items.day_shown, timeout=10000):
+        w.journal.open_reflection(rid)
+    assert w.day_panel.texts() == []  # Home's days show no Work calendar
+    with qtbot.waitSignal(w.day_items.day_shown, timeout=10000):
+        w.journal.select_identity(work.id)
+    assert w.day_panel.texts() == ["All day  International Women's Day"]

@@ -85,7 +85,8 @@ class IntegrationFormDialog(QDialog):
     """
 
     def __init__(self, client: IntegrationsClient, integration: m.Integration | None = None,
-                 parent: QWidget | None = None, *, reconnect: bool = False) -> None:
+                 parent: QWidget | None = None, *, reconnect: bool = False,
+                 identities: list[m.Identity] | None = None) -> None:
         super().__init__(parent)
         self.client = client
         self.integration = integration
@@ -152,6 +153,13 @@ class IntegrationFormDialog(QDialog):
             form.addRow(lab, widget)
             self._rows[key] = (lab, widget)
         form.addRow("Sync", self.every)
+        self.identity = QComboBox()
+        self.identity.addItem("Every identity", None)
+        for ident in identities or []:
+            self.identity.addItem(ident.name, ident.id)
+        self.identity.setCurrentIndex(max(self.identity.findData(integration.identity_id), 0) if integration else 0)
+        self.identity.setToolTip("Whose source this is: its events show beside that identity's reflections only")
+        form.addRow("Belongs to", self.identity)
         lay.addLayout(form)
 
         test_row = QHBoxLayout()
@@ -219,7 +227,7 @@ class IntegrationFormDialog(QDialog):
             username=text("username", self.username), password=self.password.text() or None if "password" in shown else None,
             password_file=(self.password_file.text().strip() or None) if "password" in shown else None,
             every=str(self.every.currentData()), calendar=text("calendar", self.calendar),
-            identity_id=self.integration.identity_id if self.integration else None,
+            identity_id=self.identity.currentData(),
             look_back_days=self.look_back.value() if "look_back" in shown else None)
 
     # -- actions ---------------------------------------------------------------------------
@@ -286,6 +294,7 @@ class IntegrationsDialog(QDialog):
         self.views: dict[str, Any] = {}
         self.syncing: set[str] = set()
         self.form_dialog: IntegrationFormDialog | None = None
+        self.identities: list[m.Identity] = []
         # Asks before removing; tests replace it (a modal box would wait for a click).
         self.confirm: Callable[[str], bool] = self._confirm
         lay = QVBoxLayout(self)
@@ -350,11 +359,16 @@ class IntegrationsDialog(QDialog):
         client.sync_finished.connect(self._sync_finished)
         client.operation_failed.connect(self._failed)
         self._update_buttons()
+        self.client.identities(self._identities_loaded)
         self.reload()
 
     # -- the list --------------------------------------------------------------------------
     def reload(self, *_: Any) -> None:
         self.client.load(self._shown)
+
+    def _identities_loaded(self, identities: list[m.Identity]) -> None:
+        if not self.closed:
+            self.identities = identities
 
     def done(self, result: int) -> None:  # noqa: D401 - Qt override
         self.closed = True  # a list still loading finds the dialog gone
@@ -435,13 +449,15 @@ class IntegrationsDialog(QDialog):
         next_sync = "only when you press Sync now" if config.get("sync_frequency") == "manual" else (
             fmt.short_date(v.next_sync) if v.next_sync else "not scheduled")
         words = status_words(v.integration, v.items, str(info["status_text"]))
+        owner = next((i.name for i in self.identities if i.id == v.integration.identity_id), None)
+        whose = f" · belongs to {owner}" if owner else ""
         self.detail.setText(f"{where}\n{FREQUENCY_LABELS.get(str(config.get('sync_frequency')), '')}"
-                            f" · next sync: {next_sync}\n{words}")
+                            f" · next sync: {next_sync}{whose}\n{words}")
 
     # -- intents ---------------------------------------------------------------------------
     def open_form(self, integration_id: str | None, *, reconnect: bool = False) -> IntegrationFormDialog:
         integ = self.views[integration_id].integration if integration_id in self.views else None
-        dialog = IntegrationFormDialog(self.client, integ, self, reconnect=reconnect)
+        dialog = IntegrationFormDialog(self.client, integ, self, reconnect=reconnect, identities=self.identities)
         dialog.finished.connect(dialog.deleteLater)
         self.form_dialog = dialog
         dialog.open()
