@@ -84,7 +84,7 @@ def _with_password(form: IntegrationForm, secrets_dir: Path, run: Callable[[str 
     if form.password_file or not form.password:
         return run(form.password_file)
     folder = private_dir(secrets_dir)
-    path = folder / f"pending-{m.new_id()}.txt"
+    path = folder / f"password-{m.new_id()}.txt"
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as fh:
         fh.write(form.password + "\n")
