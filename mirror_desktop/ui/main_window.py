@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QScrollArea,
     QSplitter,
     QStackedWidget,
+    QVBoxLayout,
     QWidget,
 )
 
@@ -28,6 +29,9 @@ from mirror_desktop import __version__
 from mirror_desktop.core.engine_settings import EngineSettingsStore
 from mirror_desktop.paths import AppPaths
 from mirror_desktop.ui.bundle.dialogs import BundleController
+from mirror_desktop.ui.integrations.day_panel import DayItemsController
+from mirror_desktop.ui.integrations.dialog import IntegrationsDialog
+from mirror_desktop.ui.integrations.status import SyncStatus
 from mirror_desktop.ui.journal.controller import JournalController
 from mirror_desktop.ui.mirrorback.engine_settings import EngineSettingsDialog
 from mirror_desktop.ui.mirrorback.panel import MirrorbackPanel
@@ -35,6 +39,7 @@ from mirror_desktop.ui.tensions.page import TensionView
 from mirror_desktop.ui.theme import apply_theme
 from mirror_desktop.workers.bundles import BundlesClient
 from mirror_desktop.workers.executor import DatabaseExecutor
+from mirror_desktop.workers.integrations import IntegrationsClient
 from mirror_desktop.workers.journal import JournalClient
 from mirror_desktop.workers.mirrorbacks import MirrorbacksClient
 from mirror_desktop.workers.tensions import TensionsClient
@@ -72,6 +77,11 @@ class MainWindow(QMainWindow):
         self.engine_settings = EngineSettingsStore(paths.config_dir)
         self.mirrorback_panel = MirrorbackPanel(MirrorbacksClient(executor, self), settings=self.engine_settings)
         self.bundles = BundleController(self, settings, BundlesClient(executor, paths, parent=self))
+        self.integrations = IntegrationsClient(executor, paths.config_dir / "integration-passwords", self)
+        self.day_items = DayItemsController(self.integrations, self.journal.editor, self.journal.timeline_model,
+                                            parent=self)
+        self.day_panel = self.day_items.panel
+        self.integrations_dialog: IntegrationsDialog | None = None
         # the journal's widgets, by the names the rest of the window (and its tests) use
         j = self.journal
         self.editor, self.autosave, self.sidebar, self.search, self.timeline = (
@@ -102,7 +112,14 @@ class MainWindow(QMainWindow):
         self.mirrorback_scroll.setWidgetResizable(True)
         self.mirrorback_scroll.setFrameShape(QScrollArea.Shape.NoFrame)
         self.mirrorback_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.editor_column.addWidget(self.mirrorback_scroll)
+        # The side panel: the open reflection's day in the calendar (issue 14), then the mirrorback.
+        side = QWidget()
+        side_lay = QVBoxLayout(side)
+        side_lay.setContentsMargins(0, 0, 0, 0)
+        side_lay.setSpacing(0)
+        side_lay.addWidget(self.day_panel)
+        side_lay.addWidget(self.mirrorback_scroll, 1)
+        self.editor_column.addWidget(side)
         self.editor_column.setStretchFactor(0, 3)
         self.editor_column.setStretchFactor(1, 2)
         self.editor_column.setChildrenCollapsible(False)
@@ -132,6 +149,8 @@ class MainWindow(QMainWindow):
         self.progress_label = QLabel("Opening your journal…")
         sb.addWidget(self.progress_label)
         sb.addWidget(self.progress)
+        self.sync_status = SyncStatus(self.integrations)
+        sb.addPermanentWidget(self.sync_status)
         sb.addPermanentWidget(self.counts_label)
 
     def _build_actions(self) -> None:
@@ -145,6 +164,8 @@ class MainWindow(QMainWindow):
         self.reflect_action = A("&Reflect", self, shortcut=QKeySequence("Ctrl+R"))
         self.reflect_action.setStatusTip("Ask Mirror for a mirrorback of this reflection.")
         self.engine_action = A("Mirrorback &engine…", self)
+        self.integrations_action = A("I&ntegrations…", self)
+        self.integrations_action.setStatusTip("Calendars and notes Mirror reads: add, pause, sync now, remove.")
         self.settings_action = A("Se&ttings…", self, shortcut=QKeySequence("Ctrl+,"))
         self.quit_action = A("&Quit", self, shortcut=QKeySequence("Ctrl+Q"))
         self.find_action = A("&Find…", self, shortcut=QKeySequence("Ctrl+F"))
@@ -194,6 +215,7 @@ class MainWindow(QMainWindow):
         f.addAction(self.export_action)
         f.addAction(self.import_action)
         f.addSeparator()
+        f.addAction(self.integrations_action)
         f.addAction(self.settings_action)
         f.addAction(self.engine_action)
         f.addSeparator()
@@ -251,13 +273,18 @@ class MainWindow(QMainWindow):
         self.export_action.triggered.connect(self.bundles.export_requested)
         self.import_action.triggered.connect(self._import_requested)
         self.bundles.import_finished.connect(self._journal_imported)
+        self.integrations_action.triggered.connect(self.show_integrations)
+        j.reflection_opened.connect(self.day_items.reflection_opened)
+        j.identity_changed.connect(self.day_items.identity_changed)
+        j.timeline_loaded.connect(self.day_items.timeline_loaded)
+        self.integrations.sync_finished.connect(self._synced)
 
     def setEnabled_for_open(self, open_: bool) -> None:  # noqa: N802 - reads like Qt's setEnabled
         for w in (self.sidebar, self.stack, self.editor):
             w.setEnabled(open_)
         for a in (self.new_action, self.save_action, self.find_action, self.delete_action,
                   self.new_identity_action, self.new_thread_action, self.reflect_action,
-                  self.export_action, self.import_action):
+                  self.export_action, self.import_action, self.integrations_action):
             a.setEnabled(open_)
 
     @property
@@ -278,6 +305,8 @@ class MainWindow(QMainWindow):
         self.setEnabled_for_open(True)
         self.journal.journal_opened()
         self.client.read(lambda s: s.schema_version(), self._set_schema_version)
+        self.integrations.start_polling()  # its own QThread; its database work queues behind the first page
+        self.sync_status.check_credentials()
 
 
     def _set_schema_version(self, v: str) -> None:
@@ -411,6 +440,23 @@ class MainWindow(QMainWindow):
         dialog.shutdown()
         dialog.deleteLater()
 
+    def show_integrations(self) -> None:
+        """File → Integrations…: one dialog at a time, deleted when it closes."""
+        if self.integrations_dialog is None:
+            self.integrations_dialog = IntegrationsDialog(self.integrations, self)
+            self.integrations_dialog.finished.connect(self._integrations_closed)
+        self.integrations_dialog.open()
+
+    def _integrations_closed(self, _result: int) -> None:
+        if self.integrations_dialog is not None:
+            self.integrations_dialog.deleteLater()
+            self.integrations_dialog = None
+
+    def _synced(self, report: object) -> None:
+        # Notes become reflections on the poller's writes: the list shows them without a restart.
+        if any(getattr(report, k, 0) for k in ("added", "updated", "deleted_upstream", "conflict_copies")):
+            self.list_model.reload()
+
     def _open_from_elsewhere(self, reflection_id: str) -> None:
         if self._view in ("tensions", "search"):
             self.show_view(self._previous_view if self._previous_view in ("reflections", "threads") else "reflections")
@@ -422,6 +468,7 @@ class MainWindow(QMainWindow):
 
     def _journal_imported(self, _result: object) -> None:
         self.journal.journal_opened()  # reload identities, threads, stats and the first page
+        self.sync_status.check_credentials()  # imported integrations arrive disconnected (issue 14, item 5)
 
     # -- shutdown ------------------------------------------------------------------------
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt override
@@ -433,5 +480,6 @@ class MainWindow(QMainWindow):
                 self.autosave.commit()
             self.mirrorback_panel.shutdown()
             self.bundles.shutdown()
+            self.integrations.shutdown()  # the poller stops before the executor it queues on
             self.executor.shutdown()
         event.accept()

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import itertools
 import logging
+import threading
 import traceback
 from dataclasses import dataclass, field
 from typing import Any
@@ -191,6 +192,8 @@ class DatabaseExecutor(QObject):
                  open_reader: Callable[[], Any] | None = None) -> None:
         super().__init__(parent)
         self._ids = itertools.count(1)
+        # submit() may be called from the integrations poller's thread too (issue 14): the counters are shared.
+        self._count_lock = threading.Lock()
         self._pending = 0
         self._writes_pending = 0
         self._lanes: dict[str, _Lane] = {}
@@ -247,6 +250,8 @@ class DatabaseExecutor(QObject):
                on_error: Callable[[BaseException], None] | None = None, *, lane: str = "write") -> Job:
         """Queue ``fn(storage)`` on a lane ("write", "read" or "background"); callbacks run on the GUI thread.
 
+        Safe to call from another thread (the integrations poller does, with no callbacks).
+
         A read while writes are queued runs on the write lane, after them (reads see what was written).
         """
         if lane == "read" and self._writes_pending:
@@ -254,11 +259,13 @@ class DatabaseExecutor(QObject):
         target = self._lanes.get(lane)
         if target is not None and not target.ready:
             target = None
-        job = Job(fn, on_result, on_error, next(self._ids), lane="write" if target is None else lane)
-        self._pending += 1
-        if job.lane == "write":
-            self._writes_pending += 1
-        if self._pending == 1:
+        with self._count_lock:
+            job = Job(fn, on_result, on_error, next(self._ids), lane="write" if target is None else lane)
+            self._pending += 1
+            if job.lane == "write":
+                self._writes_pending += 1
+            became_busy = self._pending == 1
+        if became_busy:
             self.busy_changed.emit(True)
         if target is None:
             self._submit.emit(job)
@@ -271,10 +278,12 @@ class DatabaseExecutor(QObject):
         return self._pending
 
     def _settle(self, job: Job) -> None:
-        self._pending -= 1
-        if job.lane == "write":
-            self._writes_pending -= 1
-        if self._pending == 0:
+        with self._count_lock:
+            self._pending -= 1
+            if job.lane == "write":
+                self._writes_pending -= 1
+            idle = self._pending == 0
+        if idle:
             self.busy_changed.emit(False)
 
     @Slot(object, object)

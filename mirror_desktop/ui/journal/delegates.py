@@ -99,7 +99,8 @@ class TimelineDelegate(QStyledItemDelegate):
 
     def sizeHint(self, option: QStyleOptionViewItem, index: Index) -> QSize:
         fm = QFontMetrics(option.font)
-        return QSize(200, fm.height() * 3 + 26)
+        extra = QFontMetrics(_small(option.font)).height() + 3 if index.data(th.DayItemsRole) else 0
+        return QSize(200, fm.height() * 3 + 26 + extra)
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: Index) -> None:
         painter.save()
@@ -143,6 +144,11 @@ class TimelineDelegate(QStyledItemDelegate):
         words = int(index.data(th.WordsRole) or 0)
         painter.drawText(QRect(x, y, w, sfm.height()), Qt.AlignmentFlag.AlignLeft,
                          f"{fmt.long_date(when) if when else ''}  ·  {fmt.plural(words, 'word')}")
+        day_items = index.data(th.DayItemsRole) or ""
+        if day_items:  # that day's calendar, under its reflection (issue 14)
+            y += sfm.height() + 3
+            painter.drawText(QRect(x, y, w, sfm.height()), Qt.AlignmentFlag.AlignLeft,
+                             sfm.elidedText(f"Calendar: {day_items}", Qt.TextElideMode.ElideRight, w))
         painter.restore()
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelIndex, Qt, Signal
@@ -21,6 +22,7 @@ ReflectionIdRole = Qt.ItemDataRole.UserRole + 10
 DateRole = Qt.ItemDataRole.UserRole + 11
 GapRole = Qt.ItemDataRole.UserRole + 12
 WordsRole = Qt.ItemDataRole.UserRole + 13
+DayItemsRole = Qt.ItemDataRole.UserRole + 14  # that day's calendar items in one line (issue 14)
 
 STATUS_LABELS = {"active": "active", "paused": "paused", "archived": "archived"}
 
@@ -97,6 +99,18 @@ class ThreadTimelineModel(QAbstractListModel):
         super().__init__(parent)
         self._thread_id: str | None = None
         self._entries: list[TimelineEntry] = []
+        self._day_lines: dict[date, str] = {}
+
+    def set_day_lines(self, lines: dict[date, str]) -> None:
+        """Each local day's calendar items in one line, shown under that day's reflections."""
+        self._day_lines = dict(lines)
+        if self._entries:
+            # A row with a calendar line is taller: a layout change makes the view ask for sizes again.
+            self.layoutAboutToBeChanged.emit()
+            self.layoutChanged.emit()
+
+    def day_line(self, row: int) -> str:
+        return self._day_lines.get(fmt.local(self._entries[row].row.created_at).date(), "")
 
     @property
     def thread_id(self) -> str | None:
@@ -133,12 +147,15 @@ class ThreadTimelineModel(QAbstractListModel):
             return e.row.created_at
         if role == WordsRole:
             return e.row.words
+        if role == DayItemsRole:
+            return self.day_line(i)
         if role == GapRole:
             if i == 0:
                 return ""
             return fmt.gap_text(self._entries[i - 1].row.created_at, e.row.created_at)
         if role == Qt.ItemDataRole.ToolTipRole:
-            return f"{fmt.long_date(e.row.created_at)} · drag to reorder"
+            day = self.day_line(i)
+            return f"{fmt.long_date(e.row.created_at)} · drag to reorder" + (f"\nCalendar: {day}" if day else "")
         return None
 
     def flags(self, index: Index) -> Qt.ItemFlag:
