@@ -11,6 +11,18 @@ from mirror_desktop.ui.integrations.dialog import source_name
 from mirror_desktop.workers.integrations import IntegrationsClient
 
 
+class _WholeLabel(QLabel):
+    """A status line the status bar may not squeeze into a fragment: it keeps room for its sentence (up to
+    a width the window can spare) and shows the whole sentence as a tooltip."""
+
+    MAX_WIDTH = 520
+
+    def setText(self, text: str) -> None:  # noqa: N802 - Qt override
+        super().setText(text)
+        self.setToolTip(text)
+        self.setMinimumWidth(min(self.sizeHint().width(), self.MAX_WIDTH))
+
+
 class SyncStatus(QWidget):
     """"Syncing Calendar file (.ics) (2 of 3)…" and a bar; hidden when no sync runs, a short result after."""
 
@@ -18,8 +30,8 @@ class SyncStatus(QWidget):
         super().__init__(parent)
         self.client = client
         lay = QHBoxLayout(self)
-        lay.setContentsMargins(0, 0, 0, 0)
-        self.label = QLabel("")
+        lay.setContentsMargins(0, 0, 12, 0)  # apart from the journal's counts beside it
+        self.label = _WholeLabel()
         self.bar = QProgressBar()
         self.bar.setMaximumWidth(120)
         self.bar.setTextVisible(False)
