@@ -171,10 +171,13 @@ def test_a_date_range_with_no_entries_finds_nothing(storage: Any, journal: dict[
 
 def test_tags_are_searchable(storage: Any, journal: dict[str, Any]) -> None:
     """Issue 11: tags went in and never came out; ``#tag`` and ``tag:x`` find them, alone or with words."""
-    svc = JournalService(storage)
-    tagged = svc.save_reflection("Slept badly before the review.", tags=["Sleep", "work"])
-    other = svc.save_reflection("Slept well by the lake.", tags=["sleep"])
-    svc.save_reflection("No tags here, only sleep as a word.")
+    def write(text: str, days: int, tags: list[str] | None = None) -> m.Reflection:
+        meta = {"tags": tags} if tags is not None else None
+        return storage.reflections.create(m.Reflection(text, created_at=DAY + timedelta(days=days), metadata=meta))
+
+    tagged = write("Slept badly before the review.", 50, ["Sleep", "work"])
+    other = write("Slept well by the lake.", 51, ["sleep"])
+    write("No tags here, only sleep as a word.", 52)
     assert ids(storage.search("#sleep")) == {tagged.id, other.id}
     assert ids(storage.search("tag:SLEEP #work")) == {tagged.id}
     assert ids(storage.search("#sleep lake")) == {other.id}
