@@ -11,18 +11,14 @@ sys.path.insert(0, str(Path(__file__).parent))
 from test_export import populate  # noqa: E402
 
 from mirror_desktop import cli  # noqa: E402
-from mirror_desktop.bundle import export as export_mod  # noqa: E402
 from mirror_desktop.storage.journal import SQLiteStorage  # noqa: E402
 
 PW = "cli horse battery staple"
 
 
 @pytest.fixture(autouse=True)
-def _env(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(export_mod, "default_log2_n", 2)
-    monkeypatch.delenv("MIRROR_PASSPHRASE", raising=False)
-    monkeypatch.delenv("MIRROR_DATA_DIR", raising=False)
-    monkeypatch.setattr(sys.stdin, "isatty", lambda: False, raising=False)
+def _env(cli_env: None) -> None:
+    """Every test here runs the command as a script would (tests/bundle/conftest.py)."""
 
 
 @pytest.fixture

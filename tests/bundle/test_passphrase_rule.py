@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 
 from mirror_desktop import cli
-from mirror_desktop.bundle import export as export_mod
 from mirror_desktop.bundle.errors import BundleError
 from mirror_desktop.bundle.export import MIN_PASSPHRASE_LENGTH, export_bundle
 from mirror_desktop.core import models as m
@@ -17,11 +16,8 @@ from mirror_desktop.storage.journal import SQLiteStorage
 
 
 @pytest.fixture(autouse=True)
-def _env(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(export_mod, "default_log2_n", 2)
-    monkeypatch.delenv("MIRROR_PASSPHRASE", raising=False)
-    monkeypatch.delenv("MIRROR_DATA_DIR", raising=False)
-    monkeypatch.setattr(sys.stdin, "isatty", lambda: False, raising=False)
+def _env(cli_env: None) -> None:
+    """Every test here runs the command as a script would (tests/bundle/conftest.py)."""
 
 
 @pytest.fixture

@@ -6,14 +6,12 @@ counts as empty, so it takes a bundle as a restore (replace) without asking.
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from mirror_desktop import cli
-from mirror_desktop.bundle import export as export_mod
 from mirror_desktop.bundle.export import export_bundle
 from mirror_desktop.bundle.importer import commit_import, import_bundle, prepare_import
 from mirror_desktop.core import models as m
@@ -27,11 +25,8 @@ MOVED = "control_vs_surrender"
 
 
 @pytest.fixture(autouse=True)
-def _env(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(export_mod, "default_log2_n", 2)
-    monkeypatch.delenv("MIRROR_PASSPHRASE", raising=False)
-    monkeypatch.delenv("MIRROR_DATA_DIR", raising=False)
-    monkeypatch.setattr(sys.stdin, "isatty", lambda: False, raising=False)
+def _env(cli_env: None) -> None:
+    """Every test here runs the command as a script would (tests/bundle/conftest.py)."""
 
 
 def by_key(storage: Any) -> dict[str, m.Tension]:
