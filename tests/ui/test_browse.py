@@ -191,14 +191,19 @@ def test_models_pass_the_model_tester(make_window, journal_dir, qtbot):
     assert testers  # failures surface as Qt warnings, which fail the test
 
 
-def test_list_pages_through_a_long_journal(make_window, journal_dir, qtbot):
+def seed_entries(journal_dir, n: int) -> None:  # type: ignore[no-untyped-def]
+    """``Entry 0`` … ``Entry n-1``, an hour apart, the last the newest."""
     def many(svc):  # type: ignore[no-untyped-def]
-        base = datetime(2024, 1, 1, tzinfo=UTC)
+        base = datetime(2020, 1, 1, tzinfo=UTC)
         with svc.storage.transaction():
-            for i in range(450):
+            for i in range(n):
                 svc.storage.reflections.create(m.Reflection(content=f"Entry {i}", created_at=base + timedelta(hours=i)))
 
     seed(journal_dir, many)
+
+
+def test_list_pages_through_a_long_journal(make_window, journal_dir, qtbot):
+    seed_entries(journal_dir, 450)
     w = make_window()
     model = ReflectionListModel(w.client, page_size=100)
     tester = QAbstractItemModelTester(model, Mode.Warning)
@@ -237,13 +242,7 @@ def test_settings_restore_view_and_splitter(make_window, journal_dir, qtbot):
 
 def test_end_in_the_list_jumps_to_the_oldest_reflection(make_window, journal_dir, qtbot):
     """Issue 11: End loaded only the next page; now it selects the oldest reflection of a 1,450-entry list."""
-    def many(svc):  # type: ignore[no-untyped-def]
-        base = datetime(2020, 1, 1, tzinfo=UTC)
-        with svc.storage.transaction():
-            for i in range(1450):
-                svc.storage.reflections.create(m.Reflection(content=f"Entry {i}", created_at=base + timedelta(hours=i)))
-
-    seed(journal_dir, many)
+    seed_entries(journal_dir, 1450)
     w = make_window()
     assert w.list_model.rowCount() == 200
     w.list_view.setFocus()
