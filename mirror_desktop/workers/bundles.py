@@ -18,10 +18,9 @@ from PySide6.QtCore import QObject, Signal
 from mirror_desktop.core.errors import MirrorError
 from mirror_desktop.keychain import PassphraseStore
 from mirror_desktop.paths import AppPaths
-from mirror_desktop.workers.tasks import BackgroundTask, TaskRunner
+from mirror_desktop.workers.tasks import BackgroundTask, TaskFn, TaskRunner
 
 log = logging.getLogger(__name__)
-TaskFn = Callable[[Any], Any]
 
 
 def sentence(exc: BaseException) -> str:
