@@ -108,17 +108,22 @@ class MirrorApp(QObject):
         return QSettings(str(paths.settings_file), QSettings.Format.IniFormat)
 
     def start(self) -> None:
-        from mirror_desktop.ui.main_window import MainWindow
-        from mirror_desktop.ui.theme import apply_theme
         from mirror_desktop.workers.executor import DatabaseExecutor
 
         paths = self.paths
         # Private files from here on; plaintext a killed export or import left behind is swept first.
         start_session(paths.data_dir, also=(paths.config_dir, paths.log_dir))
         settings = self.settings(paths)
-        apply_theme(str(settings.value("theme", "light")), self.qapp)
         database = paths.database
-        self.executor = DatabaseExecutor(lambda: open_journal(database), open_reader=lambda: open_reader(database))
+        self.executor = DatabaseExecutor(lambda: open_journal(database), open_reader=lambda: open_reader(database),
+                                         defer_lanes=True)
+        # The journal opens on its thread while the window is built (issue 12: start-up). Its signals reach
+        # this thread as queued events, after start() returns, so the window's connections below see them all.
+        self.executor.start()
+        from mirror_desktop.ui.main_window import MainWindow
+        from mirror_desktop.ui.theme import apply_theme
+
+        apply_theme(str(settings.value("theme", "light")), self.qapp)
         self.window = MainWindow(self.executor, paths, settings)
         self.executor.open_failed.connect(self._open_failed)
         if self.screenshot:
@@ -130,7 +135,6 @@ class MirrorApp(QObject):
         if self.welcome and not self._bench:
             self.window.journal_loaded.connect(self._offer_welcome)
         self.window.show()
-        self.executor.start()
 
     # -- first run (issue 7) ---------------------------------------------------------------
     def _offer_welcome(self) -> None:
@@ -331,7 +335,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     qapp.setOrganizationName("Mirror")
     qapp.setApplicationVersion(__version__)
     qapp.setDesktopFileName("mirror-desktop")
-    from mirror_desktop.ui.dialogs.welcome import app_icon
+    from mirror_desktop.ui.icon import app_icon
 
     qapp.setWindowIcon(app_icon())  # window, taskbar and dialogs (the .desktop file names the same icon)
     mirror = MirrorApp(qapp, paths, screenshot=args.screenshot, view=args.view, search=args.search,

@@ -9,6 +9,7 @@ client in ``workers/``.
 from __future__ import annotations
 
 import platform
+from typing import TYPE_CHECKING, Any
 
 from PySide6 import __version__ as PYSIDE_VERSION
 from PySide6.QtCore import QByteArray, QSettings, Qt, Signal, qVersion
@@ -28,21 +29,21 @@ from PySide6.QtWidgets import (
 from mirror_desktop import __version__
 from mirror_desktop.core.engine_settings import EngineSettingsStore
 from mirror_desktop.paths import AppPaths
-from mirror_desktop.ui.bundle.dialogs import BundleController
 from mirror_desktop.ui.integrations.day_panel import DayItemsController
-from mirror_desktop.ui.integrations.dialog import IntegrationsDialog
 from mirror_desktop.ui.integrations.status import SyncStatus
 from mirror_desktop.ui.journal.controller import JournalController
-from mirror_desktop.ui.mirrorback.engine_settings import EngineSettingsDialog
 from mirror_desktop.ui.mirrorback.panel import MirrorbackPanel
-from mirror_desktop.ui.tensions.page import TensionView
 from mirror_desktop.ui.theme import apply_theme
-from mirror_desktop.workers.bundles import BundlesClient
 from mirror_desktop.workers.executor import DatabaseExecutor
 from mirror_desktop.workers.integrations import IntegrationsClient
 from mirror_desktop.workers.journal import JournalClient
 from mirror_desktop.workers.mirrorbacks import MirrorbacksClient
 from mirror_desktop.workers.tensions import TensionsClient
+
+if TYPE_CHECKING:
+    from mirror_desktop.ui.bundle.dialogs import BundleController
+    from mirror_desktop.ui.integrations.dialog import IntegrationsDialog
+    from mirror_desktop.ui.tensions.page import TensionView
 
 VIEWS = ("reflections", "threads", "tensions", "search")
 
@@ -73,10 +74,14 @@ class MainWindow(QMainWindow):
         # feature clients (the one road to the database) and feature controllers
         self.client = JournalClient(executor, self)
         self.journal = JournalController(self.client, self, settings)
-        self.tension_view = TensionView(TensionsClient(executor, self))
+        # Views and controllers a person may never open this session are built on first use (issue 12:
+        # start-up time): the tension map, the bundle dialogs, the integrations and engine dialogs.
+        self.tensions = TensionsClient(executor, self)
+        self._tension_view: TensionView | None = None
+        self._identity: tuple[str | None, bool] | None = None
         self.engine_settings = EngineSettingsStore(paths.config_dir)
         self.mirrorback_panel = MirrorbackPanel(MirrorbacksClient(executor, self), settings=self.engine_settings)
-        self.bundles = BundleController(self, settings, BundlesClient(executor, paths, parent=self))
+        self._bundles: BundleController | None = None
         self.integrations = IntegrationsClient(executor, paths.config_dir / "integration-passwords", self)
         self.day_items = DayItemsController(self.integrations, self.journal.editor, self.journal.timeline_model,
                                             parent=self)
@@ -99,7 +104,7 @@ class MainWindow(QMainWindow):
     # -- construction --------------------------------------------------------------------
     def _build_layout(self) -> None:
         self.stack = QStackedWidget()
-        for w in (self.journal.reflection_page, self.timeline, self.tension_view, self.search):
+        for w in (self.journal.reflection_page, self.timeline, QWidget(), self.search):  # the map: tension_view
             self.stack.addWidget(w)
         self.editor_column = QSplitter(Qt.Orientation.Vertical)
         self.editor_column.setObjectName("editorColumn")
@@ -249,12 +254,12 @@ class MainWindow(QMainWindow):
         ex, j = self.executor, self.journal
         ex.opened.connect(self._opened)
         ex.migration_progressed.connect(self._migration_progressed)
+        j.journal_loaded.connect(self._loaded)
         j.journal_loaded.connect(self.journal_loaded)
         j.view_requested.connect(self.show_view)
         j.status_message.connect(lambda text: self.statusBar().showMessage(text, 6000))
         j.reflection_opened.connect(self.mirrorback_panel.set_reflection)
-        j.identity_changed.connect(self.tension_view.set_identity)
-        self.tension_view.reflection_open_requested.connect(self._open_from_elsewhere)
+        j.identity_changed.connect(self._identity_changed)
         self.search.leave_requested.connect(self.leave_search)
         self.new_action.triggered.connect(self.new_reflection)
         self.save_action.triggered.connect(self.autosave.save_now)
@@ -270,9 +275,8 @@ class MainWindow(QMainWindow):
         self.about_action.triggered.connect(self.show_about)
         self.reflect_action.triggered.connect(self.reflect)
         self.engine_action.triggered.connect(self.show_engine_settings)
-        self.export_action.triggered.connect(self.bundles.export_requested)
+        self.export_action.triggered.connect(lambda: self.bundles.export_requested())
         self.import_action.triggered.connect(self._import_requested)
-        self.bundles.import_finished.connect(self._journal_imported)
         self.integrations_action.triggered.connect(self.show_integrations)
         j.reflection_opened.connect(self.day_items.reflection_opened)
         j.identity_changed.connect(self.day_items.identity_changed)
@@ -304,13 +308,54 @@ class MainWindow(QMainWindow):
         self.progress_label.setText("")
         self.setEnabled_for_open(True)
         self.journal.journal_opened()
+        self.tensions.ensure_seeds()  # a new journal gets its default tensions even before the map is opened
         self.client.read(lambda s: s.schema_version(), self._set_schema_version)
-        self.integrations.start_polling()  # its own QThread; its database work queues behind the first page
         self.sync_status.check_credentials()
 
 
+    def _loaded(self) -> None:
+        """The first page is shown: now the background starts (issue 12: nothing competes with the first paint)."""
+        self.executor.start_lanes()  # read and background connections (a no-op once open)
+        self.integrations.start_polling()  # its own QThread (a no-op while it runs)
+
     def _set_schema_version(self, v: str) -> None:
         self._schema_version = v
+
+    # -- views built on first use ----------------------------------------------------------
+    @property
+    def tension_view(self) -> TensionView:
+        """The tension map page, built the first time it is needed."""
+        if self._tension_view is None:
+            from mirror_desktop.ui.tensions.page import TensionView
+
+            view = TensionView(self.tensions)
+            view.reflection_open_requested.connect(self._open_from_elsewhere)
+            index = VIEWS.index("tensions")
+            placeholder = self.stack.widget(index)
+            self.stack.insertWidget(index, view)
+            if placeholder is not None:
+                self.stack.removeWidget(placeholder)
+                placeholder.deleteLater()
+            self._tension_view = view
+            if self._identity is not None:
+                view.set_identity(*self._identity)
+        return self._tension_view
+
+    def _identity_changed(self, identity_id: str | None, anonymous: bool) -> None:
+        self._identity = (identity_id, anonymous)
+        if self._tension_view is not None:
+            self._tension_view.set_identity(identity_id, anonymous)
+
+    @property
+    def bundles(self) -> BundleController:
+        """Export and import of bundles (File menu), built the first time one is asked for."""
+        if self._bundles is None:
+            from mirror_desktop.ui.bundle.dialogs import BundleController
+            from mirror_desktop.workers.bundles import BundlesClient
+
+            self._bundles = BundleController(self, self.settings, BundlesClient(self.executor, self.paths, parent=self))
+            self._bundles.import_finished.connect(self._journal_imported)
+        return self._bundles
 
     # -- views ---------------------------------------------------------------------------
     @property
@@ -323,6 +368,8 @@ class MainWindow(QMainWindow):
         if name != self._view and self._view != "search":
             self._previous_view = self._view
         self._view = name
+        if name == "tensions":
+            self.tension_view  # noqa: B018 - the map is built the first time it is shown
         self.stack.setCurrentIndex(VIEWS.index(name))
         self.editor_column.setVisible(name != "tensions")  # the map takes the width of editor and reply
         if name in self.view_actions:
@@ -430,19 +477,23 @@ class MainWindow(QMainWindow):
         self.mirrorback_panel.reflect_requested()
 
     def show_engine_settings(self) -> None:
+        from mirror_desktop.ui.mirrorback.engine_settings import EngineSettingsDialog
+
         dialog = EngineSettingsDialog(self.engine_settings, self)
         # One dialog per opening: when it closes, its background checks finish and it is deleted.
         dialog.finished.connect(lambda _r: self._close_engine_settings(dialog))
         dialog.open()
 
     @staticmethod
-    def _close_engine_settings(dialog: EngineSettingsDialog) -> None:
+    def _close_engine_settings(dialog: Any) -> None:
         dialog.shutdown()
         dialog.deleteLater()
 
     def show_integrations(self) -> None:
         """File → Integrations…: one dialog at a time, deleted when it closes."""
         if self.integrations_dialog is None:
+            from mirror_desktop.ui.integrations.dialog import IntegrationsDialog
+
             self.integrations_dialog = IntegrationsDialog(self.integrations, self)
             self.integrations_dialog.finished.connect(self._integrations_closed)
         self.integrations_dialog.open()
@@ -479,7 +530,8 @@ class MainWindow(QMainWindow):
             if self.is_open:
                 self.autosave.commit()
             self.mirrorback_panel.shutdown()
-            self.bundles.shutdown()
+            if self._bundles is not None:
+                self._bundles.shutdown()
             self.integrations.shutdown()  # the poller stops before the executor it queues on
             self.executor.shutdown()
         event.accept()

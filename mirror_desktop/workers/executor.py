@@ -189,7 +189,7 @@ class DatabaseExecutor(QObject):
     _close = Signal()
 
     def __init__(self, open_storage: Callable[[], Any], parent: QObject | None = None, *,
-                 open_reader: Callable[[], Any] | None = None) -> None:
+                 open_reader: Callable[[], Any] | None = None, defer_lanes: bool = False) -> None:
         super().__init__(parent)
         self._ids = itertools.count(1)
         # submit() may be called from the integrations poller's thread too (issue 14): the counters are shared.
@@ -198,7 +198,9 @@ class DatabaseExecutor(QObject):
         self._writes_pending = 0
         self._lanes: dict[str, _Lane] = {}
         self._open_reader = open_reader
-        if open_reader is not None:
+        # defer_lanes: the window opens the read and background connections itself (start_lanes) once its
+        # first page is shown, so that opening them does not compete with the first paint (issue 12).
+        if open_reader is not None and not defer_lanes:
             self.opened.connect(self._start_lanes)
         self._thread = _DatabaseThread()
         self._thread.setObjectName("mirror-db")
@@ -245,6 +247,8 @@ class DatabaseExecutor(QObject):
         """Open new read and background connections, to the journal file as it is now."""
         if self._running:
             self._start_lanes()
+
+    start_lanes = reopen_lanes  # with defer_lanes: open them now (a no-op when they are open)
 
     def submit(self, fn: JobFn, on_result: Callable[[Any], None] | None = None,
                on_error: Callable[[BaseException], None] | None = None, *, lane: str = "write") -> Job:

@@ -42,6 +42,10 @@ class TensionsClient(FeatureClient):
             return svc.map_data(identity_id, anonymous=anonymous)
         return self.call(read, on_result, on_error, lane="write" if seed else "read")
 
+    def ensure_seeds(self) -> Job:
+        """Plant the global seed tensions of a new journal (a no-op once planted), without loading the map."""
+        return self.call(lambda svc: svc.ensure_seeds(), None, None)
+
     def load_details(self, tension_id: str, on_result: OnResult, on_error: OnError = None) -> Job:
         """(history points, related reflections) of one tension: background work, never ahead of a search."""
         return self.call(lambda svc: (svc.history(tension_id), svc.related_reflections(tension_id)), on_result, on_error,

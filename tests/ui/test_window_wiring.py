@@ -152,3 +152,31 @@ def test_an_error_in_a_menu_action_is_shown_not_only_logged(make_window, qtbot, 
         __import__("threading").excepthook = previous_thread_hook
     assert shown[0].startswith("Something went wrong inside Mirror (ValueError)")
     assert "private word" not in shown[0] and "Open logs" in shown[0]
+
+
+def test_views_nobody_opened_are_not_built(make_window, journal_dir, qtbot):  # type: ignore[no-untyped-def]
+    """Start-up builds only what the first paint shows (issue 12): the map and the bundle dialogs wait for first use,
+    yet a new journal still gets its seed tensions, and the map follows the identity chosen before it was built."""
+    ident = stored(journal_dir, lambda s: s.identities.create(m.Identity(metadata={"name": "Work self"})))
+    w = make_window()
+    assert w._tension_view is None and w._bundles is None
+    qtbot.waitUntil(lambda: stored(journal_dir, lambda s: len(s.tensions.list())) >= 8, timeout=10000)
+    w.journal.select_identity(ident.id)
+    w.show_view("tensions")
+    assert w.stack.currentWidget() is w.tension_view
+    assert w.tension_view._identity == ident.id
+    qtbot.waitUntil(lambda: len(w.tension_view.map.keys()) >= 8, timeout=10000)
+    assert w.bundles is w.bundles  # built once, on first use
+
+
+def test_a_new_page_is_not_replaced_by_a_reflection_still_on_its_way(make_window, journal_dir, qtbot):  # type: ignore[no-untyped-def]
+    """Clicking a row and pressing Ctrl+N before the row's text arrives leaves the new page in the editor."""
+    r = stored(journal_dir, lambda s: s.reflections.create(m.Reflection("An older evening.")))
+    w = make_window()
+    w.journal.open_reflection(r.id)  # its read is queued …
+    w.new_action.trigger()  # … and the person asks for a new page before it comes back
+    qtbot.keyClicks(w.editor.text, "Something new.")
+    with qtbot.waitSignal(w.client.reflection_saved, timeout=10000):
+        w.autosave.save_now()
+    assert w.editor.content() == "Something new."
+    assert w.editor.state.reflection_id != r.id

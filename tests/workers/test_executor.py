@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 from mirror_desktop.app import open_journal
@@ -139,8 +140,11 @@ def test_a_read_after_a_queued_write_sees_the_write(qtbot, tmp_path):
 def test_a_cancelled_job_still_lets_the_executor_go_idle(qtbot, tmp_path):
     ex, _ = _open(qtbot, tmp_path / "j" / "mirror_os.db")
     ran: list[int] = []
+    gate = threading.Event()
+    ex.submit(lambda s: gate.wait(10))  # holds the worker, so the job below is still queued when cancelled
     job = ex.submit(lambda s: ran.append(1))
     job.cancel()
+    gate.set()
     qtbot.waitUntil(lambda: ex.pending == 0, timeout=10000)
     assert ran == []
     assert ex.shutdown()

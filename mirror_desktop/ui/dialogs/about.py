@@ -11,7 +11,7 @@ from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QFormLayout, QHBoxLayo
                                QVBoxLayout, QWidget)
 
 from mirror_desktop.paths import AppPaths
-from mirror_desktop.ui.dialogs.welcome import app_icon
+from mirror_desktop.ui.icon import app_icon
 from mirror_desktop.version import LABELS, version_text, versions
 
 UrlOpener = Callable[[QUrl], bool]

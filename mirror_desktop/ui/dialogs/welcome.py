@@ -10,24 +10,13 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QFont, QIcon
+from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QHBoxLayout, QLabel, QLineEdit, QPushButton,
                                QVBoxLayout, QWidget)
 
+from mirror_desktop.ui.icon import app_icon
+
 DEFAULT_IDENTITY = "Personal"
-
-
-def app_icon() -> QIcon:
-    """The Mirror icon from resources/icons (empty if the resources are missing)."""
-    from mirror_desktop.resources import resource
-
-    icon = QIcon()
-    icons = resource("icons")
-    for size in (16, 32, 48, 64, 128, 256, 512):
-        png = icons / f"mirror-{size}.png"
-        if png.is_file():
-            icon.addFile(str(png))
-    return icon
 
 
 def welcome_sentences(data_dir: Path | str) -> list[str]:

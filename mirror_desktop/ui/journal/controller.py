@@ -76,6 +76,7 @@ class JournalController(QObject):
         self._loaded = False
         self._arrived: set[str] = set()
         self._identity: tuple[str, str | None] = (im.ALL, None)
+        self._open_token = 0  # the newest request for the editor's page (open_reflection, new_reflection)
         self._current_thread: str | None = None
         self._drafts: list[m.Draft] = []
         self._stats: dict[str, int] = {}
@@ -455,10 +456,14 @@ class JournalController(QObject):
     def open_reflection(self, reflection_id: str) -> None:
         """Load a reflection into the editor (after queueing a save of the current text)."""
         self.autosave.commit()
+        self._open_token += 1
+        token = self._open_token
         self.client.query(lambda s: (s.get_reflection(reflection_id), set(s.threads_of(reflection_id))),
-                         self._reflection_arrived)
+                          lambda result: self._reflection_arrived(token, result))
 
-    def _reflection_arrived(self, result: tuple[m.Reflection, set[str]]) -> None:
+    def _reflection_arrived(self, token: int, result: tuple[m.Reflection, set[str]]) -> None:
+        if token != self._open_token:
+            return  # a newer page was asked for (Ctrl+N, another row) before this one arrived: it wins
         r, threads = result
         self.autosave.commit()
         self.editor.load_reflection(r, threads)
@@ -467,6 +472,7 @@ class JournalController(QObject):
 
     def new_reflection(self) -> None:
         self.autosave.commit()
+        self._open_token += 1  # a reflection still on its way to the editor no longer replaces this page
         kind, ident = self._identity
         self.list_view.clearSelection()
         self.list_view.setCurrentIndex(QModelIndex())
