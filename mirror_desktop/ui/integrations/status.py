@@ -7,7 +7,6 @@ from typing import Any
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QWidget
 
-from mirror_desktop.ui.integrations.dialog import source_name
 from mirror_desktop.workers.integrations import IntegrationsClient
 
 
@@ -65,6 +64,8 @@ class SyncStatus(QWidget):
         self._show()
 
     def _names_loaded(self, views: list[Any]) -> None:
+        from mirror_desktop.ui.integrations.dialog import source_name  # the dialog's module loads on first use
+
         for v in views:
             self.names[v.integration.id] = source_name(dict(v.integration.config or {}))
         if self.running is not None:
