@@ -201,7 +201,7 @@ _RULES: list[_Rule] = [
     _r("fortune_telling", "nunca va_a werde wird", r"\bnunca (?:voy|vamos) a\b|\bva a salir (?:fatal|mal)\b|\bno va a (?:funcionar|cambiar|mejorar)\b|\bme va a odiar\b|"
        r"\b(?:werde|werden) (?:\w+ ){0,4}(?:nie|niemals)\b|\bwird (?:eine katastrophe|nie|schiefgehen)\b|\bwird (?:\w+ ){0,3}(?:mich )?hassen\b", doubt=True, soft=True, cond=True),
     # -- labeling: a global label for oneself or someone else --
-    _r("labeling", "i'm i_am i've i_have i_was", rf"\b(?:i'm|i am|i've always been|i have always been|i was always|i've been) (?:such |so |just |a |an |the |total |complete |utter |absolute |real |terrible |grown |total |proper )*(?:{_LABELS_SELF})\b",
+    _r("labeling", "i'm i_am i've i_have i_was", rf"\b(?:i'm|i am|i've always been|i have always been|i was always|i've been) (?:such |so |just |a |an |the |total |complete |utter |absolute |real |terrible |grown |total |proper |completely |totally |utterly |absolutely )*(?:{_LABELS_SELF})\b",
        doubt=True),
     _r("labeling", rf"\bso i (?:probably |must )?(?:am|be) one\b|\bwhat an? (?:{_LABELS_SELF}) i am\b|^(?:{_LABELS_SELF})$|^(?:i'm|i am) (?:\w+ ){{0,3}}(?:{_LABELS_SELF})(?: and (?:a |an )?(?:{_LABELS_SELF}))?$"),
     _r("labeling", "is_ 's_ are_ 're_", rf"\b(?!i\b|it\b|this\b|that\b|life\b)[^\s|_,]+(?: is|'s| are|'re) (?:such |so |just |a |an |total |complete |utter |absolute |real |arrogant |useless |selfish |total )*(?:{_LABELS_OTHER})\b",
@@ -227,6 +227,9 @@ _RULES: list[_Rule] = [
        r"\bwhenever i try\b|\bimmer bin ich\b|\bsiempre soy yo\b|\bi'm always the one\b|\bit never does\b|\bpeople like (?:him|her|me|us|them)\b|\bround and round\b|\bin a row\b|\bends the same way\b|\bevery (?:week|month|year|january|september|time)\b[^_]{0,80}?\b(?:same|every|again|drowning)\b|"
        r"\bthat's how it goes\b|\bnever get a break\b|\balways the same\b",
        neg=True),
+    _r("overgeneralization", "nothing_i nadie todo siempre niemand immer",
+       r"\bnothing i \w+ ever\b|\bnadie me \w+ nunca\b|\bnunca nadie\b|\btodo me sale mal\b|\bsiempre lo \w+ todo\b|"
+       r"\bniemand \w+ (?:mir |mich )?(?:jemals|nie)\b|\bimmer alles falsch\b|\balles geht (?:immer )?schief\b"),
     _r("overgeneralization", "siempre cada_vez jedes_mal immer", r"\bsiempre me pasa\b|\bcada vez que\b|\bsiempre igual\b|\besto siempre\b|\bjedes mal\b|\bimmer dasselbe\b|\bpassiert immer\b|\bimmer mir\b"),
 ]
 
@@ -247,7 +250,8 @@ _ABSOLUTE_IDIOMS_RE = re.compile(
     r"\bas ever\b|\bas always\b|\bnothing , que\b|\bnada , que\b|\bthanks for everything\b|\bever since\b|\bif ever\b|\bever so\b|"
     r"\bhardly ever\b|\balmost never\b|\bnot always\b|\bnot ever\b|\bforever young\b|\bfor ever\b|\bnothing else\b|\bbest \w+ ever\b|\bever been\b|"
     r"\bonly nothing\b|\btalked about nothing\b|\bnothing is the best\b|\balways a pleasure\b|\bimmer wieder\b|\bimpossible not\b|"
-    r"\beverything (?:they|he|she|you|we|on|i need)\b|\bnever (?:want|wants|wanted) to\b|\bnever to\b")
+    r"\beverything (?:they|he|she|you|we|on|i need)\b|\bnever (?:want|wants|wanted) to\b|\bnever to\b|"
+    r"\bnever too (?:late|early|old|young)\b|\bhappens to (?:everyone|everybody)\b|\b(?:everyone|everybody) at some point\b|\bnunca es tarde\b|\bnie zu spät\b|\ball the time (?:i|we|you|he|she|they|that)\b")
 # "I've never been to Rome", "I never learned to swim": a fact about the past, not a sweeping view.
 _LITERAL_AFTER = frozenset(
     "been learned learnt finished told met seen tried had went thought expected realised realized got read heard knew "
@@ -258,6 +262,27 @@ _INTENSIFIED = frozenset(
     "exhausted knackered fine agree forgot new different normal worth honest fair wiped drained shattered free "
     "sure right wrong empty full".split())
 _ES_DE_PRONOUN_ONLY = frozenset({"todo", "todos", "alle"})
+# A routine tied to a day, an hour or a month ("closed on Mondays", "at seven", "los lunes", "sonntags") is a
+# fact about a schedule, not a sweeping view (LABELLING.md: literal counts and facts).
+_DAYS = r"(?:mon|tues|wednes|thurs|fri|satur|sun)day"
+_MONTHS = r"(?:january|february|march|april|may|june|july|august|september|october|november|december)"
+_ROUTINE_RE = re.compile(
+    rf"\bon {_DAYS}s?\b|\b{_DAYS} (?:morning|afternoon|evening|night)s\b|\bevery {_DAYS}\b|"
+    rf"\bat (?:\d+|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|noon|midnight)\b|\bin {_MONTHS}\b|"
+    r"\blos (?:lunes|martes|miércoles|jueves|viernes|sábados|domingos)\b|\ben (?:enero|febrero|marzo|abril|mayo|junio|"
+    r"julio|agosto|septiembre|octubre|noviembre|diciembre)\b|\b(?:montags|dienstags|mittwochs|donnerstags|freitags|"
+    r"samstags|sonntags|morgens|abends|nachts)\b|\bim (?:januar|februar|märz|april|mai|juni|juli|august|september|"
+    r"oktober|november|dezember)\b")
+# What a whole group did once ("everybody in the choir got a solo"): the first verb after the quantifier.
+_LITERAL_GROUP_VERBS = _LITERAL_BEFORE_ALL | frozenset(
+    "got gave stayed clapped cheered laughed left sang kamen vinieron fueron sangen blieben".split())
+_THIRD_PERSON_SUBJECT = frozenset("he she they it sister brother mum mom dad mother father boss bus shop bakery "
+                                  "él ella ellos sie er es".split())
+_WHEN = frozenset({"when", "whenever", "cuando", "wenn"})
+_FIRST_PERSON_OBJECT = frozenset({"me", "us", "mich", "mir", "uns"})
+# "forever grateful": an intensified feeling, like "totally exhausted".
+_GRATEFUL = frozenset({"grateful", "thankful", "indebted", "agradecido", "agradecida", "dankbar"})
+_WEATHER = frozenset({"rained", "snowed", "raining", "snowing", "rains", "llovió", "regnete"})
 
 
 class PatternDetector:
@@ -377,13 +402,49 @@ class PatternDetector:
                 continue   # "todos los correos" counts things; "todo el rato" is "all the time"
             if word == "alle" and nxt not in ("im", "in", "denken", "wären", "hassen", "sind"):
                 continue
-            if word == "nothing" and nxt in ("left", "else", "special", "much", "new", "at", "to"):
+            clause_before = canon[max(0, m.start() - _LOOKBACK) : m.start()].rsplit("|", 1)[-1]
+            clause = clause_before + canon[m.start() :].split("|", 1)[0]
+            if word not in ("completely", "totally", "entirely", "complete", "impossible", "unmöglich", "imposible",
+                            "komplett", "völlig") and _ROUTINE_RE.search(clause):
+                continue   # a schedule: "the bakery is always closed on Mondays", "nobody was at the pool at seven"
+            if word in ("nunca", "nie") and (nxt in ("he", "has", "ha", "hemos", "han") or prev == "noch"):
+                continue   # "nunca he estado", "ich war noch nie": an experience not yet had, a plain fact
+            if word in ("all the time",) and prev in _WEATHER:
+                continue   # "it rained all the time": the weather, not a view of one's life
+            if word == "forever" and nxt in _GRATEFUL:
+                continue
+            if word in ("everyone", "everybody", "todos", "alle", "nobody", "nadie", "niemand") and any(
+                    w in _LITERAL_GROUP_VERBS for w in _clause_words(words, idx + 1, 5)):
+                continue   # "everybody in the choir got a solo": what a group did, once
+            if word in ("nobody", "no one", "nothing", "nadie", "niemand", "nichts") and (
+                    nxt in ("was", "were", "war", "estaba") and words[idx + 2: idx + 3] and
+                    words[idx + 2] in ("at", "in", "on", "there", "here", "en", "im", "da")):
+                continue   # "nobody was at the pool": who was there
+            if _SOFT_RE.search(clause_before):
+                continue   # hedged in its clause: "vielleicht gar nichts", "maybe everyone does"
+            if word in ("everything", "alles", "todo") and (nxt in _LITERAL_GROUP_VERBS or nxt in _LITERAL_PREV):
+                continue   # "wir haben alles aufgegessen": what was eaten, not a view
+            if word in ("always", "never", "siempre", "nunca", "immer", "nie") and prev in _THIRD_PERSON_SUBJECT \
+                    and _WHEN & set(_clause_words(words, idx + 1, 12)) \
+                    and not _FIRST_PERSON_OBJECT & set(_clause_words(words, idx + 1, 12)):
+                continue   # "my sister always brings flowers when she visits": someone's habit, not about the writer
+            if word == "nothing" and nxt in ("left", "else", "special", "much", "new", "at", "to", "in"):
                 continue
             if word in ("nobody", "no one", "nothing") and nxt in ("seemed", "has", "minded", "said") and prev != "and":
                 continue
             start, end = sent.text_span(m.start(), m.end())
             out.append(PatternHit("absolute_thinking", start, end))
         return out
+
+
+def _clause_words(words: list[str], start: int, n: int) -> list[str]:
+    """Up to ``n`` words from ``start``, stopping at the clause boundary ("|")."""
+    out = []
+    for w in words[start : start + n]:
+        if w == "|":
+            break
+        out.append(w)
+    return out
 
 
 def _post_negated(canon: str, end: int) -> bool:

@@ -80,9 +80,15 @@ LANGUAGE_NAMES = {"en": "English", "es": "Spanish", "de": "German", "fr": "Frenc
 _SPEECH_VERBS = frozenset({
     "said", "says", "say", "told", "tells", "tell", "texted", "texts", "wrote", "writes", "asked",
     "asks", "insists", "insisted", "reckons", "reckoned", "claims", "claimed", "warned", "warns",
-    "saying", "telling", "replied", "answered", "shouted", "yelled", "screamed", "messaged", "emailed", "announced",
+    "saying", "telling", "replied", "answered", "joked", "jokes", "complained", "complains", "admitted", "mentioned",
+    "explained", "promised", "suggested", "shouted", "yelled", "screamed", "messaged", "emailed", "announced",
     "dice", "dijo", "dicen", "decía", "insiste", "contó", "cuenta",
     "sagt", "sagte", "meint", "meinte", "gesagt", "behauptet", "fragte",
+})
+_BEFORE_SPEECH = frozenset({
+    "never", "keeps", "kept", "always", "just", "once", "then", "also", "has", "had", "have", "hat", "habe", "hab",
+    "me", "te", "le", "nos", "les", "se", "i've", "i'd", "can", "could", "will", "would", "should", "might", "may",
+    "still", "really", "ever", "often", "sometimes", "usually",
 })
 _SPEECH_LEADS = ("according to", "apparently", "según", "laut", "angeblich", "anscheinend")
 _WRITER = frozenset({"i", "we", "yo", "ich", "wir", "nosotros", "nosotras"})
@@ -291,9 +297,11 @@ def _mark_reported(forms: list[str], marks: list[str], voiced: list[bool]) -> No
         subj = forms[i - 1]
         if subj in ("never", "always", "just", "keeps", "kept", "also", "once", "then") and i < 2:
             continue   # "Never say never": an imperative, nobody is reported
-        if subj in ("never", "keeps", "kept", "always", "just", "once", "then", "also", "has", "had", "have",
-                    "hat", "habe", "hab", "me", "te", "le", "nos", "les", "se", "i've", "i'd"):
-            subj = forms[i - 2] if i >= 2 and subj not in ("i've", "i'd") else ("i" if subj in ("i've", "i'd") else subj)
+        # The speaker is the word before the verb, past adverbs, auxiliaries and clitics ("I can never say no").
+        k = i - 1
+        while k > 0 and i - k <= 3 and forms[k] in _BEFORE_SPEECH:
+            k -= 1
+        subj = "i" if forms[k] in ("i've", "i'd") else forms[k]
         if subj in _WRITER or subj in ("it", "who", "that", "to", "not", "n't") or subj.endswith("n't"):
             continue
         # The rest of the sentence is the other person's, until the writer takes it back.

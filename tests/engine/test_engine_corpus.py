@@ -15,7 +15,10 @@ HERE = Path(__file__).parent / "corpus"
 REFLECTIONS = [json.loads(line) for line in (HERE / "reflections.jsonl").read_text("utf-8").splitlines()]
 CRISIS = [json.loads(line) for line in (HERE / "crisis.jsonl").read_text("utf-8").splitlines()]
 SPLIT = json.loads((HERE / "SPLIT.json").read_text("utf-8"))
-DEV = [r for r in REFLECTIONS if r["split"] == "dev"]
+# Written after the split, without reading the test split's errors, to check absolute_thinking on plain facts,
+# routines and hedges (dev only; see LABELLING.md, "Added after the split").
+EXTRA = [json.loads(line) for line in (HERE / "dev_extra.jsonl").read_text("utf-8").splitlines()]
+DEV = [r for r in REFLECTIONS if r["split"] == "dev"] + EXTRA
 
 
 def test_corpus_is_large_varied_and_split():
@@ -34,6 +37,7 @@ def test_corpus_is_large_varied_and_split():
     assert SPLIT["reflections"]["test"] == sum(r["split"] == "test" for r in REFLECTIONS)
     assert len({r["text"] for r in REFLECTIONS}) == len(REFLECTIONS)
     assert (HERE / "LABELLING.md").is_file()
+    assert {r["split"] for r in EXTRA} == {"dev"} and not {r["text"] for r in EXTRA} & {r["text"] for r in REFLECTIONS}
 
 
 def dev_scores():
