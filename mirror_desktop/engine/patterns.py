@@ -213,7 +213,8 @@ _RULES: list[_Rule] = [
     _r("personalization", r"\bmy (?:fault|falt)\b|\bbecause of me\b|\bi'm to blame\b|\bi blame myself\b|\b(?:that's|it's|this is|that is|it is) on me\b|\bon me again\b|"
        r"\bi (?:ruined|wrecked|caused|spoiled)\b|\bi'm the reason\b|\bif only i(?:'d| had)\b|\bi made it worse\b|"
        r"\b(?:fell|failed|left|broke up|split up|argued|happened|sad|depressed|struggling|miserable|went under|it's|that's)\b[^_]{0,40}?(?:\| )?\bbecause (?:i|i'm|i was|i went|i didn't|of my)\b|"
-       r"\bculpa mía\b|\bpor mi culpa\b|\bes cosa mía\b|\bmeine schuld\b|\bwegen mir\b|\bgeht auf mich\b", neg=True, doubt=True),
+       r"\bculpa mía\b|\bpor mi culpa\b|\bes cosa mía\b|\bmeine schuld\b|\bwegen mir\b|\bgeht auf mich\b|"
+       r"\bich bin (?:immer |wieder |mal wieder )?(?:an allem |daran )?schuld\b", neg=True, doubt=True),
     # -- emotional reasoning: a feeling taken as proof --
     _r("emotional_reasoning", "feel felt", r"\b(?:i feel|i felt|it feels|feels like|i just feel)\b[^_]{0,120}?\b(?:so|which means|that means|which tells me|therefore|so it must)\b[^_]{0,60}?"
        r"\b(?:i (?:must|probably|am)|i'm|it (?:must|is|probably|will)|it's|they (?:must|probably|do)|something (?:must|is)|that must|that's what|so i (?:must|probably|stay)|i (?:stay|keep away|don't|won't|avoid))\b"),
@@ -251,7 +252,7 @@ _ABSOLUTE_IDIOMS_RE = re.compile(
     r"\bhardly ever\b|\balmost never\b|\bnot always\b|\bnot ever\b|\bforever young\b|\bfor ever\b|\bnothing else\b|\bbest \w+ ever\b|\bever been\b|"
     r"\bonly nothing\b|\btalked about nothing\b|\bnothing is the best\b|\balways a pleasure\b|\bimmer wieder\b|\bimpossible not\b|"
     r"\beverything (?:they|he|she|you|we|on|i need)\b|\bnever (?:want|wants|wanted) to\b|\bnever to\b|"
-    r"\bnever too (?:late|early|old|young)\b|\bhappens to (?:everyone|everybody)\b|\b(?:everyone|everybody) at some point\b|\bnunca es tarde\b|\bnie zu spät\b|\ball the time (?:i|we|you|he|she|they|that)\b")
+    r"\bnever too (?:late|early|old|young)\b|\bnever again\b|\bnothing like\b|\bnothing to (?:report|add|say|do)\b|\bhappens to (?:everyone|everybody)\b|\b(?:everyone|everybody) at some point\b|\bnunca es tarde\b|\bnie zu spät\b|\ball the time (?:i|we|you|he|she|they|that)\b")
 # "I've never been to Rome", "I never learned to swim": a fact about the past, not a sweeping view.
 _LITERAL_AFTER = frozenset(
     "been learned learnt finished told met seen tried had went thought expected realised realized got read heard knew "
@@ -277,11 +278,27 @@ _ROUTINE_RE = re.compile(
 _LITERAL_GROUP_VERBS = _LITERAL_BEFORE_ALL | frozenset(
     "got gave stayed clapped cheered laughed left sang kamen vinieron fueron sangen blieben".split())
 _THIRD_PERSON_SUBJECT = frozenset("he she they it sister brother mum mom dad mother father boss bus shop bakery "
-                                  "él ella ellos sie er es".split())
+                                  "él ella ellos sie er es schwester bruder mutter vater".split())
+_WRITER_SUBJECTS = frozenset({"i", "i'm", "we", "ich", "wir", "yo"})
 _WHEN = frozenset({"when", "whenever", "cuando", "wenn"})
 _FIRST_PERSON_OBJECT = frozenset({"me", "us", "mich", "mir", "uns"})
 # "forever grateful": an intensified feeling, like "totally exhausted".
 _GRATEFUL = frozenset({"grateful", "thankful", "indebted", "agradecido", "agradecida", "dankbar"})
+# One occasion named in the clause ("by ten", "at the party", "after the rain", "tonight"): what happened then, not a
+# view of how things always are.
+_OCCASION_RE = re.compile(
+    r"\b(?:today|tonight|yesterday|this (?:morning|afternoon|evening|week)|last (?:night|week|year)|for once|"
+    r"by (?:\d+|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|noon|midnight)|after the \w+|"
+    r"at the (?:party|wedding|funeral|meeting|dinner|concert|match|pub|gig|reunion party)|"
+    r"hoy|anoche|ayer|esta noche|esta mañana|heute|gestern|heute abend)\b")
+# "I told her everything", "I keep everything in one folder": the things an action was done to.
+_SITUATION_SUBJECT = frozenset({"it's", "it", "is", "was", "that's", "this", "everything's", "es", "ist"})
+_PAST_VERBS = frozenset("was were knew had came went got did saw left stayed slept sang laughed fue fueron estaba "
+                        "estaban war waren kam kamen hatte wusste".split())
+_THING_VERBS = frozenset(
+    "told tell tells keep keeps kept finished finish packed pack cleaned clean tried sold bought moved wrote checked "
+    "signed sorted labelled labeled tidied planned organised organized".split())
+_DURATION_VERBS = frozenset("took takes taking take lasted lasts waited wait".split())
 _WEATHER = frozenset({"rained", "snowed", "raining", "snowing", "rains", "llovió", "regnete"})
 
 
@@ -393,8 +410,9 @@ class PatternDetector:
                 continue   # Spanish double negation: "no he hecho nada" is a plain fact
             if _IF_RE.search(canon[max(0, m.start() - _LOOKBACK) : m.start()]):
                 continue   # inside a conditional: "if I fail … everything is over" is a what-if
-            if word in ("completely", "totally", "entirely", "complete") and (nxt in _INTENSIFIED or nxt in self.lexicon.feeling_words):
-                continue
+            if word in ("completely", "totally", "entirely", "complete") and (
+                    nxt in _INTENSIFIED or nxt in self.lexicon.feeling_words and prev not in _SITUATION_SUBJECT):
+                continue   # "totally exhausted" intensifies a feeling; "it's completely hopeless" judges the whole
             if word == "complete" and (nxt not in ("mess", "disaster", "waste", "joke", "nightmare", "chaos")
                                        or prev in ("a", "an") and words[idx - 2: idx - 1] in (["i'm"], ["am"])):
                 continue
@@ -407,8 +425,20 @@ class PatternDetector:
             if word not in ("completely", "totally", "entirely", "complete", "impossible", "unmöglich", "imposible",
                             "komplett", "völlig") and _ROUTINE_RE.search(clause):
                 continue   # a schedule: "the bakery is always closed on Mondays", "nobody was at the pool at seven"
-            if word in ("nunca", "nie") and (nxt in ("he", "has", "ha", "hemos", "han") or prev == "noch"):
+            if word in ("nunca", "nie") and (nxt in ("he", "has", "ha", "hemos", "han", "había", "habías", "habíamos")
+                                             or prev == "noch"):
                 continue   # "nunca he estado", "ich war noch nie": an experience not yet had, a plain fact
+            if word not in ("always", "never", "siempre", "nunca", "immer", "nie", "completely", "totally",
+                            "impossible", "imposible", "unmöglich") and _OCCASION_RE.search(clause) \
+                    and any(w in _PAST_VERBS or w.endswith("ed") for w in _clause_words(words, idx + 1, 5)):
+                continue   # "everyone was asleep by ten", "nobody at the party knew the verse": one occasion
+            if word in ("everything", "alles", "todo") and (prev in _THING_VERBS or words[idx - 2: idx - 1] and
+                                                             words[idx - 2] in _THING_VERBS):
+                continue   # "I told her everything": what was told, not a sweeping view
+            if word == "alles" and {"habe", "hat", "haben", "hatte"} & set(words[max(0, idx - 3): idx]):
+                continue   # "ich habe alles erledigt": a finished list
+            if word == "forever" and prev in _DURATION_VERBS:
+                continue   # "the download took forever": a long wait, said big
             if word in ("all the time",) and prev in _WEATHER:
                 continue   # "it rained all the time": the weather, not a view of one's life
             if word == "forever" and nxt in _GRATEFUL:
@@ -424,7 +454,10 @@ class PatternDetector:
                 continue   # hedged in its clause: "vielleicht gar nichts", "maybe everyone does"
             if word in ("everything", "alles", "todo") and (nxt in _LITERAL_GROUP_VERBS or nxt in _LITERAL_PREV):
                 continue   # "wir haben alles aufgegessen": what was eaten, not a view
-            if word in ("always", "never", "siempre", "nunca", "immer", "nie") and prev in _THIRD_PERSON_SUBJECT \
+            subject_words = [w for w in clause_before.split(" ")[-3:] if w]
+            if word in ("always", "never", "siempre", "nunca", "immer", "nie") \
+                    and (prev in _THIRD_PERSON_SUBJECT or _THIRD_PERSON_SUBJECT & set(subject_words)) \
+                    and not _WRITER_SUBJECTS & set(subject_words) \
                     and _WHEN & set(_clause_words(words, idx + 1, 12)) \
                     and not _FIRST_PERSON_OBJECT & set(_clause_words(words, idx + 1, 12)):
                 continue   # "my sister always brings flowers when she visits": someone's habit, not about the writer
