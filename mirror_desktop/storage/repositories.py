@@ -208,6 +208,19 @@ class ReflectionRepository(PeeweeRepository[m.Reflection]):
         return int(self._run(lambda: R.update(identity_id=None, visibility="local_only")
                              .where(R.identity_id == identity_id).execute()))
 
+    def imported_ids(self, app: str) -> set[str]:
+        """``metadata.import.id`` of every reflection imported from ``app`` (issue 15: an import adds nothing twice).
+
+        One statement that reads only the two JSON paths, never the reflections' text.
+        """
+        if self.storage.dialect == "postgres":
+            sql = ("SELECT metadata->'import'->>'id' FROM reflections WHERE source = 'import' "
+                   "AND metadata->'import'->>'app' = %s")
+        else:
+            sql = ("SELECT json_extract(metadata, '$.import.id') FROM reflections WHERE source = 'import' "
+                   "AND json_extract(metadata, '$.import.app') = ?")
+        return {str(row[0]) for row in self.storage.db.execute_sql(sql, (app,)) if row[0] is not None}
+
     def iter_all(self, batch: int = 1000) -> Iterator[m.Reflection]:
         after = None
         while True:
