@@ -37,7 +37,7 @@ DEFAULT_TIME_FORMAT = "%Y-%m-%d %H:%M"
 # Formats people configure most (jrnl's default first); the first that reads every sampled entry line wins.
 KNOWN_FORMATS = (
     "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %I:%M %p", "%Y-%m-%d %I:%M:%S %p",
-    "%Y/%m/%d %H:%M", "%d.%m.%Y %H:%M", "%d/%m/%Y %H:%M", "%m/%d/%Y %I:%M %p", "%m/%d/%Y %H:%M",
+    "%Y/%m/%d %H:%M", "%d.%m.%Y %H:%M", "%d.%m.%Y %I:%M %p", "%d/%m/%Y %I:%M %p", "%d/%m/%Y %H:%M", "%m/%d/%Y %I:%M %p", "%m/%d/%Y %H:%M",
     "%d-%m-%Y %H:%M", "%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%b %d %Y %H:%M", "%d %b %Y %H:%M",
     "%a, %b %d, %Y %I:%M %p", "%A, %B %d, %Y %I:%M %p",
 )
