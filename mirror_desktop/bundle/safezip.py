@@ -101,6 +101,10 @@ class SafeArchive:
     def size(self, name: str) -> int:
         return int(self.members[name].file_size)
 
+    def open_stream(self, name: str) -> BinaryIO:
+        """A validated member as a stream (the reader caps what it takes; issue 15's media files)."""
+        return self._zf.open(self.members[name], "r")  # type: ignore[return-value]
+
     def head(self, name: str, n: int = 32) -> bytes:
         """The first ``n`` decompressed bytes of a validated member (sniffing a file's type; issue 15)."""
         try:

@@ -15,9 +15,13 @@ its id is a hash of the entry's minute, title and body).
 * Entries stream from the reader and are written in batches, so memory does not grow with the
   number of entries (only the set of ids already imported from that app is held).
 
-Day One media: the reader passes references to each entry's photos, videos, audio and PDFs. Until
-attachments exist, they are not imported: the report counts them, and a ``dayone-moment://`` link
-in the text becomes a short note saying which photo was not imported.
+Day One media: the reader passes references to each entry's photos, videos, audio and PDFs; each is
+streamed from the export into an attachment (``core/attachments.py``: hashed, size-capped, typed
+from its bytes) in the same transaction, and its ``dayone-moment://`` link in the text becomes the
+attachment's reference (``![photo](attachment:<sha256>)``). A media file that cannot be attached
+(empty, missing from the export, over the attachment cap, of a type Mirror does not keep) is
+counted in the report with its reason; the entry is still imported. An entry with no text but
+attached photos becomes a reflection showing them.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from mirror_desktop.core import attachments as att
 from mirror_desktop.core import models as m
 from mirror_desktop.core.enums import ContentType, Source, Visibility
 from mirror_desktop.core.errors import MirrorError, OperationCancelled, ValidationError
@@ -36,11 +41,11 @@ from mirror_desktop.core.ports import MirrorStorage
 from mirror_desktop.core.progress import JobState, QuietState
 from mirror_desktop.core.validation import validate
 from mirror_desktop.integrations.base import FetchContext, Item, SourceError, SyncCancelled, connector_for
+from mirror_desktop.integrations.journal_files import MediaSource
 
 APPS = {"dayone": "Day One", "jrnl": "jrnl", "obsidian": "Obsidian", "rednotebook": "RedNotebook"}
 BATCH = 500
 MAX_LISTED_SKIPS = 1000  # the report lists this many skipped entries; the count goes on
-ATTACHMENTS_NOTE = "attachments not imported (not supported yet)"
 _PENDING = re.compile(r"!?\[([^\]\n]*)\]\(mirror-pending:(photo|video|audio|pdf)/([0-9A-Za-z_-]{1,64})\)")
 _KIND_WORD = {"photo": "photo", "video": "video", "audio": "audio recording", "pdf": "PDF"}
 
@@ -74,7 +79,9 @@ class ImportReport:
     already_present: int = 0
     skipped: int = 0
     skipped_entries: list[Skipped] = field(default_factory=list)
+    attachments_imported: int = 0
     attachments_not_imported: int = 0
+    attachment_problems: list[dict[str, str]] = field(default_factory=list)
     reflection_ids: list[str] = field(default_factory=list)  # the first few, for the window to open one
     seconds: float = 0.0
 
@@ -88,8 +95,14 @@ class ImportReport:
         return {"app": self.app, "path": self.path, "dry_run": self.dry_run, "identity_id": self.identity_id,
                 "imported": self.imported, "skipped": self.skipped, "already_present": self.already_present,
                 "skipped_entries": [s.to_json() for s in self.skipped_entries],
+                "attachments_imported": self.attachments_imported,
                 "attachments_not_imported": self.attachments_not_imported,
-                "attachments_note": ATTACHMENTS_NOTE if self.attachments_not_imported else None}
+                "attachments_skipped": list(self.attachment_problems)}
+
+    def attachment_failed(self, entry: str, path: str | None, reason: str) -> None:
+        self.attachments_not_imported += 1
+        if len(self.attachment_problems) < MAX_LISTED_SKIPS:
+            self.attachment_problems.append({"entry": entry, "path": path or "", "reason": reason})
 
     def summary(self) -> str:
         """One sentence: what was (or would be) imported, skipped and already there."""
@@ -97,8 +110,9 @@ class ImportReport:
         noun = "entry" if self.imported == 1 else "entries"
         text = (f"{verb} {self.imported} {noun} from {APPS.get(self.app, self.app)}; "
                 f"{self.skipped} skipped, {self.already_present} already present")
-        if self.attachments_not_imported:
-            text += f", {self.attachments_not_imported} {ATTACHMENTS_NOTE}"
+        if self.attachments_imported or self.attachments_not_imported:
+            text += (f"; {self.attachments_imported} attachments {'would be ' if self.dry_run else ''}imported, "
+                     f"{self.attachments_not_imported} not")
         return text + (" (a dry run: nothing was written)." if self.dry_run else ".")
 
     def lines(self) -> list[str]:
@@ -110,6 +124,9 @@ class ImportReport:
                 out.append(f"  {label}: {s.reason}")
             if self.skipped > len(self.skipped_entries):
                 out.append(f"  … and {self.skipped - len(self.skipped_entries)} more")
+        if self.attachment_problems:
+            out.append("Attachments not imported:")
+            out += [f"  {a['path'] or a['entry']}: {a['reason']}" for a in self.attachment_problems]
         return out
 
 
@@ -148,14 +165,18 @@ class ImportService:
 
     def run(self, app: str, path: str | Path, *, identity_id: str | None = None, time_format: str | None = None,
             dry_run: bool = False, state: JobState | None = None, max_media_bytes: int | None = None) -> ImportReport:
-        """Import (or, with ``dry_run``, count) every entry of ``path``; one transaction, or nothing."""
+        """Import (or, with ``dry_run``, count) every entry of ``path``; one transaction, or nothing.
+
+        ``max_media_bytes``: the largest media file the reader accepts before refusing the whole export
+        (default 200 MB); attachments are further held to the attachment cap (``core/attachments.py``).
+        """
         started = datetime.now(UTC)
         state = state or QuietState()
         if app not in APPS:
             raise ImportProblem(f"Mirror cannot import from {app!r}; choose one of {', '.join(APPS)}.")
         if time_format and app != "jrnl":
             raise ImportProblem("--time-format is for jrnl journals only; leave it out for "
-                               f"{APPS[app]}. Nothing was imported.")
+                                f"{APPS[app]}. Nothing was imported.")
         if identity_id is not None and self.storage.identities.find(identity_id) is None:
             raise ImportProblem(f"No identity has the id {identity_id!r}; nothing was imported.")
         source = Path(path).expanduser()
@@ -174,82 +195,163 @@ class ImportService:
         known = self.storage.reflections.imported_ids(app)
         ctx = FetchContext(cursor={}, known={}, state=_State(state), now=datetime.now(UTC))
         state.set_progress(0.0, f"Reading {source.name}")
+        run = _Run(self.storage, app, report, known, identity_id, state, source, write=not dry_run)
         try:
             items = connector.fetch(config, None, ctx).items
             if dry_run:
-                self._apply(items, app, report, known, identity_id, state, write=False)
+                run.apply(items)
             else:
                 with self.storage.transaction():
-                    self._apply(items, app, report, known, identity_id, state, write=True)
+                    run.apply(items)
         except SyncCancelled:
             raise OperationCancelled() from None
         except SourceError as exc:
             # The notes reader speaks of syncs; an import is not one.
             raise ImportProblem(str(exc).replace("then sync again", "then import again")
-                               .replace("sync again", "import again")) from None
+                                .replace("sync again", "import again")) from None
+        finally:
+            run.close()
+            if run.blobs_moved and not dry_run:
+                _sweep(self.storage)
         report.seconds = (datetime.now(UTC) - started).total_seconds()
         state.set_progress(1.0, "Done")
         return report
 
-    def _apply(self, items: Iterable[Item], app: str, report: ImportReport, known: set[str],
-               identity_id: str | None, state: JobState, *, write: bool) -> None:
-        seen: set[str] = set()
-        pending: list[m.Reflection] = []
-        for n, item in enumerate(items, 1):
-            if n % 100 == 0 and state.is_cancelled():
-                raise OperationCancelled()
-            refl = self._reflection(item, app, report, known, seen, identity_id)
-            if refl is None:
-                continue
-            report.imported += 1
-            if len(report.reflection_ids) < 20:
-                report.reflection_ids.append(refl.id)
-            if write:
-                pending.append(refl)
-                if len(pending) >= BATCH:
-                    self.storage.reflections.create_many(pending)
-                    pending = []
-        if state.is_cancelled():
-            raise OperationCancelled()
-        if write and pending:
-            self.storage.reflections.create_many(pending)
 
-    def _reflection(self, item: Item, app: str, report: ImportReport, known: set[str], seen: set[str],
-                    identity_id: str | None) -> m.Reflection | None:
+def _sweep(storage: MirrorStorage) -> None:
+    """After a rolled-back import, blobs already moved into place belong to no row: remove them."""
+    try:
+        att.sweep_orphans(storage)
+    except Exception:  # noqa: BLE001 - a later sweep removes them; the import's own outcome stands
+        pass
+
+
+class _Run:
+    """One import's pass over the items: dedupe, skip, media into attachments, batched writes."""
+
+    def __init__(self, storage: MirrorStorage, app: str, report: ImportReport, known: set[str],
+                 identity_id: str | None, state: JobState, source: Path, *, write: bool) -> None:
+        self.storage = storage
+        self.app = app
+        self.report = report
+        self.known = known
+        self.identity_id = identity_id
+        self.state = state
+        self.source = source
+        self.write = write
+        self.seen: set[str] = set()
+        self.pending: list[m.Reflection] = []
+        self.media: MediaSource | None = None
+        self.blobs_moved = False
+        self.cap = att.max_attachment_bytes()
+
+    def close(self) -> None:
+        if self.media is not None:
+            self.media.close()
+
+    def apply(self, items: Iterable[Item]) -> None:
+        for n, item in enumerate(items, 1):
+            if n % 100 == 0 and self.state.is_cancelled():
+                raise OperationCancelled()
+            self.entry(item)
+        if self.state.is_cancelled():
+            raise OperationCancelled()
+        self.flush()
+
+    def flush(self) -> None:
+        if self.write and self.pending:
+            self.storage.reflections.create_many(self.pending)
+        self.pending = []
+
+    def entry(self, item: Item) -> None:
         info = dict(item.extra.get("import") or {})
-        if app == "obsidian":
+        if self.app == "obsidian":
             info = {"app": "obsidian", "id": item.external_id, "path": item.external_id}
         entry_id = str(info.get("id") or item.external_id)
-        info.update(app=app, id=entry_id)
-        if entry_id in known or entry_id in seen:
-            report.already_present += 1
+        info.update(app=self.app, id=entry_id)
+        if entry_id in self.known or entry_id in self.seen:
+            self.report.already_present += 1
+            return
+        self.seen.add(entry_id)
+        media: list[dict[str, Any]] = [x for x in item.extra.get("media") or () if isinstance(x, dict)]
+        prepared: list[tuple[dict[str, Any], att.PreparedAttachment]] = []
+        try:
+            for ref in media:
+                p = self.prepare(ref, item)
+                if p is not None:
+                    prepared.append((ref, p))
+            text = self.text(item, prepared)
+            if not text.strip():
+                self.report.skip(item, "no text, and none of its media could be attached" if media else "empty text")
+                return
+            refl = self.reflection(item, text, info, media, entry_id)
+            self.report.imported += 1
+            if len(self.report.reflection_ids) < 20:
+                self.report.reflection_ids.append(refl.id)
+            if not prepared:
+                self.pending.append(refl)
+                if len(self.pending) >= BATCH:
+                    self.flush()
+                return
+            self.report.attachments_imported += len(prepared)
+            if self.write:
+                self.flush()  # the rows an attachment names must exist first
+                self.storage.reflections.create(refl)
+                for ref, p in prepared:
+                    self.blobs_moved = True
+                    att.attach_prepared(self.storage, refl.id, p, metadata={
+                        "source": self.app, "identifier": ref.get("identifier"), "md5": ref.get("md5"),
+                        "kind": ref.get("kind"), "path": ref.get("path")})
+        finally:
+            for _ref, p in prepared:
+                p.discard()
+
+    def prepare(self, ref: dict[str, Any], item: Item) -> att.PreparedAttachment | None:
+        where = ref.get("path")
+        entry = item.title or item.external_id
+        if not isinstance(where, str) or not where:
+            self.report.attachment_failed(entry, None, f"the {ref.get('kind', 'file')} is not in the export")
             return None
-        seen.add(entry_id)
-        media: list[dict[str, Any]] = list(item.extra.get("media") or [])
+        if self.media is None:
+            self.media = MediaSource(self.source, APPS[self.app])
+        try:
+            with self.media.open(where) as stream:
+                return att.prepare_attachment(self.storage, stream, filename=where.rsplit("/", 1)[-1],
+                                              max_bytes=self.cap)
+        except att.AttachmentRefused as exc:
+            self.report.attachment_failed(entry, where, str(exc))
+            return None
+
+    def text(self, item: Item, prepared: list[tuple[dict[str, Any], att.PreparedAttachment]]) -> str:
+        links: dict[str, str] = {}
+        for ref, p in prepared:
+            name = p.filename or str(ref.get("kind") or "file")
+            link = f"(attachment:{p.sha256})"
+            links[str(ref.get("identifier"))] = (f"![{ref.get('kind', 'photo')}]{link}"
+                                                 if p.mime_type in att.IMAGE_TYPES else f"[{name}]{link}")
         text = (item.content or "").strip("\n")
         if not text.strip():
-            reason = "empty text"
-            if media:
-                reason = "no text, only media (attachments are not imported yet)"
-            report.skip(item, reason)
-            return None
+            # Only media (a photo entry): the reflection shows its pictures.
+            return "\n\n".join(links.values())
+        return resolve_media_links(text, links)
+
+    def reflection(self, item: Item, text: str, info: dict[str, Any], media: list[dict[str, Any]],
+                   entry_id: str) -> m.Reflection:
         if media:
-            report.attachments_not_imported += len(media)
             info["media"] = media
-        text = resolve_media_links(text)
         tags = sorted({t.strip() for t in item.tags if t.strip()})
-        meta: dict[str, Any] = {"tags": tags, "word_count": word_count(text), "imported_from": app,
+        meta: dict[str, Any] = {"tags": tags, "word_count": word_count(text), "imported_from": self.app,
                                 "import": {k: v for k, v in info.items() if v is not None}}
-        if item.title and app in ("obsidian", "jrnl"):
+        if item.title and self.app in ("obsidian", "jrnl"):
             meta["import"]["title"] = item.title
-        refl = m.Reflection(content=text, identity_id=identity_id, visibility=Visibility.LOCAL_ONLY,
+        refl = m.Reflection(content=text, identity_id=self.identity_id, visibility=Visibility.LOCAL_ONLY,
                             content_type=ContentType.MARKDOWN, source=Source.IMPORT, metadata=meta,
                             created_at=item.starts_at or datetime.now(UTC))
         try:
             validate(refl)  # a dry run refuses what the real import would
         except ValidationError as exc:
-            what = f"The entry {item.title or entry_id}"
-            raise ImportProblem(f"{what} cannot be a reflection ({exc}); nothing was imported.") from None
+            raise ImportProblem(f"The entry {item.title or entry_id} cannot be a reflection ({exc}); "
+                                "nothing was imported.") from None
         return refl
 
 

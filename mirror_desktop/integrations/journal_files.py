@@ -230,3 +230,36 @@ def file_head(path: Path, n: int = 32) -> tuple[int, bytes]:
             return st.st_size, fh.read(n)
     except OSError:
         return 0, b""
+
+
+class MediaSource:
+    """The media files of an export (a zip or a folder) opened once, to stream them into attachments."""
+
+    def __init__(self, path: Path, app: str) -> None:
+        self.path = path
+        self.app = app
+        self.archive: Any = None
+        if not path.is_dir():
+            self.archive = open_zip(path, app, size_cap=lambda _n: MAX_JSON_BYTES)
+
+    def open(self, where: str) -> Any:
+        """A binary stream of one media file named as the reader found it (a member, or a path in the folder)."""
+        if self.archive is not None:
+            if where not in self.archive.members:
+                raise ImportRefused(f"{where} is not in {self.path.name} any more; export it again. Nothing was imported.")
+            return self.archive.open_stream(where)
+        target = (self.path / where).resolve()
+        if not target.is_relative_to(self.path.resolve()):
+            raise ImportRefused(f"{where} lies outside the export folder {self.path.name}; it was refused. "
+                                "Nothing was imported.")
+        return open(target, "rb")
+
+    def close(self) -> None:
+        if self.archive is not None:
+            self.archive.close()
+
+    def __enter__(self) -> MediaSource:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

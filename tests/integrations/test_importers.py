@@ -170,24 +170,52 @@ def test_empty_entries_are_skipped_and_counted_with_reasons(journal: Any, tmp_pa
     report = ImportService(journal).run("dayone", make_dayone(tmp_path, entries))
     assert (report.imported, report.skipped) == (1, 3)
     reasons = {s.id: s.reason for s in report.skipped_entries}
-    assert reasons["B"] == "empty text" and "only media" in reasons["D"]
+    assert reasons["B"] == "empty text" and "none of its media could be attached" in reasons["D"]
+    assert report.attachments_not_imported == 1 and "not in the export" in report.attachment_problems[0]["reason"]
     assert report.to_json()["skipped_entries"][0] == {"id": "B", "date": "2021-03-04T10:20:30Z", "title": None,
                                                       "reason": "empty text"}
 
 
-def test_an_entry_with_an_identity_and_moment_links(journal: Any, tmp_path: Path) -> None:
+def test_an_entry_with_an_identity_photos_as_attachments_and_moment_links(journal: Any, tmp_path: Path) -> None:
+    from mirror_desktop.core import attachments as att
+
     ident = JournalService(journal).create_identity("Work self")
     text = "Look:\n\n![](dayone-moment://P1)\n\nNice."
     entry = dayone_entry("A", text, tags=["walk", "Sun"], starred=True,
                          photos=[{"identifier": "P1", "md5": "aa11", "type": "jpeg"}])
-    export = make_dayone(tmp_path, [entry], {"photos/aa11.jpeg": JPEG})
+    only_photo = dayone_entry("B", "", photos=[{"identifier": "P2", "md5": "bb22", "type": "jpeg"}])
+    png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 80
+    export = make_dayone(tmp_path, [entry, only_photo], {"photos/aa11.jpeg": JPEG, "photos/bb22.jpeg": png})
     report = ImportService(journal).run("dayone", export, identity_id=ident.id)
-    assert report.attachments_not_imported == 1
-    (r,) = imported(journal)
-    assert r.identity_id == ident.id and str(r.visibility) == "local_only"
-    assert r.metadata["tags"] == ["Sun", "walk"] and r.metadata["import"]["starred"] is True
-    assert "dayone-moment" not in r.content and "*(photo not imported)*" in r.content
-    assert r.metadata["import"]["media"][0]["sniffed"] == "jpeg"
+    assert (report.imported, report.skipped, report.attachments_imported, report.attachments_not_imported) == (2, 0, 2, 0)
+    rows = {r.metadata["import"]["id"]: r for r in imported(journal)}
+    a, b = rows["A"], rows["B"]
+    assert a.identity_id == ident.id and str(a.visibility) == "local_only"
+    assert a.metadata["tags"] == ["Sun", "walk"] and a.metadata["import"]["starred"] is True
+    (stored,) = att.attachments_of(journal, a.id)
+    assert stored.mime_type == "image/jpeg" and stored.metadata["identifier"] == "P1"
+    assert "dayone-moment" not in a.content and f"![photo](attachment:{stored.sha256})" in a.content
+    assert att.read_blob(journal, stored.sha256) == JPEG
+    (pic,) = att.attachments_of(journal, b.id)
+    assert b.content == f"![photo](attachment:{pic.sha256})" and pic.mime_type == "image/png"
+    again = ImportService(journal).run("dayone", export, identity_id=ident.id)
+    assert (again.imported, again.already_present, again.attachments_imported) == (0, 2, 0)
+    assert len(att.attachments_of(journal, a.id)) == 1
+
+
+def test_a_rolled_back_import_leaves_no_attachment_files(journal: Any, tmp_path: Path) -> None:
+    from mirror_desktop.core import attachments as att
+
+    entries = [dayone_entry("A", "with a photo", photos=[{"identifier": "P1", "md5": "aa11", "type": "jpeg"}]),
+               dayone_entry("B", "bad date", when="2021-02-30T10:00:00Z")]
+    export = make_dayone(tmp_path, entries, {"photos/aa11.jpeg": JPEG})
+    before = snapshot(journal)
+    with pytest.raises(MirrorError, match="not a real date"):
+        ImportService(journal).run("dayone", export)
+    assert snapshot(journal) == before
+    folder = att.blob_folder(journal)
+    if folder is not None:  # SQLite: bytes live beside the journal
+        assert not [p for p in folder.rglob("*") if p.is_file()]
 
 
 def test_one_bad_entry_half_way_leaves_the_journal_as_it_was(journal: Any, tmp_path: Path) -> None:
