@@ -109,9 +109,15 @@ def detect_format(path: Path, given: str | None) -> str:
                                 f"time format {given}; give the journal's own format with --time-format (jrnl's "
                                 "timeformat setting). Nothing was imported.")
         return given
+    # The format that reads the most entry lines (the first among them); a line it cannot read is
+    # then refused where it stands, with its line number (a typo, a year 99999).
+    best, best_count = None, 0
     for fmt in KNOWN_FORMATS:
-        if all(_parse(s, fmt) is not None for _, s in stamps):
-            return fmt
+        count = sum(_parse(s, fmt) is not None for _, s in stamps)
+        if count > best_count:
+            best, best_count = fmt, count
+    if best is not None:
+        return best
     raise ImportRefused(f"The entries of {path.name} are dated like [{first}], a time format Mirror does not know; "
                         "give it with --time-format (jrnl's timeformat setting, e.g. \"%d.%m.%Y %H:%M\"). "
                         "Nothing was imported.")
@@ -230,6 +236,9 @@ def read_journal(path: Path, ctx: FetchContext | None = None, time_format: str |
             head = fh.read(4096).lstrip(b"\xef\xbb\xbf \t\r\n")
     except OSError as exc:
         raise ImportRefused(f"{path} cannot be read ({exc.strerror}); check the path and its permissions.") from None
+    if head.startswith(b"PK\x03\x04"):
+        raise ImportRefused(f"{path.name} is a zip, not a jrnl journal; choose jrnl's journal file (plain text) or "
+                            "the file jrnl --export json wrote. Nothing was imported.")
     if head.startswith(b"{"):
         yield from read_json(path, ctx)
     else:
