@@ -120,7 +120,8 @@ class ImportReport:
         if self.skipped_entries:
             out.append("Skipped:")
             for s in self.skipped_entries:
-                label = " ".join(p for p in (s.date, f"“{s.title}”" if s.title else s.id) if p)
+                when = s.date.replace("T", " ")[:16] if s.date else ""
+                label = " ".join(p for p in (when, f"“{s.title}”" if s.title else f"(entry {s.id})") if p)
                 out.append(f"  {label}: {s.reason}")
             if self.skipped > len(self.skipped_entries):
                 out.append(f"  … and {self.skipped - len(self.skipped_entries)} more")
