@@ -26,12 +26,14 @@ attached photos becomes a reflection showing them.
 
 from __future__ import annotations
 
+import posixpath
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 from mirror_desktop.core import attachments as att
 from mirror_desktop.core import models as m
@@ -47,6 +49,10 @@ APPS = {"dayone": "Day One", "jrnl": "jrnl", "obsidian": "Obsidian", "rednoteboo
 BATCH = 500
 MAX_LISTED_SKIPS = 1000  # the report lists this many skipped entries; the count goes on
 _PENDING = re.compile(r"!?\[([^\]\n]*)\]\(mirror-pending:(photo|video|audio|pdf)/([0-9A-Za-z_-]{1,64})\)")
+# Images embedded in a Markdown note: ![alt](path "title") and Obsidian's ![[path|alt]].
+_MD_EMBED = re.compile(r'!\[([^\]\n]*)\]\(<?([^)\s>]+)>?(?:\s+"[^"\n]*")?\)')
+_WIKI_EMBED = re.compile(r"!\[\[([^\]|#\n]+)(?:#[^\]|\n]*)?(?:\|([^\]\n]*))?\]\]")
+_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
 _KIND_WORD = {"photo": "photo", "video": "video", "audio": "audio recording", "pdf": "PDF"}
 
 
@@ -277,11 +283,15 @@ class _Run:
         media: list[dict[str, Any]] = [x for x in item.extra.get("media") or () if isinstance(x, dict)]
         prepared: list[tuple[dict[str, Any], att.PreparedAttachment]] = []
         try:
-            for ref in media:
-                p = self.prepare(ref, item)
-                if p is not None:
-                    prepared.append((ref, p))
-            text = self.text(item, prepared)
+            if self.app == "obsidian":
+                text = self.vault_text(item, prepared)
+                media = [ref for ref, _p in prepared]
+            else:
+                for ref in media:
+                    p = self.prepare(ref, item)
+                    if p is not None:
+                        prepared.append((ref, p))
+                text = self.text(item, prepared)
             if not text.strip():
                 self.report.skip(item, "no text, and none of its media could be attached" if media else "empty text")
                 return
@@ -322,6 +332,46 @@ class _Run:
         except att.AttachmentRefused as exc:
             self.report.attachment_failed(entry, where, str(exc))
             return None
+
+    def vault_text(self, item: Item, prepared: list[tuple[dict[str, Any], att.PreparedAttachment]]) -> str:
+        """A note's text with its embedded vault files (``![x](pic.png)``, ``![[pic.png]]``) as attachments.
+
+        A link is resolved from the note's folder, then the vault's top, and only to a file inside the
+        vault; what cannot be attached (a text file, a missing one) keeps its link and is reported.
+        """
+        root = self.source.resolve()
+        note_dir = posixpath.dirname(item.external_id)
+
+        def resolve(target: str) -> str | None:
+            if _SCHEME.match(target):
+                return None  # a web address, or already an attachment: link
+            target = unquote(target.strip())
+            for base in (note_dir, ""):
+                rel = posixpath.normpath(posixpath.join(base, target))
+                if rel.startswith(("../", "/")) or rel in ("..", "."):
+                    continue
+                full = (root / rel).resolve()
+                if full.is_relative_to(root) and full.is_file():
+                    return rel
+            return None
+
+        def attach(whole: str, target: str, alt: str | None) -> str:
+            rel = resolve(target)
+            if rel is None:
+                return whole
+            ref = {"kind": "file", "identifier": rel, "path": rel}
+            p = self.prepare(ref, item)
+            if p is None:
+                return whole
+            ref["kind"] = "image" if p.mime_type in att.IMAGE_TYPES else "file"
+            prepared.append((ref, p))
+            name = alt or posixpath.basename(rel)
+            name = re.sub(r"[\[\]\n]", " ", name).strip() or "image"
+            return f"![{name}](attachment:{p.sha256})" if ref["kind"] == "image" else f"[{name}](attachment:{p.sha256})"
+
+        text = (item.content or "").strip("\n")
+        text = _MD_EMBED.sub(lambda mt: attach(mt[0], mt[2], mt[1]), text)
+        return _WIKI_EMBED.sub(lambda mt: attach(mt[0], mt[1], mt[2]), text)
 
     def text(self, item: Item, prepared: list[tuple[dict[str, Any], att.PreparedAttachment]]) -> str:
         links: dict[str, str] = {}

@@ -77,6 +77,11 @@ class _Export:
         self.media: dict[tuple[str, str], str] = {}  # (folder, md5 or stem) → member name / relative path
         if path.is_dir():
             self._scan_folder()
+        elif path.suffix.lower() == ".json" and path.is_file():
+            # The journal's .json picked out of an unpacked export: its media sit beside it.
+            self.path = path.parent
+            self._scan_folder()
+            self.journals = [path.name]
         elif is_zip(path):
             self._scan_zip()
         else:

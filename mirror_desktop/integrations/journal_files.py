@@ -236,10 +236,10 @@ class MediaSource:
     """The media files of an export (a zip or a folder) opened once, to stream them into attachments."""
 
     def __init__(self, path: Path, app: str) -> None:
-        self.path = path
+        self.path = path.parent if path.suffix.lower() == ".json" and path.is_file() else path
         self.app = app
         self.archive: Any = None
-        if not path.is_dir():
+        if not self.path.is_dir():
             self.archive = open_zip(path, app, size_cap=lambda _n: MAX_JSON_BYTES)
 
     def open(self, where: str) -> Any:

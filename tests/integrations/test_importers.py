@@ -72,6 +72,9 @@ def test_obsidian_vault_sample(journal: Any) -> None:
     sample = rows["Sample note.md"]
     assert {"frontmatter-tag-obsidian", "another-tag-obsidian", "inline-tag-obsidian"} <= set(sample.metadata["tags"])
     assert not sample.content.startswith("---")  # front matter is metadata, not text
+    assert report.attachments_imported == 2  # test.png, embedded in both notes; ![[plaintext.txt]] is no picture
+    assert "![markdown image](attachment:" in sample.content
+    assert report.attachments_not_imported == 1 and report.attachment_problems[0]["path"] == "plaintext.txt"
     assert ImportService(journal).run("obsidian", vault).already_present == 2
 
 
@@ -270,3 +273,40 @@ def test_a_journal_integration_polls_the_same_reader(sqlite_storage: Any, tmp_pa
     rows = [r for r in storage.reflections.list() if str(r.source) == "integration"]
     assert sorted(r.content for r in rows) == ["First.\nbody @tag", "Second."]
     assert svc.sync(integ.id).unchanged == 2
+
+
+def test_dayone_folder_and_its_json_file(journal: Any, tmp_path: Path) -> None:
+    entry = dayone_entry("A", "![](dayone-moment://P1)", photos=[{"identifier": "P1", "md5": "aa11", "type": "jpeg"}])
+    folder = make_dayone(tmp_path, [entry], {"photos/aa11.jpeg": JPEG}, as_zip=False)
+    report = ImportService(journal).run("dayone", folder / "Journal.json", dry_run=True)
+    assert (report.imported, report.attachments_imported) == (1, 1)
+    report = ImportService(journal).run("dayone", folder)
+    assert (report.imported, report.attachments_imported) == (1, 1)
+    (r,) = imported(journal)
+    assert r.content.startswith("![photo](attachment:")
+
+
+def test_a_markdown_folder_in_mirrors_own_export_shape_reads_back(journal: Any, tmp_path: Path) -> None:
+    """Front matter with created_at (UTC) and attachments beside: the same date to the second, the same picture."""
+    import hashlib
+
+    from mirror_desktop.core import attachments as att
+
+    png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 80
+    sha = hashlib.sha256(png).hexdigest()
+    vault = tmp_path / "export"
+    (vault / "attachments").mkdir(parents=True)
+    (vault / "attachments" / f"{sha}.png").write_bytes(png)
+    (vault / "2024-06-16 0930 abcd1234.md").write_text(
+        "---\nid: abcd1234-0000\ncreated_at: '2024-06-16T07:30:15Z'\ndate: '2024-06-16'\ntags:\n- garden\n---\n\n"
+        f"Planted the beans.\n\n![beans](attachments/{sha}.png)\n", encoding="utf-8")
+    (vault / "escape.md").write_text("![x](../outside.png)\n", encoding="utf-8")
+    (tmp_path / "outside.png").write_bytes(png)
+    report = ImportService(journal).run("obsidian", vault)
+    assert report.imported == 2 and report.attachments_imported == 1
+    r = next(r for r in imported(journal) if "beans" in r.content)
+    assert r.created_at == datetime(2024, 6, 16, 7, 30, 15, tzinfo=UTC)
+    assert r.content == f"Planted the beans.\n\n![beans](attachment:{sha})" and r.metadata["tags"] == ["garden"]
+    assert [a.sha256 for a in att.attachments_of(journal, r.id)] == [sha]
+    other = next(r for r in imported(journal) if "outside" in r.content)
+    assert other.content == "![x](../outside.png)"  # a link out of the folder is never followed
