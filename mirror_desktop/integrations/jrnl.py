@@ -75,11 +75,14 @@ def make_item(when: datetime, title: str, body: str, starred: bool, what: str, f
     key = entry_key(minute, title, body.strip())
     text = f"{title}\n{body}" if title and body.strip() else (title or body)
     tags = tuple(sorted(set(entry_tags(title) + entry_tags(body))))
-    info: dict[str, Any] = {"app": "jrnl", "id": key, "starred": starred, "local_time": minute}
+    starts_at = utc_instant(when, what)
+    # jrnl keeps local times: the offset they were read with goes beside the UTC instant.
+    info: dict[str, Any] = {"app": "jrnl", "id": key, "starred": starred, "local_time": minute,
+                            "created_local": starts_at.astimezone().isoformat()}
     if fmt:
         info["time_format"] = fmt
     return Item(external_id=key, kind="note", version=key, title=title[:200] or None,
-                starts_at=utc_instant(when, what), content=text, tags=tags, extra={"import": info})
+                starts_at=starts_at, content=text, tags=tags, extra={"import": info})
 
 
 def _parse(stamp: str, fmt: str) -> datetime | None:
