@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import posixpath
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -405,7 +405,3 @@ class _Run:
                                 "nothing was imported.") from None
         return refl
 
-
-def iter_apps() -> Iterator[tuple[str, str]]:
-    """(key, name) of the apps Mirror imports from, for lists and the window's picker."""
-    yield from APPS.items()

@@ -39,6 +39,7 @@ from mirror_desktop.integrations.journal_files import (
     parse_json,
     read_capped,
     read_member,
+    sniff,
     utc_instant,
 )
 
@@ -47,7 +48,6 @@ MEDIA_FOLDERS = {"photos": "photo", "videos": "video", "audios": "audio", "pdfs"
 ENTRY_MEDIA = {"photos": "photo", "videos": "video", "audios": "audio", "pdfAttachments": "pdf"}
 # ![alt](dayone-moment://ID) for photos; dayone-moment:/video/ID, /audio/ID, /pdfAttachment/ID for the rest.
 MOMENT = re.compile(r"!?\[([^\]\n]*)\]\(dayone-moment:/{1,2}(?:(video|audio|pdfAttachment)/)?([0-9A-Za-z_-]{1,64})\)")
-PENDING = re.compile(r"!?\[([^\]\n]*)\]\(mirror-pending:(photo|video|audio|pdf)/([0-9A-Za-z_-]{1,64})\)")
 _MOMENT_KIND = {None: "photo", "video": "video", "audio": "audio", "pdfAttachment": "pdf"}
 LOCATION_KEYS = ("placeName", "localityName", "administrativeArea", "country", "latitude", "longitude", "userLabel")
 WEATHER_KEYS = ("conditionsDescription", "temperatureCelsius", "weatherCode", "relativeHumidity", "windSpeedKPH",
@@ -159,8 +159,6 @@ class _Export:
         media_type = str(raw.get("type") or raw.get("format") or "").lstrip(".")
         where = self.media.get((folder, md5.lower())) if md5 else None
         size, head = self._head(where) if where else (0, b"")
-        from mirror_desktop.integrations.journal_files import sniff
-
         found = sniff(head) if head else None
         return MediaRef(kind=kind, identifier=ident, where=where, media_type=media_type, size=size, md5=md5,
                         sniffed=found)
