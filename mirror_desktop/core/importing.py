@@ -26,6 +26,7 @@ attached photos becomes a reflection showing them.
 
 from __future__ import annotations
 
+import hashlib
 import posixpath
 import re
 from collections.abc import Iterable
@@ -164,6 +165,42 @@ class _State:
         return self.state.is_cancelled()
 
 
+@dataclass
+class _Checked:
+    """What a dry run learns of a media file without keeping it: the same checks as prepare_attachment."""
+
+    sha256: str
+    size_bytes: int
+    mime_type: str
+    filename: str | None
+
+    def discard(self) -> None:
+        pass
+
+
+def _check_only(stream: Any, name: str, cap: int) -> Any:
+    digest = hashlib.sha256()
+    size = 0
+    head = b""
+    while True:
+        chunk = stream.read(1024 * 1024)
+        if not chunk:
+            break
+        if len(head) < att.SNIFF_BYTES:
+            head += chunk[:att.SNIFF_BYTES - len(head)]
+        size += len(chunk)
+        if size > cap:
+            raise att.AttachmentTooLarge(f"{name} is more than the {cap // (1024 * 1024)} MB an attachment may be.")
+        digest.update(chunk)
+    if size == 0:
+        raise att.AttachmentRefused(f"{name} is empty, so there is nothing to attach.")
+    mime = att.sniff_type(head)
+    if mime is None:
+        raise att.AttachmentTypeRefused(f"{name} is not a picture, PDF, sound or film Mirror recognises from its "
+                                        "contents, so it would not be attached.")
+    return _Checked(digest.hexdigest(), size, mime, name)
+
+
 class ImportService:
     """Imports from other apps into one storage; runs on the caller's thread (the executor's, in the window)."""
 
@@ -281,7 +318,7 @@ class _Run:
             return
         self.seen.add(entry_id)
         media: list[dict[str, Any]] = [x for x in item.extra.get("media") or () if isinstance(x, dict)]
-        prepared: list[tuple[dict[str, Any], att.PreparedAttachment]] = []
+        prepared: list[tuple[dict[str, Any], Any]] = []
         try:
             if self.app == "obsidian":
                 text = self.vault_text(item, prepared)
@@ -317,7 +354,7 @@ class _Run:
             for _ref, p in prepared:
                 p.discard()
 
-    def prepare(self, ref: dict[str, Any], item: Item) -> att.PreparedAttachment | None:
+    def prepare(self, ref: dict[str, Any], item: Item) -> Any:
         where = ref.get("path")
         entry = item.title or item.external_id
         if not isinstance(where, str) or not where:
@@ -325,15 +362,17 @@ class _Run:
             return None
         if self.media is None:
             self.media = MediaSource(self.source, APPS[self.app])
+        name = where.rsplit("/", 1)[-1]
         try:
             with self.media.open(where) as stream:
-                return att.prepare_attachment(self.storage, stream, filename=where.rsplit("/", 1)[-1],
-                                              max_bytes=self.cap)
+                if not self.write:
+                    return _check_only(stream, name, self.cap)  # a dry run leaves no file behind
+                return att.prepare_attachment(self.storage, stream, filename=name, max_bytes=self.cap)
         except att.AttachmentRefused as exc:
             self.report.attachment_failed(entry, where, str(exc))
             return None
 
-    def vault_text(self, item: Item, prepared: list[tuple[dict[str, Any], att.PreparedAttachment]]) -> str:
+    def vault_text(self, item: Item, prepared: list[tuple[dict[str, Any], Any]]) -> str:
         """A note's text with its embedded vault files (``![x](pic.png)``, ``![[pic.png]]``) as attachments.
 
         A link is resolved from the note's folder, then the vault's top, and only to a file inside the
@@ -373,7 +412,7 @@ class _Run:
         text = _MD_EMBED.sub(lambda mt: attach(mt[0], mt[2], mt[1]), text)
         return _WIKI_EMBED.sub(lambda mt: attach(mt[0], mt[1], mt[2]), text)
 
-    def text(self, item: Item, prepared: list[tuple[dict[str, Any], att.PreparedAttachment]]) -> str:
+    def text(self, item: Item, prepared: list[tuple[dict[str, Any], Any]]) -> str:
         links: dict[str, str] = {}
         for ref, p in prepared:
             name = p.filename or str(ref.get("kind") or "file")

@@ -193,3 +193,20 @@ def test_a_jrnl_file_in_another_time_format(capsys: pytest.CaptureFixture[str], 
     assert "[16.06.2024 09:00]" in err and "--time-format" in err
     code, out, err = run(capsys, data, "jrnl", str(j.journal), "--time-format", "%d.%m.%Y %H:%M", "--json")
     assert code == 0 and json.loads(out)["imported"] == 1, err
+
+
+def test_a_dry_run_leaves_every_file_of_the_data_folder_as_it_was(capsys: pytest.CaptureFixture[str], data: Path,
+                                                                  tmp_path: Path) -> None:
+    import hashlib
+
+    def files() -> dict[str, str]:
+        return {str(p.relative_to(data)): hashlib.sha256(p.read_bytes()).hexdigest()
+                for p in sorted(data.rglob("*")) if p.is_file() and not p.name.endswith(("-wal", "-shm", ".lock"))}
+
+    entry = dayone_entry("A", "![](dayone-moment://P1)", photos=[{"identifier": "P1", "md5": "aa11", "type": "jpeg"}])
+    export = make_dayone(tmp_path, [entry], {"photos/aa11.jpeg": JPEG})
+    before = files()
+    code, out, err = run(capsys, data, "dayone", str(export), "--dry-run", "--json")
+    assert code == 0, err
+    assert json.loads(out)["attachments_imported"] == 1
+    assert files() == before and not list(data.glob("*.attachments"))

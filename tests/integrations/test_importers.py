@@ -1,4 +1,4 @@
-"""Importers (issue 15, items 1-2): the real exports in ../shared/testdata/imports, files the real jrnl writes,
+"""Importers (issue 15, items 1-2): the real exports of the shared test data (imports/), files the real jrnl writes,
 and what every import promises: source "import", local_only, the entry's date, tags in metadata.tags, the app
 and its id in metadata, empty entries skipped and counted, nothing added twice, one transaction or nothing."""
 

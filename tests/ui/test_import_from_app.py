@@ -1,6 +1,6 @@
 """Issue 15, item 5: File → Import from another app… — the dry run's report first, then Import with
 progress; Cancel rolls back; a refused file is one sentence and changes nothing. The real window,
-executor and journal; Day One exports made here, the jrnl JSON sample from ../shared."""
+executor and journal; Day One exports made here, the jrnl JSON sample from the shared test data."""
 
 from __future__ import annotations
 
