@@ -192,7 +192,8 @@ def entry_item(export: _Export, raw: Any, where: str) -> Item:
             tz_name = None
     text = raw.get("text")
     text = check_text(text, where) if isinstance(text, str) else ""
-    tags = tuple(check_text(t.strip(), where) for t in raw.get("tags") or () if isinstance(t, str) and t.strip())
+    listed = raw.get("tags") if isinstance(raw.get("tags"), list) else []
+    tags = tuple(check_text(t.strip(), where) for t in listed if isinstance(t, str) and t.strip())
     media: list[dict[str, Any]] = []
     for key, kind in ENTRY_MEDIA.items():
         for m in raw.get(key) or ():
