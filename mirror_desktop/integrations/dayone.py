@@ -192,7 +192,7 @@ def entry_item(export: _Export, raw: Any, where: str) -> Item:
             tz_name = None
     text = raw.get("text")
     text = check_text(text, where) if isinstance(text, str) else ""
-    listed = raw.get("tags") if isinstance(raw.get("tags"), list) else []
+    listed = raw["tags"] if isinstance(raw.get("tags"), list) else []
     tags = tuple(check_text(t.strip(), where) for t in listed if isinstance(t, str) and t.strip())
     media: list[dict[str, Any]] = []
     for key, kind in ENTRY_MEDIA.items():

@@ -223,7 +223,7 @@ def read_json(path: Path, ctx: FetchContext | None = None) -> Iterator[Item]:
         title = raw.get("title") if isinstance(raw.get("title"), str) else ""
         body = raw.get("body") if isinstance(raw.get("body"), str) else ""
         item = make_item(when, str(title), str(body), bool(raw.get("starred")), what, None)
-        given = raw.get("tags") if isinstance(raw.get("tags"), list) else []
+        given = raw["tags"] if isinstance(raw.get("tags"), list) else []
         listed = tuple(str(t).lstrip("@").lower() for t in given if isinstance(t, str) and t.strip("@ "))
         if listed:
             merged = tuple(sorted(set(item.tags) | set(listed)))
