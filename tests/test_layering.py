@@ -32,7 +32,7 @@ ALLOWED: dict[str, set[str]] = {
     "core": {"engine", "bundle", "integrations", "keychain", "resources", "paths"},
     "storage": {"core", "resources", "paths"},
     "bundle": {"core", "storage", "resources", "paths", "keychain"},
-    "integrations": {"core", "storage", "resources", "paths", "keychain"},
+    "integrations": {"core", "storage", "resources", "paths", "keychain", "bundle"},  # bundle.safezip: imported zips
     "evolution": {"core", "storage", "engine", "resources", "paths", "keychain"},
     "sync": {"core", "storage", "resources", "paths", "keychain"},
     "workers": {"core", "bundle", "integrations", "evolution", "sync", "paths", "keychain"},

@@ -101,6 +101,18 @@ class SafeArchive:
     def size(self, name: str) -> int:
         return int(self.members[name].file_size)
 
+    def open_stream(self, name: str) -> BinaryIO:
+        """A validated member as a stream (the reader caps what it takes; issue 15's media files)."""
+        return self._zf.open(self.members[name], "r")  # type: ignore[return-value]
+
+    def head(self, name: str, n: int = 32) -> bytes:
+        """The first ``n`` decompressed bytes of a validated member (sniffing a file's type; issue 15)."""
+        try:
+            with self._zf.open(self.members[name], "r") as src:
+                return bytes(src.read(min(n, int(self.members[name].file_size))))
+        except (zipfile.BadZipFile, EOFError, zlib_error()) as exc:
+            raise DamagedBundle(f"{name} cannot be decompressed: {exc}") from None
+
     def stream_member(self, name: str, sink: Callable[[bytes], Any], *, expected_size: int | None = None,
                       is_cancelled: Callable[[], bool] | None = None) -> tuple[int, str]:
         """Decompress one validated member into ``sink`` in chunks; returns (size, sha256 hex).

@@ -275,6 +275,25 @@ class IntegrationItem:
 
 
 @dataclass
+class Attachment:
+    """Adapter extension (migration 004, the spec's v2 "attachments"): one file kept with a reflection.
+
+    The bytes are named by ``sha256`` and stored once however many reflections hold them (see
+    core/attachments.py for where). ``mime_type`` is sniffed from the bytes, never the file name;
+    ``filename`` is only what the person called it. The row goes with its reflection.
+    """
+
+    reflection_id: str
+    sha256: str
+    mime_type: str
+    size_bytes: int
+    filename: str | None = None
+    metadata: JSON | None = None
+    id: str = field(default_factory=new_id)
+    created_at: datetime = field(default_factory=utc_now)
+
+
+@dataclass
 class SchemaVersion:
     """Spec 14: one applied migration."""
 

@@ -57,6 +57,7 @@ class MirrorStorage(ABC):
     integrations: Repository[m.Integration]
     drafts: Repository[m.Draft]  # adapter extension (migration 002)
     integration_items: Any  # IntegrationItemRepository, adapter extension (migration 003)
+    attachments: Any  # AttachmentRepository, adapter extension (migration 004)
 
     @abstractmethod
     def transaction(self) -> AbstractContextManager[None]:

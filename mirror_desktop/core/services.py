@@ -170,12 +170,16 @@ class JournalService:
         since the reflection was written and so may still hold it: the window says so honestly and
         offers ``purge_backups``.
         """
+        from mirror_desktop.core.attachments import release_blobs, shas_of
+
         found = self.storage.reflections.find(reflection_id)
+        held = shas_of(self.storage, [reflection_id])  # its files leave the disk with it (issue 15)
         with self.storage.transaction():
             affected = self.storage.thread_reflections.threads_of(reflection_id)
             self.storage.reflections.delete(reflection_id)
             for thread_id in affected:
                 self._touch_thread(thread_id)
+        release_blobs(self.storage, held)
         self.storage.purge_deleted()
         return m.DeletionNotice(self._copies_since(found.created_at) if found is not None else 0)
 

@@ -338,7 +338,27 @@ def validate_draft(x: m.Draft) -> None:
     _timestamp("draft", "updated_at", x.updated_at)
 
 
+ATTACHMENT_FILENAME_MAX = 255
+
+
+def validate_attachment(x: m.Attachment) -> None:
+    e = "attachment"
+    _id(e, "id", x.id)
+    _id(e, "reflection_id", x.reflection_id)
+    if not isinstance(x.sha256, str) or len(x.sha256) != 64 or any(c not in "0123456789abcdef" for c in x.sha256):
+        raise ValidationError(e, "sha256", "must be 64 lower-case hex digits")
+    if not isinstance(x.mime_type, str) or "/" not in x.mime_type or not 3 <= len(x.mime_type) <= 100:
+        raise ValidationError(e, "mime_type", "must be a media type like image/png")
+    if isinstance(x.size_bytes, bool) or not isinstance(x.size_bytes, int) or x.size_bytes <= 0:
+        raise ValidationError(e, "size_bytes", "must be a positive number of bytes")
+    if x.filename is not None and (not isinstance(x.filename, str) or not 1 <= len(x.filename) <= ATTACHMENT_FILENAME_MAX):
+        raise ValidationError(e, "filename", f"must be 1 to {ATTACHMENT_FILENAME_MAX} characters")
+    check_json(e, "metadata", x.metadata, dict)
+    _timestamp(e, "created_at", x.created_at)
+
+
 VALIDATORS: dict[type, Callable[[Any], None]] = {
+    m.Attachment: validate_attachment,
     m.Draft: validate_draft,
     m.Identity: validate_identity,
     m.Reflection: validate_reflection,

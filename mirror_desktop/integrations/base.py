@@ -166,6 +166,7 @@ def _load_builtin() -> None:
         _LOADED = True
         # Importing registers them; kept lazy so `mirror --help` never imports icalendar or caldav.
         from mirror_desktop.integrations import caldav_source, ics, obsidian  # noqa: F401
+        from mirror_desktop.integrations import dayone, jrnl, rednotebook  # noqa: F401  (issue 15: journal importers)
 
 
 def connector_for(provider: str) -> Connector:

@@ -136,6 +136,27 @@ def note_day(stem: str, meta: Mapping[str, Any]) -> date | None:
     return None
 
 
+def note_time(meta: Mapping[str, Any]) -> datetime | None:
+    """A front-matter ``created_at``/``created``/``date`` that carries a time of day, in UTC (else None).
+
+    A time without a zone is the computer's local time; dates alone are left to ``note_day``.
+    """
+    for key in ("created_at", "created", "date"):
+        value = meta.get(key)
+        if isinstance(value, str) and ("T" in value or " " in value.strip()) and ":" in value:
+            try:
+                value = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+            except ValueError:
+                continue
+        if isinstance(value, datetime):
+            try:
+                aware = value if value.tzinfo is not None else value.astimezone()
+                return aware.astimezone(UTC)
+            except (OverflowError, ValueError, OSError):
+                return None
+    return None
+
+
 def walk_notes(root: Path, ctx: FetchContext | None = None) -> Iterator[tuple[str, Path, os.stat_result]]:
     """(relative path, path, stat) of every Markdown note, skipping hidden folders and link loops."""
     seen_dirs: set[tuple[int, int]] = set()
@@ -225,7 +246,11 @@ class ObsidianConnector(Connector):
         meta, body = split_note(text, rel)
         stem = Path(rel).stem
         day = note_day(stem, meta)
-        if day is not None:
+        exact = note_time(meta)
+        if exact is not None:
+            # A full timestamp in the front matter (Mirror's own Markdown export writes created_at): kept exactly.
+            when = exact
+        elif day is not None:
             # A daily note belongs to its day: local noon, so no time zone moves it to another date.
             when = datetime.combine(day, time(12)).astimezone().astimezone(UTC)
         else:

@@ -22,6 +22,7 @@ from mirror_desktop.storage.database import open_postgres, open_sqlite
 from mirror_desktop.storage.migrations import MigrationRunner
 from mirror_desktop.storage.models import ModelSet, build_models
 from mirror_desktop.storage.repositories import (
+    AttachmentRepository,
     HistoryRepository,
     IntegrationItemRepository,
     PeeweeRepository,
@@ -73,6 +74,7 @@ class PeeweeStorage(MirrorStorage):
         self.integrations = PeeweeRepository(self, M.Integration, m.Integration)
         self.drafts = PeeweeRepository(self, M.Draft, m.Draft)
         self.integration_items = IntegrationItemRepository(self, M.IntegrationItem, m.IntegrationItem)
+        self.attachments = AttachmentRepository(self, M.Attachment, m.Attachment)
         try:
             self.runner = MigrationRunner(db, self.dialect, backup=self._backup_before_migration)
             self.runner.verify()

@@ -102,6 +102,8 @@ class ModelSet:
     SchemaVersion: type[peewee.Model]
     Draft: type[peewee.Model]
     IntegrationItem: type[peewee.Model]  # adapter extension (migration 003)
+    Attachment: type[peewee.Model]  # adapter extension (migration 004)
+    AttachmentBlob: type[peewee.Model] | None  # PostgreSQL only (migration 004): the bytes of attachments
 
 
 def build_models(database: peewee.Database, dialect: str) -> ModelSet:
@@ -318,6 +320,30 @@ def build_models(database: peewee.Database, dialect: str) -> ModelSet:
             table_name = "integration_items"
             primary_key = peewee.CompositeKey("integration_id", "external_id")
 
+    class Attachment(Base):
+        id = peewee.TextField(primary_key=True)
+        reflection_id = peewee.TextField()
+        sha256 = peewee.TextField()
+        mime_type = peewee.TextField()
+        size_bytes = peewee.BigIntegerField()
+        filename = peewee.TextField(null=True)
+        created_at = TS()
+        metadata = JS(null=True)
+
+        class Meta:
+            table_name = "attachments"
+
+    AttachmentBlob: type[peewee.Model] | None = None
+    if dialect != "sqlite":
+        class PgAttachmentBlob(Base):
+            sha256 = peewee.TextField(primary_key=True)
+            data = peewee.BlobField()
+
+            class Meta:
+                table_name = "attachment_blobs"
+
+        AttachmentBlob = PgAttachmentBlob
+
     class SchemaVersion(Base):
         id = peewee.AutoField()
         version = peewee.TextField()
@@ -330,4 +356,4 @@ def build_models(database: peewee.Database, dialect: str) -> ModelSet:
 
     return ModelSet(Identity, Reflection, Mirrorback, Thread, ThreadReflection, Tension, Axis, EngineRun,
                     EngineFeedback, EvolutionProposal, EvolutionHistory, EvolutionEvent, Integration, SchemaVersion, Draft,
-                    IntegrationItem)
+                    IntegrationItem, Attachment, AttachmentBlob)

@@ -208,6 +208,19 @@ class ReflectionRepository(PeeweeRepository[m.Reflection]):
         return int(self._run(lambda: R.update(identity_id=None, visibility="local_only")
                              .where(R.identity_id == identity_id).execute()))
 
+    def imported_ids(self, app: str) -> set[str]:
+        """``metadata.import.id`` of every reflection imported from ``app`` (issue 15: an import adds nothing twice).
+
+        One statement that reads only the two JSON paths, never the reflections' text.
+        """
+        if self.storage.dialect == "postgres":
+            sql = ("SELECT metadata->'import'->>'id' FROM reflections WHERE source = 'import' "
+                   "AND metadata->'import'->>'app' = %s")
+        else:
+            sql = ("SELECT json_extract(metadata, '$.import.id') FROM reflections WHERE source = 'import' "
+                   "AND json_extract(metadata, '$.import.app') = ?")
+        return {str(row[0]) for row in self.storage.db.execute_sql(sql, (app,)) if row[0] is not None}
+
     def iter_all(self, batch: int = 1000) -> Iterator[m.Reflection]:
         after = None
         while True:
@@ -428,3 +441,77 @@ class IntegrationItemRepository(PeeweeRepository[m.IntegrationItem]):
         II: Any = self.model
         q = II.select(II.integration_id, peewee.fn.COUNT(II.external_id)).group_by(II.integration_id).tuples()
         return {iid: int(n) for iid, n in q}
+
+
+class AttachmentRepository(PeeweeRepository[m.Attachment]):
+    """Adapter extension (migration 004): files kept with reflections, by SHA-256.
+
+    On PostgreSQL the bytes live in ``attachment_blobs`` and are reached through the ``*_blob``
+    methods here; on SQLite they are files beside the journal (core/attachments.py) and those
+    methods are never called.
+    """
+
+    def find_pair(self, reflection_id: str, sha256: str) -> m.Attachment | None:
+        A: Any = self.model
+        row = A.get_or_none((A.reflection_id == reflection_id) & (A.sha256 == sha256))
+        return None if row is None else self.to_dc(row)
+
+    def for_reflection(self, reflection_id: str) -> list[m.Attachment]:
+        A: Any = self.model
+        return [self.to_dc(r) for r in A.select().where(A.reflection_id == reflection_id).order_by(A.created_at, A.id)]
+
+    def for_reflections(self, reflection_ids: Sequence[str], batch: int = 500) -> dict[str, list[m.Attachment]]:
+        """Each listed reflection's attachments (oldest first), in one query per ``batch`` ids."""
+        A: Any = self.model
+        out: dict[str, list[m.Attachment]] = {}
+        ids = list(dict.fromkeys(reflection_ids))
+        for i in range(0, len(ids), batch):
+            for r in A.select().where(A.reflection_id.in_(ids[i:i + batch])).order_by(A.created_at, A.id):
+                out.setdefault(r.reflection_id, []).append(self.to_dc(r))
+        return out
+
+    def referenced(self, shas: Sequence[str] | set[str], batch: int = 500) -> set[str]:
+        """Which of ``shas`` some attachment row still names."""
+        A: Any = self.model
+        wanted = list(dict.fromkeys(shas))
+        found: set[str] = set()
+        for i in range(0, len(wanted), batch):
+            found |= {r.sha256 for r in A.select(A.sha256).where(A.sha256.in_(wanted[i:i + batch])).distinct()}
+        return found
+
+    def all_shas(self) -> set[str]:
+        A: Any = self.model
+        return {r.sha256 for r in A.select(A.sha256).distinct()}
+
+    # -- PostgreSQL: the bytes in attachment_blobs ------------------------------------------
+    def _blobs(self) -> Any:
+        B = self.storage.models.AttachmentBlob
+        if B is None:
+            raise TypeError("this journal keeps attachment bytes in files, not in the database")
+        return B
+
+    def put_blob(self, sha256: str, data: bytes) -> None:
+        """Store the bytes named ``sha256`` unless they are there already (inside the caller's transaction)."""
+        B = self._blobs()
+        self._run(lambda: B.insert(sha256=sha256, data=data).on_conflict_ignore().execute())
+
+    def has_blob(self, sha256: str) -> bool:
+        B = self._blobs()
+        return bool(B.select(B.sha256).where(B.sha256 == sha256).exists())
+
+    def get_blob(self, sha256: str) -> bytes | None:
+        B = self._blobs()
+        row = B.get_or_none(B.sha256 == sha256)
+        return None if row is None else bytes(row.data)
+
+    def delete_unreferenced_blobs(self, shas: Sequence[str] | set[str] | None = None) -> int:
+        """Delete blobs no attachment names (among ``shas``, or all); returns how many went."""
+        B = self._blobs()
+        A: Any = self.model
+        cond = ~(B.sha256.in_(A.select(A.sha256)))
+        if shas is not None:
+            wanted = list(shas)
+            if not wanted:
+                return 0
+            cond = cond & B.sha256.in_(wanted)
+        return int(self._run(lambda: B.delete().where(cond).execute()))

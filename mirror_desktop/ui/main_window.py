@@ -87,6 +87,8 @@ class MainWindow(QMainWindow):
                                             parent=self)
         self.day_panel = self.day_items.panel
         self.integrations_dialog: IntegrationsDialog | None = None
+        self.importing: Any = None  # File → Import from another app…: client and dialog built on first use
+        self.import_from_app_dialog: Any = None
         # the journal's widgets, by the names the rest of the window (and its tests) use
         j = self.journal
         self.editor, self.autosave, self.sidebar, self.search, self.timeline = (
@@ -166,6 +168,8 @@ class MainWindow(QMainWindow):
         self.export_action.setStatusTip("Write an encrypted, verifiable bundle of the whole journal.")
         self.import_action = A("&Import…", self)
         self.import_action.setStatusTip("Merge a bundle into this journal, or replace it (the old one is kept).")
+        self.import_from_app_action = A("Import from &another app…", self)
+        self.import_from_app_action.setStatusTip("Bring entries from Day One, jrnl, Obsidian or RedNotebook.")
         self.reflect_action = A("&Reflect", self, shortcut=QKeySequence("Ctrl+R"))
         self.reflect_action.setStatusTip("Ask Mirror for a mirrorback of this reflection.")
         self.engine_action = A("Mirrorback &engine…", self)
@@ -219,6 +223,7 @@ class MainWindow(QMainWindow):
         f.addSeparator()
         f.addAction(self.export_action)
         f.addAction(self.import_action)
+        f.addAction(self.import_from_app_action)
         f.addSeparator()
         f.addAction(self.integrations_action)
         f.addAction(self.settings_action)
@@ -278,6 +283,7 @@ class MainWindow(QMainWindow):
         self.export_action.triggered.connect(lambda: self.bundles.export_requested())
         self.import_action.triggered.connect(self._import_requested)
         self.integrations_action.triggered.connect(self.show_integrations)
+        self.import_from_app_action.triggered.connect(self.show_import_from_app)
         j.reflection_opened.connect(self.day_items.reflection_opened)
         j.identity_changed.connect(self.day_items.identity_changed)
         j.timeline_loaded.connect(self.day_items.timeline_loaded)
@@ -288,7 +294,7 @@ class MainWindow(QMainWindow):
             w.setEnabled(open_)
         for a in (self.new_action, self.save_action, self.find_action, self.delete_action,
                   self.new_identity_action, self.new_thread_action, self.reflect_action,
-                  self.export_action, self.import_action, self.integrations_action):
+                  self.export_action, self.import_action, self.integrations_action, self.import_from_app_action):
             a.setEnabled(open_)
 
     @property
@@ -503,6 +509,18 @@ class MainWindow(QMainWindow):
             self.integrations_dialog.deleteLater()
             self.integrations_dialog = None
 
+    def show_import_from_app(self) -> None:
+        """File → Import from another app… (issue 15): built on first use, one dialog at a time."""
+        from mirror_desktop.ui.importing.dialog import ImportFromAppDialog
+        from mirror_desktop.workers.importing import ImportingClient
+
+        if self.importing is None:
+            self.importing = ImportingClient(self.executor, self)
+            self.importing.imported.connect(lambda _report: self.list_model.reload())
+        if self.import_from_app_dialog is None:
+            self.import_from_app_dialog = ImportFromAppDialog(self.importing, self)
+        self.import_from_app_dialog.open()
+
     def _synced(self, report: object) -> None:
         # Notes become reflections on the poller's writes: the list shows them without a restart.
         if any(getattr(report, k, 0) for k in ("added", "updated", "deleted_upstream", "conflict_copies")):
@@ -533,5 +551,7 @@ class MainWindow(QMainWindow):
             if self._bundles is not None:
                 self._bundles.shutdown()
             self.integrations.shutdown()  # the poller stops before the executor it queues on
+            if self.importing is not None:
+                self.importing.shutdown()  # a running import is cancelled and rolls back first
             self.executor.shutdown()
         event.accept()

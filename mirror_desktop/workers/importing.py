@@ -1,0 +1,100 @@
+"""ImportingClient: File → Import from another app… off the GUI thread — the dry run, the import, progress, Cancel.
+
+An import is one transaction, so it is one job on the DatabaseExecutor (the write lane; a dry run,
+which writes nothing, on the background lane). A BackgroundTask submits that job and waits for it on
+its own thread, so the task's signals (progress, finished, failed, cancelled) carry the outcome back
+to the GUI thread; the task object itself is the job's JobState, so Cancel reaches the import
+between entries and the transaction rolls back. Qt-free work lives in ``core/importing.py``.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QObject, Signal
+
+from mirror_desktop.core import models as m
+from mirror_desktop.core.errors import OperationCancelled
+from mirror_desktop.core.importing import ImportReport, ImportService
+from mirror_desktop.workers.base import FeatureClient, OnError
+from mirror_desktop.workers.executor import DatabaseExecutor
+from mirror_desktop.workers.tasks import BackgroundTask, TaskRunner
+
+
+class ImportingClient(FeatureClient):
+    """Imports from Day One, jrnl, Obsidian and RedNotebook for the window.
+
+    Signals:
+        imported(object): an import was committed (the journal changed); payload is the ImportReport.
+    """
+
+    imported = Signal(object)
+
+    def __init__(self, executor: DatabaseExecutor, parent: QObject | None = None) -> None:
+        super().__init__(executor, ImportService, parent)
+        self.tasks = TaskRunner("mirror-import", self)
+
+    def identities(self, on_result: Callable[[list[m.Identity]], None], on_error: OnError = None) -> None:
+        """The identities the entries may be given to."""
+        self.query(lambda svc: sorted(svc.storage.identities.list(), key=lambda i: i.name.casefold()),
+                   on_result, on_error)
+
+    def start(self, app: str, path: Path, *, identity_id: str | None, time_format: str | None, dry_run: bool,
+              connect: Callable[[BackgroundTask], None]) -> BackgroundTask:
+        """Run the dry run (or the import) as a BackgroundTask; ``connect`` wires its signals first."""
+        executor = self.executor
+        lane = "background" if dry_run else "write"
+
+        def body(state: Any) -> ImportReport:
+            def job(storage: Any) -> ImportReport:
+                return ImportService(storage).run(app, path, identity_id=identity_id, time_format=time_format or None,
+                                                  dry_run=dry_run, state=state)
+            return wait_for(executor, job, state, lane)
+
+        def wire(task: BackgroundTask) -> None:
+            connect(task)
+            if not dry_run:
+                task.finished.connect(self.imported)
+        return self.tasks.start(body, wire)
+
+    def shutdown(self, timeout_ms: int = 30000) -> bool:
+        """Cancel a running import (it rolls back) and wait for its thread; call before the executor stops."""
+        return self.tasks.shutdown(timeout_ms)
+
+
+def wait_for(executor: DatabaseExecutor, fn: Callable[[Any], Any], state: Any, lane: str) -> Any:
+    """``fn(storage)`` as an executor job, waited for on this (a task's) thread; Cancel before it starts skips it."""
+    done = threading.Event()
+    lock = threading.Lock()
+    box: dict[str, Any] = {}
+
+    def job(storage: Any) -> None:
+        with lock:
+            if box.get("skipped"):
+                return
+            box["started"] = True
+        try:
+            box["result"] = fn(storage)
+        except BaseException as exc:  # noqa: BLE001 - raised again on the task's thread
+            box["error"] = exc
+        finally:
+            done.set()
+
+    def refused(exc: BaseException) -> None:
+        box["error"] = exc
+        done.set()
+
+    submitted = executor.submit(job, None, refused, lane=lane)
+    while not done.wait(0.05):
+        if state.is_cancelled():
+            with lock:
+                if not box.get("started"):
+                    box["skipped"] = True
+                    submitted.cancel()
+                    raise OperationCancelled()
+    if "error" in box:
+        raise box["error"]
+    return box.get("result")
