@@ -208,6 +208,23 @@ class ReflectionRepository(PeeweeRepository[m.Reflection]):
         return int(self._run(lambda: R.update(identity_id=None, visibility="local_only")
                              .where(R.identity_id == identity_id).execute()))
 
+    def batches_oldest_first(self, filters: SearchFilters | None = None, *,
+                             batch: int = 500) -> Iterator[list[m.Reflection]]:
+        """The filtered reflections oldest first, ``batch`` at a time (keyset paging: exports of any size)."""
+        R: Any = self.model
+        after: tuple[datetime, str] | None = None
+        while True:
+            q = self.filtered(filters)
+            if after is not None:
+                ts, rid = after
+                q = q.where((R.created_at > ts) | ((R.created_at == ts) & (R.id > rid)))
+            rows = [self.to_dc(r) for r in q.order_by(R.created_at, R.id).limit(batch)]
+            if rows:
+                yield rows
+            if len(rows) < batch:
+                return
+            after = (rows[-1].created_at, rows[-1].id)
+
     def iter_all(self, batch: int = 1000) -> Iterator[m.Reflection]:
         after = None
         while True:
