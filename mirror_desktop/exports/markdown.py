@@ -24,6 +24,7 @@ from mirror_desktop.core.safe_io import create_private_file
 from mirror_desktop.exports.common import ExportContext, attachment_file_name, copy_attachments, local, utc_text
 
 ATTACHMENTS_DIR = "attachments"
+_DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 _LOCAL_LINK = re.compile(r"(!\[[^\]\n]*\]\()attachments/([0-9a-f]{64})\.[a-z0-9]{1,5}\)")
 
 
@@ -65,8 +66,9 @@ def restore_links(text: str) -> str:
 
 
 def render_note(r: m.Reflection, identity: str, attachments: list[m.Attachment]) -> str:
-    fm = yaml.safe_dump(front_matter(r, identity, attachments), allow_unicode=True, sort_keys=False,
-                        default_flow_style=False, width=1000)
+    # libyaml's safe dumper when PyYAML has it: the pure-Python one was most of a 10,000-note export's time.
+    fm = yaml.dump(front_matter(r, identity, attachments), Dumper=_DUMPER, allow_unicode=True, sort_keys=False,
+                   default_flow_style=False, width=1000)
     body = relink(r.content, {a.sha256: a for a in attachments})
     return f"---\n{fm}---\n\n{body.strip()}\n"
 
