@@ -298,3 +298,15 @@ def copy_attachments(storage: MirrorStorage, items: list[m.Attachment], folder: 
         written.add(target)
         n += 1
     return n
+
+
+def export_journal_file(database: Path, req: ExportRequest, state: JobState | None = None) -> ExportResult:
+    """run_export on a read-only connection of the caller's thread (the window's export task), so the
+    window keeps writing meanwhile (WAL) and no executor lane waits for a long export."""
+    from mirror_desktop.storage.journal import SQLiteStorage
+
+    storage = SQLiteStorage(database, migrate=False, create=False, reader=True)
+    try:
+        return run_export(storage, req, state)
+    finally:
+        storage.close()

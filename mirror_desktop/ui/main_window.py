@@ -9,6 +9,7 @@ client in ``workers/``.
 from __future__ import annotations
 
 import platform
+from typing import Any
 
 from PySide6 import __version__ as PYSIDE_VERSION
 from PySide6.QtCore import QByteArray, QSettings, Qt, Signal, qVersion
@@ -159,6 +160,9 @@ class MainWindow(QMainWindow):
         self.save_action = A("&Save now", self, shortcut=QKeySequence("Ctrl+S"))
         self.export_action = A("&Export…", self)
         self.export_action.setStatusTip("Write an encrypted, verifiable bundle of the whole journal.")
+        self.export_as_action = A("Export &as…", self)  # issue 15: Markdown, PDF, HTML, Day One
+        self.export_as_action.setStatusTip("Write one identity's reflections as Markdown, a PDF book, a web page "
+                                           "or Day One JSON.")
         self.import_action = A("&Import…", self)
         self.import_action.setStatusTip("Merge a bundle into this journal, or replace it (the old one is kept).")
         self.reflect_action = A("&Reflect", self, shortcut=QKeySequence("Ctrl+R"))
@@ -213,6 +217,7 @@ class MainWindow(QMainWindow):
         f.addAction(self.save_action)
         f.addSeparator()
         f.addAction(self.export_action)
+        f.addAction(self.export_as_action)
         f.addAction(self.import_action)
         f.addSeparator()
         f.addAction(self.integrations_action)
@@ -271,6 +276,7 @@ class MainWindow(QMainWindow):
         self.reflect_action.triggered.connect(self.reflect)
         self.engine_action.triggered.connect(self.show_engine_settings)
         self.export_action.triggered.connect(self.bundles.export_requested)
+        self.export_as_action.triggered.connect(self.show_export_as)
         self.import_action.triggered.connect(self._import_requested)
         self.bundles.import_finished.connect(self._journal_imported)
         self.integrations_action.triggered.connect(self.show_integrations)
@@ -284,8 +290,23 @@ class MainWindow(QMainWindow):
             w.setEnabled(open_)
         for a in (self.new_action, self.save_action, self.find_action, self.delete_action,
                   self.new_identity_action, self.new_thread_action, self.reflect_action,
-                  self.export_action, self.import_action, self.integrations_action):
+                  self.export_action, self.export_as_action, self.import_action, self.integrations_action):
             a.setEnabled(open_)
+
+    def show_export_as(self) -> None:
+        """File → Export as… (issue 15), built on first use; the identities come from the journal first."""
+        from mirror_desktop.ui.exporting.dialog import ExportAsDialog
+        from mirror_desktop.workers.exporting import ExportsClient
+
+        def open_dialog(identities: list[Any]) -> None:
+            if getattr(self, "exports_client", None) is None:
+                self.exports_client = ExportsClient(self.paths.database, self)
+            kind, ident = self.journal._identity  # the identity shown is the one offered first
+            self.export_as_dialog = ExportAsDialog(self.exports_client, identities, self.settings,
+                                                   "Anonymous" if kind == "anonymous" else ident, self)
+            self.export_as_dialog.open()
+
+        self.client.read(lambda s: s.list_identities(), open_dialog)
 
     @property
     def is_open(self) -> bool:
@@ -480,6 +501,8 @@ class MainWindow(QMainWindow):
                 self.autosave.commit()
             self.mirrorback_panel.shutdown()
             self.bundles.shutdown()
+            if getattr(self, "exports_client", None) is not None:
+                self.exports_client.shutdown()
             self.integrations.shutdown()  # the poller stops before the executor it queues on
             self.executor.shutdown()
         event.accept()
