@@ -44,7 +44,7 @@ def source(tmp_path: Path) -> dict[str, Any]:
         private_pic = att.add_attachment(s, private.id, png_bytes(rgb=(200, 1, 1)), filename="private.png")
     finally:
         s.close()
-    return {"paths": paths, "shared": shared_pic, "private": private_pic, "public_id": public.id}
+    return {"paths": paths, "public_pic": shared_pic, "private": private_pic, "public_id": public.id}
 
 
 def _export(paths: AppPaths, out: Path, *, share: bool = False) -> Path:
@@ -60,7 +60,7 @@ def test_bundle_carries_attachments_with_checksums_and_import_restores_them(sour
     bundle = _export(source["paths"], tmp_path / "out")
     with zipfile.ZipFile(bundle) as zf:
         manifest = json.loads(zf.read("MANIFEST.json"))
-        for key in ("shared", "private"):
+        for key in ("public_pic", "private"):
             sha = source[key].sha256
             data = zf.read(f"attachments/{sha}")
             assert hashlib.sha256(data).hexdigest() == sha
@@ -70,7 +70,7 @@ def test_bundle_carries_attachments_with_checksums_and_import_restores_them(sour
     s = SQLiteStorage(dst.database)
     try:
         assert s.attachments.count() == 2
-        assert att.read_blob(s, source["shared"].sha256) == png_bytes(rgb=(1, 100, 1))
+        assert att.read_blob(s, source["public_pic"].sha256) == png_bytes(rgb=(1, 100, 1))
         assert att.blob_path(s, source["private"].sha256) is not None
     finally:
         s.close()
@@ -95,7 +95,7 @@ def test_share_export_carries_only_the_consenting_reflections_attachments(source
     bundle = _export(source["paths"], tmp_path / "share", share=True)
     with zipfile.ZipFile(bundle) as zf:
         names = zf.namelist()
-    assert f"attachments/{source['shared'].sha256}" in names
+    assert f"attachments/{source['public_pic'].sha256}" in names
     assert f"attachments/{source['private'].sha256}" not in names
     dst = AppPaths.resolve(tmp_path / "dst")
     import_bundle(bundle, dst)

@@ -43,3 +43,16 @@ def test_a_folder_with_files_is_refused_in_the_dialog(make_window, journal_dir, 
     d.export_button.click()
     qtbot.waitUntil(lambda: "already holds files" in d.status.text(), timeout=20000)
     assert d.export_button.isEnabled() and sorted(p.name for p in Path(busy).iterdir()) == ["keep.txt"]
+
+
+def test_pdf_export_runs_on_its_thread_without_qt_warnings(make_window, journal_dir, qtbot, tmp_path):
+    seed(journal_dir, lambda s: s.save_reflection("A page for the book."))
+    w = make_window()
+    d = _dialog(w, qtbot)
+    d.format_combo.setCurrentIndex(d.format_combo.findData("pdf"))
+    d.identity_combo.setCurrentIndex(d.identity_combo.findData("Anonymous"))
+    d.folder_edit.setText(str(tmp_path / "book"))
+    with qtbot.waitSignal(w.exports_client.export_finished, timeout=30000) as done:
+        d.export_button.click()
+    assert done.args[0].reflections == 1
+    assert (tmp_path / "book" / "journal.pdf").read_bytes().startswith(b"%PDF-")
