@@ -702,6 +702,7 @@ def _merge(prepared: PreparedImport, paths: AppPaths, storage: Any, state: JobSt
         seeds = _match_seeds(prepared.journal, storage)
         if getattr(storage, "dialect", "") == "sqlite":
             _blobs_in(prepared, Path(storage.location))
+
             def record(rep: dict[str, Any]) -> None:
                 # Inside the merge transaction: the event commits with the rows, or neither does.
                 _fault("merge-before-commit")
@@ -710,8 +711,12 @@ def _merge(prepared: PreparedImport, paths: AppPaths, storage: Any, state: JobSt
                     prepared, "merge", {t: r.inserted for t, r in rep.items()},
                     sum(r.duplicates for r in rep.values()), sum(r.conflicts for r in rep.values())))
 
-            report = bundle_db.merge_sqlite(storage.db, prepared.journal, before_commit=record,
-                                            overwrite={"tensions": seeds.adopt})
+            try:
+                report = bundle_db.merge_sqlite(storage.db, prepared.journal, before_commit=record,
+                                                overwrite={"tensions": seeds.adopt})
+            except BaseException:
+                _sweep_quietly(storage)  # the files moved in above now belong to no row
+                raise
         else:
             report = _merge_generic(storage, prepared, seeds)
     finally:
@@ -825,6 +830,15 @@ def _blobs_in(prepared: PreparedImport, live_journal: Path) -> None:
         if not target.exists():
             shutil.move(str(path), str(target))
         fsync_dir(target.parent)
+
+
+def _sweep_quietly(storage: Any) -> None:
+    from mirror_desktop.core.attachments import sweep_orphans
+
+    try:
+        sweep_orphans(storage)
+    except Exception:  # noqa: BLE001 - a leftover file is untidy, not harmful; the merge's own error is the news
+        pass
 
 
 def _blobs_into_database(storage: Any, prepared: PreparedImport) -> None:

@@ -148,3 +148,28 @@ def test_a_changed_missing_or_executable_attachment_is_refused(source, tmp_path)
     with pytest.raises(HostileDatabase, match="not a picture"):
         import_bundle(evil, dst)
     assert not dst.database.exists()
+
+
+def test_a_failed_merge_leaves_no_stray_files(source, tmp_path, monkeypatch) -> None:
+    from mirror_desktop.bundle import importer
+
+    bundle = _export(source["paths"], tmp_path / "out")
+    dst = AppPaths.resolve(tmp_path / "dst")
+    s = SQLiteStorage(dst.database)
+    s.reflections.create(m.Reflection(content="already here"))
+    s.close()
+
+    def fail(step: str) -> None:
+        if step == "merge-before-commit":
+            raise RuntimeError("power cut")
+
+    monkeypatch.setattr(importer, "FAULT_HOOK", fail)
+    with pytest.raises(RuntimeError):
+        import_bundle(bundle, dst, mode="merge")
+    folder = dst.database.with_name("mirror_os.attachments")
+    assert not [p for p in folder.glob("*/*") if p.parent.name != "tmp"]
+    s = SQLiteStorage(dst.database)
+    try:
+        assert s.attachments.count() == 0 and s.reflections.count() == 1
+    finally:
+        s.close()
