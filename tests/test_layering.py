@@ -17,9 +17,10 @@ import sys
 import mirror_desktop
 
 ROOT = pathlib.Path(mirror_desktop.__file__).parent
-QT_FREE = ("core", "storage", "engine", "bundle", "integrations", "evolution", "sync", "cli", "keychain", "paths",
+QT_FREE = ("core", "storage", "engine", "bundle", "integrations", "evolution", "sync", "exports", "cli", "keychain", "paths",
            "resources", "version", "logging_setup")
-EVERYTHING = {"core", "storage", "engine", "bundle", "integrations", "evolution", "sync", "workers", "ui", "cli", "keychain",
+EVERYTHING = {"core", "storage", "engine", "bundle", "integrations", "evolution", "sync", "exports", "render", "workers", "ui",
+              "cli", "keychain",
               "paths", "resources", "version", "logging_setup", "app", "__main__", "__init__"}
 # What each top-level part of the package may import of the others (itself always).
 ALLOWED: dict[str, set[str]] = {
@@ -35,7 +36,10 @@ ALLOWED: dict[str, set[str]] = {
     "integrations": {"core", "storage", "resources", "paths", "keychain", "bundle"},  # bundle.safezip: imported zips
     "evolution": {"core", "storage", "engine", "resources", "paths", "keychain"},
     "sync": {"core", "storage", "resources", "paths", "keychain"},
-    "workers": {"core", "bundle", "integrations", "evolution", "sync", "paths", "keychain"},
+    # Issue 15: exports to other formats (Qt-free); render/ is the PDF writer, QtGui but no widgets.
+    "exports": {"core", "storage", "render", "resources", "paths"},
+    "render": {"core", "exports", "resources"},
+    "workers": {"core", "bundle", "integrations", "evolution", "sync", "exports", "render", "paths", "keychain"},
     "ui": {"workers", "core", "paths", "resources", "version", "keychain"},
     "cli": EVERYTHING - {"ui", "workers", "app", "__main__"},
     "version": {"storage"},

@@ -156,6 +156,7 @@ def _copy_all_rows(source: Any, target: Any, state: JobState) -> None:
             if len(rows) < batch:
                 break
             offset += batch
+    _copy_attachment_rows(source, target, state)
 
 
 def _fill_share_journal(source: Any, target: Any, state: JobState) -> None:
@@ -163,6 +164,21 @@ def _fill_share_journal(source: Any, target: Any, state: JobState) -> None:
         check(state)
         if rows:
             getattr(target, table).create_many(rows)
+    _copy_attachment_rows(source, target, state, only_shared=True)
+
+
+def _copy_attachment_rows(source: Any, target: Any, state: JobState, *, only_shared: bool = False) -> None:
+    """Issue 15: the attachment rows of the reflections the target holds (adapter table, migration 004).
+
+    A share export's target holds only the reflections that consented to leave (outbound_rows), so
+    their attachments go with them and no other's do; ``only_shared`` says so for the reader.
+    """
+    ids = [r.id for r in target.reflections.iter_all()]
+    for i in range(0, len(ids), 500):
+        check(state)
+        rows = [a for found in source.attachments.for_reflections(ids[i:i + 500]).values() for a in found]
+        if rows:
+            target.attachments.create_many(rows)
 
 
 @dataclass
@@ -173,6 +189,7 @@ class _Staged:
     proposals: list[m.EvolutionProposal]
     history: list[m.EvolutionHistory]
     integrations: list[m.Integration]
+    attachments: list[str] = field(default_factory=list)  # sha256 of every file the staged rows name
 
 
 def _stage_database(storage: Any, stage: Path, share: bool, state: JobState) -> _Staged:
@@ -207,10 +224,11 @@ def _stage_database(storage: Any, stage: Path, share: bool, state: JobState) -> 
         proposals = copy.evolution_proposals.list()
         history = copy.evolution_history.list()
         version = copy.schema_version()
+        shas = sorted(copy.attachments.all_shas())
     finally:
         copy.close()
     finalize_bundle_db(db)  # drafts gone, freed pages gone, one self-contained file
-    return _Staged(db, table_counts(db, COUNTED), version, proposals, history, integrations)
+    return _Staged(db, table_counts(db, COUNTED), version, proposals, history, integrations, shas)
 
 
 # -- side files --------------------------------------------------------------------------------
@@ -279,8 +297,37 @@ def _zip_info(name: str, when: datetime) -> zipfile.ZipInfo:
     return info
 
 
+def _zip_attachments(zf: zipfile.ZipFile, storage: Any, staged: _Staged, manifest: mf.Manifest, when: datetime,
+                     state: JobState) -> None:
+    """Issue 15: each attachment's bytes as attachments/<sha256>, streamed, its checksum in the manifest."""
+    from mirror_desktop.core.attachments import blob_path, read_blob
+
+    for sha in staged.attachments:
+        check(state)
+        info = _zip_info(mf.ATTACHMENTS_DIR + sha, when)
+        info.compress_type = zipfile.ZIP_STORED  # pictures are compressed already
+        h, size = hashlib.sha256(), 0
+        path = blob_path(storage, sha)
+        with zf.open(info, "w", force_zip64=True) as dst:
+            if path is not None:
+                with open(path, "rb") as src:
+                    for chunk in iter(lambda: src.read(CHUNK), b""):
+                        h.update(chunk)
+                        dst.write(chunk)
+                        size += len(chunk)
+            else:  # PostgreSQL keeps the bytes in the database
+                data = read_blob(storage, sha)
+                h.update(data)
+                dst.write(data)
+                size = len(data)
+        if h.hexdigest() != sha:
+            raise BundleError("An attachment's file no longer matches its checksum (the attachments folder was "
+                              "changed by hand); no bundle was written.")
+        manifest.members[mf.ATTACHMENTS_DIR + sha] = mf.MemberInfo(size, sha)
+
+
 def _write_zip(zip_path: Path, staged: _Staged, side: list[tuple[str, bytes]], manifest: mf.Manifest,
-               when: datetime, phase: Phase, state: JobState) -> None:
+               when: datetime, phase: Phase, state: JobState, storage: Any = None) -> None:
     db_size = staged.db.stat().st_size
     with zipfile.ZipFile(zip_path, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=ZIP_LEVEL) as zf:
         h = hashlib.sha256()
@@ -296,6 +343,8 @@ def _write_zip(zip_path: Path, staged: _Staged, side: list[tuple[str, bytes]], m
         for name, data in side:
             zf.writestr(_zip_info(name, when), data)
             manifest.members[name] = mf.MemberInfo(len(data), hashlib.sha256(data).hexdigest())
+        if staged.attachments:
+            _zip_attachments(zf, storage, staged, manifest, when, state)
         zf.writestr(_zip_info(mf.MANIFEST, when), _json_bytes(manifest.to_json()))
 
 
@@ -408,7 +457,8 @@ def export_bundle(storage: Any, out_dir: Path | str, *, paths: AppPaths | None =
             source_database_type=getattr(storage, "dialect", "sqlite") or "sqlite",
         )
         zip_path = stage / "bundle.zip"
-        _write_zip(zip_path, staged, side, manifest, now, Phase(state, 0.2, 0.5, "Packing the bundle"), state)
+        _write_zip(zip_path, staged, side, manifest, now, Phase(state, 0.2, 0.5, "Packing the bundle"), state,
+                   storage)
         staged.db.unlink()  # the plaintext copy is no longer needed
         _fault("zipped")
         zip_sha, zip_size = _file_sha256(zip_path), zip_path.stat().st_size

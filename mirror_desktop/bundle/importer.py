@@ -293,6 +293,8 @@ def prepare_import(bundle: Path | str, paths: AppPaths, *, passphrase: str | Non
                 info = manifest.members[name]
                 if name == mf.DATABASE:
                     digest = archive.copy_member(name, bundled_path, expected_size=info.size, is_cancelled=state.is_cancelled)
+                elif mf.is_attachment_member(name):
+                    digest = _extract_attachment(archive, name, info.size, stage, state)
                 else:
                     data, digest = archive.read_member(name, expected_size=info.size, cap=mf.SMALL_MEMBER_CAP)
                     side[name] = data
@@ -357,6 +359,7 @@ def prepare_import(bundle: Path | str, paths: AppPaths, *, passphrase: str | Non
             counts = staged.counts()
             counts.pop("schema_version", None)
             version = staged.schema_version()
+            _check_attachments(staged, stage)
         finally:
             staged.close()
         _fault("migrated")
@@ -516,6 +519,7 @@ def _swap_in(prepared: PreparedImport, paths: AppPaths, state: JobState) -> Impo
         staged_config = _stage_config(prepared, paths)
         _fault("config-staged")
         _fault("staged-ready")
+        _blobs_in(prepared, paths.database)  # extra files only: an undone swap leaves orphans, never a gap
         stamp = _stamp()
         live = paths.database
         private_dir(live.parent)
@@ -697,6 +701,8 @@ def _merge(prepared: PreparedImport, paths: AppPaths, storage: Any, state: JobSt
     try:
         seeds = _match_seeds(prepared.journal, storage)
         if getattr(storage, "dialect", "") == "sqlite":
+            _blobs_in(prepared, Path(storage.location))
+
             def record(rep: dict[str, Any]) -> None:
                 # Inside the merge transaction: the event commits with the rows, or neither does.
                 _fault("merge-before-commit")
@@ -705,8 +711,12 @@ def _merge(prepared: PreparedImport, paths: AppPaths, storage: Any, state: JobSt
                     prepared, "merge", {t: r.inserted for t, r in rep.items()},
                     sum(r.duplicates for r in rep.values()), sum(r.conflicts for r in rep.values())))
 
-            report = bundle_db.merge_sqlite(storage.db, prepared.journal, before_commit=record,
-                                            overwrite={"tensions": seeds.adopt})
+            try:
+                report = bundle_db.merge_sqlite(storage.db, prepared.journal, before_commit=record,
+                                                overwrite={"tensions": seeds.adopt})
+            except BaseException:
+                _sweep_quietly(storage)  # the files moved in above now belong to no row
+                raise
         else:
             report = _merge_generic(storage, prepared, seeds)
     finally:
@@ -744,6 +754,7 @@ def _merge_generic(storage: Any, prepared: PreparedImport, seeds: _SeedMatch | N
     report: dict[str, TableMerge] = {}
     try:
         with storage.transaction():
+            _blobs_into_database(storage, prepared)
             for table in COPY_ORDER:
                 src, dst = getattr(staged, table), getattr(storage, table)
                 tm = TableMerge()
@@ -774,6 +785,70 @@ def _merge_generic(storage: Any, prepared: PreparedImport, seeds: _SeedMatch | N
     finally:
         staged.close()
     return report
+
+
+# -- attachments (issue 15): attachments/<sha256> members, verified, beside the staged journal -----------
+
+def _staged_blobs(stage: Path) -> Path:
+    """The staged journal's attachment folder (stage/journal.db → stage/journal.attachments/)."""
+    return stage / "journal.attachments"
+
+
+def _extract_attachment(archive: Any, name: str, size: int, stage: Path, state: JobState) -> str:
+    """Copy one attachment member into the staged folder; its name must be its own SHA-256."""
+    sha = name[len(mf.ATTACHMENTS_DIR):]
+    folder = private_dir(private_dir(_staged_blobs(stage)) / sha[:2])
+    digest = str(archive.copy_member(name, folder / sha, expected_size=size, is_cancelled=state.is_cancelled))
+    if digest != sha:
+        raise DamagedBundle(f"{name} does not match its own checksum (it was modified)")
+    return digest
+
+
+def _check_attachments(staged: Any, stage: Path) -> None:
+    """Every attachment row has its file, and every file is a picture, document, sound or film."""
+    from mirror_desktop.core.attachments import SNIFF_BYTES, sniff_type
+
+    folder = _staged_blobs(stage)
+    for sha in sorted(staged.attachments.all_shas()):
+        path = folder / sha[:2] / sha
+        if not path.is_file():
+            raise DamagedBundle(f"the file of attachment {sha[:12]}… is missing")
+        with open(path, "rb") as fh:
+            head = fh.read(SNIFF_BYTES)
+        if sniff_type(head) is None:
+            raise HostileDatabase(f"the attachment {sha[:12]}… is not a picture, document, sound or film")
+
+
+def _blobs_in(prepared: PreparedImport, live_journal: Path) -> None:
+    """Move the staged attachment files beside the live SQLite journal (files already there stay)."""
+    src = _staged_blobs(prepared.staging)
+    if not src.is_dir():
+        return
+    dst = live_journal.with_name(live_journal.stem + ".attachments")
+    for path in sorted(src.glob("*/*")):
+        target = private_dir(private_dir(dst) / path.parent.name) / path.name
+        if not target.exists():
+            shutil.move(str(path), str(target))
+        fsync_dir(target.parent)
+
+
+def _sweep_quietly(storage: Any) -> None:
+    from mirror_desktop.core.attachments import sweep_orphans
+
+    try:
+        sweep_orphans(storage)
+    except Exception:  # noqa: BLE001 - a leftover file is untidy, not harmful; the merge's own error is the news
+        pass
+
+
+def _blobs_into_database(storage: Any, prepared: PreparedImport) -> None:
+    """PostgreSQL keeps attachment bytes in attachment_blobs: in the merge's own transaction."""
+    src = _staged_blobs(prepared.staging)
+    if not src.is_dir() or storage.models.AttachmentBlob is None:
+        return
+    for path in sorted(src.glob("*/*")):
+        if not storage.attachments.has_blob(path.name):
+            storage.attachments.put_blob(path.name, path.read_bytes())
 
 
 def import_bundle(bundle: Path | str, paths: AppPaths, *, passphrase: str | None = None, mode: Mode = "replace",

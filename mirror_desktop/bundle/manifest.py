@@ -22,7 +22,9 @@ INTEGRATIONS = "integrations/configs.json"
 CONSTITUTION_DIR = "constitution/"
 PROPOSALS_DIR = "evolution/proposals/"
 HISTORY_DIR = "evolution/history/"
-DIRS = frozenset({CONSTITUTION_DIR, "evolution/", PROPOSALS_DIR, HISTORY_DIR, "integrations/"})
+# Issue 15: each attachment's bytes as attachments/<sha256>; the name is the checksum, verified on import.
+ATTACHMENTS_DIR = "attachments/"
+DIRS = frozenset({CONSTITUTION_DIR, "evolution/", PROPOSALS_DIR, HISTORY_DIR, "integrations/", ATTACHMENTS_DIR})
 FIXED_MEMBERS = frozenset({MANIFEST, DATABASE, CONFIG, INTEGRATIONS})
 
 _CONSTITUTION_RE = re.compile(r"constitution/[A-Za-z0-9][A-Za-z0-9_.-]{0,99}\.(md|json)")
@@ -33,14 +35,23 @@ _SHA256 = re.compile(r"[0-9a-f]{64}")
 MANIFEST_CAP = 16 * 1024 * 1024
 SMALL_MEMBER_CAP = 16 * 1024 * 1024
 DATABASE_CAP = 64 * 1024 * 1024 * 1024
+ATTACHMENT_CAP = 2 * 1024 * 1024 * 1024  # above any attachment cap a person sets; each is hashed on import
+_ATTACHMENT_RE = re.compile(r"attachments/[0-9a-f]{64}")
 
 
 def is_layout_member(name: str) -> bool:
     """Whether ``name`` is a file the bundle layout allows (anything else is refused)."""
-    return name in FIXED_MEMBERS or bool(_CONSTITUTION_RE.fullmatch(name) or _EVOLUTION_RE.fullmatch(name))
+    return name in FIXED_MEMBERS or bool(_CONSTITUTION_RE.fullmatch(name) or _EVOLUTION_RE.fullmatch(name)
+                                         or _ATTACHMENT_RE.fullmatch(name))
+
+
+def is_attachment_member(name: str) -> bool:
+    return bool(_ATTACHMENT_RE.fullmatch(name))
 
 
 def member_cap(name: str) -> int:
+    if is_attachment_member(name):
+        return ATTACHMENT_CAP
     return DATABASE_CAP if name == DATABASE else (MANIFEST_CAP if name == MANIFEST else SMALL_MEMBER_CAP)
 
 

@@ -27,6 +27,7 @@ COMMAND_MODULES = [
     "mirror_desktop.cli.reflect",
     "mirror_desktop.cli.integration",
     "mirror_desktop.cli.importfrom",
+    "mirror_desktop.cli.exportto",
 ]
 
 EXIT_USER_ERROR = 2

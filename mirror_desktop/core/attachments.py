@@ -433,3 +433,19 @@ def references_in(text: str) -> list[str]:
     """The sha256 of every ``attachment:`` image reference in ``text``, in order, each once."""
     return list(dict.fromkeys(match.group(2) for match in REFERENCE_RE.finditer(text)))
 
+
+
+class AttachmentService:
+    """The window's use cases of attachments (its AttachmentsClient runs them on the executor)."""
+
+    def __init__(self, storage: MirrorStorage) -> None:
+        self.storage = storage
+
+    def add(self, reflection_id: str, source: bytes | str | os.PathLike[str], filename: str | None = None) -> m.Attachment:
+        return add_attachment(self.storage, reflection_id, source, filename=filename)
+
+    def list_for(self, reflection_id: str) -> list[m.Attachment]:
+        return attachments_of(self.storage, reflection_id)
+
+    def read(self, sha256: str) -> bytes:
+        return read_blob(self.storage, sha256)

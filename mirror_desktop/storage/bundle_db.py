@@ -28,9 +28,10 @@ from mirror_desktop.core.errors import StorageError
 from mirror_desktop.storage.database import BUSY_TIMEOUT_MS, SQLITE_MAGIC, sqlite_module
 from mirror_desktop.storage.migrations import load_migrations, parse_version
 
-# Foreign-key order: parents before children. drafts never travel (migration 002).
+# Foreign-key order: parents before children. drafts never travel (migration 002). attachments
+# (migration 004, issue 15) travel with their bytes as attachments/<sha256> members of the bundle.
 COPY_ORDER = (
-    "identities", "reflections", "mirrorbacks", "threads", "thread_reflections", "tensions", "axes",
+    "identities", "reflections", "attachments", "mirrorbacks", "threads", "thread_reflections", "tensions", "axes",
     "engine_runs", "engine_feedback", "evolution_proposals", "evolution_history", "evolution_events",
     "integrations",
 )
@@ -216,7 +217,8 @@ def inspect_bundled_db(path: Path) -> BundledDb:
             raise BundledDbRefused(f"it is damaged: {exc}") from None
         if problems != ["ok"]:
             raise BundledDbRefused(f"it is damaged: {problems[0]}")
-        tables = [t for t in COPY_ORDER]
+        present = {n for t, n, _, _ in actual if t == "table"}
+        tables = [t for t in COPY_ORDER if t in present]  # attachments only from schema 1.3.0 on
         counts = {t: int(con.execute(f'SELECT count(*) FROM "{t}"').fetchone()[0]) for t in tables}
     except mod.DatabaseError as exc:
         raise BundledDbRefused(f"it is damaged: {exc}") from None
@@ -279,7 +281,10 @@ def build_staging_journal(bundled: BundledDb, target: Path, *,
             raise BundledDbRefused("its schema changed while it was being read")
         con.execute("BEGIN IMMEDIATE")
         try:
+            in_src = {r[0] for r in con.execute("SELECT name FROM src.sqlite_master WHERE type = 'table'")}
             for i, table in enumerate(COPY_ORDER):
+                if table not in in_src:  # a table newer than the bundle's schema (attachments before 1.3.0)
+                    continue
                 copied[table] = _copy_table(con, table)
                 if on_table is not None:
                     on_table(table, i + 1, len(COPY_ORDER))
@@ -386,7 +391,8 @@ def merge_sqlite(live_db: peewee.Database, staged: Path, *,
                 col_list = ", ".join(f'"{c}"' for c in cols)
                 sel = ", ".join(f's."{c}"' for c in cols)
                 # thread positions are UNIQUE per thread: a clash with a live member is a conflict too.
-                verb = "INSERT OR IGNORE" if table == "thread_reflections" else "INSERT"
+                # An attachment is UNIQUE per (reflection, file): one the live side attached on its own is kept.
+                verb = "INSERT OR IGNORE" if table in ("thread_reflections", "attachments") else "INSERT"
                 cur = live_db.execute_sql(
                     f'{verb} INTO main."{table}" ({col_list}) SELECT {sel} FROM src."{table}" s '
                     f'WHERE NOT EXISTS (SELECT 1 FROM main."{table}" m WHERE {on})')

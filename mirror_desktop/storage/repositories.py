@@ -221,6 +221,23 @@ class ReflectionRepository(PeeweeRepository[m.Reflection]):
                    "AND json_extract(metadata, '$.import.app') = ?")
         return {str(row[0]) for row in self.storage.db.execute_sql(sql, (app,)) if row[0] is not None}
 
+    def batches_oldest_first(self, filters: SearchFilters | None = None, *,
+                             batch: int = 500) -> Iterator[list[m.Reflection]]:
+        """The filtered reflections oldest first, ``batch`` at a time (keyset paging: exports of any size)."""
+        R: Any = self.model
+        after: tuple[datetime, str] | None = None
+        while True:
+            q = self.filtered(filters)
+            if after is not None:
+                ts, rid = after
+                q = q.where((R.created_at > ts) | ((R.created_at == ts) & (R.id > rid)))
+            rows = [self.to_dc(r) for r in q.order_by(R.created_at, R.id).limit(batch)]
+            if rows:
+                yield rows
+            if len(rows) < batch:
+                return
+            after = (rows[-1].created_at, rows[-1].id)
+
     def iter_all(self, batch: int = 1000) -> Iterator[m.Reflection]:
         after = None
         while True:

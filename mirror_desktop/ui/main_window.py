@@ -166,6 +166,9 @@ class MainWindow(QMainWindow):
         self.save_action = A("&Save now", self, shortcut=QKeySequence("Ctrl+S"))
         self.export_action = A("&Export…", self)
         self.export_action.setStatusTip("Write an encrypted, verifiable bundle of the whole journal.")
+        self.export_as_action = A("Export &as…", self)  # issue 15: Markdown, PDF, HTML, Day One
+        self.export_as_action.setStatusTip("Write one identity's reflections as Markdown, a PDF book, a web page "
+                                           "or Day One JSON.")
         self.import_action = A("&Import…", self)
         self.import_action.setStatusTip("Merge a bundle into this journal, or replace it (the old one is kept).")
         self.import_from_app_action = A("Import from &another app…", self)
@@ -222,6 +225,7 @@ class MainWindow(QMainWindow):
         f.addAction(self.save_action)
         f.addSeparator()
         f.addAction(self.export_action)
+        f.addAction(self.export_as_action)
         f.addAction(self.import_action)
         f.addAction(self.import_from_app_action)
         f.addSeparator()
@@ -281,6 +285,7 @@ class MainWindow(QMainWindow):
         self.reflect_action.triggered.connect(self.reflect)
         self.engine_action.triggered.connect(self.show_engine_settings)
         self.export_action.triggered.connect(lambda: self.bundles.export_requested())
+        self.export_as_action.triggered.connect(self.show_export_as)
         self.import_action.triggered.connect(self._import_requested)
         self.integrations_action.triggered.connect(self.show_integrations)
         self.import_from_app_action.triggered.connect(self.show_import_from_app)
@@ -294,8 +299,24 @@ class MainWindow(QMainWindow):
             w.setEnabled(open_)
         for a in (self.new_action, self.save_action, self.find_action, self.delete_action,
                   self.new_identity_action, self.new_thread_action, self.reflect_action,
-                  self.export_action, self.import_action, self.integrations_action, self.import_from_app_action):
+                  self.export_action, self.export_as_action, self.import_action, self.integrations_action,
+                  self.import_from_app_action):
             a.setEnabled(open_)
+
+    def show_export_as(self) -> None:
+        """File → Export as… (issue 15), built on first use; the identities come from the journal first."""
+        from mirror_desktop.ui.exporting.dialog import ExportAsDialog
+        from mirror_desktop.workers.exporting import ExportsClient
+
+        def open_dialog(identities: list[Any]) -> None:
+            if getattr(self, "exports_client", None) is None:
+                self.exports_client = ExportsClient(self.paths.database, self)
+            kind, ident = self.journal._identity  # the identity shown is the one offered first
+            self.export_as_dialog = ExportAsDialog(self.exports_client, identities, self.settings,
+                                                   "Anonymous" if kind == "anonymous" else ident, self)
+            self.export_as_dialog.open()
+
+        self.client.read(lambda s: s.list_identities(), open_dialog)
 
     @property
     def is_open(self) -> bool:
@@ -550,6 +571,8 @@ class MainWindow(QMainWindow):
             self.mirrorback_panel.shutdown()
             if self._bundles is not None:
                 self._bundles.shutdown()
+            if getattr(self, "exports_client", None) is not None:
+                self.exports_client.shutdown()
             self.integrations.shutdown()  # the poller stops before the executor it queues on
             if self.importing is not None:
                 self.importing.shutdown()  # a running import is cancelled and rolls back first

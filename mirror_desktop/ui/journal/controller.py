@@ -91,6 +91,9 @@ class JournalController(QObject):
         self.search = SearchPanel(client)
         self.editor = ReflectionEditor()
         self.autosave = AutosaveController(client, self.editor, self)
+        from mirror_desktop.ui.journal.attachments import EditorAttachments  # issue 15
+
+        self.editor_attachments = EditorAttachments(client.executor, self.editor, self.autosave, self)
         self.counts_label = QLabel("")  # the window shows it in its status bar
         self._connect()
 
@@ -129,6 +132,7 @@ class JournalController(QObject):
         sb.thread_status_requested.connect(self.set_thread_status)
         self.editor.thread_toggled.connect(self._thread_toggled)
         self.editor.new_thread_requested.connect(self._new_thread_for_editor)
+        self.reflection_opened.connect(self.editor_attachments.reflection_opened)
 
     # -- opening -------------------------------------------------------------------------
     def journal_opened(self) -> None:

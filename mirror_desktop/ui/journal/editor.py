@@ -11,10 +11,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from collections.abc import Callable, Sequence
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QAction, QFont, QResizeEvent
+from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QMimeData, QSize, Qt, Signal
+from PySide6.QtGui import QAction, QFont, QIcon, QImage, QPixmap, QResizeEvent
 from PySide6.QtWidgets import (
     QComboBox,
+    QFileDialog,
+    QListView,
+    QListWidget,
+    QListWidgetItem,
     QFrame,
     QHBoxLayout,
     QLabel,
@@ -80,6 +84,84 @@ def parse_tags(text: str) -> tuple[str, ...]:
     return tuple(seen)
 
 
+THUMB_SIDE = 72  # the attachment strip's thumbnails, decoded off the GUI thread (workers/attachments.py)
+Offered = list[tuple[bytes | str, str]]  # (PNG bytes or a file path, a name) per file offered to a reflection
+
+
+class AttachingTextEdit(QPlainTextEdit):
+    """The writing surface; a pasted or dropped picture or file is offered as an attachment, not as text.
+
+    Signals:
+        files_offered(list): [(bytes or path, name), ...] pasted (Ctrl+V an image) or dropped (files).
+    """
+
+    files_offered = Signal(list)
+
+    @staticmethod
+    def _offer(source: QMimeData) -> Offered:
+        if source.hasImage():
+            image = source.imageData()
+            if isinstance(image, QImage) and not image.isNull():
+                data = QByteArray()
+                buf = QBuffer(data)
+                buf.open(QIODevice.OpenModeFlag.WriteOnly)
+                image.save(buf, "PNG")  # type: ignore[call-overload]  # the stubs say bytes, PySide6 takes str
+                return [(bytes(data.data()), "pasted image.png")]
+        if source.hasUrls():
+            files = [u.toLocalFile() for u in source.urls() if u.isLocalFile()]
+            return [(f, f.replace("\\", "/").rsplit("/", 1)[-1]) for f in files if f]
+        return []
+
+    def canInsertFromMimeData(self, source: QMimeData) -> bool:  # noqa: N802 - Qt override
+        return source.hasImage() or any(u.isLocalFile() for u in source.urls()) or super().canInsertFromMimeData(source)
+
+    def insertFromMimeData(self, source: QMimeData) -> None:  # noqa: N802 - Qt override
+        offered = self._offer(source)
+        if offered:
+            self.files_offered.emit(offered)
+            return
+        super().insertFromMimeData(source)
+
+
+class AttachmentStrip(QListWidget):
+    """Thumbnails of a reflection's attachments under the text; hidden while it has none."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("attachmentStrip")
+        self.setViewMode(QListView.ViewMode.IconMode)
+        self.setFlow(QListView.Flow.LeftToRight)
+        self.setWrapping(False)
+        self.setIconSize(QSize(THUMB_SIDE, THUMB_SIDE))
+        self.setFixedHeight(THUMB_SIDE + 30)
+        self.setSpacing(6)
+        self.setMovement(QListView.Movement.Static)
+        self.setSelectionMode(QListWidget.SelectionMode.NoSelection)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
+        self.hide()
+
+    def set_attachments(self, items: Sequence[m.Attachment]) -> None:
+        self.clear()
+        for a in items:
+            it = QListWidgetItem(a.filename or a.mime_type)
+            it.setData(Qt.ItemDataRole.UserRole, a.sha256)
+            it.setToolTip(f"{a.filename or 'attachment'} · {a.mime_type} · {fmt_size(a.size_bytes)}")
+            self.addItem(it)
+        self.setVisible(bool(items))
+
+    def shas(self) -> list[str]:
+        return [str(self.item(i).data(Qt.ItemDataRole.UserRole)) for i in range(self.count())]
+
+    def set_thumbnail(self, sha256: str, image: QImage) -> None:
+        for i in range(self.count()):
+            if self.item(i).data(Qt.ItemDataRole.UserRole) == sha256:
+                self.item(i).setIcon(QIcon(QPixmap.fromImage(image)))
+
+
+def fmt_size(n: int) -> str:
+    return f"{n / 1048576:.1f} MB" if n >= 1048576 else f"{max(1, n // 1024)} KB"
+
+
 class Banner(QFrame):
     """A one-sentence, non-modal message with up to two actions (retry, restore, discard ...)."""
 
@@ -132,6 +214,7 @@ class ReflectionEditor(QWidget):
     """
 
     content_edited = Signal()
+    attach_requested = Signal(list)  # [(bytes or path, name), ...]: pasted, dropped or picked (issue 15)
     thread_toggled = Signal(str, bool)
     new_thread_requested = Signal()
     delete_requested = Signal(str)
@@ -178,6 +261,9 @@ class ReflectionEditor(QWidget):
         self.threads_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         self.threads_menu = QMenu(self.threads_button)
         self.threads_button.setMenu(self.threads_menu)
+        self.attach_button = QToolButton()
+        self.attach_button.setText("Attach…")
+        self.attach_button.setToolTip("Attach an image to this reflection (you can also paste or drop one)")
         self.preview_button = QToolButton()
         self.preview_button.setText("Preview")
         self.preview_button.setCheckable(True)
@@ -192,6 +278,7 @@ class ReflectionEditor(QWidget):
         self._who_row.addStretch(1)
         row.addWidget(self.tags_edit, 1)
         row.addWidget(self.threads_button)
+        row.addWidget(self.attach_button)
         row.addWidget(self.preview_button)
         self._header_row = row
         hl.addLayout(self._who_row)
@@ -201,7 +288,7 @@ class ReflectionEditor(QWidget):
         outer.addWidget(head)
 
         self.stack = QStackedWidget()
-        self.text = named(QPlainTextEdit(), "editorText")
+        self.text = named(AttachingTextEdit(), "editorText")
         self.text.setPlaceholderText("Write what is on your mind…")
         self.text.setTabChangesFocus(False)
         font = QFont(self.text.font())
@@ -213,6 +300,8 @@ class ReflectionEditor(QWidget):
         self.stack.addWidget(self.text)
         self.stack.addWidget(self.preview)
         outer.addWidget(self.stack, 1)
+        self.attachments = AttachmentStrip()
+        outer.addWidget(self.attachments)
 
         foot = named(QWidget(), "editorFooter")
         fl = QHBoxLayout(foot)
@@ -230,6 +319,8 @@ class ReflectionEditor(QWidget):
         self.visibility_combo.currentIndexChanged.connect(self._setting_changed)
         self.tags_edit.textEdited.connect(lambda _t: self._setting_changed())
         self.preview_button.toggled.connect(self.set_preview)
+        self.attach_button.clicked.connect(self.pick_attachment)
+        self.text.files_offered.connect(self.attach_requested)
         self.set_identities([])
         self._sync_visibility()
 
@@ -247,7 +338,7 @@ class ReflectionEditor(QWidget):
     def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 - Qt override
         super().resizeEvent(event)
         need = sum(w.sizeHint().width() for w in (self.identity_combo, self.visibility_combo, self.threads_button,
-                                                      self.preview_button)) + TAGS_MIN_WIDTH + 4 * 8 + 48
+                                                      self.preview_button, self.attach_button)) + TAGS_MIN_WIDTH + 4 * 8 + 48
         self._arrange_header(wide=event.size().width() >= need)
 
     def set_identities(self, identities: list[m.Identity]) -> None:
@@ -376,6 +467,20 @@ class ReflectionEditor(QWidget):
         else:
             self.stack.setCurrentWidget(self.text)
             self.text.setFocus()
+
+    def pick_attachment(self) -> None:
+        """Attach image…: choose files; the controller keeps them with this reflection."""
+        files, _ = QFileDialog.getOpenFileNames(self, "Attach image", "",
+                                                "Images (*.png *.jpg *.jpeg *.gif *.webp *.heic *.bmp);;All files (*)")
+        if files:
+            self.attach_requested.emit([(f, f.replace("\\", "/").rsplit("/", 1)[-1]) for f in files])
+
+    def insert_reference(self, markdown: str) -> None:
+        """Put an attachment's Markdown at the cursor, on a line of its own (an edit like typing it)."""
+        cursor = self.text.textCursor()
+        before = "" if cursor.atBlockStart() else "\n"
+        cursor.insertText(f"{before}{markdown}\n")
+        self.text.setTextCursor(cursor)
 
     def _select_identity(self, identity_id: str | None) -> None:
         i = self.identity_combo.findData(identity_id) if identity_id is not None else 0
