@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from datetime import date, timedelta
 
 from PySide6.QtCore import QPoint, QRectF, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QFocusEvent, QFont, QKeyEvent, QMouseEvent, QPainter, QPaintEvent, QPalette, QPen
+from PySide6.QtGui import QFocusEvent, QFont, QKeyEvent, QMouseEvent, QPainter, QPaintEvent, QPalette, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from mirror_desktop.ui import format as fmt
@@ -186,9 +186,9 @@ class MonthGrid(QWidget):
     def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 - Qt override
         k = event.key()
         d = self.selected
-        moves = {Qt.Key.Key_Left: -1, Qt.Key.Key_Right: 1, Qt.Key.Key_Up: -7, Qt.Key.Key_Down: 7}
-        if k in moves:
-            self.select(d + timedelta(days=moves[k]))
+        moves = {int(Qt.Key.Key_Left): -1, int(Qt.Key.Key_Right): 1, int(Qt.Key.Key_Up): -7, int(Qt.Key.Key_Down): 7}
+        if int(k) in moves:
+            self.select(d + timedelta(days=moves[int(k)]))
         elif k == Qt.Key.Key_PageUp:
             self.select(add_months(d, -12 if event.modifiers() & Qt.KeyboardModifier.ShiftModifier else -1))
         elif k == Qt.Key.Key_PageDown:

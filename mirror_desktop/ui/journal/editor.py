@@ -327,6 +327,13 @@ class ReflectionEditor(QWidget):
             cursor.movePosition(cursor.MoveOperation.EndOfLine)
             self.text.setTextCursor(cursor)
 
+    def show_tags(self, tags: tuple[str, ...]) -> None:
+        """The stored tags changed elsewhere (a tag renamed or merged): show them without marking an edit."""
+        self._loading, was = True, self._loading
+        self.tags_edit.setText(", ".join(tags))
+        self.tags_edit.setCursorPosition(0)
+        self._loading = was
+
     def set_date(self, when: datetime) -> None:
         """The person chose this page's date: shown at once, stored with the next save."""
         self.state.date = when

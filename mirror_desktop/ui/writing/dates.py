@@ -17,6 +17,12 @@ from mirror_desktop.ui.theme import named
 EARLIEST = QDate(1900, 1, 1)
 
 
+def qdatetime(when: datetime) -> QDateTime:
+    """Local wall-clock time as Qt shows it in the pickers."""
+    local = when.astimezone()
+    return QDateTime(QDate(local.year, local.month, local.day), QTime(local.hour, local.minute))
+
+
 def check(when: datetime, now: datetime) -> str:
     """"" when ``when`` may be a reflection's date, else the sentence that says why not."""
     try:
@@ -46,8 +52,8 @@ class DateDialog(QDialog):
         self.edit.setCalendarPopup(True)
         self.edit.setDisplayFormat("dddd d MMMM yyyy, HH:mm")
         self.edit.setMinimumDateTime(QDateTime(EARLIEST, QTime(0, 0)))
-        self.edit.setMaximumDateTime(QDateTime(self.now.replace(tzinfo=None)))
-        self.edit.setDateTime(QDateTime(current.astimezone().replace(tzinfo=None)))
+        self.edit.setMaximumDateTime(qdatetime(self.now))
+        self.edit.setDateTime(qdatetime(current))
         lay.addWidget(self.edit)
         self.error = named(QLabel(""), "formError")
         self.error.setWordWrap(True)
@@ -62,10 +68,11 @@ class DateDialog(QDialog):
 
     def chosen(self) -> datetime:
         """The chosen local date and time, with the local zone."""
-        return self.edit.dateTime().toPython().astimezone()  # type: ignore[no-any-return]
+        d, t = self.edit.date(), self.edit.time()
+        return datetime(d.year(), d.month(), d.day(), t.hour(), t.minute()).astimezone()
 
     def set_chosen(self, when: datetime) -> None:
-        self.edit.setDateTime(QDateTime(when.astimezone().replace(tzinfo=None)))
+        self.edit.setDateTime(qdatetime(when))
 
     def accept(self) -> None:
         problem = check(self.chosen(), self.now)

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
-from typing import Any
+from datetime import datetime
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
@@ -38,18 +37,6 @@ class Memory:
     written: datetime
     years_ago: int
     excerpt: str
-
-    @classmethod
-    def of(cls, item: Any, today: date) -> Memory:
-        """From the service's answer (a reflection, or an on-this-day row with the same names)."""
-        written = getattr(item, "created_at", None) or getattr(item, "written", None)
-        assert isinstance(written, datetime)
-        rid = str(getattr(item, "reflection_id", None) or getattr(item, "id"))
-        text = getattr(item, "excerpt", None) or getattr(item, "title", None) or getattr(item, "content", "") or ""
-        years = getattr(item, "years_ago", None)
-        if not isinstance(years, int):
-            years = today.year - fmt.local(written).year
-        return cls(rid, written, years, fmt.first_line(str(text), 140))
 
 
 def years_text(n: int) -> str:
