@@ -37,6 +37,9 @@ EARLIEST_DATE = date(1900, 1, 1)
 # A reflection may be dated a little after "now": clocks of two devices disagree by minutes.
 FUTURE_SLACK = timedelta(minutes=5)
 REMINDER_HISTORY_DAYS = 14  # how many fired days are remembered (a clock set back cannot repeat one)
+# Names of UTC itself: a journal summarised in "UTC" (migration 005) needs no rebuild for them.
+_UTC_NAMES = frozenset({"UTC", "Etc/UTC", "Etc/UCT", "UCT", "Etc/Universal", "Universal", "Etc/Zulu", "Zulu",
+                        "GMT", "Etc/GMT", "Etc/GMT0", "Etc/GMT+0", "Etc/GMT-0", "GMT0", "Etc/Greenwich", "Greenwich"})
 WEEKDAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
@@ -351,23 +354,75 @@ class WritingService:
         end = datetime.combine(day + timedelta(days=1), time(s.day_start_hour), tz)
         return start.astimezone(UTC), end.astimezone(UTC)
 
-    def _ensure_summary(self, s: WritingSettings | None = None) -> None:
-        """Make the summaries count in the current zone and day start (rebuilds only on a change)."""
-        raise NotImplementedError
+    def _summary_key(self, s: WritingSettings) -> dict[str, Any]:
+        name = s.time_zone or system_zone_name()
+        return {"zone": "UTC" if name in _UTC_NAMES else name, "day_start_hour": s.day_start_hour}
+
+    def summary_current(self, s: WritingSettings | None = None) -> bool:
+        """Whether the day summaries count in the zone and day start in force now."""
+        s = s or self.settings()
+        return bool(self.store.get_setting("summary") == self._summary_key(s))
+
+    def _ensure_summary(self, s: WritingSettings | None = None) -> bool:
+        """Make the summaries count in the current zone and day start; True when they do (or now do).
+
+        A read-only connection (the window's reader) cannot rebuild: it answers False and the
+        callers count from the reflections directly, correct but slower, until a writer has
+        called ``prepare()``.
+        """
+        s = s or self.settings()
+        wanted = self._summary_key(s)
+        if self.store.get_setting("summary") == wanted:
+            return True
+        if getattr(self.storage, "reader", False) or getattr(self.storage, "readonly", False):
+            return False
+        with self.storage.transaction():
+            self.store.rebuild(zone_periods(zone(wanted["zone"]), s.day_start_hour))
+            self.store.set_setting("summary", wanted)
+        return True
+
+    def prepare(self) -> bool:
+        """Bring the summaries to the person's zone (write lane, e.g. at start-up); True if it rebuilt."""
+        if self.summary_current():
+            return False
+        return self._ensure_summary()
+
+    def _day_rows(self, scope: Scope, since: date | None, until: date | None,
+                  s: WritingSettings) -> list[tuple[date, int, int]]:
+        if self._ensure_summary(s):
+            return list(self.store.days(scope.key, since, until))
+        lo = self.day_bounds(since, s)[0] if since is not None else None
+        hi = self.day_bounds(until, s)[1] if until is not None else None
+        per: dict[date, list[int]] = {}
+        for when, words in self.store.timestamps(scope.identity_id, scope.anonymous_only, lo, hi):
+            cell = per.setdefault(self.local_day(when, s), [0, 0])
+            cell[0] += 1
+            cell[1] += words
+        return [(d, n, w) for d, (n, w) in sorted(per.items())]
 
     # -- calendar ------------------------------------------------------------------------
     def month_counts(self, year: int, month: int, scope: Scope = EVERYONE, *,
                      now: datetime | None = None) -> MonthCounts:
         """Reflections per local day of one month: one aggregate query over the day summary."""
-        raise NotImplementedError
+        if not (1 <= month <= 12 and 1 <= year <= 9999):
+            raise _err("month", "a calendar month", f"{year}-{month:02d} is not a month of the calendar.")
+        s = self.settings()
+        first = date(year, month, 1)
+        last = date(year, month, monthrange(year, month)[1])
+        rows = self._day_rows(scope, first, last, s)
+        return MonthCounts(year, month, {d: n for d, n, _ in rows}, {d: w for d, _, w in rows},
+                           self.local_day(now or utc_now(), s))
 
     def day_reflections(self, day: date, scope: Scope = EVERYONE) -> list[m.Reflection]:
         """The reflections of one local day, oldest first (the calendar opens a day with these)."""
-        raise NotImplementedError
+        found = self.store.reflections_in([self.day_bounds(day)], scope.identity_id, scope.anonymous_only)
+        return list(reversed(found))
 
     def wrote_on(self, day: date | None = None, scope: Scope = EVERYONE) -> bool:
         """Whether anything is written on that local day (default: today)."""
-        raise NotImplementedError
+        s = self.settings()
+        d = day or self.local_day(utc_now(), s)
+        return bool(self._day_rows(scope, d, d, s))
 
     # -- On This Day ---------------------------------------------------------------------
     def on_this_day(self, day: date | None = None, scope: Scope = EVERYONE, *, limit: int = 50,
@@ -376,51 +431,233 @@ class WritingService:
 
         On 28 February of a year without a 29th, entries of earlier 29ths are included.
         """
-        raise NotImplementedError
+        s = self.settings()
+        d = day or self.local_day(now or utc_now(), s)
+        wanted = [d.strftime("%m-%d")]
+        if d.month == 2 and d.day == 28 and monthrange(d.year, 2)[1] == 28:
+            wanted.append("02-29")
+        first_of_year = date(d.year, 1, 1)
+        if self._ensure_summary(s):
+            days = self.store.days_on(wanted, first_of_year, scope.key)
+        else:
+            days = sorted({dd for dd, _, _ in self._day_rows(scope, None, first_of_year - timedelta(days=1), s)
+                           if dd.strftime("%m-%d") in wanted}, reverse=True)
+        if not days:
+            return []
+        found = self.store.reflections_in([self.day_bounds(x, s) for x in days], scope.identity_id,
+                                          scope.anonymous_only, limit=limit)
+        out = []
+        for r in found:
+            rd = self.local_day(r.created_at, s)
+            out.append(OnThisDayEntry(r, rd, d.year - rd.year))
+        return out
 
     # -- statistics ----------------------------------------------------------------------
     def stats(self, scope: Scope = EVERYONE, *, top: int = 10, now: datetime | None = None) -> WritingStats:
-        raise NotImplementedError
+        s = self.settings()
+        today = self.local_day(now or utc_now(), s)
+        rows = self._day_rows(scope, None, None, s)
+        by_day = {d: n for d, n, _ in rows}
+        words_by_day = {d: w for d, _, w in rows}
+        # Integer keys in the loop (months since year 0, ordinals of Mondays); text only at the end:
+        # 100,000 reflections are ~5,000 days, and this loop is most of the statistics' cost.
+        months: dict[int, list[int]] = {}
+        weeks: dict[int, int] = {}
+        by_weekday = [0] * 7
+        longest = run = 0
+        longest_end_ord = prev = -10
+        for d, n, w in rows:
+            o = d.toordinal()
+            mk = d.year * 12 + d.month - 1
+            cell = months.get(mk)
+            if cell is None:
+                months[mk] = [n, w]
+            else:
+                cell[0] += n
+                cell[1] += w
+            wd = (o - 1) % 7  # ordinal 1 (0001-01-01) was a Monday
+            weeks[o - wd] = weeks.get(o - wd, 0) + w
+            by_weekday[wd] += n
+            run = run + 1 if o - prev == 1 else 1
+            if run > longest:
+                longest, longest_end_ord = run, o
+            prev = o
+        longest_end = date.fromordinal(longest_end_ord) if longest else None
+        by_month = {f"{k // 12:04d}-{k % 12 + 1:02d}": v[0] for k, v in months.items()}
+        words_by_month = {f"{k // 12:04d}-{k % 12 + 1:02d}": v[1] for k, v in months.items()}
+        words_by_week = {}
+        for monday, w in weeks.items():
+            iso = date.fromordinal(monday).isocalendar()
+            words_by_week[f"{iso[0]:04d}-W{iso[1]:02d}"] = w
+        # The current streak runs through today, or through yesterday while today is still open.
+        current = 0
+        cursor = today if today in by_day else today - timedelta(days=1)
+        while cursor in by_day:
+            current += 1
+            cursor -= timedelta(days=1)
+        if self._ensure_summary(s):
+            hours = self.store.hours(scope.key)
+        else:
+            hours = [0] * 24
+            tz = zone(s.time_zone)
+            for when, _ in self.store.timestamps(scope.identity_id, scope.anonymous_only):
+                hours[when.astimezone(tz).hour] += 1
+        total = sum(by_day.values())
+        words = sum(words_by_day.values())
+        return WritingStats(
+            today=today, reflections=total, words=words, days_written=len(rows),
+            current_streak=current, longest_streak=longest, longest_streak_end=longest_end,
+            first_day=rows[0][0] if rows else None, last_day=rows[-1][0] if rows else None,
+            written_today=today in by_day,
+            words_per_day=words / len(rows) if rows else 0.0,
+            words_per_week=words / len(words_by_week) if words_by_week else 0.0,
+            words_per_month=words / len(words_by_month) if words_by_month else 0.0,
+            by_day=by_day, words_by_day=words_by_day, by_month=by_month, words_by_month=words_by_month,
+            words_by_week=words_by_week, by_hour=hours, by_weekday=by_weekday,
+            top_tags=self.tag_counts(scope)[:top] if top else [])
 
     # -- tags ----------------------------------------------------------------------------
     def tag_counts(self, scope: Scope = EVERYONE) -> list[TagCount]:
         """Every tag with its number of reflections, most used first (then by name)."""
-        raise NotImplementedError
+        return [TagCount(t, n) for t, n in self.store.tags(scope.key)]
 
     def rename_tag(self, old: str, new: str) -> int:
         """Rename a tag on every reflection (any identity) in one transaction; merging when ``new``
         exists already (a reflection carrying both keeps one). Returns how many reflections changed."""
-        raise NotImplementedError
+        return self.merge_tags([old], new)
 
     def merge_tags(self, sources: list[str], into: str) -> int:
         """Merge several tags into one, in one transaction; returns how many reflections changed."""
-        raise NotImplementedError
+        target = normalize_tag(into)
+        # The old names may be anything a journal holds (older ones have "two words"); only trim.
+        olds = {str(t).strip().removeprefix("#").strip().casefold() for t in sources} - {""}
+        if not olds:
+            raise _err("tag", "cannot be empty", "Name the tag to rename; it cannot be empty.")
+        changed = 0
+        with self.storage.transaction():
+            for rid in self.store.tagged_ids(sorted(olds)):
+                r = self.storage.reflections.get(rid)
+                tags = [t for t in r.tags if t.casefold() not in olds]
+                if not any(t.casefold() == target.casefold() for t in tags):
+                    tags.append(target)
+                tags = sorted(dict.fromkeys(tags), key=str.casefold)
+                if tags != r.tags:
+                    self.storage.reflections.update(replace(r, metadata={**(r.metadata or {}), "tags": tags}))
+                    changed += 1
+        return changed
 
     # -- backdating ----------------------------------------------------------------------
     def check_date(self, when: datetime, *, now: datetime | None = None) -> datetime:
-        """A reflection's date as stored (UTC, milliseconds) or one sentence why not: it must have a
-        time zone, be on or after 1900-01-01 and no later than now (plus five minutes of clock slack)."""
-        raise NotImplementedError
+        """A reflection's date as stored (UTC, milliseconds) or one sentence why not (see check_reflection_date)."""
+        return check_reflection_date(when, now=now)
 
-    def parse_date(self, text: str, *, now: datetime | None = None, end_of_day: bool = False) -> datetime:
+    def parse_date(self, text: str, *, now: datetime | None = None) -> datetime:
         """"YYYY-MM-DD" or "YYYY-MM-DD HH:MM" in the person's zone, checked by check_date.
 
-        A date alone means noon of that day (today: now), so the entry lands on that local day."""
-        raise NotImplementedError
+        A date alone means noon of that local day (today: now, so it is not "in the future").
+        """
+        raw = str(text).strip()
+        match = re.fullmatch(r"(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T](\d{1,2}):(\d{2}))?", raw)
+        if match is None:
+            raise _err("created_at", "YYYY-MM-DD[ HH:MM]", f"{text!r} is not a date Mirror reads; write it as "
+                       "YYYY-MM-DD or \"YYYY-MM-DD HH:MM\", like 2024-03-15 or \"2024-03-15 21:30\".")
+        y, mo, d = int(match.group(1)), int(match.group(2)), int(match.group(3))
+        try:
+            day = date(y, mo, d)
+        except ValueError:
+            raise _err("created_at", "a calendar date", f"{raw} is not a day of the calendar; check the month and day.") from None
+        s = self.settings()
+        tz = zone(s.time_zone)
+        current = now or utc_now()
+        if match.group(4) is not None:
+            clock = parse_clock(f"{match.group(4)}:{match.group(5)}")
+            when = datetime.combine(day, clock, tz)
+        elif day == self.local_day(current, s):
+            when = current
+        else:
+            when = datetime.combine(day, time(12), tz)
+        return check_reflection_date(when, now=current)
 
     def set_date(self, reflection_id: str, when: datetime, *, now: datetime | None = None) -> m.Reflection:
         """Backdate (or re-date) an existing reflection; keeps its content, identity and tags."""
-        raise NotImplementedError
+        stamp = check_reflection_date(when, now=now)
+        with self.storage.transaction():
+            r = self.storage.reflections.get(reflection_id)
+            return self.storage.reflections.update(replace(r, created_at=stamp))
 
     # -- reminders -----------------------------------------------------------------------
+    def _fired_days(self) -> list[str]:
+        raw = self.store.get_setting("reminder_fired")
+        return [str(d) for d in raw] if isinstance(raw, list) else []
+
     def reminder_due(self, scope: Scope = EVERYONE, *, now: datetime | None = None) -> ReminderDecision:
         """Should the reminder show now? Not when disabled, on an unchosen weekday, before its time,
         when something is written today, or when it already fired today (also after the clock was set back)."""
-        raise NotImplementedError
+        s = self.settings()
+        current = now or utc_now()
+        tz = zone(s.time_zone)
+        local = current.astimezone(tz)
+        # The reminder's day is the calendar day of its local time (a 21:00 reminder belongs to that date).
+        day = local.date()
+        r = s.reminder
+        if not r.enabled:
+            return ReminderDecision(False, day, "disabled")
+        if day.weekday() not in r.weekdays:
+            return ReminderDecision(False, day, "not_today")
+        try:
+            at = parse_clock(r.time)
+        except ValidationError:
+            return ReminderDecision(False, day, "disabled")
+        if local.time() < at:
+            return ReminderDecision(False, day, "too_early")
+        if day.isoformat() in self._fired_days():
+            return ReminderDecision(False, day, "already_fired")
+        if self.wrote_on(self.local_day(current, s), scope):
+            return ReminderDecision(False, day, "wrote_today")
+        return ReminderDecision(True, day, "due")
 
     def mark_reminder_fired(self, day: date) -> None:
-        """Record that the reminder showed for ``day`` (call when it is shown)."""
-        raise NotImplementedError
+        """Record that the reminder showed for ``day`` (call when it is shown). The last
+        REMINDER_HISTORY_DAYS days are kept, whatever order a jumping clock gives them."""
+        days = [d for d in self._fired_days() if d != day.isoformat()] + [day.isoformat()]
+        self.store.set_setting("reminder_fired", sorted(days)[-REMINDER_HISTORY_DAYS:])
+
+
+def zone_periods(tz: tzinfo, day_start_hour: int, first_year: int = 1900,
+                 last_year: int = 2100) -> list[tuple[datetime | None, int, int]]:
+    """The UTC offset periods of ``tz`` as (start or None, hour shift, day shift) in minutes.
+
+    The day shift is the hour shift less the day start. Transitions are found by a weekly scan
+    of first_year..last_year, each narrowed to the minute (zones change at most twice a year).
+    """
+    def offset(at: datetime) -> int:
+        delta = at.astimezone(tz).utcoffset() or timedelta(0)
+        return int(delta.total_seconds() // 60)
+
+    start = datetime(first_year, 1, 1, tzinfo=UTC)
+    end = datetime(last_year, 1, 1, tzinfo=UTC)
+    step = timedelta(days=7)
+    current = offset(start)
+    periods: list[tuple[datetime | None, int, int]] = [(None, current, current - 60 * day_start_hour)]
+    at = start
+    while at < end:
+        nxt = at + step
+        off = offset(nxt)
+        if off != current:
+            lo, hi = at, nxt  # offset(lo) == current, offset(hi) != current
+            while hi - lo > timedelta(minutes=1):
+                mid = lo + (hi - lo) / 2
+                mid = mid.replace(second=0, microsecond=0)
+                if mid <= lo:
+                    break
+                if offset(mid) == current:
+                    lo = mid
+                else:
+                    hi = mid
+            current = offset(hi)
+            periods.append((hi, current, current - 60 * day_start_hour))
+        at = nxt
+    return periods
 
 
 def month_grid(year: int, month: int) -> list[date]:

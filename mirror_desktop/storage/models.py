@@ -102,6 +102,7 @@ class ModelSet:
     SchemaVersion: type[peewee.Model]
     Draft: type[peewee.Model]
     IntegrationItem: type[peewee.Model]  # adapter extension (migration 003)
+    Template: type[peewee.Model]  # adapter extension (migration 005)
 
 
 def build_models(database: peewee.Database, dialect: str) -> ModelSet:
@@ -318,6 +319,17 @@ def build_models(database: peewee.Database, dialect: str) -> ModelSet:
             table_name = "integration_items"
             primary_key = peewee.CompositeKey("integration_id", "external_id")
 
+    class Template(Base):
+        id = peewee.TextField(primary_key=True)
+        name = peewee.TextField()
+        body = peewee.TextField()
+        created_at = TS()
+        updated_at = TS()
+        metadata = JS(null=True)
+
+        class Meta:
+            table_name = "templates"
+
     class SchemaVersion(Base):
         id = peewee.AutoField()
         version = peewee.TextField()
@@ -330,4 +342,4 @@ def build_models(database: peewee.Database, dialect: str) -> ModelSet:
 
     return ModelSet(Identity, Reflection, Mirrorback, Thread, ThreadReflection, Tension, Axis, EngineRun,
                     EngineFeedback, EvolutionProposal, EvolutionHistory, EvolutionEvent, Integration, SchemaVersion, Draft,
-                    IntegrationItem)
+                    IntegrationItem, Template)
