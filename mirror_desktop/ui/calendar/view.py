@@ -81,7 +81,7 @@ class CalendarView(QWidget):
         self.next_button.setToolTip("Next month (Page Down)")
         for b in (self.prev_button, self.today_button, self.next_button):
             b.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # the keys stay with the grid
-            hl.addWidget(b)
+            hl.addWidget(b, 0, Qt.AlignmentFlag.AlignVCenter)
         lay.addWidget(head)
         body = named(QWidget(), "calendarBody")
         bl = QVBoxLayout(body)

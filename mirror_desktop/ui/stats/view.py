@@ -192,13 +192,11 @@ class StatsView(QWidget):
         self.words_tile.set(f"{round(st.words_per_day):,}", f"{fmt.plural(st.words, 'word')} in all")
         self.heat.set_counts(st.by_day, today)
         weeks = last_weeks(st.words_by_week, today)
-        self.words_week.set_bars([(k, v) for k, v, _t in weeks], [t for _k, _v, t in weeks], highlight=len(weeks) - 1)
+        self.words_week.set_bars([(k, v) for k, v, _t in weeks], [t for _k, _v, t in weeks])
         months = last_months(st.words_by_month, today)
-        self.words_month.set_bars([(k, v) for k, v, _t in months], [t for _k, _v, t in months],
-                                  highlight=len(months) - 1)
+        self.words_month.set_bars([(k, v) for k, v, _t in months], [t for _k, _v, t in months])
         entries = last_months(st.by_month, today, unit="reflection")
-        self.entries_month.set_bars([(k, v) for k, v, _t in entries], [t for _k, _v, t in entries],
-                                    highlight=len(entries) - 1)
+        self.entries_month.set_bars([(k, v) for k, v, _t in entries], [t for _k, _v, t in entries])
         hours = list(st.by_hour)
         self.hours.set_bars([(f"{h:02d}", float(n)) for h, n in enumerate(hours)],
                             [f"{h:02d}:00–{h:02d}:59: {fmt.plural(n, 'reflection')}" for h, n in enumerate(hours)])

@@ -124,8 +124,9 @@ class OnThisDayLine(QFrame):
             self.hide()
             return
         self._id = memory.reflection_id
-        tail = f" (and {more} more from this day)" if more else ""
-        self.label.setText(f"{years_text(memory.years_ago)} you wrote: “{fmt.first_line(memory.excerpt, 90)}”{tail}")
+        tail = f"  ·  {more} more" if more else ""
+        self.label.setText(f"{years_text(memory.years_ago)} you wrote: “{fmt.first_line(memory.excerpt, 48)}”{tail}")
+        self.label.setToolTip(memory.excerpt)
         self.show()
 
     def _dismiss(self) -> None:
