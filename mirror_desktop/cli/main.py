@@ -26,6 +26,8 @@ COMMAND_MODULES = [
     "mirror_desktop.cli.tension",
     "mirror_desktop.cli.reflect",
     "mirror_desktop.cli.integration",
+    "mirror_desktop.cli.writing",
+    "mirror_desktop.cli.identity",
 ]
 
 EXIT_USER_ERROR = 2
