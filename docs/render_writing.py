@@ -1,10 +1,11 @@
-"""Render the calendar and statistics pages (issue 16) to docs/, light and dark, through `mirror-desktop`.
+"""Render issue 16's views to docs/, light and dark: calendar, statistics, the window with On This Day
+and the tag browser (through `mirror-desktop --view … --screenshot`), and the template picker.
 
     python docs/render_writing.py [JOURNAL_DIR]
 
 Without a folder, a journal of 1,500 reflections ending today is generated (benchmarks/generate.py),
-so the month shown has writing in it. Each picture is the real window: `mirror-desktop --view
-calendar|stats --screenshot PNG` with the theme set in that journal's settings.
+so the month shown has writing in it and earlier years have entries on today's date. The window
+pictures are the real window with the theme set in that journal's settings.
 """
 
 from __future__ import annotations
@@ -35,12 +36,38 @@ def main() -> None:
         settings.parent.mkdir(parents=True, exist_ok=True)
         for theme in ("light", "dark"):
             settings.write_text(f"[General]\ntheme={theme}\nwelcome_shown=true\n")
-            for view in ("calendar", "stats"):
-                name = f"{view}{'-dark' if theme == 'dark' else ''}.png"
+            for view, stem in (("calendar", "calendar"), ("stats", "stats"), ("reflections", "window-writing")):
+                name = f"{stem}{'-dark' if theme == 'dark' else ''}.png"
                 subprocess.run([sys.executable, "-m", "mirror_desktop", "--data-dir", str(work), "--view", view,
                                 "--screenshot", str(HERE / name)], check=True, env=env)
                 print(HERE / name)
+    for theme in ("light", "dark"):
+        subprocess.run([sys.executable, __file__, "--picker", theme], check=True, env=env)
+
+
+def render_picker(theme: str) -> None:
+    """The Ctrl+Shift+N dialog with the built-in templates, on its own (it needs no journal)."""
+    from PySide6.QtWidgets import QApplication
+
+    from mirror_desktop.core.templates import BUILTIN_TEMPLATES, TemplateInfo
+    from mirror_desktop.ui.theme import apply_theme
+    from mirror_desktop.ui.writing.templates import TemplatePicker
+
+    app = QApplication.instance() or QApplication([])
+    apply_theme(theme, app)  # type: ignore[arg-type]
+    picker = TemplatePicker([TemplateInfo(n, b, True) for n, b in BUILTIN_TEMPLATES]
+                            + [TemplateInfo("morning pages", "What woke me up?\n\n\nWhat is already on my mind?\n", False)])
+    picker.list.setCurrentRow(1)
+    picker.show()
+    app.processEvents()
+    name = HERE / f"templates{'-dark' if theme == 'dark' else ''}.png"
+    picker.grab().save(str(name))
+    print(name)
 
 
 if __name__ == "__main__":
-    main()
+    if len(sys.argv) == 3 and sys.argv[1] == "--picker":
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+        render_picker(sys.argv[2])
+    else:
+        main()

@@ -204,6 +204,10 @@ def test_f11_hides_everything_but_the_text_and_f11_brings_it_back(make_window, q
     qtbot.keyClick(w, Qt.Key.Key_F11)
     qtbot.keyClick(w.editor.text, Qt.Key.Key_Escape)  # Esc leaves too
     assert not w.writing.focus.active and w.sidebar.isVisible()
+    w.show_view("stats")  # from the charts, F11 brings the text back first
+    qtbot.keyClick(w, Qt.Key.Key_F11)
+    assert w.writing.focus.active and w.editor.text.isVisible() and w.view == "reflections"
+    qtbot.keyClick(w.editor.text, Qt.Key.Key_F11)
 
 
 def test_ctrl_shift_n_starts_from_a_template_which_is_saved_only_once_edited(
@@ -316,3 +320,31 @@ def test_screenshot_of_the_calendar_from_the_command_line(journal_dir, tmp_path)
     image = QImage(str(out))
     assert image.width() == 1280 and image.height() == 800
     assert QApplication.instance() is not None
+
+
+def test_settings_refuse_a_reminder_at_25_61_and_store_a_good_one(make_window, journal_dir, qtbot) -> None:  # type: ignore[no-untyped-def]
+    from mirror_desktop.ui.dialogs.settings import SettingsDialog
+
+    w = make_window()
+    qtbot.waitUntil(lambda: w.writing.writing_settings is not None, timeout=10000)
+    dlg = SettingsDialog(w.paths, "light", w, writing=w.writing.writing_settings)
+    qtbot.addWidget(dlg)
+    form = dlg.writing
+    assert form is not None
+    form.remind.setChecked(True)
+    form.time.setText("25:61")
+    dlg.accept()
+    assert dlg.result() == 0 and not form.error.isHidden() and "25:61" in form.error.text()
+    form.time.setText("21:30")
+    for box in form.days[5:]:
+        box.setChecked(False)  # weekdays only
+    form.day_start.setCurrentIndex(form.day_start.findData(4))
+    dlg.accept()
+    assert dlg.result() == 1
+    chosen = dlg.writing_settings()
+    with qtbot.waitSignal(w.writing.client.settings_saved, timeout=10000):
+        w.writing.save_writing_settings(chosen)
+    stored = with_storage(journal_dir, lambda st: WritingService(st).settings())
+    assert stored.reminder.enabled and stored.reminder.time == "21:30" and stored.reminder.weekdays == (0, 1, 2, 3, 4)
+    assert stored.day_start_hour == 4
+    assert w.writing.scheduler is not None and w.writing.scheduler.enabled

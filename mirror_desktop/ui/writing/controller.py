@@ -79,6 +79,7 @@ class WritingController(QObject):
         c.operation_failed.connect(lambda text: w.editor.banner.show_message(
             text, [("Dismiss", w.editor.banner.hide)], kind="error"))
         c.settings_saved.connect(self._settings_arrived)
+        w.bundles.import_finished.connect(self._journal_replaced)
         self.tag_browser.tag_selected.connect(self._tag_selected)
         self.tag_browser.rename_requested.connect(self.rename_tag)
         self.tag_browser.merge_requested.connect(self.merge_tag)
@@ -89,6 +90,11 @@ class WritingController(QObject):
         self.reload_tags()
         self.reload_on_this_day()
         self.client.settings(self._settings_arrived, lambda _e: None)
+
+    def _journal_replaced(self, _result: object) -> None:
+        """An import changed the journal: every count and list of this feature is asked again."""
+        self._journal_loaded()
+        self._written()
 
     def set_identity(self, identity_id: str | None, anonymous: bool) -> None:
         """Follow the identity switcher: calendar, statistics, tags and On This Day are the shown identity's."""
@@ -289,6 +295,8 @@ class WritingController(QObject):
         dialog.open()
 
     def toggle_focus(self) -> None:
+        if not self.window.editor_column.isVisible():
+            self.window.show_view("reflections")  # from the map or the charts: the text comes back first
         if self.focus is None:
             from mirror_desktop.ui.writing.focus import FocusMode
 
