@@ -348,3 +348,15 @@ def test_settings_refuse_a_reminder_at_25_61_and_store_a_good_one(make_window, j
     assert stored.reminder.enabled and stored.reminder.time == "21:30" and stored.reminder.weekdays == (0, 1, 2, 3, 4)
     assert stored.day_start_hour == 4
     assert w.writing.scheduler is not None and w.writing.scheduler.enabled
+
+
+def test_a_tag_renamed_to_two_words_is_refused_in_one_sentence_and_nothing_changes(
+        make_window, journal_dir, qtbot) -> None:  # type: ignore[no-untyped-def]
+    seed(journal_dir, lambda s: write(s, "Slept.", PAST, tags=["sleep"]))
+    w = make_window()
+    qtbot.waitUntil(lambda: dict(w.writing.tag_browser.tags()) == {"sleep": 1}, timeout=10000)
+    w.writing._retag("sleep", "bad sleep")
+    qtbot.waitUntil(lambda: w.editor.banner.isVisible(), timeout=10000)
+    assert "sleep" in w.editor.banner.text and w.editor.banner.text.count(".") <= 2
+    stored = read(journal_dir, lambda s: [r.tags for r in s.reflections_page(limit=5)])
+    assert stored == [["sleep"]]

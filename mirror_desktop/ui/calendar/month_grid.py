@@ -139,9 +139,10 @@ class MonthGrid(QWidget):
             r = self.cell_rect(i).adjusted(3, 3, -3, -3)
             n = self._counts.get(d, 0) if d.month == self.month else 0
             lv = level(n, peak)
-            p.setPen(Qt.PenStyle.NoPen)
-            p.setBrush(colours[lv] if lv else blend(window, text, 0.04 if d.month == self.month else 0.0))
-            p.drawRoundedRect(r, 6, 6)
+            if d.month == self.month:  # days of the months around it: only their number, faint
+                p.setPen(Qt.PenStyle.NoPen)
+                p.setBrush(colours[lv] if lv else blend(window, text, 0.04))
+                p.drawRoundedRect(r, 6, 6)
             if d == self.selected:
                 pen = QPen(highlight, 2.0 if self.hasFocus() else 1.5)
                 p.setPen(pen)
