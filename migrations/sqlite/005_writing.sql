@@ -48,6 +48,9 @@ CREATE TABLE writing_days (
     PRIMARY KEY (identity_key, day)
 ) WITHOUT ROWID;
 
+-- Everyone's days in day order without a sort or a visit to the table (the calendar's "All").
+CREATE INDEX idx_writing_days_day ON writing_days (day, identity_key, reflections, words);
+
 CREATE TABLE writing_hours (
     identity_key TEXT NOT NULL,
     hour         INTEGER NOT NULL,
