@@ -70,7 +70,10 @@ def insert_cost(work: Path, n: int = 2000) -> dict[str, Any]:
     """Reflections per second, one transaction each, with the summary triggers and without them."""
     out: dict[str, Any] = {}
     for label in ("with_triggers", "without_triggers"):
-        s = SQLiteStorage(work / f"ins-{label}.db")
+        target = work / f"ins-{label}.db"
+        for old in (target, Path(f"{target}-wal"), Path(f"{target}-shm"), Path(f"{target}.lock")):
+            old.unlink(missing_ok=True)  # a fresh journal each run
+        s = SQLiteStorage(target)
         try:
             if label == "without_triggers":
                 for t in ("writing_summary_insert", "writing_summary_delete", "writing_summary_update"):
