@@ -330,3 +330,13 @@ def test_visibility_identity_and_edit_keep_the_summary_exact(svc: Any) -> None:
     storage.reflections.update(moved)
     assert summary_days(storage, Scope(me.id)) == {}
     assert summary_days(storage, Scope(anonymous_only=True)) == {date(2024, 1, 2): (1, 2)}
+
+
+def test_search_finds_emoji_tags_and_older_tags_with_spaces(svc: Any) -> None:
+    storage, js, ws = svc
+    moon = js.save_reflection("a quiet night", tags=["🌙"])
+    old = storage.reflections.create(m.Reflection(content="from an older journal", metadata={"tags": ["Oddly Peaceful"]}))
+    assert [h.reflection.id for h in js.search("#🌙")] == [moon.id]
+    assert [h.reflection.id for h in js.search('tag:"oddly  peaceful"')] == [old.id]
+    assert [h.reflection.id for h in js.search('tag:"oddly peaceful" journal')] == [old.id]
+    assert js.search("#oddly") == []
