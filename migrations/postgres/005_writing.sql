@@ -6,7 +6,8 @@
 -- Issue 16. templates: the person's own templates (built-ins live in code), one per name without
 -- case; they travel in bundles. writing_settings: the journal's time zone, day start and reminder
 -- (JSON per key). The summaries count reflections per local day, per local hour and per tag for
--- each identity ('' = Anonymous), kept exact by the trigger below on every insert, update and
+-- each identity ('' = Anonymous; writing_days also '*' = everyone, so "All" reads as few rows as one
+-- identity), kept exact by the trigger below on every insert, update and
 -- delete, so a month, On This Day and the statistics read a few thousand small rows instead of
 -- 100,000 reflections. "Local" is defined by writing_zone: from starts_at on, a reflection's local
 -- hour is created_at + hour_shift minutes and its day created_at + day_shift minutes (the day start
@@ -85,6 +86,9 @@ INSERT INTO writing_days (identity_key, day, reflections, words)
 SELECT coalesce(identity_id, ''), (created_at AT TIME ZONE 'UTC')::date, count(*), sum(mirror_writing_words(content, metadata))
 FROM reflections GROUP BY 1, 2;
 
+INSERT INTO writing_days (identity_key, day, reflections, words)
+SELECT '*', day, sum(reflections), sum(words) FROM writing_days GROUP BY day;
+
 INSERT INTO writing_hours (identity_key, hour, reflections)
 SELECT coalesce(identity_id, ''), extract(hour FROM created_at AT TIME ZONE 'UTC')::int, count(*) FROM reflections GROUP BY 1, 2;
 
@@ -98,7 +102,7 @@ BEGIN
     IF TG_OP IN ('UPDATE', 'DELETE') THEN
         local_ts := OLD.created_at AT TIME ZONE 'UTC';
         UPDATE writing_days SET reflections = reflections - 1, words = words - mirror_writing_words(OLD.content, OLD.metadata)
-        WHERE identity_key = coalesce(OLD.identity_id, '')
+        WHERE identity_key IN (coalesce(OLD.identity_id, ''), '*')
           AND day = (local_ts + make_interval(mins => mirror_writing_shift(OLD.created_at, TRUE)))::date;
         UPDATE writing_hours SET reflections = reflections - 1
         WHERE identity_key = coalesce(OLD.identity_id, '')
@@ -109,8 +113,9 @@ BEGIN
     IF TG_OP IN ('UPDATE', 'INSERT') THEN
         local_ts := NEW.created_at AT TIME ZONE 'UTC';
         INSERT INTO writing_days (identity_key, day, reflections, words)
-        VALUES (coalesce(NEW.identity_id, ''), (local_ts + make_interval(mins => mirror_writing_shift(NEW.created_at, TRUE)))::date,
-                1, mirror_writing_words(NEW.content, NEW.metadata))
+        SELECT k, (local_ts + make_interval(mins => mirror_writing_shift(NEW.created_at, TRUE)))::date,
+               1, mirror_writing_words(NEW.content, NEW.metadata)
+        FROM unnest(ARRAY[coalesce(NEW.identity_id, ''), '*']) AS k
         ON CONFLICT (identity_key, day) DO UPDATE
             SET reflections = writing_days.reflections + 1, words = writing_days.words + excluded.words;
         INSERT INTO writing_hours (identity_key, hour, reflections)

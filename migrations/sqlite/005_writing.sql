@@ -6,7 +6,8 @@
 -- Issue 16. templates: the person's own templates (built-ins live in code), one per name without
 -- case; they travel in bundles. writing_settings: the journal's time zone, day start and reminder
 -- (JSON per key). The summaries count reflections per local day, per local hour and per tag for
--- each identity ('' = Anonymous), kept exact by the triggers below on every insert, update and
+-- each identity ('' = Anonymous; writing_days also '*' = everyone, so "All" reads as few rows as one
+-- identity), kept exact by the triggers below on every insert, update and
 -- delete, so a month, On This Day and the statistics read a few thousand small rows instead of
 -- 100,000 reflections. "Local" is defined by writing_zone: from starts_at on, a reflection's local
 -- hour is created_at + hour_shift minutes and its day created_at + day_shift minutes (the day start
@@ -72,6 +73,9 @@ SELECT coalesce(identity_id, ''), date(created_at), count(*),
                 ELSE length(trim(content)) - length(replace(trim(content), ' ', '')) + 1 END)
 FROM reflections GROUP BY 1, 2;
 
+INSERT INTO writing_days (identity_key, day, reflections, words)
+SELECT '*', day, sum(reflections), sum(words) FROM writing_days GROUP BY day;
+
 INSERT INTO writing_hours (identity_key, hour, reflections)
 SELECT coalesce(identity_id, ''), CAST(strftime('%H', created_at) AS INTEGER), count(*) FROM reflections GROUP BY 1, 2;
 
@@ -85,11 +89,12 @@ SELECT k, tag, count(*) FROM (
 CREATE TRIGGER writing_summary_insert AFTER INSERT ON reflections
 BEGIN
     INSERT INTO writing_days (identity_key, day, reflections, words)
-    VALUES (coalesce(NEW.identity_id, ''),
-            date(NEW.created_at, (SELECT printf('%+d minutes', day_shift) FROM writing_zone WHERE starts_at <= NEW.created_at ORDER BY starts_at DESC LIMIT 1)),
-            1,
-            CASE WHEN json_type(NEW.metadata, '$.word_count') IN ('integer', 'real') THEN max(CAST(json_extract(NEW.metadata, '$.word_count') AS INTEGER), 0)
-                 ELSE length(trim(NEW.content)) - length(replace(trim(NEW.content), ' ', '')) + 1 END)
+    SELECT k.key,
+           date(NEW.created_at, (SELECT printf('%+d minutes', day_shift) FROM writing_zone WHERE starts_at <= NEW.created_at ORDER BY starts_at DESC LIMIT 1)),
+           1,
+           CASE WHEN json_type(NEW.metadata, '$.word_count') IN ('integer', 'real') THEN max(CAST(json_extract(NEW.metadata, '$.word_count') AS INTEGER), 0)
+                ELSE length(trim(NEW.content)) - length(replace(trim(NEW.content), ' ', '')) + 1 END
+    FROM (SELECT coalesce(NEW.identity_id, '') AS key UNION ALL SELECT '*') AS k WHERE true
     ON CONFLICT (identity_key, day) DO UPDATE SET reflections = reflections + 1, words = words + excluded.words;
     INSERT INTO writing_hours (identity_key, hour, reflections)
     VALUES (coalesce(NEW.identity_id, ''),
@@ -107,7 +112,7 @@ BEGIN
     UPDATE writing_days SET reflections = reflections - 1,
         words = words - (CASE WHEN json_type(OLD.metadata, '$.word_count') IN ('integer', 'real') THEN max(CAST(json_extract(OLD.metadata, '$.word_count') AS INTEGER), 0)
                               ELSE length(trim(OLD.content)) - length(replace(trim(OLD.content), ' ', '')) + 1 END)
-    WHERE identity_key = coalesce(OLD.identity_id, '')
+    WHERE identity_key IN (coalesce(OLD.identity_id, ''), '*')
       AND day = date(OLD.created_at, (SELECT printf('%+d minutes', day_shift) FROM writing_zone WHERE starts_at <= OLD.created_at ORDER BY starts_at DESC LIMIT 1));
     UPDATE writing_hours SET reflections = reflections - 1
     WHERE identity_key = coalesce(OLD.identity_id, '')
@@ -123,7 +128,7 @@ BEGIN
     UPDATE writing_days SET reflections = reflections - 1,
         words = words - (CASE WHEN json_type(OLD.metadata, '$.word_count') IN ('integer', 'real') THEN max(CAST(json_extract(OLD.metadata, '$.word_count') AS INTEGER), 0)
                               ELSE length(trim(OLD.content)) - length(replace(trim(OLD.content), ' ', '')) + 1 END)
-    WHERE identity_key = coalesce(OLD.identity_id, '')
+    WHERE identity_key IN (coalesce(OLD.identity_id, ''), '*')
       AND day = date(OLD.created_at, (SELECT printf('%+d minutes', day_shift) FROM writing_zone WHERE starts_at <= OLD.created_at ORDER BY starts_at DESC LIMIT 1));
     UPDATE writing_hours SET reflections = reflections - 1
     WHERE identity_key = coalesce(OLD.identity_id, '')
@@ -133,11 +138,12 @@ BEGIN
         SELECT lower(t.value) FROM json_each(OLD.metadata, '$.tags') t
         WHERE json_type(OLD.metadata, '$.tags') = 'array' AND t.type = 'text' AND length(t.value) > 0);
     INSERT INTO writing_days (identity_key, day, reflections, words)
-    VALUES (coalesce(NEW.identity_id, ''),
-            date(NEW.created_at, (SELECT printf('%+d minutes', day_shift) FROM writing_zone WHERE starts_at <= NEW.created_at ORDER BY starts_at DESC LIMIT 1)),
-            1,
-            CASE WHEN json_type(NEW.metadata, '$.word_count') IN ('integer', 'real') THEN max(CAST(json_extract(NEW.metadata, '$.word_count') AS INTEGER), 0)
-                 ELSE length(trim(NEW.content)) - length(replace(trim(NEW.content), ' ', '')) + 1 END)
+    SELECT k.key,
+           date(NEW.created_at, (SELECT printf('%+d minutes', day_shift) FROM writing_zone WHERE starts_at <= NEW.created_at ORDER BY starts_at DESC LIMIT 1)),
+           1,
+           CASE WHEN json_type(NEW.metadata, '$.word_count') IN ('integer', 'real') THEN max(CAST(json_extract(NEW.metadata, '$.word_count') AS INTEGER), 0)
+                ELSE length(trim(NEW.content)) - length(replace(trim(NEW.content), ' ', '')) + 1 END
+    FROM (SELECT coalesce(NEW.identity_id, '') AS key UNION ALL SELECT '*') AS k WHERE true
     ON CONFLICT (identity_key, day) DO UPDATE SET reflections = reflections + 1, words = words + excluded.words;
     INSERT INTO writing_hours (identity_key, hour, reflections)
     VALUES (coalesce(NEW.identity_id, ''),

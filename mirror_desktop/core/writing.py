@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import re
+from time import monotonic as _monotonic
 import unicodedata
 from calendar import monthrange
 from dataclasses import dataclass, field, replace
@@ -116,8 +117,27 @@ def parse_clock(text: str) -> time:
 
 
 # -- time zones ------------------------------------------------------------------------------------
+_SYSTEM_ZONE: tuple[float, str, str] | None = None  # (when looked up, $TZ then, the name)
+_SYSTEM_ZONE_TTL = 60.0
+
+
 def system_zone_name() -> str:
-    """The IANA name of this machine's time zone: $TZ, /etc/localtime, /etc/timezone, tzlocal; else "UTC"."""
+    """The IANA name of this machine's time zone: $TZ, /etc/localtime, /etc/timezone, tzlocal; else "UTC".
+
+    Looked up at most once a minute (or when $TZ changes): lists convert every row's date, and a
+    laptop that travels is noticed soon enough.
+    """
+    global _SYSTEM_ZONE
+    env = os.environ.get("TZ", "")
+    cached = _SYSTEM_ZONE
+    if cached is not None and cached[1] == env and _monotonic() - cached[0] < _SYSTEM_ZONE_TTL:
+        return cached[2]
+    name = _lookup_system_zone()
+    _SYSTEM_ZONE = (_monotonic(), env, name)
+    return name
+
+
+def _lookup_system_zone() -> str:
     candidates: list[str] = []
     env = os.environ.get("TZ", "").lstrip(":")
     if env:
@@ -394,8 +414,9 @@ class WritingService:
         lo = self.day_bounds(since, s)[0] if since is not None else None
         hi = self.day_bounds(until, s)[1] if until is not None else None
         per: dict[date, list[int]] = {}
+        tz, shift = zone(s.time_zone), timedelta(hours=s.day_start_hour)  # once: the system zone reads files
         for when, words in self.store.timestamps(scope.identity_id, scope.anonymous_only, lo, hi):
-            cell = per.setdefault(self.local_day(when, s), [0, 0])
+            cell = per.setdefault((when.astimezone(tz) - shift).date(), [0, 0])
             cell[0] += 1
             cell[1] += words
         return [(d, n, w) for d, (n, w) in sorted(per.items())]
@@ -447,8 +468,9 @@ class WritingService:
         found = self.store.reflections_in([self.day_bounds(x, s) for x in days], scope.identity_id,
                                           scope.anonymous_only, limit=limit)
         out = []
+        tz, shift = zone(s.time_zone), timedelta(hours=s.day_start_hour)
         for r in found:
-            rd = self.local_day(r.created_at, s)
+            rd = (r.created_at.astimezone(tz) - shift).date()
             out.append(OnThisDayEntry(r, rd, d.year - rd.year))
         return out
 

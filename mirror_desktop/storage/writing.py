@@ -22,6 +22,8 @@ _SQLITE_WORDS = ("CASE WHEN json_type(r.metadata, '$.word_count') IN ('integer',
 _SQLITE_SHIFT = ("(SELECT printf('%+d minutes', {col}) FROM writing_zone WHERE starts_at <= r.created_at "
                  "ORDER BY starts_at DESC LIMIT 1)")
 SQLITE_ZONE_START = "0000-01-01T00:00:00.000Z"
+# writing_days rows of everyone together ("All" in the window): no identity id can be "*".
+EVERYONE_KEY = "*"
 
 
 def _day(value: Any) -> date:
@@ -117,6 +119,8 @@ class WritingStore:
                     "SELECT coalesce(identity_id, ''), extract(hour FROM (created_at AT TIME ZONE 'UTC') "
                     "+ make_interval(mins => mirror_writing_shift(created_at, FALSE)))::int, count(*) "
                     "FROM reflections GROUP BY 1, 2")
+            self._db.execute_sql("INSERT INTO writing_days (identity_key, day, reflections, words) "
+                                 f"SELECT {EVERYONE_KEY!r}, day, sum(reflections), sum(words) FROM writing_days GROUP BY day")
 
     # -- reads ---------------------------------------------------------------------------
     def _scope(self, key: str | None, column: str = "identity_key") -> tuple[str, list[Any]]:
@@ -128,29 +132,29 @@ class WritingStore:
     def days(self, key: str | None, since: date | None = None, until: date | None = None) -> list[tuple[date, int, int]]:
         """(day, reflections, words) per local day with writing, in day order, within [since, until]."""
         p = self._p()
-        where, params = self._scope(key)
+        where, params = self._scope(EVERYONE_KEY if key is None else key)
         if since is not None:
             where += f" AND day >= {p}"
             params.append(self._day_param(since))
         if until is not None:
             where += f" AND day <= {p}"
             params.append(self._day_param(until))
-        if key is None:
-            sql = (f"SELECT day, sum(reflections), sum(words) FROM writing_days WHERE reflections > 0{where} "
-                   "GROUP BY day ORDER BY day")
-        else:
-            sql = f"SELECT day, reflections, words FROM writing_days WHERE reflections > 0{where} ORDER BY day"
-        return [(_day(d), int(n), int(w)) for d, n, w in self._rows(sql, params)]
+        sql = f"SELECT day, reflections, words FROM writing_days WHERE reflections > 0{where} ORDER BY day"
+        rows = self._rows(sql, params)
+        if self._sqlite:  # text days and int counts: the one conversion, done plainly (5,000 rows a call)
+            iso = date.fromisoformat
+            return [(iso(d), n, w) for d, n, w in rows]
+        return [(_day(d), int(n), int(w)) for d, n, w in rows]
 
     def days_on(self, month_days: Sequence[str], before: date, key: str | None) -> list[date]:
         """Days with writing whose "MM-DD" is one of ``month_days``, before ``before``, newest first."""
         if not month_days:
             return []
         p = self._p()
-        where, params = self._scope(key)
+        where, params = self._scope(EVERYONE_KEY if key is None else key)
         marks = ", ".join([p] * len(month_days))
         md = "substr(day, 6, 5)" if self._sqlite else "to_char(day, 'MM-DD')"
-        sql = (f"SELECT DISTINCT day FROM writing_days WHERE reflections > 0 AND {md} IN ({marks}) AND day < {p}{where} "
+        sql = (f"SELECT day FROM writing_days WHERE reflections > 0 AND {md} IN ({marks}) AND day < {p}{where} "
                "ORDER BY day DESC")
         return [_day(r[0]) for r in self._rows(sql, [*month_days, self._day_param(before), *params])]
 
