@@ -2,7 +2,7 @@
 
 Calendar months, a day's reflections, On This Day, statistics and tag counts are reads the person is
 waiting for (the read lane, off the GUI thread: a month is one aggregate query). Renaming or merging a
-tag, re-dating a reflection, templates and the writing settings are writes on the serial lane, each
+tag, templates and the writing settings are writes on the serial lane, each
 announced in the past tense so every view decides whether to refresh (STYLE.md habit 6).
 """
 
@@ -29,14 +29,12 @@ class WritingClient(FeatureClient):
 
     Signals:
         tags_changed(int): a tag was renamed or merged; payload is how many reflections changed.
-        reflection_dated(object): a reflection's date was set; payload is the stored Reflection.
         templates_changed(): a template was added, edited or deleted.
         settings_saved(object): the writing settings were stored; payload is the WritingSettings.
         operation_failed(str): (inherited) a write failed; payload is the one sentence to show.
     """
 
     tags_changed = Signal(int)
-    reflection_dated = Signal(object)
     templates_changed = Signal()
     settings_saved = Signal(object)
 
@@ -80,11 +78,6 @@ class WritingClient(FeatureClient):
                    on_error: OnError = None) -> Job:
         src = list(sources)
         return self.call(lambda s: s.merge_tags(src, into), self._then(self.tags_changed, on_result), on_error)
-
-    def set_date(self, reflection_id: str, when: datetime, on_result: OnResult = None,
-                 on_error: OnError = None) -> Job:
-        return self.call(lambda s: s.set_date(reflection_id, when), self._then(self.reflection_dated, on_result),
-                         on_error)
 
     def mark_reminder_fired(self, day: date, on_result: OnResult = None) -> Job:
         return self.call(lambda s: s.mark_reminder_fired(day), on_result)

@@ -75,7 +75,6 @@ class WritingController(QObject):
         w.client.reflection_saved.connect(self._written)
         w.client.reflection_deleted.connect(self._written)
         c.tags_changed.connect(self._tags_changed)
-        c.reflection_dated.connect(self._written)
         c.operation_failed.connect(lambda text: w.editor.banner.show_message(
             text, [("Dismiss", w.editor.banner.hide)], kind="error"))
         c.settings_saved.connect(self._settings_arrived)

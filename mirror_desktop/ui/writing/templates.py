@@ -8,7 +8,6 @@ template, a name taken). Built-in templates can be used and read, not edited or 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
@@ -27,24 +26,25 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from mirror_desktop.core.templates import TemplateInfo
 from mirror_desktop.ui.theme import named
 
 NameRole = Qt.ItemDataRole.UserRole + 1
 
 
-def _name(t: Any) -> str:
-    return str(getattr(t, "name", ""))
+def _name(t: TemplateInfo) -> str:
+    return t.name
 
 
-def _body(t: Any) -> str:
-    return str(getattr(t, "body", None) or getattr(t, "content", "") or "")
+def _body(t: TemplateInfo) -> str:
+    return t.body
 
 
-def _builtin(t: Any) -> bool:
-    return bool(getattr(t, "builtin", False) or getattr(t, "built_in", False))
+def _builtin(t: TemplateInfo) -> bool:
+    return t.builtin
 
 
-def _fill(view: QListWidget, templates: Sequence[Any], select: str | None = None) -> None:
+def _fill(view: QListWidget, templates: Sequence[TemplateInfo], select: str | None = None) -> None:
     view.clear()
     for t in templates:
         item = QListWidgetItem(_name(t) + ("  ·  built in" if _builtin(t) else ""))
@@ -65,7 +65,7 @@ class TemplatePicker(QDialog):
 
     manage_requested = Signal()
 
-    def __init__(self, templates: Sequence[Any], parent: QWidget | None = None) -> None:
+    def __init__(self, templates: Sequence[TemplateInfo], parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Start from a template")
         self.setObjectName("templatePicker")
@@ -97,7 +97,7 @@ class TemplatePicker(QDialog):
         self.set_templates(self._templates)
         self.list.setFocus()
 
-    def set_templates(self, templates: Sequence[Any]) -> None:
+    def set_templates(self, templates: Sequence[TemplateInfo]) -> None:
         current = self.chosen_name()
         self._templates = list(templates)
         _fill(self.list, self._templates, current)
@@ -126,12 +126,12 @@ class ManageTemplates(QDialog):
     save_requested = Signal(object, str, str)
     delete_requested = Signal(str)
 
-    def __init__(self, templates: Sequence[Any], parent: QWidget | None = None) -> None:
+    def __init__(self, templates: Sequence[TemplateInfo], parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Templates")
         self.setObjectName("manageTemplates")
         self.resize(720, 480)
-        self._templates: list[Any] = []
+        self._templates: list[TemplateInfo] = []
         self._editing: str | None = None
         lay = QVBoxLayout(self)
         split = QSplitter(Qt.Orientation.Horizontal)
@@ -177,7 +177,7 @@ class ManageTemplates(QDialog):
         QShortcut(QKeySequence.StandardKey.Save, self, self._save)
         self.set_templates(templates)
 
-    def set_templates(self, templates: Sequence[Any], select: str | None = None) -> None:
+    def set_templates(self, templates: Sequence[TemplateInfo], select: str | None = None) -> None:
         self._templates = list(templates)
         self.list.blockSignals(True)
         _fill(self.list, self._templates, select or self._editing)
