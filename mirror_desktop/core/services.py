@@ -30,7 +30,8 @@ def word_count(text: str) -> int:
 
 # What a person makes: any row here means the journal is theirs (drafts are typing not yet saved).
 _CONTENT_TABLES = ("identities", "reflections", "mirrorbacks", "threads", "thread_reflections", "engine_runs",
-                   "engine_feedback", "evolution_proposals", "evolution_history", "integrations", "drafts")
+                   "engine_feedback", "evolution_proposals", "evolution_history", "integrations", "drafts",
+                   "templates")  # issue 16: a template of the person's own is theirs too
 
 
 def journal_is_empty(storage: MirrorStorage) -> bool:

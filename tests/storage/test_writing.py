@@ -340,3 +340,10 @@ def test_search_finds_emoji_tags_and_older_tags_with_spaces(svc: Any) -> None:
     assert [h.reflection.id for h in js.search('tag:"oddly  peaceful"')] == [old.id]
     assert [h.reflection.id for h in js.search('tag:"oddly peaceful" journal')] == [old.id]
     assert js.search("#oddly") == []
+
+
+def test_a_journal_with_only_a_template_of_its_own_is_not_empty(svc: Any) -> None:
+    storage, js, ws = svc
+    assert js.is_empty()
+    TemplateService(storage).save("mine", "What now?")
+    assert not js.is_empty()
