@@ -49,7 +49,7 @@ def last_months(by_month: Mapping[str, int], today: date, n: int = MONTHS_SHOWN,
         y, m = (y, m - 1) if m > 1 else (y - 1, 12)
     for y, m in reversed(keys):
         v = int(by_month.get(f"{y}-{m:02d}", 0))
-        label = MONTHS[m - 1] if m != 1 else f"{MONTHS[0]} {str(y)[2:]}"
+        label = MONTHS[m - 1] if m != 1 else f"{MONTHS[0]} {y}"  # the year where it turns
         out.append((label, float(v), f"{MONTHS[m - 1]} {y}: {fmt.plural(v, unit, units)}"))
     return out
 
