@@ -2,6 +2,7 @@
 
 Usage:
     python benchmarks/bench_writing.py [--source bench-data/j100000] [--work DIR] [--rounds 15] [--json FILE]
+                                       [--postgres N]
 
 The source journal (made by generate.py; read-only) is copied to ``--work`` and opened as the app
 opens it, which applies migration 005 (the day, hour and tag summaries are filled there; its time
@@ -13,7 +14,10 @@ answer without the summaries (UTC days, so simpler than Mirror's): a month's ``G
 over reflections, On This Day's ``WHERE substr(created_at, 6, 5) = 'MM-DD'`` (50 rows), and for the
 statistics the per-day ``GROUP BY`` with words plus the ``json_each`` tag count over every reflection.
 ``ratio`` = Mirror p95 / baseline p95. Last, the cost of the triggers on writes: 2,000 single-row
-inserts (one transaction each) into a fresh journal with and without the summary triggers.
+inserts (one transaction each), then 20,000 in ``create_many`` (500 a statement), into a fresh journal
+with and without the summary triggers (ratio = with / without, in reflections per second).
+``--postgres N`` also times the same reads on a throwaway PostgreSQL server (bench_storage.PgServer)
+holding N generated reflections (generate.py, seed 0), without a baseline.
 """
 
 from __future__ import annotations
@@ -34,7 +38,7 @@ ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(HERE))
 
-from bench_storage import log, machine_info, median, pct  # noqa: E402
+from bench_storage import PgServer, build, log, machine_info, median, pct  # noqa: E402
 
 from mirror_desktop.core import models as m  # noqa: E402
 from mirror_desktop.core.writing import EVERYONE, Scope, WritingService, WritingSettings  # noqa: E402
@@ -85,11 +89,56 @@ def insert_cost(work: Path, n: int = 2000) -> dict[str, Any]:
             for r in rows:
                 s.reflections.create(r)
             out[label] = round(n / (time.perf_counter() - t))
+            bulk = [m.Reflection(content="word " * 150 + str(i), metadata={"tags": ["walk", "lake"], "word_count": 151})
+                    for i in range(10 * n)]
+            t = time.perf_counter()
+            s.reflections.create_many(bulk, batch=500)
+            out[f"bulk_{label}"] = round(len(bulk) / (time.perf_counter() - t))
         finally:
             s.close()
-    out["ratio"] = round(out["without_triggers"] / out["with_triggers"], 3)
-    log(f"inserts/s with triggers {out['with_triggers']}, without {out['without_triggers']} (x{out['ratio']})")
+    out["ratio"] = round(out["with_triggers"] / out["without_triggers"], 3)
+    out["bulk_ratio"] = round(out["bulk_with_triggers"] / out["bulk_without_triggers"], 3)
+    log(f"single inserts/s with triggers {out['with_triggers']}, without {out['without_triggers']} (x{out['ratio']}); "
+        f"bulk {out['bulk_with_triggers']} vs {out['bulk_without_triggers']} (x{out['bulk_ratio']})")
     return out
+
+
+def reads(ws: WritingService, storage: Any, rounds: int, base: dict[str, list[float]] | None) -> list[dict[str, Any]]:
+    """The four reads for everyone and for one identity (base: the baseline timings by measure)."""
+    newest = storage.reflections.page(limit=1)[0].created_at
+    ident = storage.identities.list()[0].id
+    months = [(newest.year - 1 - i // 12, 1 + i % 12) for i in range(12)]
+    days = [date(newest.year, 1 + i, 15) for i in range(12)]
+    out = []
+    b = base or {}
+    for label, scope in (("everyone", EVERYONE), ("identity", Scope(ident))):
+        out.append(row("month", label, timed(lambda v, s=scope: ws.month_counts(*months[v % 12], s), rounds, 12), b.get("month")))
+        out.append(row("on_this_day", label, timed(lambda v, s=scope: ws.on_this_day(days[v % 12], s), rounds, 12), b.get("otd")))
+        out.append(row("stats", label, timed(lambda v, s=scope: ws.stats(s), rounds, 1), b.get("stats")))
+        out.append(row("tag_counts", label, timed(lambda v, s=scope: ws.tag_counts(s), rounds, 1), None))
+    return out
+
+
+def postgres_reads(n: int, rounds: int) -> dict[str, Any]:
+    from mirror_desktop.storage.journal import PostgresStorage
+
+    server = PgServer()
+    server.start()
+    try:
+        dsn = server.createdb("writing")
+        storage, gen_s = build(lambda: PostgresStorage(dsn), n, "pg")
+        try:
+            ws = WritingService(storage)
+            t = time.perf_counter()
+            ws.save_settings(WritingSettings(time_zone="Europe/Berlin"))
+            rebuild_s = time.perf_counter() - t
+            log(f"[pg] {n} reflections (generated in {gen_s or 0:.0f} s); zone rebuild {rebuild_s:.1f} s")
+            return {"version": server.version().strip(), "reflections": n, "generate_s": gen_s,
+                    "zone_rebuild_s": round(rebuild_s, 1), "results": reads(ws, storage, rounds, None)}
+        finally:
+            storage.close()
+    finally:
+        server.stop()
 
 
 def main() -> int:
@@ -99,6 +148,7 @@ def main() -> int:
     ap.add_argument("--work", help="where the copy goes (default: a temporary folder, removed afterwards)")
     ap.add_argument("--rounds", type=int, default=15)
     ap.add_argument("--json", help="write the results here")
+    ap.add_argument("--postgres", type=int, metavar="N", help="also time PostgreSQL with N generated reflections")
     args = ap.parse_args()
 
     work = Path(args.work) if args.work else Path(tempfile.mkdtemp(prefix="bench-writing-"))
@@ -118,10 +168,8 @@ def main() -> int:
         total = storage.reflections.count()
         log(f"{total} reflections; open (+migration 005 if new) {migrate_s:.1f} s; zone rebuild {rebuild_s:.1f} s")
         newest = storage.reflections.page(limit=1)[0].created_at
-        ident = storage.identities.list()[0].id
         months = [(newest.year - 1 - i // 12, 1 + i % 12) for i in range(12)]
         days = [date(newest.year, 1 + i, 15) for i in range(12)]
-        results: list[dict[str, Any]] = []
         con = storage.db
 
         def base_month(v: int) -> Any:
@@ -144,18 +192,15 @@ def main() -> int:
             return a, b
 
         rounds = args.rounds
-        bm = timed(base_month, rounds, 12)
-        bo = timed(base_otd, rounds, 12)
-        bs = timed(base_stats, max(rounds // 5, 2), 1)
-        for label, scope in (("everyone", EVERYONE), ("identity", Scope(ident))):
-            results.append(row("month", label, timed(lambda v, s=scope: ws.month_counts(*months[v % 12], s), rounds, 12), bm))
-            results.append(row("on_this_day", label, timed(lambda v, s=scope: ws.on_this_day(days[v % 12], s), rounds, 12), bo))
-            results.append(row("stats", label, timed(lambda v, s=scope: ws.stats(s), rounds, 1), bs))
-            results.append(row("tag_counts", label, timed(lambda v, s=scope: ws.tag_counts(s), rounds, 1), None))
+        base = {"month": timed(base_month, rounds, 12), "otd": timed(base_otd, rounds, 12),
+                "stats": timed(base_stats, max(rounds // 5, 2), 1)}
+        results = reads(ws, storage, rounds, base)
         storage.close()
         report = {"machine": machine_info(None), "reflections": total, "open_with_migration_s": round(migrate_s, 1),
                   "zone_rebuild_s": round(rebuild_s, 1), "results": results, "inserts": insert_cost(work),
                   "command": " ".join(sys.argv), "measured": datetime.now(UTC).isoformat(timespec="minutes")}
+        if args.postgres:
+            report["postgres"] = postgres_reads(args.postgres, rounds)
         if args.json:
             Path(args.json).write_text(json.dumps(report, indent=2))
         print(json.dumps(report, indent=2))
