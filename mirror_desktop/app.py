@@ -1,6 +1,6 @@
 """Composition root of the desktop app: paths, settings, executor, main window, start-up and shutdown.
 
-``mirror-desktop [--data-dir DIR] [--screenshot PNG] [--view reflections|threads|tensions|search]``.
+``mirror-desktop [--data-dir DIR] [--screenshot PNG] [--view reflections|threads|tensions|search|calendar|stats]``.
 The journal opens (and migrates) on the executor's worker thread while the window shows progress;
 a journal that cannot be opened ends in one sentence and a choice, never in a changed file.
 """
@@ -28,7 +28,7 @@ from mirror_desktop.version import VersionAction
 
 log = logging.getLogger(__name__)
 
-VIEW_CHOICES = ("reflections", "threads", "tensions", "search")
+VIEW_CHOICES = ("reflections", "threads", "tensions", "search", "calendar", "stats")
 SCREENSHOT_SIZE = (1280, 800)
 
 

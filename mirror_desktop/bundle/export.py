@@ -144,7 +144,7 @@ def _file_sha256(path: Path) -> str:
 def _copy_all_rows(source: Any, target: Any, state: JobState) -> None:
     """PostgreSQL → SQLite: every spec row through the repositories, in foreign-key order."""
     batch = 1000
-    for table in COUNTED:
+    for table in (*COUNTED, "templates"):  # templates: migration 005, issue 16
         src, dst = getattr(source, table), getattr(target, table)
         order = src.key_columns
         offset = 0

@@ -745,6 +745,26 @@ def _add_seed_matches(report: dict[str, Any], seeds: _SeedMatch) -> None:
         tm.conflict_ids.extend(ids[: max(50 - len(tm.conflict_ids), 0)])
 
 
+def _merge_templates_generic(staged: Any, storage: Any) -> Any:
+    """Issue 16: the bundle's templates new by id and by name join the journal's (as merge_sqlite does)."""
+    from mirror_desktop.storage.bundle_db import TableMerge
+
+    tm = TableMerge()
+    mine = storage.templates.list()
+    names = {" ".join(t.name.split()).casefold(): t for t in mine}
+    ids = {t.id: t for t in mine}
+    for row in staged.templates.list():
+        same = ids.get(row.id) or names.get(" ".join(row.name.split()).casefold())
+        if same is None:
+            storage.templates.create(row)
+            tm.inserted += 1
+        elif (same.id, same.name, same.body) == (row.id, row.name, row.body):
+            tm.duplicates += 1
+        else:
+            tm.conflicts += 1
+    return tm
+
+
 def _merge_generic(storage: Any, prepared: PreparedImport, seeds: _SeedMatch | None = None) -> dict[str, Any]:
     """Merge through repositories (PostgreSQL): same rules, one transaction."""
     from mirror_desktop.storage.bundle_db import COPY_ORDER, TableMerge
@@ -777,6 +797,7 @@ def _merge_generic(storage: Any, prepared: PreparedImport, seeds: _SeedMatch | N
                     dst.create_many(fresh)
                 tm.inserted += len(fresh)
                 report[table] = tm
+            report["templates"] = _merge_templates_generic(staged, storage)
             if seeds is not None:
                 _add_seed_matches(report, seeds)
             _record_event(storage, "import", _event_data(

@@ -28,6 +28,8 @@ COMMAND_MODULES = [
     "mirror_desktop.cli.integration",
     "mirror_desktop.cli.importfrom",
     "mirror_desktop.cli.exportto",
+    "mirror_desktop.cli.writing",
+    "mirror_desktop.cli.identity",
 ]
 
 EXIT_USER_ERROR = 2

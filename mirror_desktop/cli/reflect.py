@@ -4,12 +4,21 @@ The reflection is saved before the engine runs, so whatever the engine does, not
 lost. Bad input ends in one sentence on stderr and a non-zero exit, never a traceback:
 empty text and binary data (exit 2, nothing saved); an LLM engine that fails or is refused (exit 1,
 the reflection and the built-in engine's mirrorback are saved and printed).
+
+Issue 16 adds --date (backdating), --tag, --visibility and --template, and jrnl's habit: with no
+TEXT on a terminal, $VISUAL or $EDITOR opens on a private temporary file, deleted afterwards; an
+editor that fails leaves the file in place and the person is told where.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import shlex
+import subprocess
 import sys
+import tempfile
+from pathlib import Path
 from typing import Any
 
 from mirror_desktop.cli.main import EXIT_FAILURE, CliError, open_journal, print_json
@@ -31,6 +40,14 @@ def register(sub: argparse._SubParsersAction) -> None:
                                     "or from stdin when TEXT is omitted or '-'.")
     rp.add_argument("text", nargs="?", metavar="TEXT", help="the reflection; omit or '-' to read stdin")
     rp.add_argument("--identity", metavar="NAME|ID", help="the identity the reflection belongs to (a name or an id)")
+    rp.add_argument("--date", metavar="\"YYYY-MM-DD[ HH:MM]\"",
+                    help="date the reflection (local time; a date alone is noon, today is now); not in the future")
+    rp.add_argument("--tag", dest="tags", action="append", metavar="T", default=[],
+                    help="repeatable; one word each (letters, digits, - _ and emoji; no spaces)")
+    rp.add_argument("--visibility", metavar="LEVEL",
+                    help="local_only (default), sync_summary, sync_full_private or sync_full_public; "
+                         "anything but local_only needs --identity")
+    rp.add_argument("--template", metavar="NAME", help="start from a template (see `mirror template list`)")
     rp.add_argument("--allow-remote", action="store_true",
                     help="yes, send this reflection to the remote engine even though it is local only "
                          "(without it a remote engine never sees local-only text; the offline engine answers)")
@@ -58,8 +75,108 @@ def _looks_binary(text: str) -> bool:
     return controls > max(2, len(text) // 100)
 
 
-def read_text(arg: str | None) -> str:
-    """The reflection from the argument or stdin, refused with one sentence if it cannot be a reflection."""
+def editor_command() -> list[str] | None:
+    """$VISUAL, then $EDITOR, split as a shell would (an editor may carry flags: "code --wait")."""
+    for name in ("VISUAL", "EDITOR"):
+        value = os.environ.get(name, "").strip()
+        if value:
+            try:
+                return shlex.split(value)
+            except ValueError:
+                raise CliError(f"${name} ({value!r}) cannot be read as a command; fix its quotes. "
+                               "Nothing was saved.") from None
+    return None
+
+
+def stdin_is_terminal() -> bool:
+    return sys.stdin is not None and sys.stdin.isatty()
+
+
+class EditedText:
+    """Text written in an editor and the temporary file that holds it until the journal has it."""
+
+    def __init__(self, text: str, path: Path | None) -> None:
+        self.text = text
+        self.path = path
+
+    def saved(self) -> None:
+        """The journal holds the text now: the temporary file goes."""
+        if self.path is not None:
+            self.path.unlink(missing_ok=True)
+            self.path = None
+
+    def discard(self) -> None:
+        self.saved()
+
+    def kept_note(self) -> str:
+        return f" Your text is kept in {self.path}." if self.path is not None else ""
+
+
+def text_from_editor(initial: str = "", *, what: str = "reflection") -> EditedText:
+    """Open $VISUAL/$EDITOR on a private temporary file holding ``initial``; return what was written.
+
+    The caller deletes the file (``saved()``) once the journal holds the text. An editor that
+    cannot start or exits non-zero leaves the file and the one sentence says where.
+    """
+    command = editor_command()
+    if command is None:
+        raise CliError(f"Give the {what} as TEXT or on stdin, or set $VISUAL or $EDITOR to write it in an "
+                       "editor; nothing was saved.")
+    fd, name = tempfile.mkstemp(prefix="mirror-", suffix=".md")  # 0600: only this user can read it
+    path = Path(name)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(initial)
+    try:
+        code = subprocess.call([*command, str(path)])
+    except OSError as exc:
+        raise CliError(f"The editor {command[0]!r} could not be started ({exc.strerror or exc}); nothing was saved "
+                       f"to the journal, and the text is kept in {path}.") from None
+    if code != 0:
+        raise CliError(f"The editor exited with status {code}, so nothing was saved to the journal; "
+                       f"your text is kept in {path}.")
+    raw = path.read_bytes()
+    if len(raw) > MAX_INPUT_BYTES:
+        raise CliError(f"The text is larger than {MAX_INPUT_BYTES // (1024 * 1024)} MB; nothing was saved, "
+                       f"and it is kept in {path}.")
+    try:
+        text = raw.decode("utf-8").removeprefix("\ufeff")
+    except UnicodeDecodeError:
+        raise CliError(f"The editor saved text that is not UTF-8; nothing was saved, and it is kept in {path}.") from None
+    return EditedText(text, path)
+
+
+def read_text(arg: str | None, *, template: str | None = None) -> EditedText:
+    """The reflection from the argument, stdin or an editor, refused with one sentence if it cannot be one.
+
+    ``template``: the body a new reflection starts from. The editor opens with it; TEXT or stdin
+    is written below it. Text left exactly as the template came is refused (nothing was written).
+    """
+    if arg is None and stdin_is_terminal():
+        edited = text_from_editor(template or "")
+        blank = not edited.text.strip() or (template is not None and edited.text.strip() == template.strip())
+        if blank:
+            edited.discard()  # nothing of the person's is in it
+            raise CliError("Nothing was written in the editor; nothing was saved.")
+        try:
+            _checked(edited.text)
+        except CliError as exc:
+            raise CliError(str(exc) + edited.kept_note()) from None
+        return edited
+    text = _read_arg_or_stdin(arg)
+    if template is not None:
+        text = template.rstrip() + "\n\n" + text
+    return EditedText(_checked(text), None)
+
+
+def _checked(text: str) -> str:
+    if _looks_binary(text):
+        raise CliError("The text looks like binary data, not writing; nothing was saved.")
+    if not text.strip():
+        raise CliError("There is nothing to reflect on: the text is empty. Nothing was saved.")
+    return text
+
+
+def _read_arg_or_stdin(arg: str | None) -> str:
     if arg is None or arg == "-":
         if sys.stdin is None or sys.stdin.isatty():
             raise CliError("Give the reflection as TEXT, or pipe it on stdin; nothing was saved.")
@@ -78,34 +195,88 @@ def read_text(arg: str | None) -> str:
         # Python hands undecodable argument bytes over as lone surrogates.
         if any("\udc80" <= ch <= "\udcff" for ch in text):
             raise CliError("The text is not valid UTF-8 (it looks like binary data); nothing was saved.")
-    if _looks_binary(text):
-        raise CliError("The text looks like binary data, not writing; nothing was saved.")
-    if not text.strip():
-        raise CliError("There is nothing to reflect on: the text is empty. Nothing was saved.")
     return text
 
 
 # -- commands ------------------------------------------------------------------------------------
+VISIBILITIES = ("local_only", "sync_summary", "sync_full_private", "sync_full_public")
+
+
+def check_visibility(level: str | None, has_identity: bool) -> str:
+    """--visibility as stored, or one sentence: an unknown level, or sharing without an identity."""
+    if level is None:
+        return "local_only"
+    value = level.strip().lower().replace("-", "_")
+    if value not in VISIBILITIES:
+        raise CliError(f"{level!r} is not a visibility; use one of: {', '.join(VISIBILITIES)}. Nothing was saved.")
+    if value != "local_only" and not has_identity:
+        raise CliError("An anonymous reflection stays local_only; add --identity NAME to share it. Nothing was saved.")
+    return value
+
+
+def check_tags(tags: list[str]) -> list[str]:
+    from mirror_desktop.core.writing import normalize_tags
+
+    try:
+        return normalize_tags(tags)
+    except MirrorError as exc:
+        raise CliError(f"{str(exc).rstrip('.')}; nothing was saved.") from None
+
+
+def resolve_identity(storage: Any, text: str | None) -> str | None:
+    from mirror_desktop.core.services import identity_by_name_or_id
+
+    if text is None:
+        return None
+    try:
+        ident = identity_by_name_or_id(storage, text)
+    except MirrorError as exc:
+        raise CliError(f"{str(exc).rstrip('.')}; nothing was saved.") from None
+    return ident.id if ident is not None else None
+
+
 def cmd_reflect(args: argparse.Namespace) -> int:
     from mirror_desktop.core.engine_settings import EngineSettingsStore
     from mirror_desktop.core.mirrorbacks import MirrorbackService
-    from mirror_desktop.core.services import JournalService, identity_by_name_or_id
+    from mirror_desktop.core.services import JournalService
+    from mirror_desktop.core.templates import TemplateService
     from mirror_desktop.core.tensions import TensionService
+    from mirror_desktop.core.writing import WritingService
 
-    text = read_text(args.text)
+    tags = check_tags(args.tags)
+    # Text given or piped is read (and refused) before the journal is opened; the editor waits
+    # until everything else has been checked.
+    given = None if args.text is None and stdin_is_terminal() else _checked(_read_arg_or_stdin(args.text))
     store = EngineSettingsStore(AppPaths.resolve(args.data_dir).config_dir)
     storage = open_journal(args)
     try:
-        identity_id = None
-        if args.identity is not None:
+        # Everything that can be refused is checked before the person writes a word in an editor.
+        identity_id = resolve_identity(storage, args.identity)
+        visibility = check_visibility(args.visibility, identity_id is not None)
+        created_at = None
+        if args.date is not None:
             try:
-                ident = identity_by_name_or_id(storage, args.identity)
+                created_at = WritingService(storage).parse_date(args.date)
             except MirrorError as exc:
                 raise CliError(f"{str(exc).rstrip('.')}; nothing was saved.") from None
-            identity_id = ident.id if ident is not None else None
-        # A new journal gets its default tensions first, as the window and `mirror tension` do.
-        TensionService(storage).ensure_seeds()
-        reflection = JournalService(storage).save_reflection(text, identity_id=identity_id)
+        template = TemplateService(storage).get(args.template) if args.template is not None else None
+        if given is None:
+            edited = read_text(None, template=template.body if template is not None else None)
+        else:
+            edited = EditedText(template.body.rstrip() + "\n\n" + given if template is not None else given, None)
+        try:
+            # A new journal gets its default tensions first, as the window and `mirror tension` do.
+            TensionService(storage).ensure_seeds()
+            reflection = JournalService(storage).save_reflection(
+                edited.text, identity_id=identity_id, visibility=visibility, tags=tags or None,
+                created_at=created_at, template=template.name if template is not None else None)
+        except MirrorError as exc:
+            raise CliError(f"{str(exc).rstrip('.')}; nothing was saved.{edited.kept_note()}") from None
+        except BaseException:
+            if edited.path is not None:
+                print(f"mirror: nothing was saved; your text is kept in {edited.path}.", file=sys.stderr)
+            raise
+        edited.saved()
         try:
             result = MirrorbackService(storage, store.engine_factory()).reflect(
                 reflection.id, allow_remote=args.allow_remote)
@@ -114,7 +285,11 @@ def cmd_reflect(args: argparse.Namespace) -> int:
         except Exception as exc:  # noqa: BLE001 - the reflection is safe; say so instead of a traceback
             raise CliError(f"Your reflection was saved (id {reflection.id}), but the engine failed "
                            f"({type(exc).__name__}); try `mirror reflect` again or check the engine settings.") from None
-        _print_result(args, result.to_json())
+        data = result.to_json()
+        data.update({"created_at": reflection.created_at.isoformat(), "identity_id": reflection.identity_id,
+                     "visibility": str(reflection.visibility), "tags": reflection.tags,
+                     "template": template.name if template is not None else None})
+        _print_result(args, data)
         failed = False
         if store.problem:
             print(f"mirror: {store.problem}", file=sys.stderr)

@@ -294,6 +294,18 @@ class Attachment:
 
 
 @dataclass
+class Template:
+    """Adapter extension (migration 005): a template of the person's own (built-ins live in core/templates.py)."""
+
+    name: str
+    body: str
+    metadata: JSON | None = None
+    id: str = field(default_factory=new_id)
+    created_at: datetime = field(default_factory=utc_now)
+    updated_at: datetime = field(default_factory=utc_now)
+
+
+@dataclass
 class SchemaVersion:
     """Spec 14: one applied migration."""
 

@@ -58,6 +58,8 @@ class MirrorStorage(ABC):
     drafts: Repository[m.Draft]  # adapter extension (migration 002)
     integration_items: Any  # IntegrationItemRepository, adapter extension (migration 003)
     attachments: Any  # AttachmentRepository, adapter extension (migration 004)
+    templates: Repository[m.Template]  # adapter extension (migration 005)
+    writing: Any  # storage.writing.WritingStore: summaries and settings of migration 005
 
     @abstractmethod
     def transaction(self) -> AbstractContextManager[None]:

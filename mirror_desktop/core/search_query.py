@@ -15,7 +15,8 @@ HL_END = "\ue001"
 _WORD = re.compile(r"[\w']+", re.UNICODE)
 _TOKEN = re.compile(r'(-?)"([^"]*)"?|(-?)(\S+)')
 # ``#sleep`` or ``tag:sleep`` looks for a tag, not a word (issue 11: tags went in and could never be found).
-_TAG = re.compile(r'(?:(?<=\s)|^)(?:#|tag:)([^\s#"]+)', re.IGNORECASE)
+# ``tag:"oddly peaceful"`` finds a tag from an older journal that holds a space (issue 16: new tags cannot).
+_TAG = re.compile(r'(?:(?<=\s)|^)(?:tag:"([^"]+)"|(?:#|tag:)([^\s#"]+))', re.IGNORECASE)
 MAX_TERMS = 32
 
 
@@ -49,7 +50,8 @@ def _words(text: str) -> tuple[str, ...]:
 def parse_query(text: str) -> ParsedQuery:
     """Parse a search box's text; raises SearchSyntaxError with a sentence for unusable queries."""
     text = text.replace(HL_START, " ").replace(HL_END, " ")
-    tags = tuple(dict.fromkeys(t.strip(",.;").lower() for t in _TAG.findall(text) if t.strip(",.;")))
+    found = [" ".join(quoted.split()) or bare.strip(",.;") for quoted, bare in _TAG.findall(text)]
+    tags = tuple(dict.fromkeys(t.lower() for t in found if t))
     text = _TAG.sub(" ", text)
     include: list[Term] = []
     exclude: list[Term] = []

@@ -30,7 +30,8 @@ def word_count(text: str) -> int:
 
 # What a person makes: any row here means the journal is theirs (drafts are typing not yet saved).
 _CONTENT_TABLES = ("identities", "reflections", "mirrorbacks", "threads", "thread_reflections", "engine_runs",
-                   "engine_feedback", "evolution_proposals", "evolution_history", "integrations", "drafts")
+                   "engine_feedback", "evolution_proposals", "evolution_history", "integrations", "drafts",
+                   "templates")  # issue 16: a template of the person's own is theirs too
 
 
 def journal_is_empty(storage: MirrorStorage) -> bool:
@@ -142,23 +143,41 @@ class JournalService:
     # -- reflections ---------------------------------------------------------------------
     def save_reflection(self, content: str, *, reflection_id: str | None = None, identity_id: str | None = None,
                         visibility: str = Visibility.LOCAL_ONLY, tags: Sequence[str] | None = None,
-                        draft_id: str | None = None) -> m.Reflection:
-        """Create or update a reflection (and drop its draft) in one transaction."""
+                        draft_id: str | None = None, created_at: datetime | None = None,
+                        template: str | None = None) -> m.Reflection:
+        """Create or update a reflection (and drop its draft) in one transaction.
+
+        ``created_at``: the reflection's date (backdating, issue 16), checked by WritingService.check_date;
+        None keeps an existing reflection's date and dates a new one now. ``template``: the name of the
+        template it was started from (kept in metadata).
+        """
+        if created_at is not None:
+            from mirror_desktop.core.writing import check_reflection_date
+
+            created_at = check_reflection_date(created_at)
         if identity_id is None:
             visibility = Visibility.LOCAL_ONLY
         with self.storage.transaction():
             existing = self.storage.reflections.find(reflection_id) if reflection_id else None
             meta = dict(existing.metadata or {}) if existing else {}
             if tags is not None:
-                meta["tags"] = sorted({t.strip() for t in tags if t.strip()})
+                from mirror_desktop.core.writing import normalize_tags
+
+                # Tags already on the reflection stay as they are (older journals hold "two words").
+                meta["tags"] = normalize_tags(tags, keep=existing.tags if existing else ())
             meta["word_count"] = word_count(content)
+            if template:
+                meta["template"] = template
             if existing is None:
                 kwargs: dict[str, Any] = {"id": reflection_id} if reflection_id else {}
+                if created_at is not None:
+                    kwargs["created_at"] = created_at
                 saved = self.storage.reflections.create(m.Reflection(
                     content=content, identity_id=identity_id, visibility=Visibility(visibility), metadata=meta, **kwargs))
             else:
                 saved = self.storage.reflections.update(replace(
-                    existing, content=content, identity_id=identity_id, visibility=Visibility(visibility), metadata=meta))
+                    existing, content=content, identity_id=identity_id, visibility=Visibility(visibility), metadata=meta,
+                    created_at=created_at or existing.created_at))
             if draft_id:
                 self.storage.drafts.delete(draft_id)
         return saved

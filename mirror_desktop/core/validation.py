@@ -357,8 +357,21 @@ def validate_attachment(x: m.Attachment) -> None:
     _timestamp(e, "created_at", x.created_at)
 
 
+def validate_template(x: m.Template) -> None:
+    e = "template"
+    _id(e, "id", x.id)
+    _text(e, "name", x.name, max_len=80)
+    _text(e, "body", x.body)
+    if len(x.body.encode("utf-8")) > 64 * 1024:
+        raise ValidationError(e, "body", "at most 64 KB", "A template can be at most 64 KB.")
+    _timestamp(e, "created_at", x.created_at)
+    _timestamp(e, "updated_at", x.updated_at)
+    check_json(e, "metadata", x.metadata, dict)
+
+
 VALIDATORS: dict[type, Callable[[Any], None]] = {
     m.Attachment: validate_attachment,
+    m.Template: validate_template,
     m.Draft: validate_draft,
     m.Identity: validate_identity,
     m.Reflection: validate_reflection,

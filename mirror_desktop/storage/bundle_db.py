@@ -36,6 +36,9 @@ COPY_ORDER = (
     "integrations",
 )
 KEYS = {"thread_reflections": ("thread_id", "reflection_id")}
+# Adapter tables that travel too, when both journals have them (issue 16: the person's templates,
+# from schema 1.4.0). Not spec tables, so the manifest does not count them.
+EXTENSION_COPY = ("templates",)
 # Created by ANALYZE / PRAGMA optimize; read only by the query planner, never compared.
 _TOLERATED = {"sqlite_stat1", "sqlite_stat4"}
 
@@ -256,6 +259,11 @@ def _copy_table(con: Any, table: str, batch: int | None = None) -> int:
         after, params = "WHERE rowid > ?", (row[0],)
 
 
+def _has_table(con: Any, schema: str, table: str) -> bool:
+    return con.execute(f"SELECT 1 FROM {schema}.sqlite_master WHERE type = 'table' AND name = ?",
+                       (table,)).fetchone() is not None
+
+
 def build_staging_journal(bundled: BundledDb, target: Path, *,
                           on_table: Callable[[str, int, int], None] | None = None) -> dict[str, int]:
     """Create a fresh journal at ``target`` (schema = the bundle's) and copy every row into it.
@@ -288,6 +296,9 @@ def build_staging_journal(bundled: BundledDb, target: Path, *,
                 copied[table] = _copy_table(con, table)
                 if on_table is not None:
                     on_table(table, i + 1, len(COPY_ORDER))
+            for table in EXTENSION_COPY:
+                if _has_table(con, "src", table) and _has_table(con, "main", table):
+                    _copy_table(con, table)
             # The migration history travels too, so the copy is exact; opening the staged journal
             # then checks each recorded checksum against the shipped migration files.
             con.execute("DELETE FROM main.schema_version")
@@ -353,6 +364,30 @@ class TableMerge:
     conflict_ids: list[str] = field(default_factory=list)
 
 
+def _merge_templates(live_db: peewee.Database) -> TableMerge | None:
+    """The bundle's templates that are new by id and by name join the live ones; a template with a
+    name the person already uses keeps theirs (a conflict), an identical one is a duplicate."""
+    for schema in ("src", "main"):
+        if live_db.execute_sql(f"SELECT 1 FROM {schema}.sqlite_master WHERE type = 'table' "
+                               "AND name = 'templates'").fetchone() is None:
+            return None
+    cols = "id, name, body, created_at, updated_at, metadata"
+    same = "m.id = s.id AND m.name = s.name AND m.body = s.body"
+    clash = "m.id = s.id OR lower(trim(m.name)) = lower(trim(s.name))"
+    tm = TableMerge()
+    tm.duplicates = int(live_db.execute_sql(
+        f"SELECT count(*) FROM src.templates s WHERE EXISTS (SELECT 1 FROM main.templates m WHERE {same})").fetchone()[0])
+    clashing = live_db.execute_sql(
+        f"SELECT s.id FROM src.templates s WHERE EXISTS (SELECT 1 FROM main.templates m WHERE {clash}) "
+        f"AND NOT EXISTS (SELECT 1 FROM main.templates m WHERE {same})").fetchall()
+    tm.conflicts = len(clashing)
+    tm.conflict_ids = [r[0] for r in clashing[:50]]
+    cur = live_db.execute_sql(f"INSERT INTO main.templates ({cols}) SELECT {cols} FROM src.templates s "
+                              f"WHERE NOT EXISTS (SELECT 1 FROM main.templates m WHERE {clash})")
+    tm.inserted = max(int(cur.rowcount), 0)
+    return tm
+
+
 def merge_sqlite(live_db: peewee.Database, staged: Path, *,
                  before_commit: Callable[[dict[str, TableMerge]], None] | None = None,
                  overwrite: dict[str, set[str]] | None = None) -> dict[str, TableMerge]:
@@ -402,6 +437,10 @@ def merge_sqlite(live_db: peewee.Database, staged: Path, *,
                         f'SELECT count(*) FROM src."{table}"').fetchone()[0]) - overlap
                     tm.conflicts += max(fresh - tm.inserted, 0)
                 report[table] = tm
+            for table in EXTENSION_COPY:
+                merged = _merge_templates(live_db) if table == "templates" else None
+                if merged is not None:
+                    report[table] = merged
             bad = live_db.execute_sql("PRAGMA main.foreign_key_check").fetchall()
             if bad:
                 raise StorageError(f"The merge would leave a {bad[0][0]} row without its {bad[0][2]}; nothing was merged.")

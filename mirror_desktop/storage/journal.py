@@ -30,6 +30,7 @@ from mirror_desktop.storage.repositories import (
     ReflectionRepository,
     ThreadReflectionRepository,
 )
+from mirror_desktop.storage.writing import WritingStore
 
 SPEC_TABLES = (
     "identities", "reflections", "mirrorbacks", "threads", "thread_reflections", "tensions", "axes",
@@ -75,6 +76,8 @@ class PeeweeStorage(MirrorStorage):
         self.drafts = PeeweeRepository(self, M.Draft, m.Draft)
         self.integration_items = IntegrationItemRepository(self, M.IntegrationItem, m.IntegrationItem)
         self.attachments = AttachmentRepository(self, M.Attachment, m.Attachment)
+        self.templates = PeeweeRepository(self, M.Template, m.Template)  # migration 005
+        self.writing = WritingStore(self)  # migration 005: summaries and settings of issue 16
         try:
             self.runner = MigrationRunner(db, self.dialect, backup=self._backup_before_migration)
             self.runner.verify()

@@ -104,6 +104,7 @@ class ModelSet:
     IntegrationItem: type[peewee.Model]  # adapter extension (migration 003)
     Attachment: type[peewee.Model]  # adapter extension (migration 004)
     AttachmentBlob: type[peewee.Model] | None  # PostgreSQL only (migration 004): the bytes of attachments
+    Template: type[peewee.Model]  # adapter extension (migration 005)
 
 
 def build_models(database: peewee.Database, dialect: str) -> ModelSet:
@@ -343,6 +344,16 @@ def build_models(database: peewee.Database, dialect: str) -> ModelSet:
                 table_name = "attachment_blobs"
 
         AttachmentBlob = PgAttachmentBlob
+    class Template(Base):
+        id = peewee.TextField(primary_key=True)
+        name = peewee.TextField()
+        body = peewee.TextField()
+        created_at = TS()
+        updated_at = TS()
+        metadata = JS(null=True)
+
+        class Meta:
+            table_name = "templates"
 
     class SchemaVersion(Base):
         id = peewee.AutoField()
@@ -356,4 +367,4 @@ def build_models(database: peewee.Database, dialect: str) -> ModelSet:
 
     return ModelSet(Identity, Reflection, Mirrorback, Thread, ThreadReflection, Tension, Axis, EngineRun,
                     EngineFeedback, EvolutionProposal, EvolutionHistory, EvolutionEvent, Integration, SchemaVersion, Draft,
-                    IntegrationItem, Attachment, AttachmentBlob)
+                    IntegrationItem, Attachment, AttachmentBlob, Template)

@@ -181,6 +181,10 @@ class ReflectionRepository(PeeweeRepository[m.Reflection]):
             q = q.where(R.created_at < f.until)
         if f.visibility is not None:
             q = q.where(R.visibility == f.visibility)
+        for tag in f.tags:
+            # The same test as search's (storage/journal.py _tag_sql): every tag, without case.
+            q = q.where(R.id.in_(peewee.SQL(f"(SELECT r.id FROM reflections r WHERE {self.storage._tag_sql})",
+                                            [tag.lower()])))
         return q
 
     def page(self, filters: SearchFilters | None = None, *, after: tuple[datetime, str] | None = None,
@@ -198,6 +202,12 @@ class ReflectionRepository(PeeweeRepository[m.Reflection]):
         R: Any = self.model
         wanted = list(dict.fromkeys(ids))
         return {r.id: self.to_dc(r) for r in R.select().where(R.id.in_(wanted))} if wanted else {}
+
+    def find_prefix(self, prefix: str, limit: int = 2) -> list[m.Reflection]:
+        """Reflections whose id starts with ``prefix`` (the CLI prints ids cut to 8), at most ``limit``."""
+        R: Any = self.model
+        q = R.select().where((R.id >= prefix) & (R.id < prefix + "\U0010ffff")).order_by(R.id).limit(limit)
+        return [self.to_dc(r) for r in q]
 
     def count_filtered(self, filters: SearchFilters | None = None) -> int:
         return int(self.filtered(filters).count())

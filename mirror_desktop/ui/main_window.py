@@ -9,7 +9,7 @@ client in ``workers/``.
 from __future__ import annotations
 
 import platform
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from PySide6 import __version__ as PYSIDE_VERSION
 from PySide6.QtCore import QByteArray, QSettings, Qt, Signal, qVersion
@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QApplication,
     QLabel,
     QMainWindow,
+    QMenu,
     QProgressBar,
     QScrollArea,
     QSplitter,
@@ -45,7 +46,8 @@ if TYPE_CHECKING:
     from mirror_desktop.ui.integrations.dialog import IntegrationsDialog
     from mirror_desktop.ui.tensions.page import TensionView
 
-VIEWS = ("reflections", "threads", "tensions", "search")
+VIEWS = ("reflections", "threads", "tensions", "search", "calendar", "stats")
+LAZY_VIEWS = ("calendar", "stats")  # built by the writing controller the first time they are shown (issue 16)
 
 
 class MainWindow(QMainWindow):
@@ -53,7 +55,8 @@ class MainWindow(QMainWindow):
 
     Signals:
         journal_loaded(): the journal is open; the first page, the identities and the threads are shown.
-        view_changed(str): payload is the view now shown ("reflections" | "threads" | "tensions" | "search").
+        view_changed(str): payload is the view now shown ("reflections" | "threads" | "tensions" | "search" |
+            "calendar" | "stats").
     """
 
     journal_loaded = Signal()
@@ -100,6 +103,7 @@ class MainWindow(QMainWindow):
         self._build_actions()
         self._build_menus()
         self._connect()
+        self._build_writing()
         self.setEnabled_for_open(False)
         self._restore_settings()
 
@@ -126,6 +130,7 @@ class MainWindow(QMainWindow):
         side_lay.setSpacing(0)
         side_lay.addWidget(self.day_panel)
         side_lay.addWidget(self.mirrorback_scroll, 1)
+        self.side_column, self.side_layout = side, side_lay  # On This Day joins it when it has something
         self.editor_column.addWidget(side)
         self.editor_column.setStretchFactor(0, 3)
         self.editor_column.setStretchFactor(1, 2)
@@ -188,7 +193,8 @@ class MainWindow(QMainWindow):
         self.view_actions: dict[str, QAction] = {}
         group = QActionGroup(self)
         for n, (name, title) in enumerate((("reflections", "&Reflections"), ("threads", "&Threads"),
-                                           ("tensions", "T&ensions"))):
+                                           ("tensions", "T&ensions"), ("calendar", "&Calendar"),
+                                           ("stats", "&Statistics"))):
             act = A(title, self, shortcut=QKeySequence(f"Ctrl+{n + 1}"), checkable=True)
             act.setActionGroup(group)
             act.triggered.connect(lambda _c=False, v=name: self.show_view(v))
@@ -294,6 +300,26 @@ class MainWindow(QMainWindow):
         j.timeline_loaded.connect(self.day_items.timeline_loaded)
         self.integrations.sync_finished.connect(self._synced)
 
+    # -- the nightly writer's habits (issue 16): calendar, statistics, templates, focus ----------
+    def _build_writing(self) -> None:
+        from mirror_desktop.ui.writing.controller import WritingController
+
+        self.writing = WritingController(self, self.settings)  # builds its pages on first use
+        A = QAction
+        self.template_action = A("New from &template…", self, shortcut=QKeySequence("Ctrl+Shift+N"))
+        self.templates_action = A("Te&mplates…", self)
+        self.focus_action = A("&Focus mode", self, shortcut=QKeySequence("F11"), checkable=True)
+        self.focus_action.setStatusTip("Full screen, nothing but the text (F11 or Esc to leave).")
+        for act in (self.template_action, self.focus_action):
+            self.addAction(act)  # their keys work with the menu bar hidden in focus mode
+        self.template_action.triggered.connect(self.writing.new_from_template)
+        self.templates_action.triggered.connect(lambda: self.writing.manage_templates())
+        self.focus_action.triggered.connect(lambda _c: self.writing.toggle_focus())
+        file_menu, view_menu = (cast(QMenu, a.menu()) for a in self.menuBar().actions()[0:3:2])
+        file_menu.insertAction(self.save_action, self.template_action)
+        file_menu.insertAction(self.engine_action, self.templates_action)
+        view_menu.insertAction(self.preview_action, self.focus_action)
+
     def setEnabled_for_open(self, open_: bool) -> None:  # noqa: N802 - reads like Qt's setEnabled
         for w in (self.sidebar, self.stack, self.editor):
             w.setEnabled(open_)
@@ -397,8 +423,10 @@ class MainWindow(QMainWindow):
         self._view = name
         if name == "tensions":
             self.tension_view  # noqa: B018 - the map is built the first time it is shown
-        self.stack.setCurrentIndex(VIEWS.index(name))
-        self.editor_column.setVisible(name != "tensions")  # the map takes the width of editor and reply
+        page = self.writing.page(name) if name in LAZY_VIEWS else self.stack.widget(VIEWS.index(name))
+        self.stack.setCurrentWidget(cast(QWidget, page))
+        # the map and the charts take the width of editor and reply
+        self.editor_column.setVisible(name not in ("tensions", "stats"))
         if name in self.view_actions:
             self.view_actions[name].setChecked(True)
         else:
@@ -413,15 +441,18 @@ class MainWindow(QMainWindow):
         self.search.focus_box()
 
     def leave_search(self) -> None:
+        if self.writing.focus is not None and self.writing.focus.active:
+            self.writing.focus.leave()  # Esc leaves focus mode too
+            return
         if self._view == "search":
             self.show_view(self._previous_view if self._previous_view != "search" else "reflections")
             self.editor.text.setFocus()
 
-    def new_reflection(self) -> None:
-        """Ctrl+N: a new page in the editor, with the list or the timeline beside it."""
-        if self._view in ("tensions", "search"):
+    def new_reflection(self, **start: object) -> None:
+        """Ctrl+N: a new page in the editor, with the list or the timeline beside it (``start``: a template)."""
+        if self._view in ("tensions", "search", "stats"):
             self.show_view(self._previous_view if self._previous_view in ("reflections", "threads") else "reflections")
-        self.journal.new_reflection()
+        self.journal.new_reflection(**start)
 
 
     # -- theme, settings, about ----------------------------------------------------------
@@ -433,9 +464,13 @@ class MainWindow(QMainWindow):
     def show_settings(self) -> None:
         from mirror_desktop.ui.dialogs.settings import SettingsDialog
 
-        dlg = SettingsDialog(self.paths, str(self.settings.value("theme", "light")), self)
+        dlg = SettingsDialog(self.paths, str(self.settings.value("theme", "light")), self,
+                             writing=self.writing.writing_settings)
         if dlg.exec():
             self.set_theme(dlg.theme())
+            chosen = dlg.writing_settings()
+            if chosen is not None and chosen != self.writing.writing_settings:
+                self.writing.save_writing_settings(chosen)
 
     def about_text(self) -> str:
         return (f"Mirror {__version__}\n"
@@ -569,6 +604,7 @@ class MainWindow(QMainWindow):
             if self.is_open:
                 self.autosave.commit()
             self.mirrorback_panel.shutdown()
+            self.writing.shutdown()
             if self._bundles is not None:
                 self._bundles.shutdown()
             if getattr(self, "exports_client", None) is not None:

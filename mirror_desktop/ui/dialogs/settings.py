@@ -1,14 +1,17 @@
-"""SettingsDialog: the theme and where the journal lives (read-only here; --data-dir moves it)."""
+"""SettingsDialog: the theme, where the journal lives (read-only here; --data-dir moves it), and the
+journal's writing settings (when a day starts, the daily reminder; issue 16)."""
 
 from __future__ import annotations
 
 from PySide6.QtWidgets import QComboBox, QDialog, QDialogButtonBox, QFormLayout, QLabel, QWidget
 
+from mirror_desktop.core.writing import WritingSettings
 from mirror_desktop.paths import AppPaths
 
 
 class SettingsDialog(QDialog):
-    def __init__(self, paths: AppPaths, theme: str, parent: QWidget | None = None) -> None:
+    def __init__(self, paths: AppPaths, theme: str, parent: QWidget | None = None, *,
+                 writing: WritingSettings | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Settings")
         form = QFormLayout(self)
@@ -23,10 +26,22 @@ class SettingsDialog(QDialog):
         note = QLabel("Autosave keeps your writing within two seconds; nothing leaves this device unless you choose.")
         note.setWordWrap(True)
         form.addRow(note)
+        self.writing = None
+        if writing is not None:
+            from mirror_desktop.ui.writing.settings_form import WritingSettingsForm
+
+            self.writing = WritingSettingsForm(form, writing)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         form.addRow(buttons)
+
+    def accept(self) -> None:
+        if self.writing is None or self.writing.check():
+            super().accept()
+
+    def writing_settings(self) -> WritingSettings | None:
+        return self.writing.value() if self.writing is not None else None
 
     def theme(self) -> str:
         return str(self.theme_combo.currentData())

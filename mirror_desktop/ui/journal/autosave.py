@@ -99,9 +99,14 @@ class AutosaveController(QObject):
                                    identity_id=snap.identity_id, metadata=snap.draft_metadata)
             if not snap.content.strip():
                 return draft, None  # spec 2: content is required; the draft keeps an emptied text
+            dated: dict[str, Any] = {}  # backdating and templates (issue 16) only when the person chose them
+            if snap.created_at is not None:
+                dated["created_at"] = snap.created_at
+            if snap.template:
+                dated["template"] = snap.template
             return draft, svc.save_reflection(
                 snap.content, reflection_id=snap.reflection_id, identity_id=snap.identity_id,
-                visibility=snap.visibility, tags=list(snap.tags), draft_id=snap.draft_id)
+                visibility=snap.visibility, tags=list(snap.tags), draft_id=snap.draft_id, **dated)
 
         def done(result: tuple[m.Draft, m.Reflection | None]) -> None:
             draft, saved = result

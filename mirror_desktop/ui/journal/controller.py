@@ -77,6 +77,7 @@ class JournalController(QObject):
         self._arrived: set[str] = set()
         self._identity: tuple[str, str | None] = (im.ALL, None)
         self._open_token = 0  # the newest request for the editor's page (open_reflection, new_reflection)
+        self._tag: str | None = None  # the tag browser's filter (issue 16)
         self._current_thread: str | None = None
         self._drafts: list[m.Draft] = []
         self._stats: dict[str, int] = {}
@@ -238,9 +239,15 @@ class JournalController(QObject):
         ]))
         self._update_subtitle()
 
+    def set_tag_filter(self, tag: str | None) -> None:
+        """The tag browser's click: the list shows only reflections with ``tag`` (None: all of them)."""
+        if tag != self._tag:
+            self._tag = tag
+            self._apply_identity_filter()
+
     def _update_subtitle(self) -> None:
         kind, ident_id = self._identity
-        if kind == im.ALL:
+        if kind == im.ALL and not self._tag:
             n = self._stats.get("reflections")
             self.list_subtitle.setText("Newest first" + (f"  ·  {fmt.plural(n, 'reflection')}" if n else ""))
         else:
@@ -288,7 +295,8 @@ class JournalController(QObject):
     def _apply_identity_filter(self) -> None:
         kind, ident = self._identity
         self.list_model.set_filters(SearchFilters(identity_id=ident if kind == im.IDENTITY else None,
-                                                  anonymous_only=kind == im.ANONYMOUS))
+                                                  anonymous_only=kind == im.ANONYMOUS,
+                                                  tags=(self._tag,) if self._tag else ()))
         self._update_list_title()
         self._update_subtitle()
 
@@ -301,6 +309,8 @@ class JournalController(QObject):
         else:
             i = self.identity_model.identity(ident)
             self.list_title.setText(i.name if i else "Reflections")
+        if self._tag:
+            self.list_title.setText(f"{self.list_title.text()}  ·  #{self._tag}")
 
     def create_identity(self) -> None:
         name, ok = QInputDialog.getText(self.window, "New identity", "Name (for example: work self, personal self):")
@@ -474,13 +484,13 @@ class JournalController(QObject):
         self.autosave.reset()
         self.reflection_opened.emit(r.id)
 
-    def new_reflection(self) -> None:
+    def new_reflection(self, **start: Any) -> None:
+        """A new page; ``start`` may date it or fill it from a template (ReflectionEditor.new_reflection)."""
         self.autosave.commit()
         self._open_token += 1  # a reflection still on its way to the editor no longer replaces this page
-        kind, ident = self._identity
         self.list_view.clearSelection()
         self.list_view.setCurrentIndex(QModelIndex())
-        self.editor.new_reflection(self.default_identity())
+        self.editor.new_reflection(self.default_identity(), **start)
         self.autosave.reset()
         self.reflection_opened.emit(None)
 

@@ -57,6 +57,8 @@ class EditorState:
     draft_id: str = field(default_factory=m.new_id)
     created_at: datetime | None = None  # None until the reflection exists in the journal
     thread_ids: set[str] = field(default_factory=set)
+    date: datetime | None = None  # a date the person set (backdating, issue 16); None keeps the stored one
+    template: str | None = None  # the template a new page started from
 
 
 @dataclass(frozen=True)
@@ -69,6 +71,8 @@ class EditorSnapshot:
     identity_id: str | None
     visibility: str
     tags: tuple[str, ...]
+    created_at: datetime | None = None  # set only when the person chose the date
+    template: str | None = None
 
     @property
     def draft_metadata(self) -> dict[str, object]:
@@ -211,6 +215,7 @@ class ReflectionEditor(QWidget):
         thread_toggled(str, bool): (thread id, now a member) from the Threads menu.
         new_thread_requested(): "New thread…" chosen in the Threads menu.
         delete_requested(str): payload is the id of the reflection the person asked to delete.
+        date_change_requested(): "Change date…" was pressed (the page's date, issue 16).
     """
 
     content_edited = Signal()
@@ -218,6 +223,7 @@ class ReflectionEditor(QWidget):
     thread_toggled = Signal(str, bool)
     new_thread_requested = Signal()
     delete_requested = Signal(str)
+    date_change_requested = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -239,7 +245,17 @@ class ReflectionEditor(QWidget):
         hl.setContentsMargins(24, 16, 24, 8)
         hl.setSpacing(8)
         self.date_label = named(QLabel("New reflection"), "editorDate")
-        hl.addWidget(self.date_label)
+        self.date_button = named(QToolButton(), "dateButton")
+        self.date_button.setText("Change date…")
+        self.date_button.setAutoRaise(True)
+        self.date_button.setToolTip("Date this reflection another day (for writing you missed)")
+        date_row = QHBoxLayout()
+        date_row.setSpacing(6)
+        date_row.addWidget(self.date_label)
+        date_row.addWidget(self.date_button)
+        date_row.addStretch(1)
+        hl.addLayout(date_row)
+        self.header = head
 
         row = QHBoxLayout()
         row.setSpacing(8)
@@ -321,6 +337,8 @@ class ReflectionEditor(QWidget):
         self.preview_button.toggled.connect(self.set_preview)
         self.attach_button.clicked.connect(self.pick_attachment)
         self.text.files_offered.connect(self.attach_requested)
+        self.date_button.clicked.connect(self.date_change_requested)
+        self.footer = foot
         self.set_identities([])
         self._sync_visibility()
 
@@ -385,10 +403,33 @@ class ReflectionEditor(QWidget):
         self.threads_button.setText(threads_button_text(len(self.state.thread_ids)))
         self.thread_toggled.emit(thread_id, on)
 
-    def new_reflection(self, identity_id: str | None) -> None:
-        """Start a blank reflection (ids are new; nothing is written until there is text)."""
-        self._load(EditorState(), "", identity_id, "local_only", ())
+    def new_reflection(self, identity_id: str | None, *, date: datetime | None = None, text: str = "",
+                       template: str | None = None) -> None:
+        """Start a new reflection (ids are new; nothing is written until the person types).
+
+        ``date`` dates it another day (the calendar's "write for this day"); ``text`` and ``template``
+        start it from a template, which is not saved until it is edited."""
+        self._load(EditorState(date=date, template=template), text, identity_id, "local_only", ())
         self.text.setFocus()
+        if text:
+            cursor = self.text.textCursor()
+            cursor.movePosition(cursor.MoveOperation.Start)
+            cursor.movePosition(cursor.MoveOperation.Down, n=2)  # past the heading, onto the first question
+            cursor.movePosition(cursor.MoveOperation.EndOfLine)
+            self.text.setTextCursor(cursor)
+
+    def show_tags(self, tags: tuple[str, ...]) -> None:
+        """The stored tags changed elsewhere (a tag renamed or merged): show them without marking an edit."""
+        self._loading, was = True, self._loading
+        self.tags_edit.setText(", ".join(tags))
+        self.tags_edit.setCursorPosition(0)
+        self._loading = was
+
+    def set_date(self, when: datetime) -> None:
+        """The person chose this page's date: shown at once, stored with the next save."""
+        self.state.date = when
+        self._update_date()
+        self._setting_changed()
 
     def load_reflection(self, r: m.Reflection, thread_ids: set[str] | None = None) -> None:
         state = EditorState(reflection_id=r.id, created_at=r.created_at, thread_ids=set(thread_ids or ()))
@@ -450,7 +491,7 @@ class ReflectionEditor(QWidget):
 
     def snapshot(self) -> EditorSnapshot:
         return EditorSnapshot(self.state.reflection_id, self.state.draft_id, self.content(), self.identity_id(),
-                              self.visibility(), self.tags())
+                              self.visibility(), self.tags(), self.state.date, self.state.template)
 
     @property
     def is_saved_reflection(self) -> bool:
@@ -516,5 +557,9 @@ class ReflectionEditor(QWidget):
         self.words_label.setText(fmt.plural(fmt.word_count(self.content()), "word"))
 
     def _update_date(self) -> None:
-        when = self.state.created_at
-        self.date_label.setText(fmt.long_date(when) if when else "New reflection")
+        when = self.state.date or self.state.created_at
+        if when is None:
+            self.date_label.setText("New reflection")
+        else:
+            self.date_label.setText(fmt.long_date(when) if self.state.created_at or self.state.date is None
+                                    else f"New reflection for {fmt.long_date(when)}")

@@ -1,0 +1,1 @@
+"""The calendar feature of the window (issue 16)."""

@@ -1,0 +1,1 @@
+"""The stats feature of the window (issue 16)."""

@@ -1,0 +1,1 @@
+"""The writing feature of the window (issue 16)."""
