@@ -593,6 +593,7 @@ class MainWindow(QMainWindow):
 
     def _journal_imported(self, _result: object) -> None:
         self.journal.journal_opened()  # reload identities, threads, stats and the first page
+        self.writing.journal_replaced()  # calendar, statistics, tags and On This Day
         self.sync_status.check_credentials()  # imported integrations arrive disconnected (issue 14, item 5)
 
     # -- shutdown ------------------------------------------------------------------------

@@ -78,7 +78,6 @@ class WritingController(QObject):
         c.operation_failed.connect(lambda text: w.editor.banner.show_message(
             text, [("Dismiss", w.editor.banner.hide)], kind="error"))
         c.settings_saved.connect(self._settings_arrived)
-        w.bundles.import_finished.connect(self._journal_replaced)
         self.tag_browser.tag_selected.connect(self._tag_selected)
         self.tag_browser.rename_requested.connect(self.rename_tag)
         self.tag_browser.merge_requested.connect(self.merge_tag)
@@ -90,7 +89,7 @@ class WritingController(QObject):
         self.reload_on_this_day()
         self.client.settings(self._settings_arrived, lambda _e: None)
 
-    def _journal_replaced(self, _result: object) -> None:
+    def journal_replaced(self) -> None:
         """An import changed the journal: every count and list of this feature is asked again."""
         self._journal_loaded()
         self._written()
