@@ -18,6 +18,7 @@ from mirror_desktop.core.models import SearchFilters, SearchHit
 from mirror_desktop.core.search_query import HL_END, HL_START, ParsedQuery, Term, fts5_match, parse_query
 from mirror_desktop.core.ports import MirrorStorage
 from mirror_desktop.storage import backups
+from mirror_desktop.storage.cipher import JournalKey
 from mirror_desktop.storage.database import open_postgres, open_sqlite
 from mirror_desktop.storage.migrations import MigrationRunner
 from mirror_desktop.storage.models import ModelSet, build_models
@@ -244,21 +245,28 @@ class SQLiteStorage(PeeweeStorage):
     _tag_sql = "EXISTS (SELECT 1 FROM json_each(r.metadata, '$.tags') WHERE lower(value) = ?)"
 
     def __init__(self, path: Path | str, *, migrate: bool = True, create: bool = True, readonly: bool = False,
-                 reader: bool = False, keep_backups: int = backups.KEEP_BACKUPS) -> None:
+                 reader: bool = False, keep_backups: int = backups.KEEP_BACKUPS,
+                 key: JournalKey | None = None) -> None:
         """``readonly``: read a journal that cannot be written; with ``migrate``, one needing an update is refused.
-        ``reader``: an extra read-only connection to a journal another connection writes (issue 12)."""
+        ``reader``: an extra read-only connection to a journal another connection writes (issue 12).
+        ``key``: an encrypted journal's key (storage/cipher.py); a new file made with one is encrypted."""
         self.path = Path(path)
         self.readonly = readonly
         self.keep_backups = keep_backups
-        super().__init__(open_sqlite(self.path, create=create, readonly=readonly, reader=reader),
-                         migrate=migrate and not readonly, reader=reader)
+        if not readonly and not reader:
+            from mirror_desktop.storage.cipher_convert import sweep_leftovers
+
+            sweep_leftovers(self.path)  # what a killed encrypt/decrypt/rekey left (issue 19)
+        db = open_sqlite(self.path, create=create, readonly=readonly, reader=reader, key=key)
+        self.key: JournalKey | None = getattr(db, "journal_key", None)
+        super().__init__(db, migrate=migrate and not readonly, reader=reader)
         if readonly and migrate and self.runner.needs_migration():
             self.db.close()
             raise StorageError(f"The journal {self.path} is read-only and needs an update this Mirror would have "
                                "to write; make it writable once, or open a copy.")
 
     def open_reader(self) -> SQLiteStorage:
-        return SQLiteStorage(self.path, migrate=False, create=False, reader=True)
+        return SQLiteStorage(self.path, migrate=False, create=False, reader=True, key=self.key)
 
     @property
     def location(self) -> str:
