@@ -23,8 +23,10 @@ from __future__ import annotations
 import hashlib
 import os
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import quote
 
 from mirror_desktop.core.errors import StorageError
 
@@ -179,6 +181,10 @@ def is_encrypted(path: Path | str) -> bool:
 # -- keys unlocked in this process, found by salt --------------------------------------------------------
 
 _keys: dict[bytes, JournalKey] = {}
+# Repeated wrong passphrases wait longer each time (1, 2, 4 … 30 s) before the next scrypt runs.
+FAILURE_DELAY_S = 1.0
+MAX_FAILURE_DELAY_S = 30.0
+_failures = 0
 _keys_lock = threading.Lock()
 
 
@@ -250,16 +256,21 @@ def unlock(path: Path | str, passphrase: str) -> JournalKey:
     check_openable(path)
     if kind != "mirror":
         raise StorageError(f"The journal {path} is not encrypted; it opens without a passphrase.")
+    global _failures
+    if _failures:
+        time.sleep(min(FAILURE_DELAY_S * 2 ** (_failures - 1), MAX_FAILURE_DELAY_S))
     key = derive_key(passphrase, file_salt(path) or b"")
     if not key_opens(path, key):
+        _failures += 1
         raise WrongPassphrase(WRONG_PASSPHRASE.format(path=path))
+    _failures = 0
     remember(key)
     return key
 
 
 def key_opens(path: Path | str, key: JournalKey) -> bool:
     mod = sqlcipher_module()
-    con = mod.connect(f"file:{Path(path).resolve().as_posix()}?mode=ro", uri=True)
+    con = mod.connect(f"file:{quote(Path(path).resolve().as_posix())}?mode=ro", uri=True)
     try:
         apply_key(con, key)
         con.execute("SELECT count(*) FROM sqlite_master").fetchone()

@@ -23,6 +23,7 @@ def quick_kdf(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setattr(cipher, "JOURNAL_LOG2_N", 12)
     yield
     cipher.forget()
+    cipher._failures = 0
 
 
 def make_journal(path: Path, n: int = 5, word: str = CANARY) -> Path:
