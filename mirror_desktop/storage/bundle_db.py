@@ -78,7 +78,15 @@ def fsync_file(path: Path) -> None:
 # -- export ----------------------------------------------------------------------------------
 
 def finalize_bundle_db(path: Path) -> None:
-    """Make a staged copy ready to travel: no drafts or integration items, no freed pages, one file."""
+    """Make a staged copy ready to travel: no drafts or integration items, no freed pages, one file.
+
+    A copy of an encrypted journal is decrypted here, as late as possible: a bundle holds a plain
+    SQLite file inside its own (age) encryption, and the staging folder is wiped after (issue 19)."""
+    from mirror_desktop.storage import cipher
+    from mirror_desktop.storage.cipher_convert import convert_file
+
+    if cipher.file_kind(path) == "mirror":
+        convert_file(path, cipher.key_for(path), None)
     con = _connect(str(path))
     try:
         con.execute("PRAGMA secure_delete=ON")

@@ -19,6 +19,7 @@ from mirror_desktop.core.search_query import HL_END, HL_START, ParsedQuery, Term
 from mirror_desktop.core.ports import MirrorStorage
 from mirror_desktop.storage import backups
 from mirror_desktop.storage.cipher import JournalKey
+from mirror_desktop.storage.cipher import remember as remember_key
 from mirror_desktop.storage.database import open_postgres, open_sqlite
 from mirror_desktop.storage.migrations import MigrationRunner
 from mirror_desktop.storage.models import ModelSet, build_models
@@ -259,6 +260,8 @@ class SQLiteStorage(PeeweeStorage):
             sweep_leftovers(self.path)  # what a killed encrypt/decrypt/rekey left (issue 19)
         db = open_sqlite(self.path, create=create, readonly=readonly, reader=reader, key=key)
         self.key: JournalKey | None = getattr(db, "journal_key", None)
+        if self.key is not None:
+            remember_key(self.key)  # copies of this journal (backups, export snapshots) keep its salt
         super().__init__(db, migrate=migrate and not readonly, reader=reader)
         if readonly and migrate and self.runner.needs_migration():
             self.db.close()
