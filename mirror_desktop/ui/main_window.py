@@ -57,6 +57,7 @@ class MainWindow(QMainWindow):
 
     journal_loaded = Signal()
     view_changed = Signal(str)
+    encrypt_requested = Signal()  # File → Encrypt journal… (issue 19; app.py runs it, ui/lock shows it)
 
     def __init__(self, executor: DatabaseExecutor, paths: AppPaths, settings: QSettings,
                  parent: QWidget | None = None) -> None:
@@ -164,6 +165,8 @@ class MainWindow(QMainWindow):
         self.reflect_action = A("&Reflect", self, shortcut=QKeySequence("Ctrl+R"))
         self.reflect_action.setStatusTip("Ask Mirror for a mirrorback of this reflection.")
         self.engine_action = A("Mirrorback &engine…", self)
+        self.encrypt_action = A("Encr&ypt journal…", self)
+        self.encrypt_action.setStatusTip("Encrypt the journal, its drafts and its backups with a passphrase.")
         self.integrations_action = A("I&ntegrations…", self)
         self.integrations_action.setStatusTip("Calendars and notes Mirror reads: add, pause, sync now, remove.")
         self.settings_action = A("Se&ttings…", self, shortcut=QKeySequence("Ctrl+,"))
@@ -214,6 +217,7 @@ class MainWindow(QMainWindow):
         f.addSeparator()
         f.addAction(self.export_action)
         f.addAction(self.import_action)
+        f.addAction(self.encrypt_action)
         f.addSeparator()
         f.addAction(self.integrations_action)
         f.addAction(self.settings_action)
@@ -248,6 +252,7 @@ class MainWindow(QMainWindow):
     def _connect(self) -> None:
         ex, j = self.executor, self.journal
         ex.opened.connect(self._opened)
+        self.encrypt_action.triggered.connect(self.encrypt_requested)
         ex.migration_progressed.connect(self._migration_progressed)
         j.journal_loaded.connect(self.journal_loaded)
         j.view_requested.connect(self.show_view)
