@@ -222,7 +222,7 @@ class MirrorApp(QObject):
         self.window.encrypt_requested.connect(
             lambda: self._lock_controller(database).show_encrypt_dialog(self.window, self._close_journal))
         if encrypted and self.idle is None and not self.screenshot:
-            self.idle = IdleLock(self.qapp, int(settings.value(SETTING, DEFAULT_MINUTES) or 0), self)
+            self.idle = IdleLock(self.qapp, int(str(settings.value(SETTING, DEFAULT_MINUTES) or 0)), self)
             self.idle.lock_requested.connect(lambda _why: self.lock_now())
 
     def _close_journal(self) -> None:

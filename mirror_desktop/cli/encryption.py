@@ -18,7 +18,7 @@ from mirror_desktop import keychain
 from mirror_desktop.cli.main import CliError
 from mirror_desktop.paths import AppPaths
 from mirror_desktop.storage import cipher
-from mirror_desktop.storage.cipher_convert import convert_journal
+from mirror_desktop.storage.cipher_convert import ConversionReport, convert_journal
 
 PROMPT_TRIES = 3
 # Commands that find their own keys (or need none); every other command unlocks the journal first.
@@ -145,17 +145,15 @@ def _progress(fraction: float, what: str) -> None:
         print(f"\r{what} … {int(fraction * 100)}%   ", end="", file=sys.stderr, flush=True)
 
 
-def _report(report: object, verb: str) -> None:
+def _report(report: ConversionReport, verb: str) -> None:
     if _on_terminal():
         print(file=sys.stderr)
-    copies = getattr(report, "copies_converted", [])
-    failed = getattr(report, "copies_failed", [])
-    print(f"{verb} {getattr(report, 'journal')} ({getattr(report, 'rows')} rows checked); "
-          f"{len(copies)} older copies converted.")
-    for f in failed:
+    print(f"{verb} {report.journal} ({report.rows} rows checked); "
+          f"{len(report.copies_converted)} older copies converted.")
+    for f in report.copies_failed:
         print(f"mirror: the older copy {f} could not be converted (no key opens it); remove it with "
               "`mirror db purge-backups` if it holds words you want gone.", file=sys.stderr)
-    print(getattr(report, "note"))
+    print(report.note)
 
 
 def _keep(key: cipher.JournalKey) -> None:

@@ -62,8 +62,9 @@ class LockController(QObject):
 
     def _unlock_with(self, passphrase: str) -> None:
         screen = self.screen
-        self.runner.run(lambda: self._unlock(passphrase), lambda _r: self._done(),
-                        lambda exc: screen is not None and screen.show_error(str(exc)))
+        if screen is None:
+            return
+        self.runner.run(lambda: self._unlock(passphrase), lambda _r: self._done(), lambda exc: screen.show_error(str(exc)))
 
     def _done(self) -> None:
         if self.screen is not None:
