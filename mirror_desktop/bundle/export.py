@@ -187,7 +187,7 @@ def _stage_database(storage: Any, stage: Path, share: bool, state: JobState) -> 
         finally:
             target.close()
     elif getattr(storage, "dialect", "") == "sqlite":
-        storage.backup_to(db)  # VACUUM INTO: a consistent snapshot even while others write
+        storage.plain_copy_to(db)  # VACUUM INTO (or sqlcipher_export when encrypted): a consistent snapshot
     else:
         target = SQLiteStorage(db)
         try:

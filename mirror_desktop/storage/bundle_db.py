@@ -55,8 +55,14 @@ class BundledSchemaTooNew(StorageError):
 
 
 def _connect(target: str, *, uri: bool = False) -> Any:
-    mod = sqlite_module()
+    from mirror_desktop.storage import cipher
+
+    # An encrypted live journal (issue 19) is reached with the key this process unlocked for it.
+    key = cipher.key_for(target) if not uri and cipher.is_encrypted(target) else None
+    mod = cipher.sqlcipher_module() if key is not None else sqlite_module()
     con = mod.connect(target, isolation_level=None, uri=uri, check_same_thread=False)
+    if key is not None:
+        cipher.apply_key(con, key)
     con.execute("PRAGMA trusted_schema=OFF")
     con.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
     return con

@@ -284,6 +284,32 @@ class SQLiteStorage(PeeweeStorage):
         self.db.execute_sql("VACUUM INTO ?", (str(target),))
         return target
 
+    def plain_copy_to(self, target: Path) -> Path:
+        """A consistent plain SQLite copy, for a bundle (which carries a plain file inside its own encryption).
+
+        For an encrypted journal this is ``sqlcipher_export`` into an unkeyed file inside one read
+        transaction (a WAL snapshot: writers go on meanwhile), one pass instead of an encrypted
+        VACUUM INTO and a decryption after it. A plain journal is copied with VACUUM INTO as before."""
+        if self.key is None:
+            return self.backup_to(target)
+        target = Path(target)
+        if target.exists() and target.stat().st_size > 0:
+            raise StorageError(f"{target} already exists; choose another backup name.")
+        self.db.execute_sql("ATTACH DATABASE ? AS plain_copy KEY ''", (str(target),))
+        try:
+            self.db.execute_sql("BEGIN")
+            try:
+                self.db.execute_sql("SELECT sqlcipher_export('plain_copy')").fetchall()
+                version = int(self.db.execute_sql("PRAGMA main.user_version").fetchone()[0])
+                self.db.execute_sql(f"PRAGMA plain_copy.user_version = {version}")
+                self.db.execute_sql("COMMIT")
+            except BaseException:
+                self.db.execute_sql("ROLLBACK")
+                raise
+        finally:
+            self.db.execute_sql("DETACH DATABASE plain_copy")
+        return target
+
     def _backup_before_migration(self, from_version: str) -> None:
         # Bounded: each backup is a whole journal, deleted reflections included (issue 11, item 4).
         self.backup_to(backups.new_backup_file(self.path, from_version))
