@@ -224,6 +224,8 @@ class MirrorApp(QObject):
         if encrypted and self.idle is None and not self.screenshot:
             self.idle = IdleLock(self.qapp, int(str(settings.value(SETTING, DEFAULT_MINUTES) or 0)), self)
             self.idle.lock_requested.connect(lambda _why: self.lock_now())
+        if self.idle is not None:
+            self.window.lock_minutes_changed.connect(self.idle.set_minutes)
 
     def _close_journal(self) -> None:
         """Close the window (its closeEvent saves unsaved text and drains the executor)."""

@@ -10,6 +10,7 @@ waits longer (1, 2, 4 … seconds), on top of scrypt's own second.
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
 import getpass
 import sys
 from pathlib import Path
@@ -17,8 +18,10 @@ from pathlib import Path
 from mirror_desktop import keychain
 from mirror_desktop.cli.main import CliError
 from mirror_desktop.paths import AppPaths
-from mirror_desktop.storage import cipher
-from mirror_desktop.storage.cipher_convert import ConversionReport, convert_journal
+from mirror_desktop.storage import cipher  # no peewee: `mirror --version` stays light
+
+if TYPE_CHECKING:
+    from mirror_desktop.storage.cipher_convert import ConversionReport
 
 PROMPT_TRIES = 3
 # Commands that find their own keys (or need none); every other command unlocks the journal first.
@@ -170,6 +173,8 @@ def cmd_encrypt(args: argparse.Namespace) -> int:
         cipher.check_openable(path)
         raise CliError(f"The journal {path} is already encrypted; use `mirror rekey` to change its passphrase.")
     key = cipher.new_key(_new_passphrase(args.passphrase_file))
+    from mirror_desktop.storage.cipher_convert import convert_journal
+
     report = convert_journal(path, old_key=None, new_key=key, progress=_progress)
     _report(report, "Encrypted")
     if args.keep_in_keychain:
@@ -182,6 +187,8 @@ def cmd_decrypt(args: argparse.Namespace) -> int:
     if cipher.file_kind(path) == "plain":
         raise CliError(f"The journal {path} is not encrypted; there is nothing to decrypt.")
     key = unlock_journal(args, path, getattr(args, "sub_passphrase_file", None))
+    from mirror_desktop.storage.cipher_convert import convert_journal
+
     report = convert_journal(path, old_key=key, new_key=None, progress=_progress)
     if key is not None:
         keychain.forget_journal_key(key.salt.hex())
@@ -201,6 +208,8 @@ def cmd_rekey(args: argparse.Namespace) -> int:
         kept = keychain.load_journal_key(old.salt.hex()) is not None
     except keychain.KeychainUnavailable:
         pass
+    from mirror_desktop.storage.cipher_convert import convert_journal
+
     report = convert_journal(path, old_key=old, new_key=new, progress=_progress)
     cipher.forget(old)
     if kept:

@@ -58,6 +58,7 @@ class MainWindow(QMainWindow):
     journal_loaded = Signal()
     view_changed = Signal(str)
     encrypt_requested = Signal()  # File → Encrypt journal… (issue 19; app.py runs it, ui/lock shows it)
+    lock_minutes_changed = Signal(int)  # Settings: the idle time before an encrypted journal locks
 
     def __init__(self, executor: DatabaseExecutor, paths: AppPaths, settings: QSettings,
                  parent: QWidget | None = None) -> None:
@@ -364,9 +365,12 @@ class MainWindow(QMainWindow):
     def show_settings(self) -> None:
         from mirror_desktop.ui.dialogs.settings import SettingsDialog
 
-        dlg = SettingsDialog(self.paths, str(self.settings.value("theme", "light")), self)
+        dlg = SettingsDialog(self.paths, str(self.settings.value("theme", "light")), self,
+                             lock_minutes=int(str(self.settings.value("lock_after_minutes", 15))))
         if dlg.exec():
             self.set_theme(dlg.theme())
+            self.settings.setValue("lock_after_minutes", dlg.lock_minutes())
+            self.lock_minutes_changed.emit(dlg.lock_minutes())
 
     def about_text(self) -> str:
         return (f"Mirror {__version__}\n"

@@ -86,6 +86,8 @@ def test_idle_lock_saves_unsaved_text_first_and_forgets_the_key(tmp_path: Path, 
     w = mirror.window
     qtbot.waitUntil(lambda: w.is_open, timeout=15000)
     assert mirror.idle is not None and mirror.idle.minutes == 15
+    w.lock_minutes_changed.emit(3)  # Settings → "Lock when idle for"
+    assert mirror.idle.minutes == 3 and mirror.idle.timer.interval() == 3 * 60_000
     w.new_reflection()
     QTest.keyClicks(w.editor.text, "typed just before the lock")
     mirror.idle.timer.timeout.emit()  # the idle time has passed
@@ -146,3 +148,13 @@ def test_file_encrypt_journal_converts_off_the_gui_thread_and_reopens(tmp_path: 
     qtbot.waitUntil(lambda: mirror.window is not None and mirror.window.is_open, timeout=15000)
     assert not mirror.window.encrypt_action.isEnabled()
     dialog.close()
+
+
+def test_settings_offer_the_idle_time(tmp_path: Path, qtbot) -> None:  # type: ignore[no-untyped-def]
+    from mirror_desktop.ui.dialogs.settings import SettingsDialog
+
+    d = SettingsDialog(AppPaths.resolve(tmp_path), "light", lock_minutes=0)
+    qtbot.addWidget(d)
+    assert d.lock_spin.text() == "never"
+    d.lock_spin.setValue(20)
+    assert d.lock_minutes() == 20

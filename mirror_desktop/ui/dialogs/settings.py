@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QComboBox, QDialog, QDialogButtonBox, QFormLayout, QLabel, QWidget
+from PySide6.QtWidgets import QComboBox, QDialog, QDialogButtonBox, QFormLayout, QLabel, QSpinBox, QWidget
 
 from mirror_desktop.paths import AppPaths
 
 
 class SettingsDialog(QDialog):
-    def __init__(self, paths: AppPaths, theme: str, parent: QWidget | None = None) -> None:
+    def __init__(self, paths: AppPaths, theme: str, parent: QWidget | None = None, *, lock_minutes: int = 15) -> None:
         super().__init__(parent)
         self.setWindowTitle("Settings")
         form = QFormLayout(self)
@@ -20,6 +20,14 @@ class SettingsDialog(QDialog):
         folder = QLabel(str(paths.data_dir))
         folder.setTextInteractionFlags(folder.textInteractionFlags() | folder.textInteractionFlags().TextSelectableByMouse)
         form.addRow("Journal folder:", folder)
+        # Issue 19: an encrypted journal locks after this long without a key press or a click.
+        self.lock_spin = QSpinBox()
+        self.lock_spin.setRange(0, 24 * 60)
+        self.lock_spin.setSuffix(" min")
+        self.lock_spin.setSpecialValueText("never")
+        self.lock_spin.setValue(lock_minutes)
+        self.lock_spin.setToolTip("An encrypted journal locks after this idle time; unsaved text is saved first.")
+        form.addRow("Lock when idle for:", self.lock_spin)
         note = QLabel("Autosave keeps your writing within two seconds; nothing leaves this device unless you choose.")
         note.setWordWrap(True)
         form.addRow(note)
@@ -30,3 +38,6 @@ class SettingsDialog(QDialog):
 
     def theme(self) -> str:
         return str(self.theme_combo.currentData())
+
+    def lock_minutes(self) -> int:
+        return int(self.lock_spin.value())
