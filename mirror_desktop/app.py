@@ -76,6 +76,21 @@ def unlock_with(database: Path, passphrase: str) -> None:
     cipher.unlock(database, passphrase)
 
 
+def unlock_from_file(database: Path, passphrase_file: str) -> str | None:
+    """``--journal-passphrase-file F``: unlock before the window opens; the sentence when that fails."""
+    from mirror_desktop.core.errors import MirrorError
+
+    try:
+        passphrase = Path(passphrase_file).read_text(encoding="utf-8").rstrip("\r\n")
+    except (OSError, UnicodeDecodeError):
+        return f"Cannot read the passphrase file {passphrase_file}; check the path."
+    try:
+        unlock_with(database, passphrase)
+    except MirrorError as exc:
+        return str(exc)
+    return None
+
+
 def encrypt_journal(database: Path, passphrase: str, keep: bool, state: Any) -> str:
     """File → Encrypt journal…: runs off the GUI thread with the journal closed; returns the sentence to show."""
     from mirror_desktop import keychain
@@ -205,6 +220,8 @@ class MirrorApp(QObject):
         screen = self._lock_controller(database).show_lock_screen(SCREENSHOT_SIZE if self.screenshot else None,
                                                                   keychain_first=not self.screenshot)
         if self.screenshot:
+            print("mirror-desktop: the journal is locked; the screenshot shows the lock screen.", file=sys.stderr)
+
             def grab() -> None:
                 ok = screen.grab().save(str(self.screenshot))
                 self.exit_code = 0 if ok else 3
@@ -392,6 +409,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--screenshot", metavar="PNG", help="open the journal, save the window as PNG at 1280x800, exit")
     p.add_argument("--view", choices=VIEW_CHOICES, help="the view to show first")
     p.add_argument("--search", metavar="QUERY", help="with --view search: the query to show")
+    p.add_argument("--journal-passphrase-file", metavar="F",
+                   help="an encrypted journal's passphrase, read from this file (else the keychain or the lock screen)")
     p.add_argument("--version", action=VersionAction, prog_name="Mirror", include_qt=True)
     return p.parse_args(list(argv) if argv is not None else None)
 
@@ -439,6 +458,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"mirror-desktop: {problem}", file=sys.stderr)
         return 2
     paths = AppPaths.resolve(args.data_dir)
+    if args.journal_passphrase_file:
+        problem = unlock_from_file(paths.database, args.journal_passphrase_file)
+        if problem:
+            print(f"mirror-desktop: {problem}", file=sys.stderr)
+            return 2
     # Rotating log in the platform's log folder; never any journal text (logging_setup, issue 7).
     setup_logging(paths, "mirror-desktop")
     install_excepthook(notify=show_unexpected_error)

@@ -158,3 +158,16 @@ def test_settings_offer_the_idle_time(tmp_path: Path, qtbot) -> None:  # type: i
     assert d.lock_spin.text() == "never"
     d.lock_spin.setValue(20)
     assert d.lock_minutes() == 20
+
+
+def test_window_journal_passphrase_file_refuses_a_wrong_one_in_one_sentence(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    from mirror_desktop.app import main
+
+    paths = _encrypted_journal(tmp_path / "j")
+    wrong = tmp_path / "wrong.txt"
+    wrong.write_text("not the passphrase\n")
+    before = paths.database.read_bytes()
+    assert main(["--data-dir", str(paths.data_dir), "--journal-passphrase-file", str(wrong)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "does not open the journal" in err[0]
+    assert paths.database.read_bytes() == before
