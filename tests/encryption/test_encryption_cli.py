@@ -110,15 +110,35 @@ def test_keep_in_keychain_unlocks_at_login_and_a_hanging_keychain_is_one_sentenc
     assert code == 0, err
     assert len(json.loads(out)) == 5
 
-    import mirror_desktop.keychain as kc
+    import threading
 
-    def hangs(*_a: object, **_k: object) -> str:
-        raise kc.KeychainUnavailable("The keychain did not answer, so the journal could not be unlocked from it.")
+    import keyring
+    from keyring_backends import MemoryKeyring
 
-    monkeypatch.setattr(kc, "load_journal_key", hangs)
-    code, out, err = _run(capsys, "--data-dir", str(data), "search", CANARY)
-    assert code == 2
-    assert "keychain did not answer" in err and len(err.strip().splitlines()) == 1
+    release = threading.Event()
+
+    class Hanging(MemoryKeyring):
+        def get_password(self, service: str, username: str) -> str | None:
+            release.wait()
+            return None
+
+    class Refusing(MemoryKeyring):
+        def get_password(self, service: str, username: str) -> str | None:
+            raise keyring.errors.KeyringLocked("locked")
+
+    previous = keyring.get_keyring()
+    try:
+        keyring.set_keyring(Hanging())
+        code, out, err = _run(capsys, "--data-dir", str(data), "search", CANARY)
+        assert code == 2
+        assert "keychain did not answer" in err and len(err.strip().splitlines()) == 1, err
+        keyring.set_keyring(Refusing())
+        code, out, err = _run(capsys, "--data-dir", str(data), "search", CANARY)
+        assert code == 2
+        assert "keychain refused" in err and len(err.strip().splitlines()) == 1, err
+    finally:
+        release.set()
+        keyring.set_keyring(previous)
 
 
 def test_encrypt_converts_plaintext_backups(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -187,3 +207,32 @@ def test_kill_9_during_decrypt_leaves_a_complete_journal(tmp_path: Path) -> None
     for p in data.rglob("*"):
         if p.is_file():
             assert CANARY.encode() not in p.read_bytes(), p
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path):  # type: ignore[no-untyped-def]
+    """A 4 MiB tmpfs: a real full disk (needs root, as CI has; skipped elsewhere)."""
+    mount = tmp_path / "small"
+    mount.mkdir()
+    r = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(mount)], capture_output=True, text=True)
+    if r.returncode != 0:
+        pytest.skip(f"cannot mount a small tmpfs here ({r.stderr.strip()}); the full-disk test needs root")
+    yield mount
+    subprocess.run(["umount", str(mount)], capture_output=True)
+
+
+def test_a_full_disk_during_encrypt_is_one_sentence_and_changes_nothing(small_disk: Path,
+                                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    data = small_disk / "data"
+    journal = make_journal(data / "mirror_os.db", n=40, word=CANARY + " " + "x" * 3000)
+    size = journal.stat().st_size
+    free = os.statvfs(small_disk).f_bavail * os.statvfs(small_disk).f_frsize
+    (small_disk / "filler").write_bytes(b"\0" * max(free - size // 2, 0))  # room for half a copy
+    before = digest(data)
+    pf = small_disk.parent / "pass.txt"
+    pf.write_text("full disk passphrase")
+    code, out, err = _run(capsys, "--data-dir", str(data), "encrypt", "--passphrase-file", str(pf))
+    assert code == 2, err
+    assert "disk is full" in err and len(err.strip().splitlines()) == 1, err
+    assert digest(data) == before
+    assert [p.name for p in data.iterdir() if ".converting-" in p.name] == []
