@@ -16,8 +16,10 @@ ratio encrypted / plain (goal: 1.3 or less):
   own probe, bench_window.py's approach), the key put in the child's memory first as "unlock at
   login" would (median of --runs fresh processes).
 * **search p95**: bench_search.py's query classes (common, rare, phrase, prefix, exclusion), no filter,
-  ``storage.search`` with snippets, --rounds rounds, after the same warm-up.
-* **insert**: --inserts reflections, each its own committed transaction (synchronous=FULL), per second.
+  ``storage.search`` with snippets, --rounds interleaved rounds, each after the same warm-up.
+* **insert**: --inserts reflections in three interleaved batches, each its own committed transaction
+  (synchronous=FULL), per second (median batch), and the CPU milliseconds per reflection: on a shared
+  virtual disk the fsync of each commit dominates and varies, the CPU time is what encryption adds.
 * **export**: ``export_bundle`` of the whole journal into an age-encrypted bundle (work factor 2**10
   so the KDF does not hide the database work), seconds (one run each).
 """
@@ -130,16 +132,17 @@ def search_times(path: Path, key: cipher.JournalKey | None, rounds: int) -> list
         s.close()
 
 
-def inserts_per_s(path: Path, key: cipher.JournalKey | None, n: int) -> float:
+def inserts(path: Path, key: cipher.JournalKey | None, n: int) -> tuple[float, float]:
+    """(reflections per second, CPU ms per reflection) for ``n`` committed single-reflection transactions."""
     s = SQLiteStorage(path, migrate=False, key=key)
     try:
         ident = s.identities.list()[0]
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         for i in range(n):
             with s.transaction():
                 s.reflections.create(m.Reflection(f"benchmark entry {i} about the tide and the garden " * 3,
                                                   identity_id=ident.id))
-        return n / (time.perf_counter() - t0)
+        return n / (time.perf_counter() - t0), (time.process_time() - c0) * 1000 / n
     finally:
         s.close()
 
@@ -193,9 +196,25 @@ def main(argv: list[str] | None = None) -> int:
             rows["first_paint_ms"] = {"plain": p, "encrypted": e, "ratio": e / p, "runs": paints}
             log(f"  first paint: plain {p:.0f}  encrypted {e:.0f}  ratio {e / p:.2f}")
         log("search …")
-        both("search_p95_ms", lambda path, k: pct(search_times(path, k, args.rounds), 0.95))
+        times: dict[str, list[float]] = {"plain": [], "encrypted": []}
+        for _ in range(args.rounds):  # interleaved rounds: the machine's load falls on both alike
+            times["plain"] += search_times(plain, None, 1)
+            times["encrypted"] += search_times(enc, key, 1)
+        p, e = pct(times["plain"], 0.95), pct(times["encrypted"], 0.95)
+        rows["search_p95_ms"] = {"plain": p, "encrypted": e, "ratio": e / p}
+        log(f"  search p95: plain {p:.1f}  encrypted {e:.1f}  ratio {e / p:.2f}")
         log("insert …")
-        both("inserts_per_s", lambda path, k: inserts_per_s(path, k, args.inserts), better="higher")
+        got: dict[str, list[tuple[float, float]]] = {"plain": [], "encrypted": []}
+        for _ in range(3):
+            got["plain"].append(inserts(plain, None, args.inserts // 3))
+            got["encrypted"].append(inserts(enc, key, args.inserts // 3))
+        rate = {k: statistics.median(r for r, _c in v) for k, v in got.items()}
+        cpu = {k: statistics.median(c for _r, c in v) for k, v in got.items()}
+        rows["inserts_per_s"] = {"plain": rate["plain"], "encrypted": rate["encrypted"],
+                                 "ratio": rate["plain"] / rate["encrypted"]}
+        rows["insert_cpu_ms"] = {"plain": cpu["plain"], "encrypted": cpu["encrypted"],
+                                 "ratio": cpu["encrypted"] / cpu["plain"]}
+        log(f"  insert: {rate} per s, CPU ms {cpu}")
         if "export" not in skip:
             log("export …")
             both("export_s", lambda path, k: export_s(path, k, work / "out"))
