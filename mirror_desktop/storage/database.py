@@ -240,6 +240,8 @@ def open_sqlite(path: Path | str, *, create: bool = True, readonly: bool = False
     _make_journal_private(path)
     had_lock_file = lock_path(path).exists()
     pragmas = list(SQLITE_PRAGMAS.items()) + ([("query_only", 1)] if reader else [])
+    if key is not None:
+        pragmas.append(("cache_size", -cipher.ENCRYPTED_CACHE_KIB))
     db_class = _database_class(LockedSqliteDatabase, key)
     db = db_class(str(path), pragmas=pragmas, lock_type="DEFERRED" if reader else "IMMEDIATE")
     if key is not None and new_file:

@@ -18,7 +18,7 @@ from mirror_desktop.core.models import SearchFilters, SearchHit
 from mirror_desktop.core.search_query import HL_END, HL_START, ParsedQuery, Term, fts5_match, parse_query
 from mirror_desktop.core.ports import MirrorStorage
 from mirror_desktop.storage import backups
-from mirror_desktop.storage.cipher import JournalKey
+from mirror_desktop.storage.cipher import CIPHER_PRAGMAS, JournalKey
 from mirror_desktop.storage.cipher import remember as remember_key
 from mirror_desktop.storage.database import open_postgres, open_sqlite
 from mirror_desktop.storage.migrations import MigrationRunner
@@ -276,10 +276,15 @@ class SQLiteStorage(PeeweeStorage):
         return str(self.path)
 
     def backup_to(self, target: Path) -> Path:
-        """A consistent copy of the live journal, made with VACUUM INTO (never a file copy)."""
+        """A consistent copy of the live journal, made with VACUUM INTO (never a file copy).
+
+        An encrypted journal's copy keeps its key, salt and cipher settings (issue 19): VACUUM INTO
+        would write SQLCipher's default settings, so it is an sqlcipher_export into a keyed file."""
         target = Path(target)
         if target.exists() and target.stat().st_size > 0:
             raise StorageError(f"{target} already exists; choose another backup name.")
+        if self.key is not None:
+            return self._export_copy(target, self.key.pragma_value(with_salt=True), CIPHER_PRAGMAS)
         # VACUUM INTO accepts an empty file: one created 0600 keeps the copy private from its first byte.
         self.db.execute_sql("VACUUM INTO ?", (str(target),))
         return target
@@ -287,27 +292,32 @@ class SQLiteStorage(PeeweeStorage):
     def plain_copy_to(self, target: Path) -> Path:
         """A consistent plain SQLite copy, for a bundle (which carries a plain file inside its own encryption).
 
-        For an encrypted journal this is ``sqlcipher_export`` into an unkeyed file inside one read
-        transaction (a WAL snapshot: writers go on meanwhile), one pass instead of an encrypted
-        VACUUM INTO and a decryption after it. A plain journal is copied with VACUUM INTO as before."""
+        For an encrypted journal this is one ``sqlcipher_export`` pass into an unkeyed file, instead
+        of an encrypted copy and a decryption after it. A plain journal is copied with VACUUM INTO."""
         if self.key is None:
             return self.backup_to(target)
         target = Path(target)
         if target.exists() and target.stat().st_size > 0:
             raise StorageError(f"{target} already exists; choose another backup name.")
-        self.db.execute_sql("ATTACH DATABASE ? AS plain_copy KEY ''", (str(target),))
+        return self._export_copy(target, "''", ())
+
+    def _export_copy(self, target: Path, key_literal: str, pragmas: Sequence[str]) -> Path:
+        """sqlcipher_export into ``target`` inside one read transaction: a WAL snapshot, writers go on."""
+        self.db.execute_sql(f"ATTACH DATABASE ? AS journal_copy KEY {key_literal}", (str(target),))
         try:
+            for pragma in pragmas:
+                self.db.execute_sql(pragma.replace("PRAGMA ", "PRAGMA journal_copy."))
             self.db.execute_sql("BEGIN")
             try:
-                self.db.execute_sql("SELECT sqlcipher_export('plain_copy')").fetchall()
+                self.db.execute_sql("SELECT sqlcipher_export('journal_copy')").fetchall()
                 version = int(self.db.execute_sql("PRAGMA main.user_version").fetchone()[0])
-                self.db.execute_sql(f"PRAGMA plain_copy.user_version = {version}")
+                self.db.execute_sql(f"PRAGMA journal_copy.user_version = {version}")
                 self.db.execute_sql("COMMIT")
             except BaseException:
                 self.db.execute_sql("ROLLBACK")
                 raise
         finally:
-            self.db.execute_sql("DETACH DATABASE plain_copy")
+            self.db.execute_sql("DETACH DATABASE journal_copy")
         return target
 
     def _backup_before_migration(self, from_version: str) -> None:

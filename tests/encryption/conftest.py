@@ -11,11 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from mirror_desktop.core import models as m
-from mirror_desktop.storage import cipher
-from mirror_desktop.storage.journal import SQLiteStorage
+from enc_helpers import make_journal
 
-CANARY = "zebracanary7731"
+from mirror_desktop.storage import cipher
 
 
 @pytest.fixture(autouse=True)
@@ -24,17 +22,6 @@ def quick_kdf(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     yield
     cipher.forget()
     cipher._failures = 0
-
-
-def make_journal(path: Path, n: int = 5, word: str = CANARY) -> Path:
-    s = SQLiteStorage(path)
-    try:
-        ident = s.identities.create(m.Identity(metadata={"name": "me"}))
-        for i in range(n):
-            s.reflections.create(m.Reflection(f"entry {i} about the garden {word}", identity_id=ident.id))
-    finally:
-        s.close()
-    return path
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from mirror_desktop.storage import backups, cipher
 from mirror_desktop.storage.journal import SQLiteStorage
 from mirror_desktop.storage.migrations import load_migrations
 
-from conftest import CANARY, make_journal
+from enc_helpers import CANARY, make_journal
 
 
 def _files_holding(root: Path, needle: bytes) -> list[Path]:

@@ -12,7 +12,7 @@ from mirror_desktop.storage import cipher
 from mirror_desktop.storage.cipher_convert import convert_journal
 from mirror_desktop.storage.journal import SQLiteStorage
 
-from conftest import CANARY, make_journal
+from enc_helpers import CANARY, make_journal
 
 
 def test_export_from_encrypted_and_replace_import_into_encrypted(tmp_path: Path) -> None:

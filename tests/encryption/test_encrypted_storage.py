@@ -14,7 +14,7 @@ from mirror_desktop.storage.cipher_convert import convert_journal
 from mirror_desktop.storage.journal import SQLiteStorage
 from mirror_desktop.storage.migrations import load_migrations
 
-from conftest import CANARY
+from enc_helpers import CANARY
 
 PRAGMAS = ("journal_mode", "synchronous", "foreign_keys", "busy_timeout", "secure_delete", "trusted_schema")
 EXPECTED = {"journal_mode": "wal", "synchronous": 2, "foreign_keys": 1, "busy_timeout": 5000,
@@ -35,6 +35,10 @@ def test_every_pragma_holds_on_an_encrypted_journal_and_its_reader(plain_journal
     try:
         assert {p: s.db.execute_sql(f"PRAGMA {p}").fetchone()[0] for p in PRAGMAS} == EXPECTED
         assert s.db.execute_sql("PRAGMA cipher_version").fetchone()[0].startswith("4.")
+        settings = {row[0] for row in s.db.execute_sql("PRAGMA cipher_settings").fetchall()}
+        assert "PRAGMA cipher_hmac_algorithm = HMAC_SHA256;" in settings
+        assert "PRAGMA cipher_page_size = 4096;" in settings
+        assert s.db.execute_sql("PRAGMA cache_size").fetchone()[0] == -cipher.ENCRYPTED_CACHE_KIB
         assert {p: r.db.execute_sql(f"PRAGMA {p}").fetchone()[0] for p in PRAGMAS} == EXPECTED
         assert r.db.execute_sql("PRAGMA query_only").fetchone()[0] == 1
         assert [h.reflection.id for h in r.search(CANARY)] == [h.reflection.id for h in s.search(CANARY)]

@@ -15,7 +15,7 @@ import pytest
 from mirror_desktop.cli.main import main
 from mirror_desktop.storage import cipher
 
-from conftest import CANARY, make_journal
+from enc_helpers import CANARY, make_journal
 
 
 @pytest.fixture(autouse=True)
@@ -236,3 +236,22 @@ def test_a_full_disk_during_encrypt_is_one_sentence_and_changes_nothing(small_di
     assert "disk is full" in err and len(err.strip().splitlines()) == 1, err
     assert digest(data) == before
     assert [p.name for p in data.iterdir() if ".converting-" in p.name] == []
+
+
+def test_kill_9_during_rekey_leaves_the_old_or_the_new_passphrase_working(tmp_path: Path) -> None:
+    from mirror_desktop.storage.cipher_convert import convert_journal
+
+    data = tmp_path / "data"
+    journal = make_journal(data / "mirror_os.db", n=10)
+    old, new = _pf(tmp_path, "the old passphrase", "old"), _pf(tmp_path, "the new passphrase", "new")
+    convert_journal(journal, old_key=None, new_key=cipher.new_key("the old passphrase"))
+    env = {**os.environ, "MIRROR_TEST_KILL_AT": "linked"}
+    r = subprocess.run([sys.executable, "-m", "mirror_desktop.cli", "--data-dir", str(data), "rekey", "--passphrase-file", new,
+                        "--journal-passphrase-file", old], env=env, capture_output=True, text=True, timeout=120)
+    assert r.returncode == -signal.SIGKILL, r.stderr
+    # Killed after the link, before the rename: the old passphrase still opens the whole journal.
+    r = subprocess.run([sys.executable, "-m", "mirror_desktop.cli", "--data-dir", str(data), "--journal-passphrase-file", old,
+                        "search", "garden", "--json"], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert len(json.loads(r.stdout)) == 10
+    assert [p.name for p in data.iterdir() if ".converting-" in p.name or ".replaced-" in p.name] == []
