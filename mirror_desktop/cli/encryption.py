@@ -168,6 +168,12 @@ def _keep(key: cipher.JournalKey) -> None:
 
 
 def cmd_encrypt(args: argparse.Namespace) -> int:
+    path = journal_path(args)
+    if path is not None and not getattr(args, "db", None) and not path.exists():
+        # A data folder without a journal gets a new one first, as every other command does.
+        from mirror_desktop.storage.journal import SQLiteStorage
+
+        SQLiteStorage(path).close()
     path = _sqlite_journal(args)
     if cipher.file_kind(path) != "plain":
         cipher.check_openable(path)

@@ -255,3 +255,66 @@ def test_kill_9_during_rekey_leaves_the_old_or_the_new_passphrase_working(tmp_pa
     assert r.returncode == 0, r.stderr
     assert len(json.loads(r.stdout)) == 10
     assert [p.name for p in data.iterdir() if ".converting-" in p.name or ".replaced-" in p.name] == []
+
+
+def test_encrypt_on_a_new_data_folder_makes_the_journal_first(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    data = tmp_path / "new"
+    code, out, err = _run(capsys, "--data-dir", str(data), "encrypt", "--passphrase-file", _pf(tmp_path, "fresh start"))
+    assert code == 0, err
+    assert cipher.file_kind(data / "mirror_os.db") == "mirror"
+    code, out, err = _run(capsys, "--data-dir", str(data), "--journal-passphrase-file", _pf(tmp_path, "fresh start"),
+                          "db", "status", "--json")
+    assert code == 0, err
+    assert json.loads(out)["current_version"]
+
+
+def test_no_passphrase_and_no_terminal_is_one_sentence(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    data = tmp_path / "data"
+    make_journal(data / "mirror_os.db")
+    code, _, err = _run(capsys, "--data-dir", str(data), "encrypt")
+    assert code == 2 and "No new passphrase was given" in err and len(err.strip().splitlines()) == 1
+    assert cipher.file_kind(data / "mirror_os.db") == "plain"
+
+
+def test_a_terminal_prompt_unlocks_and_a_wrong_answer_is_asked_again(tmp_path: Path) -> None:
+    """A real pseudo-terminal: getpass asks on it; one wrong answer, then the right one."""
+    import fcntl
+    import pty
+    import termios
+
+    from mirror_desktop.storage.cipher_convert import convert_journal
+
+    data = tmp_path / "data"
+    journal = make_journal(data / "mirror_os.db", n=3)
+    convert_journal(journal, old_key=None, new_key=cipher.new_key("typed at the prompt"))
+    master, slave = pty.openpty()
+
+    def controlling_tty() -> None:
+        os.setsid()
+        fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+
+    proc = subprocess.Popen([sys.executable, "-m", "mirror_desktop.cli", "--data-dir", str(data), "search", "garden", "--json"],
+                            stdin=slave, stdout=subprocess.PIPE, stderr=slave, preexec_fn=controlling_tty)
+    os.close(slave)
+    seen = b""
+
+    def read_until(needle: bytes, times: int = 1) -> None:
+        nonlocal seen
+        while seen.count(needle) < times:
+            chunk = os.read(master, 1024)
+            assert chunk, seen
+            seen += chunk
+
+    # getpass flushes pending input when it asks, so each answer waits for its own prompt.
+    read_until(b"Passphrase for")
+    os.write(master, b"not it\n")
+    read_until(b"try again")
+    read_until(b"Passphrase for", 2)
+    os.write(master, b"typed at the prompt\n")
+    try:
+        out, _ = proc.communicate(timeout=120)
+    finally:
+        proc.kill()
+        os.close(master)
+    assert proc.returncode == 0, seen
+    assert len(json.loads(out)) == 3
