@@ -46,6 +46,70 @@ def open_reader(database: Path) -> Any:
     return SQLiteStorage(database, migrate=False, create=False, reader=True)
 
 
+def journal_is_locked(database: Path) -> bool:
+    """Encrypted (issue 19) and no key for it unlocked in this process."""
+    from mirror_desktop.storage import cipher
+
+    return cipher.is_encrypted(database) and cipher.key_for(database) is None
+
+
+def unlock_from_keychain(database: Path) -> bool:
+    """"Unlock at login": the key kept in the keychain, if any opens the journal (runs off the GUI thread)."""
+    from mirror_desktop import keychain
+    from mirror_desktop.storage import cipher
+
+    cipher.check_openable(database)
+    salt = cipher.file_salt(database) or b""
+    stored = keychain.load_journal_key(salt.hex())  # KeychainUnavailable: its sentence is shown
+    if not stored:
+        return False
+    key = cipher.JournalKey(bytes.fromhex(stored), salt)
+    if not cipher.key_opens(database, key):
+        return False
+    cipher.remember(key)
+    return True
+
+
+def unlock_with(database: Path, passphrase: str) -> None:
+    from mirror_desktop.storage import cipher
+
+    cipher.unlock(database, passphrase)
+
+
+def unlock_from_file(database: Path, passphrase_file: str) -> str | None:
+    """``--journal-passphrase-file F``: unlock before the window opens; the sentence when that fails."""
+    from mirror_desktop.core.errors import MirrorError
+
+    try:
+        passphrase = Path(passphrase_file).read_text(encoding="utf-8").rstrip("\r\n")
+    except (OSError, UnicodeDecodeError):
+        return f"Cannot read the passphrase file {passphrase_file}; check the path."
+    try:
+        unlock_with(database, passphrase)
+    except MirrorError as exc:
+        return str(exc)
+    return None
+
+
+def encrypt_journal(database: Path, passphrase: str, keep: bool, state: Any) -> str:
+    """File → Encrypt journal…: runs off the GUI thread with the journal closed; returns the sentence to show."""
+    from mirror_desktop import keychain
+    from mirror_desktop.storage import cipher
+    from mirror_desktop.storage.cipher_convert import HONEST_NOTE, convert_journal
+
+    key = cipher.new_key(passphrase)
+    report = convert_journal(database, old_key=None, new_key=key, progress=state.set_progress)
+    sentence = (f"The journal is encrypted ({report.rows} rows checked, {len(report.copies_converted)} older copies "
+                "converted).")
+    if keep:
+        try:
+            keychain.store_journal_key(key.salt.hex(), key.raw.hex())
+            sentence += " Its key is kept in the keychain: it unlocks at login."
+        except keychain.KeychainUnavailable as exc:
+            sentence += f" {exc}"
+    return f"{sentence} {HONEST_NOTE}"
+
+
 def describe_open_error(exc: BaseException, database: Path) -> str:
     """The one sentence for a journal that cannot be opened."""
     from mirror_desktop.core.errors import MirrorError
@@ -101,6 +165,8 @@ class MirrorApp(QObject):
         self.exit_code = 0
         self.window: Any = None
         self.executor: Any = None
+        self.lock: Any = None  # ui/lock LockController (issue 19), made on first start
+        self.idle: Any = None
         self._bench = os.environ.get("MIRROR_BENCH_STARTUP") == "1"
 
     def settings(self, paths: AppPaths) -> QSettings:
@@ -115,6 +181,11 @@ class MirrorApp(QObject):
         start_session(paths.data_dir, also=(paths.config_dir, paths.log_dir))
         settings = self.settings(paths)
         database = paths.database
+        if self._locked(database, settings):
+            from mirror_desktop.ui.theme import apply_theme
+
+            apply_theme(str(settings.value("theme", "light")), self.qapp)  # the lock screen in the person's theme
+            return
         self.executor = DatabaseExecutor(lambda: open_journal(database), open_reader=lambda: open_reader(database),
                                          defer_lanes=True)
         # The journal opens on its thread while the window is built (issue 12: start-up). Its signals reach
@@ -134,7 +205,71 @@ class MirrorApp(QObject):
             FirstPaintProbe(self.window.list_view, self._bench_painted)
         if self.welcome and not self._bench:
             self.window.journal_loaded.connect(self._offer_welcome)
+        self._watch_lock(database, settings)
         self.window.show()
+
+    # -- the lock (issue 19) -----------------------------------------------------------------
+    def _lock_controller(self, database: Path) -> Any:
+        if self.lock is None:
+            from mirror_desktop.ui.lock.controller import LockController
+
+            self.lock = LockController(database.name, try_keychain=lambda: unlock_from_keychain(database),
+                                       unlock=lambda p: unlock_with(database, p),
+                                       encrypt=lambda p, keep, state: encrypt_journal(database, p, keep, state))
+            self.lock.unlocked.connect(self.start)
+            self.lock.encrypted.connect(lambda _s: self.start())
+        return self.lock
+
+    def _locked(self, database: Path, settings: QSettings) -> bool:
+        """An encrypted journal without a key at hand opens to the lock screen instead."""
+        if not journal_is_locked(database):
+            return False
+        screen = self._lock_controller(database).show_lock_screen(SCREENSHOT_SIZE if self.screenshot else None,
+                                                                  keychain_first=not self.screenshot)
+        if self.screenshot:
+            print("mirror-desktop: the journal is locked; the screenshot shows the lock screen.", file=sys.stderr)
+
+            def grab() -> None:
+                ok = screen.grab().save(str(self.screenshot))
+                self.exit_code = 0 if ok else 3
+                self.qapp.exit(self.exit_code)
+
+            QTimer.singleShot(50, grab)
+        return True
+
+    def _watch_lock(self, database: Path, settings: QSettings) -> None:
+        from mirror_desktop.storage import cipher
+        from mirror_desktop.ui.lock.idle import DEFAULT_MINUTES, SETTING, IdleLock
+
+        encrypted = cipher.is_encrypted(database)
+        self.window.encrypt_action.setEnabled(not encrypted)
+        self.window.encrypt_requested.connect(
+            lambda: self._lock_controller(database).show_encrypt_dialog(self.window, self._close_journal))
+        if encrypted and self.idle is None and not self.screenshot:
+            self.idle = IdleLock(self.qapp, int(str(settings.value(SETTING, DEFAULT_MINUTES) or 0)), self)
+            self.idle.lock_requested.connect(lambda _why: self.lock_now())
+        if self.idle is not None:
+            self.window.lock_minutes_changed.connect(self.idle.set_minutes)
+
+    def _close_journal(self) -> None:
+        """Close the window (its closeEvent saves unsaved text and drains the executor)."""
+        self._close_window()
+        if self.executor is not None:
+            self.executor.shutdown()
+
+    def lock_now(self) -> None:
+        """Lock: the lock screen first (so the app keeps a window), unsaved text saved, the key forgotten."""
+        from mirror_desktop.storage import cipher
+
+        if self.window is None:
+            return
+        size = (self.window.width(), self.window.height())
+        if self.idle is not None:
+            self.idle.stop()
+            self.idle = None
+        self._lock_controller(self.paths.database).show_lock_screen(size, keychain_first=False)
+        self._close_journal()
+        cipher.forget()
 
     # -- first run (issue 7) ---------------------------------------------------------------
     def _offer_welcome(self) -> None:
@@ -267,6 +402,8 @@ class MirrorApp(QObject):
             self.qapp.exit(0)
 
     def shutdown(self) -> None:
+        if self.lock is not None:
+            self.lock.shutdown()
         if self.window is not None:
             self.window.close()
         if self.executor is not None:
@@ -279,6 +416,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--screenshot", metavar="PNG", help="open the journal, save the window as PNG at 1280x800, exit")
     p.add_argument("--view", choices=VIEW_CHOICES, help="the view to show first")
     p.add_argument("--search", metavar="QUERY", help="with --view search: the query to show")
+    p.add_argument("--journal-passphrase-file", metavar="F",
+                   help="an encrypted journal's passphrase, read from this file (else the keychain or the lock screen)")
     p.add_argument("--version", action=VersionAction, prog_name="Mirror", include_qt=True)
     return p.parse_args(list(argv) if argv is not None else None)
 
@@ -326,6 +465,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"mirror-desktop: {problem}", file=sys.stderr)
         return 2
     paths = AppPaths.resolve(args.data_dir)
+    if args.journal_passphrase_file:
+        problem = unlock_from_file(paths.database, args.journal_passphrase_file)
+        if problem:
+            print(f"mirror-desktop: {problem}", file=sys.stderr)
+            return 2
     # Rotating log in the platform's log folder; never any journal text (logging_setup, issue 7).
     setup_logging(paths, "mirror-desktop")
     install_excepthook(notify=show_unexpected_error)

@@ -166,3 +166,51 @@ class PassphraseStore:
                 _call(lambda: backend.delete_password(SERVICE, user), self.timeout)
             except Exception:  # noqa: BLE001 - nothing stored, or the keychain is gone: forgotten either way
                 pass
+
+
+# -- encrypted journals (issue 19): "unlock at login" keeps the derived key, never the passphrase ---------
+
+def journal_user(salt_hex: str) -> str:
+    """The keyring username for one encrypted journal, named by its (public) salt."""
+    return f"journal-key:{salt_hex}"
+
+
+def store_journal_key(salt_hex: str, key_hex: str, *, timeout: float = TIMEOUT_S) -> None:
+    """Keep a journal's derived key for unlocking at login; KeychainUnavailable (one sentence) if it cannot."""
+    backend = secure_backend(timeout=timeout)
+    if backend is None:
+        raise KeychainUnavailable("No secure keychain is available on this computer, so the journal's key was not "
+                                  "kept; you will be asked for the passphrase when it opens.")
+    try:
+        _call(lambda: backend.set_password(SERVICE, journal_user(salt_hex), key_hex), timeout)
+    except KeychainUnavailable:
+        raise KeychainUnavailable("The keychain did not answer, so the journal's key was not kept; you will be "
+                                  "asked for the passphrase when it opens.") from None
+    except Exception as exc:  # noqa: BLE001 - keyring errors vary by backend
+        raise KeychainUnavailable(f"The keychain refused to keep the journal's key ({type(exc).__name__}); you will "
+                                  "be asked for the passphrase when it opens.") from None
+
+
+def load_journal_key(salt_hex: str, *, timeout: float = TIMEOUT_S) -> str | None:
+    """The kept key (hex), None when none is kept; KeychainUnavailable when the keychain hangs or refuses."""
+    backend = secure_backend(timeout=timeout)
+    if backend is None:
+        return None
+    try:
+        value = _call(lambda: backend.get_password(SERVICE, journal_user(salt_hex)), timeout)
+    except KeychainUnavailable:
+        raise KeychainUnavailable("The keychain did not answer, so the journal could not be unlocked from it.") from None
+    except Exception as exc:  # noqa: BLE001
+        raise KeychainUnavailable(f"The keychain refused to give the journal's key ({type(exc).__name__}).") from None
+    return value if isinstance(value, str) and value else None
+
+
+def forget_journal_key(salt_hex: str, *, timeout: float = TIMEOUT_S) -> bool:
+    backend = secure_backend(timeout=timeout)
+    if backend is None:
+        return False
+    try:
+        _call(lambda: backend.delete_password(SERVICE, journal_user(salt_hex)), timeout)
+    except Exception:  # noqa: BLE001 - none kept, or the keychain is gone
+        return False
+    return True

@@ -204,7 +204,7 @@ def _stage_database(storage: Any, stage: Path, share: bool, state: JobState) -> 
         finally:
             target.close()
     elif getattr(storage, "dialect", "") == "sqlite":
-        storage.backup_to(db)  # VACUUM INTO: a consistent snapshot even while others write
+        storage.plain_copy_to(db)  # VACUUM INTO (or sqlcipher_export when encrypted): a consistent snapshot
     else:
         target = SQLiteStorage(db)
         try:
@@ -430,6 +430,7 @@ def export_bundle(storage: Any, out_dir: Path | str, *, paths: AppPaths | None =
     target = out / filename if filename else _unique_target(out, bundle_name(now, encrypted))
     root = staging_root or staging_root_for(storage, paths)
     owner = staging.new_stage(root, "export-")  # owned until released: no sweep removes it meanwhile
+    owner.wipe = getattr(storage, "key", None) is not None  # an encrypted journal's plaintext copies (issue 19)
     stage = owner.path
     try:
         check(state)
@@ -459,7 +460,12 @@ def export_bundle(storage: Any, out_dir: Path | str, *, paths: AppPaths | None =
         zip_path = stage / "bundle.zip"
         _write_zip(zip_path, staged, side, manifest, now, Phase(state, 0.2, 0.5, "Packing the bundle"), state,
                    storage)
-        staged.db.unlink()  # the plaintext copy is no longer needed
+        if owner.wipe:
+            from mirror_desktop.storage.cipher_convert import overwrite_and_remove
+
+            overwrite_and_remove(staged.db)  # the plaintext copy is no longer needed
+        else:
+            staged.db.unlink()  # the plaintext copy is no longer needed
         _fault("zipped")
         zip_sha, zip_size = _file_sha256(zip_path), zip_path.stat().st_size
         effective_log2_n = log2_n if log2_n is not None else (default_log2_n or age.EXPORT_LOG2_N)

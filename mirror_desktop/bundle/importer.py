@@ -214,7 +214,11 @@ def _staging_dir(paths: AppPaths) -> Stage:
     try:
         private_dir(root)
         staging.sweep_staging(root)  # plaintext left by a killed import or export, whatever its age
-        return staging.new_stage(root, "import-")
+        stage = staging.new_stage(root, "import-")
+        from mirror_desktop.storage import cipher
+
+        stage.wipe = cipher.is_encrypted(paths.database)  # plaintext intermediates of an encrypted journal (issue 19)
+        return stage
     except OSError as exc:
         raise BundleError(f"Cannot use the data folder {paths.data_dir} ({exc.strerror}); "
                           "choose a folder you can write to. Nothing changed.") from None
@@ -489,6 +493,20 @@ def _replace(prepared: PreparedImport, paths: AppPaths, state: JobState) -> Impo
         return _swap_in(prepared, paths, state)
 
 
+def _encrypt_like_live(staged: Path, live: Path) -> None:
+    """An encrypted journal stays encrypted when an import replaces it (issue 19): the staged journal
+    is encrypted with the live one's key (unlocked in this process) before it is swapped in."""
+    from mirror_desktop.storage import cipher
+    from mirror_desktop.storage.cipher_convert import convert_file
+
+    if not cipher.is_encrypted(live):
+        return
+    key = cipher.key_for(live)
+    if key is None:
+        raise StorageError(cipher.ENCRYPTED_NO_KEY.format(path=live))
+    convert_file(staged, None, key)
+
+
 def _swap_in(prepared: PreparedImport, paths: AppPaths, state: JobState) -> ImportResult:
     """Swap the staged journal, constitution and config.json in, all or nothing.
 
@@ -510,6 +528,7 @@ def _swap_in(prepared: PreparedImport, paths: AppPaths, state: JobState) -> Impo
     finally:
         staged.close()
     bundle_db.quiesce_sqlite(prepared.journal)
+    _encrypt_like_live(prepared.journal, paths.database)
     bundle_db.fsync_file(prepared.journal)
     staged_constitution = _stage_constitution(prepared)
     _fault("constitution-staged")

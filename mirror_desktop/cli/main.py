@@ -30,6 +30,7 @@ COMMAND_MODULES = [
     "mirror_desktop.cli.exportto",
     "mirror_desktop.cli.writing",
     "mirror_desktop.cli.identity",
+    "mirror_desktop.cli.encryption",
 ]
 
 EXIT_USER_ERROR = 2
@@ -47,6 +48,7 @@ def open_journal(args: argparse.Namespace, *, migrate: bool = True, read_only_ok
     run ``db migrate`` by hand. ``read_only_ok``: the command only reads, so a journal file that
     cannot be written is opened read-only instead of refused (issue 11, item 14).
     """
+    from mirror_desktop.cli.encryption import unlock_journal
     from mirror_desktop.storage.database import is_read_only
     from mirror_desktop.storage.journal import PostgresStorage, SQLiteStorage
 
@@ -54,13 +56,15 @@ def open_journal(args: argparse.Namespace, *, migrate: bool = True, read_only_ok
         return PostgresStorage(args.postgres, migrate=migrate)
     if getattr(args, "db", None):
         path = Path(args.db)
+        key = unlock_journal(args, path)  # None for a plain journal (issue 19)
         if read_only_ok and is_read_only(path):
-            return SQLiteStorage(path, readonly=True, migrate=migrate)
-        return SQLiteStorage(path, migrate=migrate, create=False)
+            return SQLiteStorage(path, readonly=True, migrate=migrate, key=key)
+        return SQLiteStorage(path, migrate=migrate, create=False, key=key)
     path = AppPaths.resolve(args.data_dir).database
+    key = unlock_journal(args, path)
     if read_only_ok and is_read_only(path):
-        return SQLiteStorage(path, readonly=True, migrate=migrate)
-    return SQLiteStorage(path, migrate=migrate or not path.exists())
+        return SQLiteStorage(path, readonly=True, migrate=migrate, key=key)
+    return SQLiteStorage(path, migrate=migrate or not path.exists(), key=key)
 
 
 def print_json(value: Any) -> None:
@@ -75,6 +79,7 @@ def build_parser() -> argparse.ArgumentParser:
     where.add_argument("--data-dir", metavar="DIR", help="journal folder (default: the platform's data folder, or $MIRROR_DATA_DIR)")
     where.add_argument("--db", metavar="PATH", help="an SQLite journal file")
     where.add_argument("--postgres", metavar="DSN", help="a PostgreSQL journal, e.g. postgresql://user@host/db")
+    importlib.import_module("mirror_desktop.cli.encryption").add_global_option(parser)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_MODULES:
         importlib.import_module(name).register(sub)
@@ -96,6 +101,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return EXIT_USER_ERROR
     try:
+        # An encrypted journal is unlocked once, before the command: every open in it then finds the key.
+        importlib.import_module("mirror_desktop.cli.encryption").unlock_for_command(args)
         return int(func(args) or 0)
     except MirrorError as exc:
         print(f"mirror: {exc}", file=sys.stderr)

@@ -48,13 +48,33 @@ class Stage:
     def __init__(self, path: Path, fd: int | None) -> None:
         self.path = path
         self._fd = fd
+        # Set for an encrypted journal's export or import (issue 19): its plaintext intermediates
+        # are overwritten with zeros before they are removed.
+        self.wipe = False
 
     def release(self) -> None:
         """Remove the folder and give up ownership."""
+        if self.wipe:
+            wipe_tree(self.path)
         shutil.rmtree(self.path, ignore_errors=True)
         if self._fd is not None:
             os.close(self._fd)
             self._fd = None
+
+
+def wipe_tree(folder: Path) -> None:
+    """Overwrite every file under ``folder`` with zeros (then fsync), so removing it leaves no words in
+    those blocks where the file system overwrites in place (not on SSDs or copy-on-write file systems)."""
+    for dirpath, _dirs, files in os.walk(folder):
+        for name in files:
+            try:
+                with open(os.path.join(dirpath, name), "r+b", buffering=0) as fh:
+                    left = os.fstat(fh.fileno()).st_size
+                    while left > 0:
+                        left -= fh.write(bytes(min(left, 1 << 20)))
+                    os.fsync(fh.fileno())
+            except OSError:
+                continue
 
 
 def new_stage(root: Path, prefix: str) -> Stage:

@@ -59,8 +59,14 @@ class BundledSchemaTooNew(StorageError):
 
 
 def _connect(target: str, *, uri: bool = False) -> Any:
-    mod = sqlite_module()
+    from mirror_desktop.storage import cipher
+
+    # An encrypted live journal (issue 19) is reached with the key this process unlocked for it.
+    key = cipher.key_for(target) if not uri and cipher.is_encrypted(target) else None
+    mod = cipher.sqlcipher_module() if key is not None else sqlite_module()
     con = mod.connect(target, isolation_level=None, uri=uri, check_same_thread=False)
+    if key is not None:
+        cipher.apply_key(con, key)
     con.execute("PRAGMA trusted_schema=OFF")
     con.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
     return con
@@ -82,7 +88,15 @@ def fsync_file(path: Path) -> None:
 # -- export ----------------------------------------------------------------------------------
 
 def finalize_bundle_db(path: Path) -> None:
-    """Make a staged copy ready to travel: no drafts or integration items, no freed pages, one file."""
+    """Make a staged copy ready to travel: no drafts or integration items, no freed pages, one file.
+
+    A copy of an encrypted journal is decrypted here, as late as possible: a bundle holds a plain
+    SQLite file inside its own (age) encryption, and the staging folder is wiped after (issue 19)."""
+    from mirror_desktop.storage import cipher
+    from mirror_desktop.storage.cipher_convert import convert_file
+
+    if cipher.file_kind(path) == "mirror":
+        convert_file(path, cipher.key_for(path), None)
     con = _connect(str(path))
     try:
         con.execute("PRAGMA secure_delete=ON")

@@ -18,6 +18,7 @@ import peewee
 
 from mirror_desktop.core.errors import StorageError
 from mirror_desktop.core.safe_io import create_private_file, make_private, private_dir
+from mirror_desktop.storage import cipher
 from mirror_desktop.storage.journal_lock import SharedJournalLock, discard_lock_file, lock_path
 
 BUSY_TIMEOUT_MS = 5000
@@ -82,13 +83,63 @@ class JournalDatabase(peewee.SqliteDatabase):
         super().rollback()
 
 
+class _KeyedConnection:
+    """Connections through sqlcipher3 (playhouse.sqlcipher_ext's driver), keyed before any pragma runs.
+
+    The key is the raw 32 bytes storage/cipher.py derived once, so no connection pays for a KDF.
+    """
+
+    journal_key: cipher.JournalKey | None = None
+    new_file = False
+
+    def _connect(self) -> object:
+        mod = cipher.sqlcipher_module()
+        conn = mod.connect(self.database, timeout=self._timeout, isolation_level=None,  # type: ignore[attr-defined]
+                           **self.connect_params)  # type: ignore[attr-defined]
+        try:
+            assert self.journal_key is not None
+            cipher.apply_key(conn, self.journal_key, new=self.new_file)
+            self._add_conn_hooks(conn)  # type: ignore[attr-defined]
+        except Exception:
+            conn.close()
+            raise
+        return conn
+
+
+def _database_class(base: type, key: cipher.JournalKey | None) -> type:
+    """``base`` for a plain journal; for an encrypted one, the same class keyed through SQLCipher."""
+    if key is None:
+        return base
+    from playhouse.sqlcipher_ext import SqlCipherDatabase
+
+    return type(f"Encrypted{base.__name__}", (_KeyedConnection, base), {
+        "journal_key": key, "server_version": SqlCipherDatabase.server_version})
+
+
+def _key_of(path: Path, key: cipher.JournalKey | None) -> cipher.JournalKey | None:
+    """The key an existing file needs (None for a plain journal); refuses a file Mirror cannot unlock."""
+    kind = cipher.file_kind(path)
+    if kind in ("missing", "empty", "plain"):
+        return None
+    cipher.check_openable(path)
+    key = key or cipher.key_for(path)
+    if key is None:
+        raise cipher.JournalLocked(cipher.ENCRYPTED_NO_KEY.format(path=path))
+    return key
+
+
+def _refuse_wrong_key(db: peewee.SqliteDatabase, path: Path, exc: BaseException) -> None:
+    if getattr(db, "journal_key", None) is not None and "not a database" in str(exc):
+        raise cipher.WrongPassphrase(cipher.WRONG_PASSPHRASE.format(path=path)) from None
+
+
 def is_read_only(path: Path | str) -> bool:
     """Whether an existing journal file cannot be written (its mode, or a read-only file system)."""
     path = Path(path)
     return path.is_file() and not os.access(path, os.W_OK)
 
 
-def _open_sqlite_read_only(path: Path) -> peewee.SqliteDatabase:
+def _open_sqlite_read_only(path: Path, key: cipher.JournalKey | None = None) -> peewee.SqliteDatabase:
     """A journal Mirror may read but not write (issue 11, item 14): search and lists still work.
 
     No WAL switch and no writes. SQLite reads a WAL journal read-only when it can create its -shm
@@ -99,12 +150,13 @@ def _open_sqlite_read_only(path: Path) -> peewee.SqliteDatabase:
     wal = path.with_name(path.name + "-wal")
     immutable = not os.access(path.parent, os.W_OK | os.X_OK) and not wal.exists()
     target = f"file:{quote(path.resolve().as_posix())}?mode=ro" + ("&immutable=1" if immutable else "")
-    db = JournalDatabase(target, pragmas=list(pragmas.items()), uri=True)
+    db = _database_class(JournalDatabase, key)(target, pragmas=list(pragmas.items()), uri=True)
     try:
         db.connect(reuse_if_open=True)
         db.execute_sql("SELECT count(*) FROM sqlite_master").fetchone()
     except (peewee.DatabaseError, peewee.OperationalError) as exc:
         db.close()
+        _refuse_wrong_key(db, path, exc)
         raise StorageError(f"The read-only journal {path} cannot be opened ({exc}); make it writable or open a copy.") from None
     return db
 
@@ -144,21 +196,22 @@ def _make_journal_private(path: Path) -> None:
 
 
 def open_sqlite(path: Path | str, *, create: bool = True, readonly: bool = False,
-                reader: bool = False) -> peewee.SqliteDatabase:
+                reader: bool = False, key: cipher.JournalKey | None = None) -> peewee.SqliteDatabase:
     """Open (or create) the SQLite journal at ``path`` with every pragma set and verified.
 
     ``readonly``: for commands that only read (search, lists) a journal that cannot be written; nothing is
     created or written. ``reader=True`` opens an extra connection for reads only (issue 12): ``query_only``
     refuses any write, and its transactions begin DEFERRED, so a reader never queues for the write lock; in
     WAL mode it reads the last committed state while the writer's transaction is still open.
+
+    ``key``: an encrypted journal's key (issue 19); without one, a key this process unlocked for the
+    file's salt is used, and an encrypted file with none at hand is refused (cipher.JournalLocked). A new
+    file created with a key is encrypted from its first page.
     """
     _check_sqlite_capabilities()
     path = Path(path)
     if readonly and path.is_file():
-        with open(path, "rb") as fh:
-            if fh.read(16) != SQLITE_MAGIC:
-                raise StorageError(f"{path} is not a Mirror journal (not an SQLite database); choose another file or restore a backup.")
-        return _open_sqlite_read_only(path)
+        return _open_sqlite_read_only(path, _key_of(path, key))
     if reader:
         create = False
     if path.exists() and path.is_dir():
@@ -182,21 +235,27 @@ def open_sqlite(path: Path | str, *, create: bool = True, readonly: bool = False
             raise StorageError(f"Cannot create the journal {path} ({exc.strerror}); choose a folder you can write to.") from None
     elif not reader and not os.access(path, os.W_OK):
         raise StorageError(f"The journal {path} is read-only; make it writable or open a copy.")
-    elif path.stat().st_size > 0:
-        with open(path, "rb") as fh:
-            if fh.read(16) != SQLITE_MAGIC:
-                raise StorageError(f"{path} is not a Mirror journal (not an SQLite database); choose another file or restore a backup.")
+    new_file = cipher.file_kind(path) in ("missing", "empty")
+    key = key if new_file else _key_of(path, key)
     _make_journal_private(path)
     had_lock_file = lock_path(path).exists()
     pragmas = list(SQLITE_PRAGMAS.items()) + ([("query_only", 1)] if reader else [])
-    db = LockedSqliteDatabase(str(path), pragmas=pragmas, lock_type="DEFERRED" if reader else "IMMEDIATE")
+    if key is not None:
+        pragmas.append(("cache_size", -cipher.ENCRYPTED_CACHE_KIB))
+    db_class = _database_class(LockedSqliteDatabase, key)
+    db = db_class(str(path), pragmas=pragmas, lock_type="DEFERRED" if reader else "IMMEDIATE")
+    if key is not None and new_file:
+        db.new_file = True  # the first connection writes the salt; later ones read it from the file
     try:
         db.connect(reuse_if_open=True)
         db.execute_sql("SELECT count(*) FROM sqlite_master").fetchone()
+        if key is not None:
+            db.new_file = False
     except peewee.DatabaseError as exc:
         db.close()
         if not had_lock_file:
             discard_lock_file(path)
+        _refuse_wrong_key(db, path, exc)
         raise StorageError(f"{path} cannot be opened as a journal ({exc}); restore a backup or choose another file.") from None
     except peewee.OperationalError as exc:
         db.close()

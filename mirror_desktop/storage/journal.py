@@ -18,6 +18,8 @@ from mirror_desktop.core.models import SearchFilters, SearchHit
 from mirror_desktop.core.search_query import HL_END, HL_START, ParsedQuery, Term, fts5_match, parse_query
 from mirror_desktop.core.ports import MirrorStorage
 from mirror_desktop.storage import backups
+from mirror_desktop.storage.cipher import CIPHER_PRAGMAS, JournalKey
+from mirror_desktop.storage.cipher import remember as remember_key
 from mirror_desktop.storage.database import open_postgres, open_sqlite
 from mirror_desktop.storage.migrations import MigrationRunner
 from mirror_desktop.storage.models import ModelSet, build_models
@@ -249,33 +251,78 @@ class SQLiteStorage(PeeweeStorage):
     _tag_sql = "EXISTS (SELECT 1 FROM json_each(r.metadata, '$.tags') WHERE lower(value) = ?)"
 
     def __init__(self, path: Path | str, *, migrate: bool = True, create: bool = True, readonly: bool = False,
-                 reader: bool = False, keep_backups: int = backups.KEEP_BACKUPS) -> None:
+                 reader: bool = False, keep_backups: int = backups.KEEP_BACKUPS,
+                 key: JournalKey | None = None) -> None:
         """``readonly``: read a journal that cannot be written; with ``migrate``, one needing an update is refused.
-        ``reader``: an extra read-only connection to a journal another connection writes (issue 12)."""
+        ``reader``: an extra read-only connection to a journal another connection writes (issue 12).
+        ``key``: an encrypted journal's key (storage/cipher.py); a new file made with one is encrypted."""
         self.path = Path(path)
         self.readonly = readonly
         self.keep_backups = keep_backups
-        super().__init__(open_sqlite(self.path, create=create, readonly=readonly, reader=reader),
-                         migrate=migrate and not readonly, reader=reader)
+        if not readonly and not reader:
+            from mirror_desktop.storage.cipher_convert import sweep_leftovers
+
+            sweep_leftovers(self.path)  # what a killed encrypt/decrypt/rekey left (issue 19)
+        db = open_sqlite(self.path, create=create, readonly=readonly, reader=reader, key=key)
+        self.key: JournalKey | None = getattr(db, "journal_key", None)
+        if self.key is not None:
+            remember_key(self.key)  # copies of this journal (backups, export snapshots) keep its salt
+        super().__init__(db, migrate=migrate and not readonly, reader=reader)
         if readonly and migrate and self.runner.needs_migration():
             self.db.close()
             raise StorageError(f"The journal {self.path} is read-only and needs an update this Mirror would have "
                                "to write; make it writable once, or open a copy.")
 
     def open_reader(self) -> SQLiteStorage:
-        return SQLiteStorage(self.path, migrate=False, create=False, reader=True)
+        return SQLiteStorage(self.path, migrate=False, create=False, reader=True, key=self.key)
 
     @property
     def location(self) -> str:
         return str(self.path)
 
     def backup_to(self, target: Path) -> Path:
-        """A consistent copy of the live journal, made with VACUUM INTO (never a file copy)."""
+        """A consistent copy of the live journal, made with VACUUM INTO (never a file copy).
+
+        An encrypted journal's copy keeps its key, salt and cipher settings (issue 19): VACUUM INTO
+        would write SQLCipher's default settings, so it is an sqlcipher_export into a keyed file."""
         target = Path(target)
         if target.exists() and target.stat().st_size > 0:
             raise StorageError(f"{target} already exists; choose another backup name.")
+        if self.key is not None:
+            return self._export_copy(target, self.key.pragma_value(with_salt=True), CIPHER_PRAGMAS)
         # VACUUM INTO accepts an empty file: one created 0600 keeps the copy private from its first byte.
         self.db.execute_sql("VACUUM INTO ?", (str(target),))
+        return target
+
+    def plain_copy_to(self, target: Path) -> Path:
+        """A consistent plain SQLite copy, for a bundle (which carries a plain file inside its own encryption).
+
+        For an encrypted journal this is one ``sqlcipher_export`` pass into an unkeyed file, instead
+        of an encrypted copy and a decryption after it. A plain journal is copied with VACUUM INTO."""
+        if self.key is None:
+            return self.backup_to(target)
+        target = Path(target)
+        if target.exists() and target.stat().st_size > 0:
+            raise StorageError(f"{target} already exists; choose another backup name.")
+        return self._export_copy(target, "''", ())
+
+    def _export_copy(self, target: Path, key_literal: str, pragmas: Sequence[str]) -> Path:
+        """sqlcipher_export into ``target`` inside one read transaction: a WAL snapshot, writers go on."""
+        self.db.execute_sql(f"ATTACH DATABASE ? AS journal_copy KEY {key_literal}", (str(target),))
+        try:
+            for pragma in pragmas:
+                self.db.execute_sql(pragma.replace("PRAGMA ", "PRAGMA journal_copy."))
+            self.db.execute_sql("BEGIN")
+            try:
+                self.db.execute_sql("SELECT sqlcipher_export('journal_copy')").fetchall()
+                version = int(self.db.execute_sql("PRAGMA main.user_version").fetchone()[0])
+                self.db.execute_sql(f"PRAGMA journal_copy.user_version = {version}")
+                self.db.execute_sql("COMMIT")
+            except BaseException:
+                self.db.execute_sql("ROLLBACK")
+                raise
+        finally:
+            self.db.execute_sql("DETACH DATABASE journal_copy")
         return target
 
     def _backup_before_migration(self, from_version: str) -> None:

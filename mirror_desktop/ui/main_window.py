@@ -61,6 +61,8 @@ class MainWindow(QMainWindow):
 
     journal_loaded = Signal()
     view_changed = Signal(str)
+    encrypt_requested = Signal()  # File → Encrypt journal… (issue 19; app.py runs it, ui/lock shows it)
+    lock_minutes_changed = Signal(int)  # Settings: the idle time before an encrypted journal locks
 
     def __init__(self, executor: DatabaseExecutor, paths: AppPaths, settings: QSettings,
                  parent: QWidget | None = None) -> None:
@@ -181,6 +183,8 @@ class MainWindow(QMainWindow):
         self.reflect_action = A("&Reflect", self, shortcut=QKeySequence("Ctrl+R"))
         self.reflect_action.setStatusTip("Ask Mirror for a mirrorback of this reflection.")
         self.engine_action = A("Mirrorback &engine…", self)
+        self.encrypt_action = A("Encr&ypt journal…", self)
+        self.encrypt_action.setStatusTip("Encrypt the journal, its drafts and its backups with a passphrase.")
         self.integrations_action = A("I&ntegrations…", self)
         self.integrations_action.setStatusTip("Calendars and notes Mirror reads: add, pause, sync now, remove.")
         self.settings_action = A("Se&ttings…", self, shortcut=QKeySequence("Ctrl+,"))
@@ -234,6 +238,7 @@ class MainWindow(QMainWindow):
         f.addAction(self.export_as_action)
         f.addAction(self.import_action)
         f.addAction(self.import_from_app_action)
+        f.addAction(self.encrypt_action)
         f.addSeparator()
         f.addAction(self.integrations_action)
         f.addAction(self.settings_action)
@@ -268,6 +273,7 @@ class MainWindow(QMainWindow):
     def _connect(self) -> None:
         ex, j = self.executor, self.journal
         ex.opened.connect(self._opened)
+        self.encrypt_action.triggered.connect(self.encrypt_requested)
         ex.migration_progressed.connect(self._migration_progressed)
         j.journal_loaded.connect(self._loaded)
         j.journal_loaded.connect(self.journal_loaded)
@@ -465,12 +471,15 @@ class MainWindow(QMainWindow):
         from mirror_desktop.ui.dialogs.settings import SettingsDialog
 
         dlg = SettingsDialog(self.paths, str(self.settings.value("theme", "light")), self,
-                             writing=self.writing.writing_settings)
+                             writing=self.writing.writing_settings,
+                             lock_minutes=int(str(self.settings.value("lock_after_minutes", 15))))
         if dlg.exec():
             self.set_theme(dlg.theme())
             chosen = dlg.writing_settings()
             if chosen is not None and chosen != self.writing.writing_settings:
                 self.writing.save_writing_settings(chosen)
+            self.settings.setValue("lock_after_minutes", dlg.lock_minutes())
+            self.lock_minutes_changed.emit(dlg.lock_minutes())
 
     def about_text(self) -> str:
         return (f"Mirror {__version__}\n"

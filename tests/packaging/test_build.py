@@ -40,7 +40,8 @@ def build(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
                        text=True, timeout=BUILD_TIMEOUT)
     assert r.returncode == 0, f"build.sh failed:\n{r.stdout[-4000:]}\n{r.stderr[-4000:]}"
     out = dict(line.split("=", 1) for line in r.stdout.splitlines()
-               if line.split("=", 1)[0] in {"BUILD_SECONDS", "DIST_SIZE", "SMOKE_SCREENSHOT"})
+               if line.split("=", 1)[0] in {"BUILD_SECONDS", "DIST_SIZE", "SMOKE_SCREENSHOT",
+                                                              "SMOKE_ENCRYPTED_SCREENSHOT"})
     out["stdout"] = r.stdout
     return out
 
@@ -82,3 +83,12 @@ def test_the_built_app_reports_the_app_and_schema_versions(build: dict[str, str]
     # The schema version comes from the migrations shipped inside the build (importlib.resources).
     assert f"Mirror {__version__} (schema {load_migrations('sqlite')[-1].version})" in r.stdout
     assert "Qt " in r.stdout
+
+
+def test_the_build_carries_sqlcipher_and_opens_an_encrypted_journal(build: dict[str, str]) -> None:
+    """Issue 19: build.sh encrypted a journal, the build refused a wrong passphrase and opened it with the right one."""
+    shot = Path(build["SMOKE_ENCRYPTED_SCREENSHOT"])
+    assert png_size(shot) == (1280, 800)
+    journal = shot.parent / "encrypted" / "mirror_os.db"
+    assert journal.read_bytes()[:16] != b"SQLite format 3\x00"
+    assert list((DIST / "_internal").rglob("sqlcipher3/_sqlite3*"))

@@ -3,7 +3,7 @@ journal's writing settings (when a day starts, the daily reminder; issue 16)."""
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QComboBox, QDialog, QDialogButtonBox, QFormLayout, QLabel, QWidget
+from PySide6.QtWidgets import QComboBox, QDialog, QDialogButtonBox, QFormLayout, QLabel, QSpinBox, QWidget
 
 from mirror_desktop.core.writing import WritingSettings
 from mirror_desktop.paths import AppPaths
@@ -11,7 +11,7 @@ from mirror_desktop.paths import AppPaths
 
 class SettingsDialog(QDialog):
     def __init__(self, paths: AppPaths, theme: str, parent: QWidget | None = None, *,
-                 writing: WritingSettings | None = None) -> None:
+                 writing: WritingSettings | None = None, lock_minutes: int = 15) -> None:
         super().__init__(parent)
         self.setWindowTitle("Settings")
         form = QFormLayout(self)
@@ -23,6 +23,14 @@ class SettingsDialog(QDialog):
         folder = QLabel(str(paths.data_dir))
         folder.setTextInteractionFlags(folder.textInteractionFlags() | folder.textInteractionFlags().TextSelectableByMouse)
         form.addRow("Journal folder:", folder)
+        # Issue 19: an encrypted journal locks after this long without a key press or a click.
+        self.lock_spin = QSpinBox()
+        self.lock_spin.setRange(0, 24 * 60)
+        self.lock_spin.setSuffix(" min")
+        self.lock_spin.setSpecialValueText("never")
+        self.lock_spin.setValue(lock_minutes)
+        self.lock_spin.setToolTip("An encrypted journal locks after this idle time; unsaved text is saved first.")
+        form.addRow("Lock when idle for:", self.lock_spin)
         note = QLabel("Autosave keeps your writing within two seconds; nothing leaves this device unless you choose.")
         note.setWordWrap(True)
         form.addRow(note)
@@ -45,3 +53,6 @@ class SettingsDialog(QDialog):
 
     def theme(self) -> str:
         return str(self.theme_combo.currentData())
+
+    def lock_minutes(self) -> int:
+        return int(self.lock_spin.value())
