@@ -6,9 +6,9 @@
 -- Issue 12: a phrase searched with an identity filter at 100,000 reflections took 89 ms at p95,
 -- because FTS5 knew nothing of identities and every match of the phrase in the journal was checked
 -- against its row. reflections_fts gains a second indexed column, identity_key: one token per
--- identity ('i' and the identity id's hex digits; 'anonymous' for entries without one), so
--- "phrase AND identity_key : token" is answered from the index alone. The search wraps the
--- person's query in "content : (...)", so their words never match an identity token, and the
+-- identity ('i' and the identity id's 32 hex digits; 'i' and 32 zeros for entries without one), so
+-- "phrase AND identity_key : token" is answered from the index alone. No word a person types is
+-- such a token, the search keeps prefixes to the content column, and the identity
 -- column's bm25 weight is 0, so ranks are what they were. The index reads its text through the
 -- view reflections_fts_source (external content: nothing is stored twice). The index is rebuilt
 -- from the reflections here, which takes about as long as an import's rebuild (BENCHMARKS.md).
@@ -22,7 +22,7 @@ DROP TABLE IF EXISTS reflections_fts;
 
 CREATE VIEW reflections_fts_source AS
 SELECT rowid AS rid, content,
-       CASE WHEN identity_id IS NULL THEN 'anonymous' ELSE 'i' || replace(identity_id, '-', '') END AS identity_key
+       CASE WHEN identity_id IS NULL THEN 'i00000000000000000000000000000000' ELSE 'i' || replace(identity_id, '-', '') END AS identity_key
 FROM reflections;
 
 CREATE VIRTUAL TABLE reflections_fts USING fts5 (
@@ -41,22 +41,22 @@ INSERT INTO reflections_fts (reflections_fts, rank) VALUES ('rank', 'bm25(1.0, 0
 CREATE TRIGGER reflections_fts_insert AFTER INSERT ON reflections
 BEGIN
     INSERT INTO reflections_fts (rowid, content, identity_key) VALUES (NEW.rowid, NEW.content,
-        CASE WHEN NEW.identity_id IS NULL THEN 'anonymous' ELSE 'i' || replace(NEW.identity_id, '-', '') END);
+        CASE WHEN NEW.identity_id IS NULL THEN 'i00000000000000000000000000000000' ELSE 'i' || replace(NEW.identity_id, '-', '') END);
 END;
 
 CREATE TRIGGER reflections_fts_delete AFTER DELETE ON reflections
 BEGIN
     INSERT INTO reflections_fts (reflections_fts, rowid, content, identity_key) VALUES ('delete', OLD.rowid, OLD.content,
-        CASE WHEN OLD.identity_id IS NULL THEN 'anonymous' ELSE 'i' || replace(OLD.identity_id, '-', '') END);
+        CASE WHEN OLD.identity_id IS NULL THEN 'i00000000000000000000000000000000' ELSE 'i' || replace(OLD.identity_id, '-', '') END);
 END;
 
 -- An identity deleted or made anonymous moves its reflections' tokens too (spec: identity_id SET NULL).
 CREATE TRIGGER reflections_fts_update AFTER UPDATE OF content, identity_id ON reflections
 BEGIN
     INSERT INTO reflections_fts (reflections_fts, rowid, content, identity_key) VALUES ('delete', OLD.rowid, OLD.content,
-        CASE WHEN OLD.identity_id IS NULL THEN 'anonymous' ELSE 'i' || replace(OLD.identity_id, '-', '') END);
+        CASE WHEN OLD.identity_id IS NULL THEN 'i00000000000000000000000000000000' ELSE 'i' || replace(OLD.identity_id, '-', '') END);
     INSERT INTO reflections_fts (rowid, content, identity_key) VALUES (NEW.rowid, NEW.content,
-        CASE WHEN NEW.identity_id IS NULL THEN 'anonymous' ELSE 'i' || replace(NEW.identity_id, '-', '') END);
+        CASE WHEN NEW.identity_id IS NULL THEN 'i00000000000000000000000000000000' ELSE 'i' || replace(NEW.identity_id, '-', '') END);
 END;
 
 INSERT INTO reflections_fts (reflections_fts) VALUES ('rebuild');
