@@ -136,50 +136,71 @@ def note_day(stem: str, meta: Mapping[str, Any]) -> date | None:
     return None
 
 
+def _usable_name(name: str) -> bool:
+    try:
+        name.encode("utf-8")  # a name that is not UTF-8 on disk (surrogate escapes) cannot be an id
+    except UnicodeEncodeError:
+        return False
+    return not name.startswith(".")  # .obsidian/, .trash/, .git/ and hidden files
+
+
 def walk_notes(root: Path, ctx: FetchContext | None = None) -> Iterator[tuple[str, Path, os.stat_result]]:
-    """(relative path, path, stat) of every Markdown note, skipping hidden folders and link loops."""
+    """(relative path, path, stat) of every Markdown note, skipping hidden folders and link loops.
+
+    Notes come in ascending order of their relative path (Python string order = UTF-8 byte order, as
+    SQLite and PostgreSQL's "C" collation sort the stored ids): each folder's entries are sorted with
+    a sub-folder keyed by its name plus "/", so "a-b.md" comes before "a/x.md" as the strings do. The
+    sync merges this walk with the stored items in one pass (integrations/sync.py, SortedKnown). Only
+    the open folders' listings are held: memory follows the folder's depth, not its size.
+    """
     seen_dirs: set[tuple[int, int]] = set()
     try:
         st = root.stat()
     except OSError as exc:
         raise SourceError(f"The notes folder {root} cannot be read ({exc.strerror}); check the path.") from None
     seen_dirs.add((st.st_dev, st.st_ino))
-    stack: list[tuple[Path, str, int]] = [(root, "", 0)]
     n = 0
-    while stack:
-        folder, prefix, depth = stack.pop()
+
+    def listing(folder: Path, prefix: str, depth: int) -> Iterator[tuple[str, Path, os.stat_result]]:
+        nonlocal n
         try:
             with os.scandir(folder) as it:
-                entries = sorted(it, key=lambda e: e.name)
+                entries = [e for e in it if _usable_name(e.name)]
         except OSError:
-            continue  # an unreadable sub-folder is skipped like an attachment
-        subdirs = []
+            return  # an unreadable sub-folder is skipped like an attachment
+        keyed: list[tuple[str, os.DirEntry[str], os.stat_result]] = []
         for entry in entries:
-            if entry.name.startswith("."):
-                continue  # .obsidian/, .trash/, .git/ and hidden files
-            rel = f"{prefix}{entry.name}"
             try:
                 est = entry.stat()  # follows links; a loop or dangling link raises
             except OSError:
                 continue
             if stat_mod.S_ISDIR(est.st_mode):
-                key = (est.st_dev, est.st_ino)
-                if key in seen_dirs or depth >= MAX_DEPTH:
-                    continue  # a symbolic-link loop, or a folder reached twice
-                seen_dirs.add(key)
-                subdirs.append((Path(entry.path), rel + "/", depth + 1))
+                keyed.append((entry.name + "/", entry, est))
             elif stat_mod.S_ISREG(est.st_mode) and entry.name.lower().endswith(".md"):
+                keyed.append((entry.name, entry, est))
+        keyed.sort(key=lambda k: k[0])
+        for key, entry, est in keyed:
+            rel = f"{prefix}{entry.name}"
+            if key.endswith("/"):
+                ident = (est.st_dev, est.st_ino)
+                if ident in seen_dirs or depth >= MAX_DEPTH:
+                    continue  # a symbolic-link loop, or a folder reached twice
+                seen_dirs.add(ident)
+                yield from listing(Path(entry.path), rel + "/", depth + 1)
+            else:
                 n += 1
                 if ctx is not None and n % 1000 == 0:
                     ctx.check()
                 yield rel, Path(entry.path), est
-        stack.extend(reversed(subdirs))
+
+    yield from listing(root, "", 0)
 
 
 class ObsidianConnector(Connector):
     integration_type = "notes"
     provider = "obsidian"
     description = "a folder of Markdown notes with YAML front matter (an Obsidian vault)"
+    sorted_ids = True  # walk_notes lists notes in path order
 
     def validate(self, config: Mapping[str, Any]) -> list[str]:
         path = config.get("path")

@@ -367,6 +367,24 @@ class IntegrationItemRepository(PeeweeRepository[m.IntegrationItem]):
         q = II.select(II.external_id, II.version).where(II.integration_id == integration_id).tuples()
         return dict(q.iterator())
 
+    def exists(self, integration_id: str) -> bool:
+        """Whether the integration has any stored item (one index probe)."""
+        II: Any = self.model
+        return II.select(II.external_id).where(II.integration_id == integration_id).limit(1).exists()
+
+    def version_page(self, integration_id: str, after: str | None, limit: int) -> list[tuple[str, str, str, str]]:
+        """Up to ``limit`` stored items of one integration after ``after``, as (external id, version, state,
+        kind) in byte order of the id (UTF-8 byte order = Python string order): a notes sync merges them
+        with its sorted folder walk a page at a time (integrations/sync.py, SortedKnown)."""
+        p = self.storage.db.param
+        # SQLite compares TEXT bytewise already; PostgreSQL's default collation is linguistic, "C" is bytewise
+        # (one sort per page on PostgreSQL: its primary key index is in the default collation).
+        col = 'external_id COLLATE "C"' if self.storage.dialect == "postgres" else "external_id"
+        sql = (f"SELECT external_id, version, state, kind FROM integration_items WHERE integration_id = {p}"
+               + (f" AND {col} > {p}" if after is not None else "") + f" ORDER BY {col} LIMIT {p}")
+        params: list[Any] = [integration_id, *([after] if after is not None else []), limit]
+        return [(str(a), str(b), str(c), str(d)) for a, b, c, d in self.storage.db.execute_sql(sql, params).fetchall()]
+
     def ids_in_state(self, integration_id: str, state: str) -> set[str]:
         II: Any = self.model
         q = II.select(II.external_id).where((II.integration_id == integration_id) & (II.state == state)).tuples()
