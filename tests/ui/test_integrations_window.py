@@ -539,6 +539,7 @@ def test_cancel_sync_in_the_dialog_writes_nothing_and_says_so(qtbot, make_window
         qtbot.waitUntil(lambda: row_of(dialog, iid)[6] == "Sync cancelled; nothing was changed.", timeout=10000)
         assert not dialog.cancel_button.isVisible()
         assert "Sync cancelled" in dialog.detail.text()
+        assert "Sync cancelled; nothing was changed." in w.sync_status.label.text()  # the status bar too
     finally:
         source.gate.set()
     assert with_storage(journal_dir, lambda s: s.integration_items.count()) == 0
