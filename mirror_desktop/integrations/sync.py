@@ -259,7 +259,7 @@ class SortedKnown(Mapping[str, str]):
 class Staged:
     """Step 3's output: what to write, as records in a private temporary file (not in memory).
 
-    Records: ``("new", item, reflection | None, item_row)``, ``("changed", item)``,
+    Records: ``("new", item, reflection | None, item_row, insert values | None)``, ``("changed", item)``,
     ``("reappeared", external_id)`` and ``("gone", external_id)``. The file is unlinked from the
     start (``TemporaryFile``), so it disappears with the process whatever happens.
     """
@@ -462,7 +462,12 @@ def _stage_into(staged: Staged, storage: Any, plan: SyncPlan, result: FetchResul
             staged.put(("changed", item))
         else:
             refl, row = rows.new_rows(item)
-            staged.put(("new", item, refl, row))
+            values: tuple[Any, Any] | None = None
+            if storage.dialect == "sqlite":
+                # The INSERT's values too (peewee building them was most of a first sync's write).
+                values = (storage.reflections.db_values(refl) if refl is not None else None,
+                          storage.integration_items.db_values(row))
+            staged.put(("new", item, refl, row, values))
     if isinstance(known, SortedKnown):
         known.finish()
         return
@@ -494,6 +499,8 @@ class _Applier(_Rows):
         self._adoptable: dict[str, m.Reflection] | None = None
         self._pending_reflections: list[m.Reflection] = []
         self._pending_items: list[m.IntegrationItem] = []
+        self._pending_reflection_values: list[tuple[Any, ...]] = []  # rows staged as INSERT values
+        self._pending_item_values: list[tuple[Any, ...]] = []
         self._gone: list[str] = []
 
     # Reflections that came from this integration but whose item rows are missing (a bundle carries
@@ -515,7 +522,7 @@ class _Applier(_Rows):
                 raise SyncCancelled()
             kind = record[0]
             if kind == "new":
-                self.new(record[1], record[2], record[3])
+                self.new(record[1], record[2], record[3], record[4])
             elif kind == "changed":
                 item = record[1]
                 existing = self.s.integration_items.find_pair(self.integ.id, item.external_id)
@@ -529,17 +536,26 @@ class _Applier(_Rows):
                 self._gone.append(record[1])
                 if len(self._gone) >= self.BATCH:
                     self.gone()
-            if len(self._pending_items) >= self.BATCH:
+            if len(self._pending_items) + len(self._pending_item_values) >= self.BATCH:
                 self.flush()
         self.flush()
         self.gone()
         self.report.unchanged += staged.unchanged
 
-    def new(self, item: Item, refl: m.Reflection | None, row: m.IntegrationItem) -> None:
+    def new(self, item: Item, refl: m.Reflection | None, row: m.IntegrationItem,
+            values: tuple[Any, Any] | None = None) -> None:
         if item.kind != "note":
-            self.event(item, None, row)
+            if values is not None and not self.auto_reflect:
+                self._pending_item_values.append(values[1])
+                self.report.added += 1
+            else:
+                self.event(item, None, row)
         elif self.adoptable(item.external_id) is not None:
             self.note(item, None)
+        elif values is not None:
+            self._pending_reflection_values.append(values[0])
+            self._pending_item_values.append(values[1])
+            self.report.added += 1
         else:
             assert refl is not None
             self._pending_reflections.append(refl)
@@ -547,12 +563,19 @@ class _Applier(_Rows):
             self.report.added += 1
 
     def flush(self) -> None:
+        # Reflections first: an item row refers to its reflection.
         if self._pending_reflections:
             self.s.reflections.create_many(self._pending_reflections)
             self._pending_reflections = []
+        if self._pending_reflection_values:
+            self.s.reflections.insert_values(self._pending_reflection_values)
+            self._pending_reflection_values = []
         if self._pending_items:
             self.s.integration_items.create_many(self._pending_items)
             self._pending_items = []
+        if self._pending_item_values:
+            self.s.integration_items.insert_values(self._pending_item_values)
+            self._pending_item_values = []
 
     def reappeared(self, external_id: str) -> None:
         row = self.s.integration_items.find_pair(self.integ.id, external_id)
