@@ -977,7 +977,14 @@ class Poller:
             if self.stopped:
                 break
             reports.append(self.sync_one(iid, now))
+        self.forget_cancels()
         return reports
+
+    def forget_cancels(self) -> None:
+        """Drop cancels of syncs that never started this round (a Cancel pressed as a sync ended must
+        not cancel tomorrow's scheduled one)."""
+        with self._cancel_lock:
+            self._cancelled_ids.clear()
 
     def run(self) -> None:
         """Rounds until ``stop()``: sleep until the next integration falls due (or a wake-up)."""

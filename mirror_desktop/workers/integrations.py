@@ -425,6 +425,7 @@ class _WindowPoller(Poller):
             self.batch = (n, len(order))
             reports.append(self.sync_one(iid, now))
         self.batch = (0, 1)
+        self.forget_cancels()
         return reports
 
 
