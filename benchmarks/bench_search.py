@@ -101,7 +101,8 @@ def measure(fn: Callable[[str, SearchFilters | None], Any], qs: list[str], fsets
     return {"p50": pct(times, 0.5), "p95": pct(times, 0.95), "max": max(times), "n": len(times)}
 
 
-def bench(storage: Any, rounds: int, baseline: bool) -> dict[str, Any]:
+def bench(storage: Any, rounds: int, baseline: bool, classes: tuple[str, ...] = CLASSES,
+          filters: tuple[str, ...] = FILTERS) -> dict[str, Any]:
     mirror = lambda q, f: storage.search(q, f)  # noqa: E731
     raw = raw_fts5(storage) if baseline else None
     for q in ("today", "tired", '"my mother"', "cal*"):  # warm the caches the way a session would
@@ -109,9 +110,9 @@ def bench(storage: Any, rounds: int, baseline: bool) -> dict[str, Any]:
         if raw:
             raw(q, None)
     out: dict[str, Any] = {}
-    for fkind in FILTERS:
+    for fkind in filters:
         fsets = filter_sets(storage, fkind)
-        for kind in CLASSES:
+        for kind in classes:
             qs = queries(kind)
             row = {"mirror": measure(mirror, qs, fsets, rounds)}
             if raw:
@@ -121,6 +122,32 @@ def bench(storage: Any, rounds: int, baseline: bool) -> dict[str, Any]:
             log(f"  {kind:>9} / {fkind:<8} mirror p50 {row['mirror']['p50']:6.1f} p95 {row['mirror']['p95']:6.1f}"
                 + (f"   raw p50 {row['raw']['p50']:6.1f} p95 {row['raw']['p95']:6.1f}   ratio {row['ratio_p95']:.2f}"
                    if raw else ""))
+    return out
+
+
+STRATEGIES = ("never", "always", "fallback")
+
+
+def bench_identity_strategies(storage: Any, rounds: int, classes: tuple[str, ...]) -> dict[str, Any]:
+    """Identity-filtered searches with each place the filter can run (migration 008): "never" (a row
+    filter, the search before 008), "always" (inside the FTS5 MATCH), "fallback" (the app's default).
+    The three are interleaved query by query, so the machine's load falls on each alike."""
+    fsets = filter_sets(storage, "identity")
+    out: dict[str, Any] = {}
+    for kind in classes:
+        times: dict[str, list[float]] = {st: [] for st in STRATEGIES}
+        for _ in range(rounds):
+            for i, q in enumerate(queries(kind)):
+                f = fsets[i % len(fsets)]
+                for st in STRATEGIES:
+                    storage.identity_in_match = st
+                    t0 = time.perf_counter()
+                    storage.search(q, f)
+                    times[st].append((time.perf_counter() - t0) * 1000)
+        storage.identity_in_match = "fallback"
+        out[kind] = {st: {"p50": pct(v, 0.5), "p95": pct(v, 0.95)} for st, v in times.items()}
+        log(f"  {kind:>9} / identity  " + "  ".join(f"{st} p50 {out[kind][st]['p50']:6.1f} p95 {out[kind][st]['p95']:6.1f}"
+                                                   for st in STRATEGIES))
     return out
 
 
@@ -218,10 +245,17 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--postgres", action="store_true", help="also measure on a throwaway PostgreSQL server")
     ap.add_argument("--json", help="write every figure to this file")
+    ap.add_argument("--classes", default=",".join(CLASSES), help="query classes to run (default: all)")
+    ap.add_argument("--filters", default=",".join(FILTERS), help="filters to run (default: all)")
+    ap.add_argument("--identity-strategies", action="store_true",
+                    help="only time identity-filtered searches with the filter as a row filter, inside the MATCH, "
+                         "and the default fallback, interleaved (SQLite)")
     ap.add_argument("--related", action="store_true", help="also time related reflections of every tension, "
                     "next to the old per-tension search (SQLite; PostgreSQL without the old one)")
     args = ap.parse_args(argv)
     sizes = [int(x) for x in args.sizes.split(",") if x]
+    classes = tuple(c for c in args.classes.split(",") if c)
+    filters = tuple(f for f in args.filters.split(",") if f)
     work = Path(args.work)
     results: dict[str, Any] = {"sqlite": {}, "postgres": {}}
     pg = None
@@ -233,7 +267,11 @@ def main(argv: list[str] | None = None) -> int:
             path = work / f"j{n}" / "mirror_os.db"
             storage, _ = build(lambda p=path: SQLiteStorage(p), n, f"sqlite {n:,}")
             log(f"[sqlite {n:,}]")
-            results["sqlite"][n] = bench(storage, args.rounds, baseline=True)
+            if args.identity_strategies:
+                results["sqlite"][n] = {"identity_strategies": bench_identity_strategies(storage, args.rounds, classes)}
+                storage.close()
+                continue
+            results["sqlite"][n] = bench(storage, args.rounds, baseline=True, classes=classes, filters=filters)
             if args.related:
                 results["sqlite"][n]["related"] = bench_related(storage, baseline=True)
             storage.close()
@@ -241,7 +279,7 @@ def main(argv: list[str] | None = None) -> int:
                 dsn = pg.createdb(f"j{n}")
                 storage, _ = build(lambda d=dsn: PostgresStorage(d), n, f"postgres {n:,}")
                 log(f"[postgres {n:,}]")
-                results["postgres"][n] = bench(storage, args.rounds, baseline=False)
+                results["postgres"][n] = bench(storage, args.rounds, baseline=False, classes=classes, filters=filters)
                 if args.related:
                     results["postgres"][n]["related"] = bench_related(storage, baseline=False)
                 storage.close()
@@ -249,8 +287,18 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         if pg is not None:
             pg.stop()
+    for n, res in results["sqlite"].items():
+        strat = res.get("identity_strategies")
+        if strat:
+            print(f"| SQLite {n:,}: class / identity | " + " | ".join(f"{st} p50 / p95 ms" for st in STRATEGIES) + " |")
+            print("|---|" + "---|" * len(STRATEGIES))
+            for kind, row in strat.items():
+                print(f"| {kind} | " + " | ".join(f"{row[st]['p50']:.1f} / {row[st]['p95']:.1f}" for st in STRATEGIES) + " |")
+            print()
     for backend in ("sqlite", "postgres"):
         for n, res in results[backend].items():
+            if "identity_strategies" in res:
+                continue
             print(table("SQLite" if backend == "sqlite" else "PostgreSQL", n, res) + "\n")
             rel = res.get("related")
             if rel:

@@ -2,7 +2,8 @@
 
     QT_QPA_PLATFORM=offscreen python docs/render_integrations.py
 
-Writes docs/integrations.png, docs/integration-form.png, docs/day-panel.png and
+Writes docs/integrations.png, docs/integrations-syncing.png (a sync running, with Cancel sync),
+docs/integrations-cancelled.png, docs/integration-form.png, docs/day-panel.png and
 docs/timeline-calendar.png. The journal, the calendar files and the notes folder are made in a
 temporary folder; one calendar is the iCalendar sample of tests/data/ics.
 """
@@ -27,6 +28,7 @@ from mirror_desktop.core import models as m  # noqa: E402
 from mirror_desktop.core.enums import IntegrationStatus  # noqa: E402
 from mirror_desktop.core.integrations import NEEDS_REAUTH, IntegrationService  # noqa: E402
 from mirror_desktop.core.services import JournalService  # noqa: E402
+from mirror_desktop.integrations.sync import SyncReport  # noqa: E402
 from mirror_desktop.paths import AppPaths  # noqa: E402
 from mirror_desktop.storage.journal import SQLiteStorage  # noqa: E402
 from mirror_desktop.ui.main_window import MainWindow  # noqa: E402
@@ -98,7 +100,7 @@ def main() -> int:
             journal.add_to_threads(r, [thread.id])
         for name in ("holidays.ics", "work.ics"):
             svc.add("calendar", "ics_file", path=str(cals / name), look_back_days=20000)
-        svc.add("notes", "obsidian", path=str(vault), every="hourly")
+        notes = svc.add("notes", "obsidian", path=str(vault), every="hourly")
         broken = svc.add("calendar", "ics_url", url="http://127.0.0.1:9/family.ics", every="hourly")
         paused = svc.add("calendar", "ics_file", path=str(cals / "holidays.ics"), every="manual")
         svc.pause(paused.id)
@@ -125,11 +127,21 @@ def main() -> int:
         dialog.select(broken.id)
         app.processEvents()
         dialog.grab().save(str(ROOT / "docs" / "integrations.png"))
+        # A sync running: the row says so and Cancel sync appears (the slot the poller's signal calls).
+        dialog._sync_started(notes.id)
+        dialog.select(notes.id)
+        app.processEvents()
+        dialog.grab().save(str(ROOT / "docs" / "integrations-syncing.png"))
+        dialog._sync_finished(SyncReport(notes.id, "cancelled", "Sync cancelled; nothing was changed."))
+        wait_until(lambda: any(item.text(6).startswith("Sync cancelled") for item in dialog.items()))
+        app.processEvents()
+        dialog.grab().save(str(ROOT / "docs" / "integrations-cancelled.png"))
         form = dialog.open_form(None)
         form.provider.setCurrentIndex(form.provider.findData("caldav"))
         form.url.setText("https://dav.example.org/calendars/sam/")
         form.username.setText("sam")
         form.password.setText("••••••••")
+        form.auto_reflect.setChecked(True)
         app.processEvents()
         form.grab().save(str(ROOT / "docs" / "integration-form.png"))
         form.reject()
@@ -148,7 +160,8 @@ def main() -> int:
         app.processEvents()
         window.timeline.grab().save(str(ROOT / "docs" / "timeline-calendar.png"))
         window.close()
-    for name in ("integrations.png", "integration-form.png", "day-panel.png", "timeline-calendar.png"):
+    for name in ("integrations.png", "integrations-syncing.png", "integrations-cancelled.png", "integration-form.png",
+                 "day-panel.png", "timeline-calendar.png"):
         print(ROOT / "docs" / name)
     return 0
 

@@ -136,6 +136,11 @@ class Connector(ABC):
     provider: str
     needs_secret: bool = False
     description: str = ""
+    # True when ``fetch`` lists items in ascending external-id order (Python string order, which is
+    # UTF-8 byte order): the sync then merges the listing with the stored items page by page instead
+    # of loading every stored version (constant memory), and ``FetchContext.known.get`` must be asked
+    # in that order.
+    sorted_ids: bool = False
 
     @abstractmethod
     def validate(self, config: Mapping[str, Any]) -> list[str]:

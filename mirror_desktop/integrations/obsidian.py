@@ -157,50 +157,73 @@ def note_time(meta: Mapping[str, Any]) -> datetime | None:
     return None
 
 
-def walk_notes(root: Path, ctx: FetchContext | None = None) -> Iterator[tuple[str, Path, os.stat_result]]:
-    """(relative path, path, stat) of every Markdown note, skipping hidden folders and link loops."""
+def _usable_name(name: str) -> bool:
+    try:
+        name.encode("utf-8")  # a name that is not UTF-8 on disk (surrogate escapes) cannot be an id
+    except UnicodeEncodeError:
+        return False
+    return not name.startswith(".")  # .obsidian/, .trash/, .git/ and hidden files
+
+
+def walk_notes(root: Path, ctx: FetchContext | None = None) -> Iterator[tuple[str, str, os.stat_result]]:
+    """(relative path, path, stat) of every Markdown note, skipping hidden folders and link loops.
+
+    Notes come in ascending order of their relative path (Python string order = UTF-8 byte order, as
+    SQLite and PostgreSQL's "C" collation sort the stored ids): each folder's entries are sorted with
+    a sub-folder keyed by its name plus "/", so "a-b.md" comes before "a/x.md" as the strings do. The
+    sync merges this walk with the stored items in one pass (integrations/sync.py, SortedKnown). Only
+    the open folders' listings are held: memory follows the folder's depth, not its size. Paths stay
+    plain strings: pathlib interns every name it parses, and the interpreter's table of interned
+    names never shrinks (a Path per note grew a re-sync by ~0.1 KB a note).
+    """
     seen_dirs: set[tuple[int, int]] = set()
     try:
         st = root.stat()
     except OSError as exc:
         raise SourceError(f"The notes folder {root} cannot be read ({exc.strerror}); check the path.") from None
     seen_dirs.add((st.st_dev, st.st_ino))
-    stack: list[tuple[Path, str, int]] = [(root, "", 0)]
     n = 0
-    while stack:
-        folder, prefix, depth = stack.pop()
+
+    def listing(folder: str, prefix: str, depth: int) -> Iterator[tuple[str, str, os.stat_result]]:
+        nonlocal n
         try:
             with os.scandir(folder) as it:
-                entries = sorted(it, key=lambda e: e.name)
+                entries = [e for e in it if _usable_name(e.name)]
         except OSError:
-            continue  # an unreadable sub-folder is skipped like an attachment
-        subdirs = []
+            return  # an unreadable sub-folder is skipped like an attachment
+        keyed: list[tuple[str, os.DirEntry[str], os.stat_result]] = []
         for entry in entries:
-            if entry.name.startswith("."):
-                continue  # .obsidian/, .trash/, .git/ and hidden files
-            rel = f"{prefix}{entry.name}"
             try:
                 est = entry.stat()  # follows links; a loop or dangling link raises
             except OSError:
                 continue
             if stat_mod.S_ISDIR(est.st_mode):
-                key = (est.st_dev, est.st_ino)
-                if key in seen_dirs or depth >= MAX_DEPTH:
-                    continue  # a symbolic-link loop, or a folder reached twice
-                seen_dirs.add(key)
-                subdirs.append((Path(entry.path), rel + "/", depth + 1))
+                keyed.append((entry.name + "/", entry, est))
             elif stat_mod.S_ISREG(est.st_mode) and entry.name.lower().endswith(".md"):
+                keyed.append((entry.name, entry, est))
+        keyed.sort(key=lambda k: k[0])
+        for key, entry, est in keyed:
+            rel = f"{prefix}{entry.name}"
+            if key.endswith("/"):
+                ident = (est.st_dev, est.st_ino)
+                if ident in seen_dirs or depth >= MAX_DEPTH:
+                    continue  # a symbolic-link loop, or a folder reached twice
+                seen_dirs.add(ident)
+                yield from listing(entry.path, rel + "/", depth + 1)
+            else:
                 n += 1
                 if ctx is not None and n % 1000 == 0:
                     ctx.check()
-                yield rel, Path(entry.path), est
-        stack.extend(reversed(subdirs))
+                yield rel, entry.path, est
+
+    yield from listing(str(root), "", 0)
 
 
 class ObsidianConnector(Connector):
     integration_type = "notes"
     provider = "obsidian"
     description = "a folder of Markdown notes with YAML front matter (an Obsidian vault)"
+    sorted_ids = True  # walk_notes lists notes in path order
 
     def validate(self, config: Mapping[str, Any]) -> list[str]:
         path = config.get("path")
@@ -224,7 +247,7 @@ class ObsidianConnector(Connector):
                 continue
             yield self.read_note(rel, path, st, stat_key)
 
-    def read_note(self, rel: str, path: Path, st: os.stat_result, stat_key: str) -> Item:
+    def read_note(self, rel: str, path: str, st: os.stat_result, stat_key: str) -> Item:
         if st.st_size > MAX_NOTE_BYTES:
             raise NoteRefused(f"The note {rel} is {st.st_size / 1024 / 1024:.1f} MB, more than the "
                               f"{MAX_NOTE_BYTES // (1024 * 1024)} MB Mirror reads from a note; split it or move it "
@@ -244,7 +267,7 @@ class ObsidianConnector(Connector):
             raise NoteRefused(f"The note {rel} is not UTF-8 text (byte {exc.start} is not); "
                               "save it as UTF-8, then sync again.") from None
         meta, body = split_note(text, rel)
-        stem = Path(rel).stem
+        stem = os.path.splitext(os.path.basename(rel))[0]
         day = note_day(stem, meta)
         exact = note_time(meta)
         if exact is not None:

@@ -15,7 +15,7 @@ import peewee
 from mirror_desktop.core import models as m
 from mirror_desktop.core.errors import MirrorError, StorageError
 from mirror_desktop.core.models import SearchFilters, SearchHit
-from mirror_desktop.core.search_query import HL_END, HL_START, ParsedQuery, Term, fts5_match, parse_query
+from mirror_desktop.core.search_query import HL_END, HL_START, ParsedQuery, Term, parse_query
 from mirror_desktop.core.ports import MirrorStorage
 from mirror_desktop.storage import backups
 from mirror_desktop.storage.cipher import CIPHER_PRAGMAS, JournalKey
@@ -244,6 +244,34 @@ class PeeweeStorage(MirrorStorage):
         return wanted
 
 
+# The token migration 008 indexes for entries without an identity: shaped like an identity's token
+# (no word a person types), so only the identity filter ever matches it.
+ANONYMOUS_TOKEN = "i" + "0" * 32
+
+
+def identity_token(identity_id: str | None) -> str:
+    """The token migration 008 indexes in reflections_fts.identity_key for an identity (None: anonymous)."""
+    return ANONYMOUS_TOKEN if identity_id is None else "i" + identity_id.replace("-", "").replace('"', "")
+
+
+def _fts_match(parsed: ParsedQuery, identity: str | None = None) -> str:
+    """The MATCH expression of the person's query (``fts5_match``), plus ``identity`` as a token of the
+    identity column. A prefix could reach identity tokens ("i0*"), so prefixes are kept to the content
+    column; whole words cannot (no one types a 33-character identity token), and a column filter on
+    them would make FTS5 read every match's position list."""
+
+    def term(t: Term) -> str:
+        quoted = '"' + " ".join(w.replace('"', "") for w in t.words) + '"'
+        return f"content : {quoted} *" if t.kind == "prefix" else quoted
+
+    expr = " ".join(term(t) for t in parsed.include)
+    for t in parsed.exclude:
+        expr = f"({expr}) NOT {term(t)}"
+    if identity is not None:
+        expr = f'({expr}) AND identity_key : "{identity}"'
+    return expr
+
+
 class SQLiteStorage(PeeweeStorage):
     """The default journal: one SQLite file (``mirror_os.db``) with WAL and FTS5."""
 
@@ -275,6 +303,12 @@ class SQLiteStorage(PeeweeStorage):
 
     def open_reader(self) -> SQLiteStorage:
         return SQLiteStorage(self.path, migrate=False, create=False, reader=True, key=self.key)
+
+    # Where an identity filter runs (migration 008): "always" — inside the MATCH (the app's); "fallback"
+    # — a row filter over the newest matches, inside the MATCH only when those hold too few; "never" —
+    # a row filter only (the search before 008). benchmarks/bench_search.py --identity-strategies times
+    # the three in one run.
+    identity_in_match = "always"
 
     @property
     def location(self) -> str:
@@ -345,9 +379,21 @@ class SQLiteStorage(PeeweeStorage):
 
     def _search_rows(self, parsed: ParsedQuery, filters: SearchFilters | None, limit: int,
                      offset: int) -> list[Any]:
-        match = fts5_match(parsed)
-        where, params = self._filter_sql(filters)
         f = filters or SearchFilters()
+        match = _fts_match(parsed)
+        where, params = self._filter_sql(filters)
+        # Migration 008 indexes each entry's identity as a token of its own column, so the identity
+        # filter runs inside the MATCH: FTS5 skips the other identities' entries instead of each match
+        # being checked against its row (issue 12: phrase + identity p95 89 ms at 100,000). Measured
+        # against the row filter and a row filter first ("fallback"), every class was fastest this way
+        # (BENCHMARKS.md, bench_search.py --identity-strategies).
+        identity_match = match
+        walk_where, walk_params = where, params
+        if self.identity_in_match != "never" and (f.anonymous_only or f.identity_id is not None):
+            identity_match = _fts_match(parsed, identity_token(None if f.anonymous_only else f.identity_id))
+            walk_where, walk_params = self._filter_sql(replace(f, identity_id=None, anonymous_only=False))
+            if self.identity_in_match == "always":
+                match, where, params = identity_match, walk_where, walk_params
         bounds, bparams = "", []  # type: tuple[str, list[Any]]
         if f.since is not None or f.until is not None or f.thread_id is not None:
             # Dates and threads select few entries: their rowid range (from the created_at index or the
@@ -384,11 +430,12 @@ class SQLiteStorage(PeeweeStorage):
             # Unfiltered: the window itself. Filtered (the window held less than a page): walk back
             # until a quarter window passes the filters, which keeps a selective filter's walk short.
             window = (max(RANK_WINDOW // 4, limit) if where else RANK_WINDOW) + offset
+            match, where, params = identity_match, walk_where, walk_params
+            join = " CROSS JOIN reflections r ON r.rowid = reflections_fts.rowid" if where else ""
             keep = where
             if where and f.visibility is None:
-                # Identity, date and thread filters have indexes: their rowids, read once from the
-                # index into a list SQLite probes (with a Bloom filter), cost a third of looking up
-                # each match's row (issue 12: a phrase rare in one identity walks every match).
+                # Date and thread filters have indexes: their rowids, read once from the index into a
+                # list SQLite probes (with a Bloom filter), cost a third of looking up each match's row.
                 keep = f" AND +reflections_fts.rowid IN (SELECT r.rowid FROM reflections r WHERE 1 = 1{where})"
             page = self._ranked_page(
                 "SELECT fid, rank FROM (SELECT reflections_fts.rowid AS fid, reflections_fts.rank AS rank "
@@ -434,7 +481,7 @@ class SQLiteStorage(PeeweeStorage):
             f"ORDER BY rowid DESC LIMIT ?) hit CROSS JOIN reflections r ON r.rowid = hit.rid WHERE 1 = 1{where} "
             "ORDER BY hit.rid DESC LIMIT ?"
         )
-        return sql, [index, fts5_match(parsed)]
+        return sql, [index, _fts_match(parsed)]
 
 
 class PostgresStorage(PeeweeStorage):

@@ -57,6 +57,7 @@ class IntegrationForm:
     identity_id: str | None = None
     calendar: str | None = None
     look_back_days: int | None = None
+    auto_reflect: bool | None = None  # calendars: each new event becomes a draft (None: leave as it is)
 
     @property
     def integration_type(self) -> str:
@@ -121,7 +122,7 @@ def add_integration(svc: IntegrationService, form: IntegrationForm, secrets_dir:
         return svc.add(form.integration_type, form.provider, path=form.path, url=form.url,
                        username=form.username or None, password_file=password_file, every=form.every,
                        identity_id=form.identity_id, calendar=form.calendar or None,
-                       look_back_days=form.look_back_days)
+                       look_back_days=form.look_back_days, auto_reflect=bool(form.auto_reflect))
     return _with_password(form, secrets_dir, run)
 
 
@@ -150,8 +151,12 @@ def update_integration(svc: IntegrationService, integration_id: str, form: Integ
         provider, form, config, has_secret=credentials.credentials_kind(integ.config or {}) != "none")
     if problems:
         raise ConfigError(problems)
+    metadata = dict(integ.metadata or {})
+    if form.auto_reflect is not None:
+        metadata["auto_reflect"] = bool(form.auto_reflect)
     with svc.storage.transaction():  # the new place and the new password land together, or neither
-        svc.storage.integrations.update(replace(integ, config=config, identity_id=form.identity_id))
+        svc.storage.integrations.update(replace(integ, config=config, identity_id=form.identity_id,
+                                                metadata=metadata))
         if form.password or form.password_file:
             # Entering the credentials again is what Resume does (it also clears "needs reauthorization").
             def run(password_file: str | None) -> m.Integration:
@@ -299,6 +304,11 @@ class IntegrationsClient(FeatureClient):
         """Sync this integration on the poller's thread now, whatever its schedule."""
         self.poller.sync_now(integration_id)
 
+    def cancel_sync(self, integration_id: str) -> None:
+        """Cancel this integration's sync (running or asked for): nothing is written, and the
+        ``sync_finished`` report says so ("Sync cancelled; nothing was changed.")."""
+        self.poller.cancel(integration_id)
+
     # -- Test connection: a fetch that writes nothing, off the GUI thread --------------------
     def test_connection(self, form: IntegrationForm, on_result: Callable[[str], None],
                         on_error: Callable[[str], None], stored: m.Integration | None = None) -> None:
@@ -340,7 +350,8 @@ class _WindowPoller(Poller):
         self.current = ""
         self.batch = (0, 1)  # (this sync's place in the round, the round's size)
         # Poller's own state only checks the stop; this one also reports progress (the status bar).
-        self.state = cast(Any, _ProgressState(self._stop, lambda f, msg: emit_progress(self.current, f, msg)))
+        self.state = cast(Any, _ProgressState(self._stop, lambda f, msg: emit_progress(self.current, f, msg),
+                                              self._cancel))
 
     def _run_db(self, fn: Callable[[Any], Any]) -> Any:
         """``fn(storage)`` as a job on the executor's write lane, waited for here, on the poller's thread.
@@ -414,21 +425,24 @@ class _WindowPoller(Poller):
             self.batch = (n, len(order))
             reports.append(self.sync_one(iid, now))
         self.batch = (0, 1)
+        self.forget_cancels()
         return reports
 
 
 class _ProgressState:
     """The poller's SyncState: progress goes out as a signal; cancelled once the poller stops."""
 
-    def __init__(self, stop: threading.Event, emit: Callable[[float, str], None]) -> None:
+    def __init__(self, stop: threading.Event, emit: Callable[[float, str], None],
+                 cancel: threading.Event | None = None) -> None:
         self._stop = stop
         self._emit = emit
+        self._cancel = cancel or threading.Event()
 
     def set_progress(self, fraction: float, message: str = "") -> None:
         self._emit(fraction, message)
 
     def is_cancelled(self) -> bool:
-        return self._stop.is_set()
+        return self._stop.is_set() or self._cancel.is_set()
 
 
 class _PollerWorker(QObject):
@@ -495,6 +509,9 @@ class PollerThread(QObject):
 
     def wake(self) -> None:
         self.worker.poller.wake()
+
+    def cancel(self, integration_id: str) -> None:
+        self.worker.poller.cancel(integration_id)
 
     def stop(self, timeout_ms: int = 10000) -> bool:
         """Stop the loop and wait for its thread; a fetch in flight is abandoned (it writes nothing)."""

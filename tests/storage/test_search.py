@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timedelta, UTC
 from typing import Any
 
@@ -188,3 +189,103 @@ def test_tags_are_searchable(storage: Any, journal: dict[str, Any]) -> None:
     assert storage.search("#sleep")[0].snippet == "Slept well by the lake."
     assert ids(storage.search("#nothing")) == set()
     assert ids(storage.search("#work", SearchFilters(identity_id=journal["work"].id))) == set()
+
+
+def test_identity_filter_finds_a_phrase_rare_in_its_identity(storage: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 12 / migration 008: the identity filter narrows the match itself, so a phrase found in many
+    recent entries of another identity still finds the old entries of the identity asked for."""
+    from mirror_desktop.storage import journal as journal_module
+
+    monkeypatch.setattr(journal_module, "RANK_WINDOW", 4)
+    mine = storage.identities.create(m.Identity(metadata={"name": "Mine"}))
+    other = storage.identities.create(m.Identity(metadata={"name": "Other"}))
+    old = [storage.reflections.create(m.Reflection(f"the quarterly plan, draft {i}", identity_id=mine.id,
+                                                   created_at=DAY + timedelta(days=i))) for i in range(2)]
+    anon = storage.reflections.create(m.Reflection("the quarterly plan without a name", created_at=DAY))
+    for i in range(12):
+        storage.reflections.create(m.Reflection(f"the quarterly plan again ({i})", identity_id=other.id,
+                                                created_at=DAY + timedelta(days=10 + i)))
+    assert ids(storage.search('"quarterly plan"', SearchFilters(identity_id=mine.id))) == {r.id for r in old}
+    assert ids(storage.search('"quarterly plan"', SearchFilters(anonymous_only=True))) == {anon.id}
+    got = storage.search('"quarterly plan"', SearchFilters(identity_id=other.id), limit=50)
+    assert got and all(h.reflection.identity_id == other.id for h in got)
+
+
+def test_identity_tokens_never_match_the_persons_words(storage: Any) -> None:
+    """The identity column of the index is never searched by the person's words ("an*" would otherwise
+    match every anonymous entry's token)."""
+    storage.reflections.create(m.Reflection("Nothing but tea today."))
+    mine = storage.identities.create(m.Identity(metadata={"name": "Mine"}))
+    storage.reflections.create(m.Reflection("Coffee instead.", identity_id=mine.id))
+    assert storage.search("an*") == []
+    assert storage.search("anonymous") == [] and storage.search("i0*") == []
+    assert storage.search(mine.id.split("-")[0]) == []
+
+
+def test_identity_filter_follows_an_identity_change(storage: Any) -> None:
+    """An entry moved to another identity, or made anonymous (as when its identity is removed), is found
+    under its new identity only (the index's identity token follows the row)."""
+    a = storage.identities.create(m.Identity(metadata={"name": "A"}))
+    b = storage.identities.create(m.Identity(metadata={"name": "B"}))
+    r = storage.reflections.create(m.Reflection("A heron by the weir.", identity_id=a.id))
+    storage.reflections.update(replace(r, identity_id=b.id))
+    assert ids(storage.search("heron", SearchFilters(identity_id=a.id))) == set()
+    assert ids(storage.search("heron", SearchFilters(identity_id=b.id))) == {r.id}
+    storage.reflections.make_anonymous(b.id)
+    assert ids(storage.search("heron", SearchFilters(identity_id=b.id))) == set()
+    assert ids(storage.search("heron", SearchFilters(anonymous_only=True))) == {r.id}
+
+
+def test_migration_008_rebuilds_the_index_both_ways(tmp_path: Any) -> None:
+    """Migration 008 (SQLite) rebuilds the full-text index of a journal that already holds entries, with
+    identities; rolling it back rebuilds the old index, and migrating again finds them by identity."""
+    from mirror_desktop.storage.journal import SQLiteStorage
+    from mirror_desktop.storage.migrations import load_migrations
+
+    names = [mig.name for mig in load_migrations("sqlite")]
+    before = load_migrations("sqlite")[names.index("008_search.sql") - 1].version
+    s = SQLiteStorage(tmp_path / "j.db", migrate=False)
+    try:
+        s.runner.migrate(target=before)
+        mine = s.identities.create(m.Identity(metadata={"name": "Mine"}))
+        r1 = s.reflections.create(m.Reflection("The heron came back to the weir.", identity_id=mine.id))
+        r2 = s.reflections.create(m.Reflection("A heron, and no name."))
+        s.runner.migrate()
+        assert ids(s.search("heron", SearchFilters(identity_id=mine.id))) == {r1.id}
+        assert ids(s.search("heron", SearchFilters(anonymous_only=True))) == {r2.id}
+        s.db.execute_sql("INSERT INTO reflections_fts (reflections_fts, rank) VALUES ('integrity-check', 1)")
+        s.runner.rollback(before)
+        hits = s.db.execute_sql("SELECT rowid FROM reflections_fts WHERE reflections_fts MATCH 'heron'").fetchall()
+        assert len(hits) == 2
+        s.db.execute_sql("INSERT INTO reflections_fts (reflections_fts, rank) VALUES ('integrity-check', 1)")
+        s.runner.migrate()
+        assert ids(s.search("heron", SearchFilters(identity_id=mine.id))) == {r1.id}
+    finally:
+        s.close()
+
+
+@pytest.mark.parametrize("strategy", ["always", "fallback", "never"])
+def test_every_identity_strategy_finds_the_same_entries(tmp_path: Any, monkeypatch: pytest.MonkeyPatch,
+                                                        strategy: str) -> None:
+    """The three places an identity filter can run (SQLite, migration 008) answer alike; the benchmark
+    compares their speed, the app uses "always"."""
+    from mirror_desktop.storage import journal as journal_module
+    from mirror_desktop.storage.journal import SQLiteStorage
+
+    monkeypatch.setattr(journal_module, "RANK_WINDOW", 4)
+    s = SQLiteStorage(tmp_path / "j.db")
+    try:
+        s.identity_in_match = strategy
+        mine = s.identities.create(m.Identity(metadata={"name": "Mine"}))
+        other = s.identities.create(m.Identity(metadata={"name": "Other"}))
+        old = {s.reflections.create(m.Reflection(f"the quarterly plan, draft {i}", identity_id=mine.id,
+                                                 created_at=DAY + timedelta(days=i))).id for i in range(2)}
+        anon = s.reflections.create(m.Reflection("the quarterly plan without a name", created_at=DAY)).id
+        for i in range(12):
+            s.reflections.create(m.Reflection(f"the quarterly plan again ({i})", identity_id=other.id,
+                                              created_at=DAY + timedelta(days=10 + i)))
+        assert ids(s.search('"quarterly plan"', SearchFilters(identity_id=mine.id))) == old
+        assert ids(s.search("quarter*", SearchFilters(identity_id=mine.id))) == old
+        assert ids(s.search("plan -again", SearchFilters(anonymous_only=True))) == {anon}
+    finally:
+        s.close()

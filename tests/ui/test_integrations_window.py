@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 from PySide6.QtCore import QSettings
-from PySide6.QtWidgets import QDialogButtonBox
+from PySide6.QtWidgets import QDialogButtonBox, QLabel
 
 from mirror_desktop.app import open_journal
 from mirror_desktop.core import models as m
@@ -435,3 +435,112 @@ def test_a_calendar_that_belongs_to_an_identity_follows_the_switcher(qtbot, make
     with qtbot.waitSignal(w.day_items.day_shown, timeout=10000):
         w.journal.select_identity(work.id)
     assert w.day_panel.texts() == ["All day  International Women's Day"]
+
+
+def test_auto_reflect_in_the_form_makes_each_new_event_a_draft(qtbot, make_window, journal_dir: Path,
+                                                               calendar_file: Path) -> None:
+    """Issue 14, item 3: the add form's "Turn new events into drafts" (metadata.auto_reflect) — an event
+    that arrives later becomes a draft reflection to write into; unticked in Edit, the next one does not."""
+    w = make_window()
+    dialog = open_dialog(qtbot, w)
+    form = dialog.open_form(None)
+    fill_form(form, "ics_file", path=calendar_file, look_back=20000)
+    assert form.auto_reflect.isVisible() and not form.auto_reflect.isChecked()
+    assert any("draft reflection" in lab.text() for lab in form.findChildren(QLabel) if lab.isVisible())
+    form.provider.setCurrentIndex(form.provider.findData("obsidian"))
+    assert not form.auto_reflect.isVisible()  # notes are reflections already
+    form.provider.setCurrentIndex(form.provider.findData("ics_file"))
+    form.auto_reflect.setChecked(True)
+    with qtbot.waitSignal(w.integrations.sync_finished, timeout=30000) as synced:
+        with qtbot.waitSignal(w.integrations.integration_added, timeout=10000) as added:
+            form.buttons.button(QDialogButtonBox.StandardButton.Save).click()
+    iid = added.args[0].id
+    assert synced.args[0].drafts == 3
+    assert (integrations(journal_dir)[0].metadata or {}).get("auto_reflect") is True
+
+    # A new event arrives: it becomes a draft holding its title and time, for this integration.
+    calendar_file.write_text(calendar_file.read_text().replace(
+        "END:VCALENDAR", "BEGIN:VEVENT\r\nSUMMARY:Dinner with Ana\r\nDTSTART:20220309T190000Z\r\n"
+        "DTEND:20220309T210000Z\r\nUID:dinner-1@test\r\nEND:VEVENT\r\nEND:VCALENDAR"))
+    qtbot.waitUntil(lambda: settled(dialog, iid), timeout=10000)
+    dialog.select(iid)
+    with qtbot.waitSignal(w.integrations.sync_finished, timeout=30000) as synced:
+        dialog.sync_button.click()
+    assert (synced.args[0].added, synced.args[0].drafts) == (1, 1)
+    drafts = with_storage(journal_dir, lambda s: s.drafts.list())
+    dinner = [d for d in drafts if "Dinner with Ana" in d.content]
+    assert len(dinner) == 1 and dinner[0].metadata["external_id"].startswith("dinner-1@test")
+    assert dinner[0].metadata["integration_id"] == iid
+
+    # Edit: unticked, the next new event stays context only.
+    qtbot.waitUntil(lambda: settled(dialog, iid), timeout=10000)
+    edit = dialog.open_form(iid)
+    assert edit.auto_reflect.isChecked()
+    edit.auto_reflect.setChecked(False)
+    with qtbot.waitSignal(w.integrations.integration_updated, timeout=10000):
+        edit.buttons.button(QDialogButtonBox.StandardButton.Save).click()
+    assert (integrations(journal_dir)[0].metadata or {}).get("auto_reflect") is False
+
+
+class _GatedCalendar:
+    """A calendar source that lists one event, then waits at a gate (a long sync, for Cancel)."""
+
+    integration_type = "calendar"
+    provider = "test_gated_window"
+    needs_secret = False
+    sorted_ids = False
+    description = "a test source that waits at a gate"
+
+    def __init__(self) -> None:
+        self.entered = threading.Event()
+        self.gate = threading.Event()
+
+    def validate(self, config: Any) -> list[str]:
+        return []
+
+    def location(self, config: Any) -> str:
+        return "gate"
+
+    def fetch(self, config: Any, secret: Any, ctx: Any) -> Any:
+        from mirror_desktop.integrations.base import FetchResult, Item
+
+        def items() -> Any:
+            for n in range(3):
+                if n == 1:
+                    self.entered.set()
+                    self.gate.wait(30)
+                    ctx.check()
+                yield Item(external_id=f"e{n}", kind="event", version="1", title=f"Event {n}",
+                           starts_at=datetime(2026, 12, 1, 9 + n, tzinfo=UTC))
+        return FetchResult(items=items())
+
+
+def test_cancel_sync_in_the_dialog_writes_nothing_and_says_so(qtbot, make_window, journal_dir: Path) -> None:
+    from mirror_desktop.integrations.base import register
+
+    source = _GatedCalendar()
+    register(source)  # type: ignore[arg-type]
+    seed(journal_dir, lambda s: s.storage.reflections.count())
+    iid = with_storage(journal_dir, lambda s: IntegrationService(s).add("calendar", "test_gated_window",
+                                                                        every="manual").id)
+    w = make_window()
+    dialog = open_dialog(qtbot, w)
+    try:
+        qtbot.waitUntil(lambda: iid in dialog.views, timeout=10000)
+        dialog.select(iid)
+        assert not dialog.cancel_button.isVisible()
+        dialog.sync_button.click()
+        qtbot.waitUntil(source.entered.is_set, timeout=15000)
+        qtbot.waitUntil(lambda: dialog.cancel_button.isVisible(), timeout=5000)
+        assert row_of(dialog, iid)[6] == "Syncing…"
+        with qtbot.waitSignal(w.integrations.sync_finished, timeout=15000) as finished:
+            dialog.cancel_button.click()
+        assert finished.args[0].outcome == "cancelled"
+        qtbot.waitUntil(lambda: row_of(dialog, iid)[6] == "Sync cancelled; nothing was changed.", timeout=10000)
+        assert not dialog.cancel_button.isVisible()
+        assert "Sync cancelled" in dialog.detail.text()
+        assert "Sync cancelled; nothing was changed." in w.sync_status.label.text()  # the status bar too
+    finally:
+        source.gate.set()
+    assert with_storage(journal_dir, lambda s: s.integration_items.count()) == 0
+    assert integrations(journal_dir)[0].last_sync is None

@@ -181,3 +181,130 @@ def test_items_by_day_places_all_day_and_overnight_events_on_their_days() -> Non
     days = items_by_day([holiday, trip], date(2022, 3, 7), date(2022, 3, 12))
     assert {d: [i.title for i in items] for d, items in days.items()} == {
         date(2022, 3, 8): ["Holiday"], date(2022, 3, 9): ["Trip"], date(2022, 3, 10): ["Trip"], date(2022, 3, 11): ["Trip"]}
+
+
+class _GatedCalendar:
+    """A calendar source that lists one event, then waits at a gate before the rest (a slow source)."""
+
+    integration_type = "calendar"
+    provider = "test_gated"
+    needs_secret = False
+    sorted_ids = False
+    description = "a test source that waits at a gate"
+
+    def __init__(self) -> None:
+        self.entered = threading.Event()
+        self.gate = threading.Event()
+
+    def validate(self, config: Any) -> list[str]:
+        return []
+
+    def location(self, config: Any) -> str:
+        return "gate"
+
+    def fetch(self, config: Any, secret: Any, ctx: Any) -> Any:
+        from datetime import UTC, datetime
+
+        from mirror_desktop.integrations.base import FetchResult, Item
+
+        def items() -> Any:
+            for n in range(3):
+                if n == 1:
+                    self.entered.set()
+                    self.gate.wait(30)
+                    ctx.check()
+                yield Item(external_id=f"e{n}", kind="event", version="1", title=f"Event {n}",
+                           starts_at=datetime(2026, 12, 1, 9 + n, tzinfo=UTC))
+        return FetchResult(items=items())
+
+
+def _gated(tmp_path: Path) -> tuple[Path, str, _GatedCalendar]:
+    from mirror_desktop.integrations.base import register
+
+    source = _GatedCalendar()
+    register(source)  # type: ignore[arg-type]
+    db = tmp_path / "j" / "mirror_os.db"
+    db.parent.mkdir(parents=True)
+    s = SQLiteStorage(db)
+    iid = IntegrationService(s).add("calendar", "test_gated", every="manual").id
+    s.close()
+    return db, iid, source
+
+
+def test_a_write_lands_while_a_sync_is_still_reading_its_source(qtbot, tmp_path: Path) -> None:
+    """Issue 14: the reading and comparing of a sync runs off the write lane (an autosave waited 5 s
+    behind a big first sync): a journal write submitted mid-sync lands before the sync ends."""
+    from mirror_desktop.core import models as m
+
+    db, iid, source = _gated(tmp_path)
+    ex = _executor(qtbot, db)
+    poller = PollerThread(ex)
+    reports: list[Any] = []
+    landed: list[Any] = []
+    poller.sync_finished.connect(reports.append)
+    try:
+        poller.start()
+        poller.sync_now(iid)
+        qtbot.waitUntil(source.entered.is_set, timeout=15000)
+        ex.submit(lambda s: s.drafts.create(m.Draft(content="typed while the sync reads")), landed.append)
+        qtbot.waitUntil(lambda: bool(landed), timeout=10000)
+        assert not reports  # the sync is still at its gate
+        source.gate.set()
+        qtbot.waitUntil(lambda: bool(reports), timeout=15000)
+        assert reports[0].outcome == "ok" and reports[0].added == 3
+    finally:
+        source.gate.set()
+        poller.stop()
+        assert ex.shutdown()
+
+
+def test_cancel_stops_a_running_sync_writes_nothing_and_says_so(qtbot, tmp_path: Path) -> None:
+    db, iid, source = _gated(tmp_path)
+    ex = _executor(qtbot, db)
+    client = IntegrationsClient(ex, tmp_path / "secrets")
+    reports: list[Any] = []
+    client.sync_finished.connect(reports.append)
+    try:
+        client.start_polling()
+        client.sync_now(iid)
+        qtbot.waitUntil(source.entered.is_set, timeout=15000)
+        client.cancel_sync(iid)
+        qtbot.waitUntil(lambda: bool(reports), timeout=15000)
+        assert [(r.outcome, r.message) for r in reports] == [("cancelled", "Sync cancelled; nothing was changed.")]
+        source.gate.set()
+        # The poller goes on: the next Sync now runs whole.
+        source.entered.clear()
+        client.sync_now(iid)
+        qtbot.waitUntil(lambda: len(reports) == 2, timeout=15000)
+        assert reports[1].outcome == "ok" and reports[1].added == 3
+    finally:
+        source.gate.set()
+        client.shutdown()
+        assert ex.shutdown()
+
+
+def test_a_cancelled_sync_leaves_the_journal_as_it_was(qtbot, tmp_path: Path) -> None:
+    db, iid, source = _gated(tmp_path)
+    ex = _executor(qtbot, db)
+    poller = PollerThread(ex)
+    reports: list[Any] = []
+    poller.sync_finished.connect(reports.append)
+    try:
+        poller.start()
+        poller.sync_now(iid)
+        qtbot.waitUntil(source.entered.is_set, timeout=15000)
+        poller.cancel(iid)
+        source.gate.set()
+        qtbot.waitUntil(lambda: bool(reports), timeout=15000)
+        assert reports[0].outcome == "cancelled"
+    finally:
+        source.gate.set()
+        poller.stop()
+        assert ex.shutdown()
+    s = SQLiteStorage(db)
+    try:
+        integ = s.integrations.get(iid)
+        assert s.integration_items.count(integration_id=iid) == 0
+        assert integ.last_sync is None and "last_error" not in (integ.metadata or {}) and str(integ.status) == "active"
+    finally:
+        s.close()

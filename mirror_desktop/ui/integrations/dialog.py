@@ -17,6 +17,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QCheckBox,
     QComboBox,
     QDialog,
     QDialogButtonBox,
@@ -46,11 +47,13 @@ STATUS_LABELS = {"active": "Active", "paused": "Paused", "error": "Error", "disc
 FREQUENCY_LABELS = {"hourly": "Every hour", "daily": "Every day", "manual": "Only when I press Sync now"}
 # Which fields each provider's form shows (the connector validates them; this keeps the form short).
 FIELDS = {
-    "ics_file": ("path", "look_back"),
-    "ics_url": ("url", "username", "password", "look_back"),
-    "caldav": ("url", "username", "password", "calendar", "look_back"),
+    "ics_file": ("path", "look_back", "auto_reflect"),
+    "ics_url": ("url", "username", "password", "look_back", "auto_reflect"),
+    "caldav": ("url", "username", "password", "calendar", "look_back", "auto_reflect"),
     "obsidian": ("path",),
 }
+AUTO_REFLECT_TEXT = "Each new event becomes a draft reflection waiting for you to write into it."
+CANCELLED_WORDS = "Sync cancelled; nothing was changed."
 ID_ROLE = Qt.ItemDataRole.UserRole + 1
 WORDS = 6  # the "In words" column
 PROBLEM_COLOR = "#c0392b"  # a status that needs the person: readable on the light and the dark theme
@@ -144,11 +147,23 @@ class IntegrationFormDialog(QDialog):
         for key, label in FREQUENCY_LABELS.items():
             self.every.addItem(label, key)
         self.every.setCurrentIndex(max(self.every.findData(str(config.get("sync_frequency") or "daily")), 0))
+        # metadata.auto_reflect (issue 14, item 3): calendar events are context unless the person asks.
+        self.auto_reflect = QCheckBox("Turn new events into drafts")
+        self.auto_reflect.setChecked(bool((integration.metadata or {}).get("auto_reflect")) if integration else False)
+        auto_help = named(QLabel(AUTO_REFLECT_TEXT), "muted")
+        auto_help.setWordWrap(True)
+        auto_row = QWidget()
+        al = QVBoxLayout(auto_row)
+        al.setContentsMargins(0, 0, 0, 0)
+        al.setSpacing(2)
+        al.addWidget(self.auto_reflect)
+        al.addWidget(auto_help)
         self._rows: dict[str, tuple[QLabel, QWidget]] = {}
         for key, label, widget in (("path", "File", path_row), ("url", "Address", self.url),
                                    ("username", "User name", self.username), ("password", "Password", self.password),
                                    ("password_file", "Password file", self.password_file),
-                                   ("calendar", "Calendar", self.calendar), ("look_back", "Look back", self.look_back)):
+                                   ("calendar", "Calendar", self.calendar), ("look_back", "Look back", self.look_back),
+                                   ("auto_reflect", "Drafts", auto_row)):
             lab = QLabel(label)
             form.addRow(lab, widget)
             self._rows[key] = (lab, widget)
@@ -228,7 +243,8 @@ class IntegrationFormDialog(QDialog):
             password_file=(self.password_file.text().strip() or None) if "password" in shown else None,
             every=str(self.every.currentData()), calendar=text("calendar", self.calendar),
             identity_id=self.identity.currentData(),
-            look_back_days=self.look_back.value() if "look_back" in shown else None)
+            look_back_days=self.look_back.value() if "look_back" in shown else None,
+            auto_reflect=self.auto_reflect.isChecked() if "auto_reflect" in shown else None)
 
     # -- actions ---------------------------------------------------------------------------
     def test_connection(self) -> None:
@@ -293,6 +309,8 @@ class IntegrationsDialog(QDialog):
         self.resize(960, 440)
         self.views: dict[str, Any] = {}
         self.syncing: set[str] = set()
+        # The last sync's outcome in words when it wrote nothing (cancelled): the stored status cannot say it.
+        self.outcome_words: dict[str, str] = {}
         self.form_dialog: IntegrationFormDialog | None = None
         self.identities: list[m.Identity] = []
         # Asks before removing; tests replace it (a modal box would wait for a click).
@@ -336,9 +354,14 @@ class IntegrationsDialog(QDialog):
         self.edit_button = QPushButton("Edit…")
         self.pause_button = QPushButton("Pause")
         self.sync_button = QPushButton("Sync now")
+        # Shown while the selected integration syncs: a cancelled sync writes nothing (rolled back).
+        self.cancel_button = QPushButton("Cancel sync")
+        self.cancel_button.setToolTip("Stop this sync; nothing it read is kept")
+        self.cancel_button.hide()
         self.remove_button = QPushButton("Remove…")
         self.close_button = QPushButton("Close")
-        for b in (self.add_button, self.edit_button, self.pause_button, self.sync_button, self.remove_button):
+        for b in (self.add_button, self.edit_button, self.pause_button, self.sync_button, self.cancel_button,
+                  self.remove_button):
             b.setAutoDefault(False)
             row.addWidget(b)
         row.addStretch(1)
@@ -349,6 +372,7 @@ class IntegrationsDialog(QDialog):
         self.edit_button.clicked.connect(lambda: self.open_form(self.selected_id()))
         self.pause_button.clicked.connect(self.toggle_pause)
         self.sync_button.clicked.connect(self.sync_selected)
+        self.cancel_button.clicked.connect(self.cancel_selected)
         self.remove_button.clicked.connect(self.remove_selected)
         self.close_button.clicked.connect(self.accept)
         self.tree.currentItemChanged.connect(lambda *_: self._update_buttons())
@@ -403,7 +427,8 @@ class IntegrationsDialog(QDialog):
         status = str(integ.status)
         provider = str(info.get("provider") or "")
         where = str((integ.config or {}).get("path") or info["config"].get("url") or "")
-        words = "Syncing…" if integ.id in self.syncing else status_words(integ, v.items, str(info["status_text"]))
+        words = "Syncing…" if integ.id in self.syncing else self.outcome_words.get(integ.id) or status_words(
+            integ, v.items, str(info["status_text"]))
         item = QTreeWidgetItem([source_name(info["config"]), PROVIDER_LABELS.get(provider, provider),
                                 TYPE_LABELS.get(str(integ.integration_type), str(integ.integration_type)),
                                 STATUS_LABELS.get(status, status), last_sync_text(integ.last_sync),
@@ -437,6 +462,8 @@ class IntegrationsDialog(QDialog):
         v = self.views.get(iid) if iid else None
         for b in (self.edit_button, self.pause_button, self.sync_button, self.remove_button):
             b.setEnabled(v is not None)
+        self.cancel_button.setVisible(iid is not None and iid in self.syncing)
+        self.cancel_button.setEnabled(True)
         if v is None:
             self.detail.setText("")
             return
@@ -448,7 +475,7 @@ class IntegrationsDialog(QDialog):
         where = str(config.get("path") or config.get("url") or "")
         next_sync = "only when you press Sync now" if config.get("sync_frequency") == "manual" else (
             fmt.short_date(v.next_sync) if v.next_sync else "not scheduled")
-        words = status_words(v.integration, v.items, str(info["status_text"]))
+        words = self.outcome_words.get(iid or "") or status_words(v.integration, v.items, str(info["status_text"]))
         owner = next((i.name for i in self.identities if i.id == v.integration.identity_id), None)
         whose = f" · belongs to {owner}" if owner else ""
         self.detail.setText(f"{where}\n{FREQUENCY_LABELS.get(str(config.get('sync_frequency')), '')}"
@@ -486,8 +513,18 @@ class IntegrationsDialog(QDialog):
         iid = self.selected_id()
         if iid is not None:
             self.syncing.add(iid)
+            self.outcome_words.pop(iid, None)
             self._update_buttons()
             self.client.sync_now(iid)
+
+    def cancel_selected(self) -> None:
+        iid = self.selected_id()
+        if iid is not None and iid in self.syncing:
+            self.cancel_button.setEnabled(False)  # once: the poller answers with a "cancelled" report
+            for item in self.items():
+                if item.data(0, ID_ROLE) == iid:
+                    item.setText(WORDS, "Cancelling…")
+            self.client.cancel_sync(iid)
 
     def remove_selected(self) -> None:
         iid = self.selected_id()
@@ -508,6 +545,7 @@ class IntegrationsDialog(QDialog):
 
     def _sync_started(self, integration_id: str) -> None:
         self.syncing.add(integration_id)
+        self.outcome_words.pop(integration_id, None)
         for item in self.items():
             if item.data(0, ID_ROLE) == integration_id:
                 item.setText(WORDS, "Syncing…")
@@ -515,6 +553,10 @@ class IntegrationsDialog(QDialog):
 
     def _sync_finished(self, report: Any) -> None:
         self.syncing.discard(report.integration_id)
+        if report.outcome == "cancelled":
+            self.outcome_words[report.integration_id] = report.message or CANCELLED_WORDS
+        else:
+            self.outcome_words.pop(report.integration_id, None)
         self.reload()
 
     def _failed(self, text: str) -> None:

@@ -96,6 +96,8 @@ class SyncStatus(QWidget):
             self.label.setText(f"{name} synced: {report.summary()}.")
         elif report.outcome in ("error", "disconnected"):
             self.label.setText(f"{name} could not sync (File → Integrations… says why)")
+        elif report.outcome == "cancelled" and report.message.startswith("Sync cancelled"):
+            self.label.setText(f"{name}: {report.message}")  # the person's Cancel, not a quit
         else:
             self.hide()
             return
