@@ -481,30 +481,14 @@ class WritingService:
         """Streaks and statistics (see WritingStats); ``by_day`` and ``words_by_day`` cover the last
         HEAT_DAYS days (the year's heat map), everything else the whole journal.
 
-        With current summaries the totals, months, weeks, weekdays and streaks are aggregated in SQL
-        over the day summary, so the cost does not grow with the days written; a stale summary on a
-        reader counts from the reflections in one Python pass (same answers, slower).
+        One read of the day summary (~5,000 rows at 100,000 reflections) and one pass over it in
+        Python: measured faster than the same sums, weeks and runs of days in SQL window functions.
+        A stale summary on a reader gives the same rows counted from the reflections (slower).
         """
         s = self.settings()
         today = self.local_day(now or utc_now(), s)
         heat_from = today - timedelta(days=HEAT_DAYS - 1)
-        if not self._ensure_summary(s):
-            return self._stats_from_rows(scope, self._day_rows(scope, None, None, s), today, heat_from, top, s)
-        agg = self.store.aggregates(scope.key)
-        recent = self.store.days(scope.key, heat_from, None)
-        by_day = {d: n for d, n, _ in recent}
-        anchor = today if today in by_day else today - timedelta(days=1)
-        words_by_week: dict[str, int] = {}
-        for monday, w in agg["weeks"]:
-            iso = monday.isocalendar()
-            words_by_week[f"{iso[0]:04d}-W{iso[1]:02d}"] = w
-        longest, longest_end = agg["longest"]
-        return self._assemble(
-            scope, s, today, top, reflections=agg["reflections"], words=agg["words"], days=agg["days"],
-            current=self.store.run_through(scope.key, anchor), longest=longest, longest_end=longest_end,
-            first=agg["first"], last=agg["last"], by_day=by_day, words_by_day={d: w for d, _, w in recent},
-            by_month={mo: n for mo, n, _ in agg["months"]}, words_by_month={mo: w for mo, _, w in agg["months"]},
-            words_by_week=words_by_week, by_weekday=[agg["weekdays"].get(i, 0) for i in range(7)])
+        return self._stats_from_rows(scope, self._day_rows(scope, None, None, s), today, heat_from, top, s)
 
     def _assemble(self, scope: Scope, s: WritingSettings, today: date, top: int, *, reflections: int, words: int,
                   days: int, current: int, longest: int, longest_end: date | None, first: date | None,
@@ -530,7 +514,7 @@ class WritingService:
 
     def _stats_from_rows(self, scope: Scope, rows: list[tuple[date, int, int]], today: date, heat_from: date,
                          top: int, s: WritingSettings) -> WritingStats:
-        """The statistics from (day, reflections, words) rows in one pass: the path of a stale summary."""
+        """The statistics from (day, reflections, words) rows, oldest first, in one pass."""
         months: dict[int, list[int]] = {}
         weeks: dict[int, int] = {}
         by_weekday = [0] * 7

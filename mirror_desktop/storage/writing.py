@@ -146,49 +146,6 @@ class WritingStore:
             return [(iso(d), n, w) for d, n, w in rows]
         return [(_day(d), int(n), int(w)) for d, n, w in rows]
 
-    def aggregates(self, key: str | None) -> dict[str, Any]:
-        """Totals, months, ISO weeks (by Monday), weekdays and the longest run of days, in SQL over the
-        day summary of ``key`` (None: everyone): the statistics without a pass over every day in Python."""
-        k = EVERYONE_KEY if key is None else key
-        p = self._p()
-        base = f"FROM writing_days WHERE identity_key = {p} AND reflections > 0"
-        if self._sqlite:
-            month, weekday = "substr(day, 1, 7)", "(CAST(strftime('%w', day) AS INTEGER) + 6) % 7"
-            monday = f"date(day, '-' || ({weekday}) || ' days')"
-            island = "julianday(day) - row_number() OVER (ORDER BY day)"
-        else:
-            month, weekday = "to_char(day, 'YYYY-MM')", "(extract(isodow FROM day)::int - 1)"
-            monday = "date_trunc('week', day)::date"
-            island = "day - (row_number() OVER (ORDER BY day))::int"
-        total = self._rows(f"SELECT count(*), sum(reflections), sum(words), min(day), max(day) {base}", [k])[0]
-        months = self._rows(f"SELECT {month}, sum(reflections), sum(words) {base} GROUP BY 1 ORDER BY 1", [k])
-        weeks = self._rows(f"SELECT {monday}, sum(words) {base} GROUP BY 1 ORDER BY 1", [k])
-        weekdays = self._rows(f"SELECT {weekday}, sum(reflections) {base} GROUP BY 1", [k])
-        # Gaps and islands: consecutive days share day - row number; the earliest longest run wins.
-        longest = self._rows(f"SELECT count(*) AS n, max(day) AS last FROM (SELECT day, {island} AS grp {base}) AS runs "
-                             "GROUP BY grp ORDER BY n DESC, last ASC LIMIT 1", [k])
-        return {
-            "days": int(total[0] or 0), "reflections": int(total[1] or 0), "words": int(total[2] or 0),
-            "first": _day(total[3]) if total[3] is not None else None,
-            "last": _day(total[4]) if total[4] is not None else None,
-            "months": [(str(mo), int(n), int(w)) for mo, n, w in months],
-            "weeks": [(_day(d), int(w)) for d, w in weeks],
-            "weekdays": {int(d): int(n) for d, n in weekdays},
-            "longest": (int(longest[0][0]), _day(longest[0][1])) if longest else (0, None),
-        }
-
-    def run_through(self, key: str | None, anchor: date) -> int:
-        """How many consecutive days with writing end at ``anchor`` (0 if nothing on it)."""
-        k = EVERYONE_KEY if key is None else key
-        p = self._p()
-        island = "julianday(day) - row_number() OVER (ORDER BY day)" if self._sqlite else \
-            "day - (row_number() OVER (ORDER BY day))::int"
-        rows = self._rows(
-            f"WITH runs AS (SELECT day, {island} AS grp FROM writing_days WHERE identity_key = {p} AND reflections > 0 "
-            f"AND day <= {p}) SELECT count(*) FROM runs WHERE grp = (SELECT grp FROM runs WHERE day = {p})",
-            [k, self._day_param(anchor), self._day_param(anchor)])
-        return int(rows[0][0]) if rows else 0
-
     def days_on(self, month_days: Sequence[str], before: date, key: str | None) -> list[date]:
         """Days with writing whose "MM-DD" is one of ``month_days``, before ``before``, newest first."""
         if not month_days:

@@ -349,7 +349,7 @@ def test_a_journal_with_only_a_template_of_its_own_is_not_empty(svc: Any) -> Non
     assert not js.is_empty()
 
 
-def test_statistics_in_sql_match_the_one_pass_count_and_long_streaks(svc: Any) -> None:
+def test_statistics_from_the_summary_match_a_direct_count(svc: Any) -> None:
     storage, js, ws = svc
     ws.save_settings(WritingSettings(time_zone="America/New_York", day_start_hour=3))
     me = js.create_identity("Me")
