@@ -37,7 +37,9 @@ _TAG_REFUSED = re.compile(r"[\s#\"',;]")
 EARLIEST_DATE = date(1900, 1, 1)
 # A reflection may be dated a little after "now": clocks of two devices disagree by minutes.
 FUTURE_SLACK = timedelta(minutes=5)
-REMINDER_HISTORY_DAYS = 14  # how many fired days are remembered (a clock set back cannot repeat one)
+REMINDER_HISTORY_DAYS = 14
+# The statistics' per-day maps cover this many days up to today: the year's heat map (53 weeks).
+HEAT_DAYS = 371  # how many fired days are remembered (a clock set back cannot repeat one)
 # Names of UTC itself: a journal summarised in "UTC" (migration 005) needs no rebuild for them.
 _UTC_NAMES = frozenset({"UTC", "Etc/UTC", "Etc/UCT", "UCT", "Etc/Universal", "Universal", "Etc/Zulu", "Zulu",
                         "GMT", "Etc/GMT", "Etc/GMT0", "Etc/GMT+0", "Etc/GMT-0", "GMT0", "Etc/Greenwich", "Greenwich"})
@@ -249,8 +251,8 @@ class WritingStats:
     words_per_day: float
     words_per_week: float
     words_per_month: float
-    by_day: dict[date, int]  # reflections per local day (a year's heat map)
-    words_by_day: dict[date, int]
+    by_day: dict[date, int]  # reflections per local day, the last HEAT_DAYS days (the year's heat map)
+    words_by_day: dict[date, int]  # the same days
     by_month: dict[str, int]  # "YYYY-MM" -> reflections
     words_by_month: dict[str, int]
     words_by_week: dict[str, int]  # ISO week "YYYY-Www" -> words
@@ -476,13 +478,43 @@ class WritingService:
 
     # -- statistics ----------------------------------------------------------------------
     def stats(self, scope: Scope = EVERYONE, *, top: int = 10, now: datetime | None = None) -> WritingStats:
+        """Streaks and statistics (see WritingStats); ``by_day`` and ``words_by_day`` cover the last
+        HEAT_DAYS days (the year's heat map), everything else the whole journal.
+
+        One read of the day summary (~5,000 rows at 100,000 reflections) and one pass over it in
+        Python: measured faster than the same sums, weeks and runs of days in SQL window functions.
+        A stale summary on a reader gives the same rows counted from the reflections (slower).
+        """
         s = self.settings()
         today = self.local_day(now or utc_now(), s)
-        rows = self._day_rows(scope, None, None, s)
-        by_day = {d: n for d, n, _ in rows}
-        words_by_day = {d: w for d, _, w in rows}
-        # Integer keys in the loop (months since year 0, ordinals of Mondays); text only at the end:
-        # 100,000 reflections are ~5,000 days, and this loop is most of the statistics' cost.
+        heat_from = today - timedelta(days=HEAT_DAYS - 1)
+        return self._stats_from_rows(scope, self._day_rows(scope, None, None, s), today, heat_from, top, s)
+
+    def _assemble(self, scope: Scope, s: WritingSettings, today: date, top: int, *, reflections: int, words: int,
+                  days: int, current: int, longest: int, longest_end: date | None, first: date | None,
+                  last: date | None, by_day: dict[date, int], words_by_day: dict[date, int], by_month: dict[str, int],
+                  words_by_month: dict[str, int], words_by_week: dict[str, int], by_weekday: list[int]) -> WritingStats:
+        if self._ensure_summary(s):
+            hours = self.store.hours(scope.key)
+        else:
+            hours = [0] * 24
+            tz = zone(s.time_zone)
+            for when, _ in self.store.timestamps(scope.identity_id, scope.anonymous_only):
+                hours[when.astimezone(tz).hour] += 1
+        return WritingStats(
+            today=today, reflections=reflections, words=words, days_written=days,
+            current_streak=current, longest_streak=longest, longest_streak_end=longest_end,
+            first_day=first, last_day=last, written_today=today in by_day,
+            words_per_day=words / days if days else 0.0,
+            words_per_week=words / len(words_by_week) if words_by_week else 0.0,
+            words_per_month=words / len(words_by_month) if words_by_month else 0.0,
+            by_day=by_day, words_by_day=words_by_day, by_month=by_month, words_by_month=words_by_month,
+            words_by_week=words_by_week, by_hour=hours, by_weekday=by_weekday,
+            top_tags=self.tag_counts(scope)[:top] if top else [])
+
+    def _stats_from_rows(self, scope: Scope, rows: list[tuple[date, int, int]], today: date, heat_from: date,
+                         top: int, s: WritingSettings) -> WritingStats:
+        """The statistics from (day, reflections, words) rows, oldest first, in one pass."""
         months: dict[int, list[int]] = {}
         weeks: dict[int, int] = {}
         by_weekday = [0] * 7
@@ -491,12 +523,9 @@ class WritingService:
         for d, n, w in rows:
             o = d.toordinal()
             mk = d.year * 12 + d.month - 1
-            cell = months.get(mk)
-            if cell is None:
-                months[mk] = [n, w]
-            else:
-                cell[0] += n
-                cell[1] += w
+            cell = months.setdefault(mk, [0, 0])
+            cell[0] += n
+            cell[1] += w
             wd = (o - 1) % 7  # ordinal 1 (0001-01-01) was a Monday
             weeks[o - wd] = weeks.get(o - wd, 0) + w
             by_weekday[wd] += n
@@ -504,39 +533,26 @@ class WritingService:
             if run > longest:
                 longest, longest_end_ord = run, o
             prev = o
-        longest_end = date.fromordinal(longest_end_ord) if longest else None
-        by_month = {f"{k // 12:04d}-{k % 12 + 1:02d}": v[0] for k, v in months.items()}
-        words_by_month = {f"{k // 12:04d}-{k % 12 + 1:02d}": v[1] for k, v in months.items()}
+        written = {d for d, _, _ in rows}
+        current = 0
+        cursor = today if today in written else today - timedelta(days=1)
+        while cursor in written:
+            current += 1
+            cursor -= timedelta(days=1)
         words_by_week = {}
         for monday, w in weeks.items():
             iso = date.fromordinal(monday).isocalendar()
             words_by_week[f"{iso[0]:04d}-W{iso[1]:02d}"] = w
-        # The current streak runs through today, or through yesterday while today is still open.
-        current = 0
-        cursor = today if today in by_day else today - timedelta(days=1)
-        while cursor in by_day:
-            current += 1
-            cursor -= timedelta(days=1)
-        if self._ensure_summary(s):
-            hours = self.store.hours(scope.key)
-        else:
-            hours = [0] * 24
-            tz = zone(s.time_zone)
-            for when, _ in self.store.timestamps(scope.identity_id, scope.anonymous_only):
-                hours[when.astimezone(tz).hour] += 1
-        total = sum(by_day.values())
-        words = sum(words_by_day.values())
-        return WritingStats(
-            today=today, reflections=total, words=words, days_written=len(rows),
-            current_streak=current, longest_streak=longest, longest_streak_end=longest_end,
-            first_day=rows[0][0] if rows else None, last_day=rows[-1][0] if rows else None,
-            written_today=today in by_day,
-            words_per_day=words / len(rows) if rows else 0.0,
-            words_per_week=words / len(words_by_week) if words_by_week else 0.0,
-            words_per_month=words / len(words_by_month) if words_by_month else 0.0,
-            by_day=by_day, words_by_day=words_by_day, by_month=by_month, words_by_month=words_by_month,
-            words_by_week=words_by_week, by_hour=hours, by_weekday=by_weekday,
-            top_tags=self.tag_counts(scope)[:top] if top else [])
+        recent = [r for r in rows if heat_from <= r[0]]
+        return self._assemble(
+            scope, s, today, top, reflections=sum(n for _, n, _ in rows), words=sum(w for _, _, w in rows),
+            days=len(rows), current=current, longest=longest,
+            longest_end=date.fromordinal(longest_end_ord) if longest else None,
+            first=rows[0][0] if rows else None, last=rows[-1][0] if rows else None,
+            by_day={d: n for d, n, _ in recent}, words_by_day={d: w for d, _, w in recent},
+            by_month={f"{k // 12:04d}-{k % 12 + 1:02d}": v[0] for k, v in sorted(months.items())},
+            words_by_month={f"{k // 12:04d}-{k % 12 + 1:02d}": v[1] for k, v in sorted(months.items())},
+            words_by_week=words_by_week, by_weekday=by_weekday)
 
     # -- tags ----------------------------------------------------------------------------
     def tag_counts(self, scope: Scope = EVERYONE) -> list[TagCount]:

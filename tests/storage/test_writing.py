@@ -347,3 +347,38 @@ def test_a_journal_with_only_a_template_of_its_own_is_not_empty(svc: Any) -> Non
     assert js.is_empty()
     TemplateService(storage).save("mine", "What now?")
     assert not js.is_empty()
+
+
+def test_statistics_from_the_summary_match_a_direct_count(svc: Any) -> None:
+    storage, js, ws = svc
+    ws.save_settings(WritingSettings(time_zone="America/New_York", day_start_hour=3))
+    me = js.create_identity("Me")
+    start = at(2023, 1, 1, 20)
+    rows = [m.Reflection(content="a few words here", identity_id=me.id if i % 3 else None,
+                         created_at=start + timedelta(days=i, hours=(i * 7) % 9),
+                         metadata={"tags": ["walk"], "word_count": 4 + i % 5})
+            for i in range(420) if i % 97 != 50]  # runs broken a few times
+    storage.reflections.create_many(rows)
+    js.save_reflection("four hundred days on", created_at=at(2024, 2, 24, 20))
+    now = at(2024, 2, 25, 18)
+    fast = {scope: ws.stats(scope, now=now) for scope in (EVERYONE, Scope(me.id), Scope(anonymous_only=True))}
+    storage.writing.set_setting("summary", {"zone": "UTC", "day_start_hour": 0})  # stale: counted directly
+    reader = storage.open_reader()
+    try:
+        slow = {scope: WritingService(reader).stats(scope, now=now) for scope in fast}
+    finally:
+        reader.close()
+    for scope, f in fast.items():
+        assert f == slow[scope], scope
+    assert fast[EVERYONE].longest_streak > 90 and fast[EVERYONE].current_streak >= 1
+    assert len(fast[EVERYONE].by_day) <= 371 and min(fast[EVERYONE].by_day) >= date(2023, 2, 20)
+    assert sum(fast[EVERYONE].by_month.values()) == fast[EVERYONE].reflections == len(rows) + 1
+
+
+def test_a_streak_longer_than_the_heat_map_is_counted_whole(svc: Any) -> None:
+    storage, js, ws = svc
+    storage.reflections.create_many([m.Reflection(content="daily", created_at=at(2023, 1, 1, 12) + timedelta(days=i),
+                                                  metadata={"word_count": 1}) for i in range(400)])
+    stats = ws.stats(now=at(2023, 1, 1, 12) + timedelta(days=400))  # the day after the last one
+    assert (stats.current_streak, stats.longest_streak, stats.days_written) == (400, 400, 400)
+    assert not stats.written_today and len(stats.by_day) == 370
