@@ -34,7 +34,8 @@ ALLOWED: dict[str, set[str]] = {
     "bundle": {"core", "storage", "resources", "paths", "keychain"},
     "integrations": {"core", "storage", "resources", "paths", "keychain"},
     "evolution": {"core", "storage", "engine", "resources", "paths", "keychain"},
-    "sync": {"core", "storage", "resources", "paths", "keychain"},
+    # bundle: the sync key uses the bundles' scrypt work-factor rules (bundle.age, issue 18).
+    "sync": {"core", "storage", "bundle", "resources", "paths", "keychain"},
     "workers": {"core", "bundle", "integrations", "evolution", "sync", "paths", "keychain"},
     "ui": {"workers", "core", "paths", "resources", "version", "keychain"},
     "cli": EVERYTHING - {"ui", "workers", "app", "__main__"},

@@ -75,7 +75,7 @@ class SyncServer:
             self.con = psycopg.connect(dsn, connect_timeout=CONNECT_TIMEOUT_S, autocommit=True)
         except (psycopg.OperationalError, psycopg.ProgrammingError) as exc:
             raise _unreachable(dsn, exc) from None
-        self.account = str(self._execute("SELECT current_user").fetchone()[0])
+        self.account = str(self._one("SELECT current_user")[0])
 
     def close(self) -> None:
         with contextlib.suppress(Exception):
@@ -95,6 +95,11 @@ class SyncServer:
         except (psycopg.OperationalError, psycopg.InterfaceError) as exc:
             raise _unreachable(self.dsn, exc) from None
 
+    def _one(self, sql: str, params: Any = None) -> Any:
+        row = self._execute(sql, params).fetchone()
+        assert row is not None  # an aggregate or a function call always returns a row
+        return row
+
     @contextlib.contextmanager
     def transaction(self) -> Iterator[None]:
         try:
@@ -108,7 +113,7 @@ class SyncServer:
         return load_migrations("sync_server", migrations_dir("sync_server"))  # type: ignore[arg-type]
 
     def applied(self) -> list[tuple[str, str | None]]:
-        exists = self._execute("SELECT to_regclass('mirror_sync.schema_version')").fetchone()[0]
+        exists = self._one("SELECT to_regclass('mirror_sync.schema_version')")[0]
         if exists is None:
             return []
         return [(r[0], r[1]) for r in self._execute(
@@ -199,7 +204,7 @@ class SyncServer:
 
     def counts(self) -> tuple[int, int]:
         """(rows, bytes) this account keeps on the server."""
-        row = self._execute(f"SELECT count(*), coalesce(sum(pg_column_size(r.*)), 0) FROM {SCHEMA}.rows r").fetchone()
+        row = self._one(f"SELECT count(*), coalesce(sum(pg_column_size(r.*)), 0) FROM {SCHEMA}.rows r")
         return int(row[0]), int(row[1])
 
     # -- wake-ups ------------------------------------------------------------------------------
