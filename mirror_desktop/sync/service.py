@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from mirror_desktop.core import models as m
+from mirror_desktop.core.models import SearchFilters
 from mirror_desktop.core.outbound import SUMMARY_ENTITY, SYNC_ENTITIES, sync_outbound, sync_summary_outbound
 from mirror_desktop.core.validation import MIN_PASSPHRASE_LENGTH
 from mirror_desktop.keychain import PassphraseStore
@@ -298,6 +299,10 @@ class SyncService:
             if old and old != identity_id:
                 moved = self.journal.move_identity(old, identity_id)
             self.journal.link(identity_key, identity_id)
+            # The identity sync made for the key goes when nothing is left in it (the person chose another).
+            if old and old != identity_id and old not in self.journal.links().values() \
+                    and not self.storage.reflections.count_filtered(SearchFilters(identity_id=old)):
+                self.storage.identities.delete(old)
         return moved
 
     # -- one sync ------------------------------------------------------------------------------

@@ -78,3 +78,28 @@ def test_three_devices_converge_with_edits_and_deletions(alice: str, devices: Ca
             d.sync.sync_now()
     expected = {"entry 0", "entry 1, edited on b", "entry 3", "entry 4"}
     assert a.texts() == b.texts() == c.texts() == expected
+
+
+def test_identity_links_send_another_devices_identity_to_a_chosen_one(alice: str,
+                                                                      devices: Callable[[str], Device]) -> None:
+    a, b = devices("a"), devices("b")
+    a_me = a.identity("Me")
+    a.write("from the laptop", a_me)
+    b_me = b.identity("Me on the desktop")
+    for d in (a, b):
+        d.sync.setup(alice, PASSPHRASE)
+        d.sync.sync_now()
+    links = b.sync.identity_links()
+    assert len(links) == 1 and links[0]["name"] == "From another device"
+    assert b.sync.link_identity(links[0]["identity_key"], b_me) == 1
+    assert [i.id for i in b.storage.identities.list()] == [b_me]  # the stand-in identity went
+    a.write("second from the laptop", a_me)
+    a.sync.sync_now()
+    b.sync.sync_now()
+    assert {r.identity_id for r in b.storage.reflections.iter_all()} == {b_me}
+    b.write("from the desktop, in my linked identity", b_me)
+    b.sync.sync_now()
+    a.sync.sync_now()
+    assert {r.identity_id for r in a.storage.reflections.iter_all()} == {a_me}
+    # the identity's name never left either device
+    assert {i.name for i in a.storage.identities.list()} == {"Me"}
