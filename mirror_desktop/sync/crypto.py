@@ -27,8 +27,8 @@ from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
 from mirror_desktop.bundle import age
 from mirror_desktop.sync.errors import SyncUserError
+from mirror_desktop.sync.state import FORMAT
 
-FORMAT = 1  # the row format this Mirror writes and reads; a newer one waits in the inbox
 KEY_CHECK_TEXT = b"mirror-sync key check v1"
 NONCE = 12
 # Tests lower this; None means bundle.age.EXPORT_LOG2_N, the factor Mirror's bundles use.

@@ -45,6 +45,7 @@ from mirror_desktop.sync import crypto
 from mirror_desktop.sync.errors import SyncBusy, SyncError, SyncUserError, WrongSyncPassphrase
 from mirror_desktop.sync.hlc import SKEW_WARN_MS, Clock, Stamp
 from mirror_desktop.sync.server import SyncServer, safe_dsn, where
+from mirror_desktop.sync.state import local_status
 
 PULL_BATCH = 2000
 APPLY_BATCH = 500
@@ -173,21 +174,7 @@ class SyncService:
                             "run `mirror sync setup` again with the sync passphrase.")
 
     def status(self) -> dict[str, Any]:
-        state = self.journal.state()
-        waiting, newer = self.journal.inbox_counts(crypto.FORMAT)
-        return {
-            "enabled": state.get("enabled") == "1",
-            "last_sync": state.get("last_sync"),
-            "server": state.get("server"),
-            "account": state.get("account"),
-            "device": state.get("device_name"),
-            "device_id": state.get("device_id"),
-            "pending_changes": self.journal.pending_count() if state.get("enabled") == "1" else 0,
-            "waiting_rows": waiting,
-            "newer_format_rows": newer,
-            "last_result": state.get("last_result"),
-            "last_error": state.get("last_error"),
-        }
+        return local_status(self.storage)
 
     # -- setup and leave -----------------------------------------------------------------------
     def setup(self, dsn: str, passphrase: str, *, device_name: str | None = None,
@@ -557,3 +544,10 @@ class SyncService:
         report.pushed += 1
         report.sent[kind] = report.sent.get(kind, 0) + 1
         return 0
+
+
+def open_service(path: str | Path) -> SyncService:
+    """A SyncService on its own connection to the journal file (the window's sync thread)."""
+    from mirror_desktop.storage.journal import SQLiteStorage
+
+    return SyncService(SQLiteStorage(path, migrate=False, create=False))
