@@ -61,7 +61,7 @@ def where(dsn: str) -> str:
 
 
 def _unreachable(dsn: str, exc: Exception) -> ServerUnreachable:
-    detail = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
+    detail = str(exc).strip().splitlines()[0].strip() if str(exc).strip() else type(exc).__name__
     return ServerUnreachable(f"Could not reach {where(dsn)} ({detail}); nothing was lost, "
                              "your changes stay here and go at the next sync.")
 

@@ -35,6 +35,7 @@ from mirror_desktop.ui.integrations.status import SyncStatus
 from mirror_desktop.ui.journal.controller import JournalController
 from mirror_desktop.ui.mirrorback.engine_settings import EngineSettingsDialog
 from mirror_desktop.ui.mirrorback.panel import MirrorbackPanel
+from mirror_desktop.ui.sync.status import SyncLine
 from mirror_desktop.ui.tensions.page import TensionView
 from mirror_desktop.ui.theme import apply_theme
 from mirror_desktop.workers.bundles import BundlesClient
@@ -42,6 +43,7 @@ from mirror_desktop.workers.executor import DatabaseExecutor
 from mirror_desktop.workers.integrations import IntegrationsClient
 from mirror_desktop.workers.journal import JournalClient
 from mirror_desktop.workers.mirrorbacks import MirrorbacksClient
+from mirror_desktop.workers.sync import SyncClient
 from mirror_desktop.workers.tensions import TensionsClient
 
 VIEWS = ("reflections", "threads", "tensions", "search")
@@ -82,6 +84,8 @@ class MainWindow(QMainWindow):
                                             parent=self)
         self.day_panel = self.day_items.panel
         self.integrations_dialog: IntegrationsDialog | None = None
+        self.sync_client = SyncClient(executor, self)  # issue 18: its thread starts only when sync is on
+        self.sync_dialog: QWidget | None = None
         # the journal's widgets, by the names the rest of the window (and its tests) use
         j = self.journal
         self.editor, self.autosave, self.sidebar, self.search, self.timeline = (
@@ -151,6 +155,8 @@ class MainWindow(QMainWindow):
         sb.addWidget(self.progress)
         self.sync_status = SyncStatus(self.integrations)
         sb.addPermanentWidget(self.sync_status)
+        self.sync_line = SyncLine(self.sync_client)
+        sb.addPermanentWidget(self.sync_line)
         sb.addPermanentWidget(self.counts_label)
 
     def _build_actions(self) -> None:
@@ -166,6 +172,8 @@ class MainWindow(QMainWindow):
         self.engine_action = A("Mirrorback &engine…", self)
         self.integrations_action = A("I&ntegrations…", self)
         self.integrations_action.setStatusTip("Calendars and notes Mirror reads: add, pause, sync now, remove.")
+        self.sync_action = A("S&ync…", self)
+        self.sync_action.setStatusTip("Sync this journal with your other devices through a server, end-to-end encrypted.")
         self.settings_action = A("Se&ttings…", self, shortcut=QKeySequence("Ctrl+,"))
         self.quit_action = A("&Quit", self, shortcut=QKeySequence("Ctrl+Q"))
         self.find_action = A("&Find…", self, shortcut=QKeySequence("Ctrl+F"))
@@ -216,6 +224,7 @@ class MainWindow(QMainWindow):
         f.addAction(self.import_action)
         f.addSeparator()
         f.addAction(self.integrations_action)
+        f.addAction(self.sync_action)
         f.addAction(self.settings_action)
         f.addAction(self.engine_action)
         f.addSeparator()
@@ -274,6 +283,8 @@ class MainWindow(QMainWindow):
         self.import_action.triggered.connect(self._import_requested)
         self.bundles.import_finished.connect(self._journal_imported)
         self.integrations_action.triggered.connect(self.show_integrations)
+        self.sync_action.triggered.connect(self.show_sync)
+        self.sync_client.sync_finished.connect(self._devices_synced)
         j.reflection_opened.connect(self.day_items.reflection_opened)
         j.identity_changed.connect(self.day_items.identity_changed)
         j.timeline_loaded.connect(self.day_items.timeline_loaded)
@@ -284,7 +295,7 @@ class MainWindow(QMainWindow):
             w.setEnabled(open_)
         for a in (self.new_action, self.save_action, self.find_action, self.delete_action,
                   self.new_identity_action, self.new_thread_action, self.reflect_action,
-                  self.export_action, self.import_action, self.integrations_action):
+                  self.export_action, self.import_action, self.integrations_action, self.sync_action):
             a.setEnabled(open_)
 
     @property
@@ -307,6 +318,7 @@ class MainWindow(QMainWindow):
         self.client.read(lambda s: s.schema_version(), self._set_schema_version)
         self.integrations.start_polling()  # its own QThread; its database work queues behind the first page
         self.sync_status.check_credentials()
+        self.sync_client.load_status()  # sync between devices resumes (its own QThread) when it is on
 
 
     def _set_schema_version(self, v: str) -> None:
@@ -457,6 +469,21 @@ class MainWindow(QMainWindow):
         if any(getattr(report, k, 0) for k in ("added", "updated", "deleted_upstream", "conflict_copies")):
             self.list_model.reload()
 
+    def show_sync(self) -> None:
+        """File → Sync… (issue 18): built on first use, kept while the window lives."""
+        if self.sync_dialog is None:
+            from mirror_desktop.ui.sync.dialog import SyncDialog
+
+            self.sync_dialog = SyncDialog(self.sync_client, self)
+        self.sync_dialog.show()
+        self.sync_dialog.raise_()
+
+    def _devices_synced(self, report: object) -> None:
+        # What arrived shows without a restart; the reflection being typed is left alone.
+        if getattr(report, "pulled", 0) or getattr(report, "conflicts", 0):
+            self.list_model.reload()
+            self.journal.reload_identities()
+
     def _open_from_elsewhere(self, reflection_id: str) -> None:
         if self._view in ("tensions", "search"):
             self.show_view(self._previous_view if self._previous_view in ("reflections", "threads") else "reflections")
@@ -481,5 +508,6 @@ class MainWindow(QMainWindow):
             self.mirrorback_panel.shutdown()
             self.bundles.shutdown()
             self.integrations.shutdown()  # the poller stops before the executor it queues on
+            self.sync_client.shutdown()
             self.executor.shutdown()
         event.accept()
