@@ -177,11 +177,18 @@ def _reflection_kind(r: m.Reflection | None) -> SyncKind | None:
     return None
 
 
-def sync_outbound(storage: Any, entity: str, row: Any, identity_key: Callable[[str], str]) -> SyncOut | None:
+def sync_outbound(storage: Any, entity: str, row: Any, identity_key: Callable[[str], str],
+                  reflections: dict[str, m.Reflection] | None = None) -> SyncOut | None:
     """The part of ``row`` (a dataclass of ``entity``) that may go to the person's other devices, or None.
 
-    ``identity_key`` turns a local identity id into the opaque key that travels instead of it.
+    ``identity_key`` turns a local identity id into the opaque key that travels instead of it;
+    ``reflections`` may hold the reflections a batch refers to, read beforehand (else they are looked up).
     """
+    def parent(rid: str) -> m.Reflection | None:
+        if reflections is not None and rid in reflections:
+            return reflections[rid]
+        return storage.reflections.find(rid)
+
     if entity == "reflections":
         kind = _reflection_kind(row)
         if kind is None:
@@ -190,7 +197,7 @@ def sync_outbound(storage: Any, entity: str, row: Any, identity_key: Callable[[s
         out["identity_key"] = identity_key(row.identity_id)
         return SyncOut(kind, out)
     if entity == "mirrorbacks":
-        kind = _reflection_kind(storage.reflections.find(row.reflection_id))
+        kind = _reflection_kind(parent(row.reflection_id))
         return None if kind is None else SyncOut(kind, _fields(row))
     if entity == "tensions":
         mode = str(row.sync_mode)
@@ -205,7 +212,7 @@ def sync_outbound(storage: Any, entity: str, row: Any, identity_key: Callable[[s
         if not row.sync_allowed:
             return None
         out = _fields(row)
-        if row.reflection_id is not None and _reflection_kind(storage.reflections.find(row.reflection_id)) is None:
+        if row.reflection_id is not None and _reflection_kind(parent(row.reflection_id)) is None:
             out["reflection_id"] = None
         return SyncOut("sealed", out)
     if entity == "engine_feedback":

@@ -99,6 +99,20 @@ class SyncJournal:
                       "WHERE entity = ? AND row_id = ?", (entity, row_id)).fetchone()
         return None if r is None else Change(r[0], r[1], bool(r[2]), int(r[3]), int(r[4]), r[5], r[6])
 
+    def changes_many(self, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], Change]:
+        out: dict[tuple[str, str], Change] = {}
+        by_entity: dict[str, list[str]] = {}
+        for entity, row_id in keys:
+            by_entity.setdefault(entity, []).append(row_id)
+        for entity, ids in by_entity.items():
+            for i in range(0, len(ids), 500):
+                chunk = ids[i:i + 500]
+                marks = ",".join("?" * len(chunk))
+                for r in self._sql("SELECT entity, row_id, deleted, changed_ms, edits, attempt_hlc, attempt_edits "
+                                   f"FROM sync_changes WHERE entity = ? AND row_id IN ({marks})", (entity, *chunk)).fetchall():
+                    out[(entity, r[1])] = Change(r[0], r[1], bool(r[2]), int(r[3]), int(r[4]), r[5], r[6])
+        return out
+
     def mark_changed(self, entity: str, row_id: str) -> None:
         """Queue a row sync wrote itself (a conflict copy), which the triggers do not see while applying."""
         self._sql(f"INSERT INTO sync_changes (entity, row_id, deleted, changed_ms) VALUES (?, ?, 0, {_NOW_MS}) "
@@ -149,14 +163,15 @@ class SyncJournal:
                   "deleted = excluded.deleted", (entity, row_id, version, hlc, int(deleted)))
 
     # -- incoming ------------------------------------------------------------------------------
-    def add_to_inbox(self, rows: Sequence[Any], cursor: int) -> None:
+    def add_to_inbox(self, rows: Sequence[Any], cursor: int | None) -> None:
         """Keep pulled rows and move the cursor past them, in one transaction (a crash loses neither)."""
         with self.storage.transaction():
             for r in rows:
                 self._sql("INSERT OR REPLACE INTO sync_inbox (seq, entity, row_id, version, hlc, device, format, kind, "
                           "payload, tag) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                           (r.seq, r.entity, r.row_id, r.version, r.hlc, r.device, r.format, r.kind, r.payload, r.tag))
-            self.set_state(cursor=cursor)
+            if cursor is not None:
+                self.set_state(cursor=cursor)
 
     def inbox_order(self, max_format: int) -> list[int]:
         """Seqs of the rows waiting to be applied, reflections before what refers to them; newer formats wait."""
@@ -185,6 +200,12 @@ class SyncJournal:
     def remove_from_inbox(self, seqs: Sequence[int]) -> None:
         for seq in seqs:
             self._sql("DELETE FROM sync_inbox WHERE seq = ?", (seq,))
+
+    def exists(self, table: str, row_id: str) -> bool:
+        """Whether a row of a watched table is in the journal (one indexed look-up)."""
+        if table not in WATCHED:
+            raise ValueError(table)
+        return self._sql(f"SELECT 1 FROM {table} WHERE id = ?", (row_id,)).fetchone() is not None
 
     @contextlib.contextmanager
     def applying(self) -> Iterator[None]:

@@ -171,15 +171,15 @@ class SyncServer:
 
     # -- rows ----------------------------------------------------------------------------------
     def push(self, device: str, rows: Sequence[tuple[str, str, int, str, str, bytes | None, bytes]],
-             fmt: int) -> set[tuple[str, str]]:
+             fmt: int) -> dict[tuple[str, str], int]:
         """Write rows (entity, id, version, hlc, kind, payload, tag) whose server version is ``version - 1``.
 
         One transaction, serialised per account (so ``seq`` grows in commit order and a puller's cursor
         never skips a row). Returns the (entity, id) accepted; the others changed on the server since
-        this device last saw them (a conflict to pull first).
+        this device last saw them (a conflict to pull first). Returns the accepted rows' seqs.
         """
         if not rows:
-            return set()
+            return {}
         cols = list(zip(*rows, strict=True))
         with self.transaction():
             self._execute("SELECT pg_advisory_xact_lock(hashtext('mirror_sync:' || current_user))")
@@ -190,17 +190,31 @@ class SyncServer:
                 f"ON CONFLICT (account, entity, row_id) DO UPDATE SET seq = nextval('{SCHEMA}.rows_seq_seq'), "
                 "version = EXCLUDED.version, hlc = EXCLUDED.hlc, device = EXCLUDED.device, format = EXCLUDED.format, "
                 "kind = EXCLUDED.kind, payload = EXCLUDED.payload, tag = EXCLUDED.tag "
-                f"WHERE {SCHEMA}.rows.version = EXCLUDED.version - 1 RETURNING entity, row_id",
+                f"WHERE {SCHEMA}.rows.version = EXCLUDED.version - 1 RETURNING entity, row_id, seq",
                 (device, fmt, list(cols[0]), list(cols[1]), list(cols[2]), list(cols[3]), list(cols[4]),
                  list(cols[5]), list(cols[6])))
-            return {(r[0], r[1]) for r in cur.fetchall()}
+            return {(r[0], r[1]): int(r[2]) for r in cur.fetchall()}
 
-    def pull(self, after_seq: int, limit: int) -> list[ServerRow]:
-        cur = self._execute(
-            f"SELECT seq, entity, row_id, version, hlc, device, format, kind, payload, tag FROM {SCHEMA}.rows "
-            "WHERE account = current_user AND seq > %s ORDER BY seq LIMIT %s", (after_seq, limit))
+    _COLUMNS = "seq, entity, row_id, version, hlc, device, format, kind, payload, tag"
+
+    @staticmethod
+    def _rows(cur: Any) -> list[ServerRow]:
         return [ServerRow(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7],
                           None if r[8] is None else bytes(r[8]), bytes(r[9])) for r in cur.fetchall()]
+
+    def pull(self, after_seq: int, limit: int, device: str = "") -> list[ServerRow]:
+        """Rows after ``after_seq`` written by other devices than ``device``, in seq order."""
+        return self._rows(self._execute(
+            f"SELECT {self._COLUMNS} FROM {SCHEMA}.rows WHERE account = current_user AND seq > %s AND device <> %s "
+            "ORDER BY seq LIMIT %s", (after_seq, device, limit)))
+
+    def fetch(self, keys: Sequence[tuple[str, str]]) -> list[ServerRow]:
+        """The server's current rows for (entity, id) keys (a push found them changed since last seen)."""
+        if not keys:
+            return []
+        return self._rows(self._execute(
+            f"SELECT {self._COLUMNS} FROM {SCHEMA}.rows WHERE account = current_user AND (entity, row_id) IN "
+            "(SELECT * FROM unnest(%s::text[], %s::text[])) ORDER BY seq", ([k[0] for k in keys], [k[1] for k in keys])))
 
     def counts(self) -> tuple[int, int]:
         """(rows, bytes) this account keeps on the server."""

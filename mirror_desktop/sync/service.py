@@ -40,7 +40,7 @@ from mirror_desktop.core.models import SearchFilters
 from mirror_desktop.core.outbound import SUMMARY_ENTITY, SYNC_ENTITIES, sync_outbound, sync_summary_outbound
 from mirror_desktop.core.validation import MIN_PASSPHRASE_LENGTH
 from mirror_desktop.keychain import PassphraseStore
-from mirror_desktop.storage.sync_journal import InboxRow, SyncJournal
+from mirror_desktop.storage.sync_journal import InboxRow, Known, SyncJournal
 from mirror_desktop.sync import crypto
 from mirror_desktop.sync.errors import SyncBusy, SyncError, SyncUserError, WrongSyncPassphrase
 from mirror_desktop.sync.hlc import SKEW_WARN_MS, Clock, Stamp
@@ -325,11 +325,19 @@ class SyncService:
             self.clock = Clock(self.device, state.get("clock"))
             self._links = self.journal.links()
             self._own_keys = {}
+            self._own_max = 0
             for _round in range(MAX_ROUNDS):
                 self._pull(server, report)
                 self._apply_inbox(report)
                 if not self._push(server, report):
                     break
+            # What other devices pushed while this one pushed; after it, no row of another device below this
+            # device's last seq is still unseen (pushes are serialised per account), so the cursor may pass
+            # this device's own rows and the next sync starts there.
+            cursor = self._pull(server, report)
+            self._apply_inbox(report)
+            if self._own_max > cursor:
+                self.journal.set_state(cursor=self._own_max)
             waiting, newer = self.journal.inbox_counts(crypto.FORMAT)
             report.waiting = waiting
             if newer:
@@ -340,12 +348,13 @@ class SyncService:
                             "(altered or replayed); they were ignored and nothing here changed.")
 
     # -- pull ----------------------------------------------------------------------------------
-    def _pull(self, server: SyncServer, report: SyncReport) -> None:
+    def _pull(self, server: SyncServer, report: SyncReport) -> int:
+        """Other devices' rows after the cursor into the inbox; returns the cursor."""
         cursor = int(self.journal.state().get("cursor") or 0)
         while True:
-            rows = server.pull(cursor, PULL_BATCH)
+            rows = server.pull(cursor, PULL_BATCH, self.device)
             if not rows:
-                return
+                return cursor
             _fault("pull")
             cursor = rows[-1].seq
             self.journal.add_to_inbox(rows, cursor)
@@ -354,17 +363,49 @@ class SyncService:
         order = self.journal.inbox_order(crypto.FORMAT)
         for i in range(0, len(order), APPLY_BATCH):
             rows = self.journal.inbox_rows(order[i:i + APPLY_BATCH])
+            keys = [(r.entity, r.row_id) for r in rows]
+            self._known = self.journal.known_many(keys)
+            self._changes = self.journal.changes_many(keys)
+            self._existing = {e: set(getattr(self.storage, _REPOS[e]).find_many([k[1] for k in keys if k[0] == e]))
+                              for e in {k[0] for k in keys} if e in _REPOS}
+            self._creates: dict[str, dict[str, Any]] = {}
             with self.journal.applying():
                 done = [r.seq for r in rows if self._apply_one(r, report)]
+                self._flush_creates()
                 self.journal.remove_from_inbox(done)
                 self.journal.set_state(clock=self.clock.state)
                 _fault("apply")
-        if order and getattr(self.storage, "purge_deleted", None):
-            self.storage.purge_deleted()
+        if report.received.get("deleted") and getattr(self.storage, "purge_deleted", None):
+            self.storage.purge_deleted()  # deleted text leaves the WAL too
+
+    def _flush_creates(self) -> None:
+        """New rows of this batch in a few statements, reflections before what refers to them."""
+        for entity in SYNC_ENTITIES:
+            objs = list(self._creates.get(entity, {}).values())
+            if objs:
+                getattr(self.storage, _REPOS[entity]).create_many(objs)
+                self._existing.setdefault(entity, set()).update(o.id for o in objs)
+        self._creates = {}
+
+    def _exists(self, entity: str, row_id: str) -> bool:
+        if row_id in self._creates.get(entity, {}) or row_id in self._existing.get(entity, set()):
+            return True
+        if self.journal.exists(entity, row_id):
+            self._existing.setdefault(entity, set()).add(row_id)
+            return True
+        return False
+
+    def _set_known(self, row: InboxRow, deleted: bool) -> None:
+        self.journal.set_known(row.entity, row.row_id, row.version, row.hlc, deleted)
+        self._known[(row.entity, row.row_id)] = Known(row.version, row.hlc, deleted)
+
+    def _drop_change(self, entity: str, row_id: str) -> None:
+        self.journal.drop_changes([(entity, row_id)])
+        self._changes.pop((entity, row_id), None)
 
     def _apply_one(self, row: InboxRow, report: SyncReport) -> bool:
         """Apply one pulled row; False leaves it in the inbox for a later sync."""
-        known = self.journal.known(row.entity, row.row_id)
+        known = self._known.get((row.entity, row.row_id))
         if known is not None and row.version <= known.version:
             if row.version < known.version:
                 report.refused += 1  # an older copy than one this device already holds: a replay
@@ -383,21 +424,21 @@ class SyncService:
         deleted = row.kind == "tombstone"
         if row.entity not in SYNC_ENTITIES or row.kind in ("anonymized", "summary"):
             # Aggregates and anonymised rows are for the server's eyes; nothing of them lands in a journal.
-            self.journal.set_known(row.entity, row.row_id, row.version, row.hlc, deleted)
+            self._set_known(row, deleted)
             return True
-        change = self.journal.change(row.entity, row.row_id)
+        change = self._changes.get((row.entity, row.row_id))
         if change is not None and row.device == self.device and change.attempt_hlc == row.hlc:
             # This device's own push, whose answer was lost (a crash or a dropped connection): adopt it.
-            self.journal.set_known(row.entity, row.row_id, row.version, row.hlc, deleted)
+            self._set_known(row, deleted)
             if change.edits == change.attempt_edits:
-                self.journal.drop_changes([(row.entity, row.row_id)])
+                self._drop_change(row.entity, row.row_id)
             return True
         if change is None:
             if not self._write(row.entity, row.row_id, data, report):
                 return False
         elif not self._resolve(row, data, change, stamp, report):
             return False
-        self.journal.set_known(row.entity, row.row_id, row.version, row.hlc, deleted)
+        self._set_known(row, deleted)
         return True
 
     def _resolve(self, row: InboxRow, data: dict[str, Any] | None, change: Any, remote: Stamp,
@@ -405,10 +446,10 @@ class SyncService:
         """Both this device and another changed the row since they last agreed."""
         if data is None:  # deleted there, edited here: the edit wins and is sent again
             if change.deleted:
-                self.journal.drop_changes([(row.entity, row.row_id)])
+                self._drop_change(row.entity, row.row_id)
             return True
         if change.deleted:  # deleted here, edited there: nothing typed is lost, the edit comes back
-            self.journal.drop_changes([(row.entity, row.row_id)])
+            self._drop_change(row.entity, row.row_id)
             return self._write(row.entity, row.row_id, data, report)
         local_stamp = (Stamp.parse(change.attempt_hlc) if change.attempt_hlc and change.attempt_edits == change.edits
                        else Stamp(change.changed_ms, 0, self.device))
@@ -416,7 +457,7 @@ class SyncService:
         if row.entity == "reflections":
             local = self.storage.reflections.find(row.row_id)
             if local is None:
-                self.journal.drop_changes([(row.entity, row.row_id)])
+                self._drop_change(row.entity, row.row_id)
                 return self._write(row.entity, row.row_id, data, report)
             if local.content != data.get("content"):
                 loser_text = local.content if remote_later else str(data.get("content"))
@@ -430,15 +471,19 @@ class SyncService:
                     self.journal.mark_changed("reflections", copy_id)
                     report.conflicts += 1
         if remote_later:
-            self.journal.drop_changes([(row.entity, row.row_id)])
+            self._drop_change(row.entity, row.row_id)
             return self._write(row.entity, row.row_id, data, report)
         return True  # this device's edit is later: it stays in place and goes out on this sync's push
 
     def _write(self, entity: str, row_id: str, data: dict[str, Any] | None, report: SyncReport) -> bool:
         repo = getattr(self.storage, _REPOS[entity])
+        pending = self._creates.setdefault(entity, {})
+        existing = self._existing.setdefault(entity, set())
         if data is None:
-            if repo.find(row_id) is not None:
+            pending.pop(row_id, None)
+            if row_id in existing:
                 repo.delete(row_id)
+                existing.discard(row_id)
             report.pulled += 1
             report.received["deleted"] = report.received.get("deleted", 0) + 1
             return True
@@ -448,18 +493,18 @@ class SyncService:
         values["id"] = row_id
         if entity in ("reflections", "tensions"):
             values["identity_id"] = self._identity_for(data.get("identity_key"))
-        if entity == "mirrorbacks" and self.storage.reflections.find(values.get("reflection_id", "")) is None:
+        if entity == "mirrorbacks" and not self._exists("reflections", str(values.get("reflection_id", ""))):
             return False  # its reflection has not arrived yet: wait in the inbox
-        if entity == "engine_feedback" and self.storage.engine_runs.find(values.get("engine_run_id", "")) is None:
+        if entity == "engine_feedback" and not self._exists("engine_runs", str(values.get("engine_run_id", ""))):
             return False
         if entity == "engine_runs" and values.get("reflection_id") and \
-                self.storage.reflections.find(values["reflection_id"]) is None:
+                not self._exists("reflections", str(values["reflection_id"])):
             values["reflection_id"] = None
         obj = dc(**values)
-        if repo.find(row_id) is None:
-            repo.create(obj)
-        else:
+        if row_id in existing and row_id not in pending:
             repo.update(obj)
+        else:
+            pending[row_id] = obj  # inserted with the batch's other new rows
         report.pulled += 1
         report.received[entity] = report.received.get(entity, 0) + 1
         return True
@@ -475,8 +520,13 @@ class SyncService:
                 break
             after = (changes[-1].entity, changes[-1].row_id)
             known = self.journal.known_many([(c.entity, c.row_id) for c in changes])
-            ids = [c.row_id for c in changes if c.entity == "reflections" and not c.deleted]
-            reflections = self.storage.reflections.find_many(ids)
+            rows: dict[str, dict[str, Any]] = {
+                e: getattr(self.storage, _REPOS[e]).find_many([c.row_id for c in changes if c.entity == e and not c.deleted])
+                for e in {c.entity for c in changes} if e in _REPOS}
+            reflections = dict(rows.get("reflections", {}))
+            parents = [o.reflection_id for e in ("mirrorbacks", "engine_runs") for o in rows.get(e, {}).values()
+                       if o.reflection_id and o.reflection_id not in reflections]
+            reflections.update(self.storage.reflections.find_many(parents))
             out: list[tuple[str, str, int, str, str, bytes | None, bytes]] = []
             attempts: list[tuple[str, str, str, int]] = []
             drops: list[tuple[str, str]] = []
@@ -485,11 +535,9 @@ class SyncService:
                     drops.append((c.entity, c.row_id))
                     continue
                 k = known.get((c.entity, c.row_id))
-                obj = None
-                if not c.deleted:
-                    obj = (reflections.get(c.row_id) if c.entity == "reflections"
-                           else getattr(self.storage, _REPOS[c.entity]).find(c.row_id))
-                decision = None if obj is None else sync_outbound(self.storage, c.entity, obj, self._identity_key)
+                obj = None if c.deleted else rows.get(c.entity, {}).get(c.row_id)
+                decision = None if obj is None else sync_outbound(self.storage, c.entity, obj, self._identity_key,
+                                                                  reflections)
                 if decision is None:
                     if k is None or k.deleted:
                         drops.append((c.entity, c.row_id))  # never left this device: nothing to take back
@@ -513,11 +561,17 @@ class SyncService:
             _fault("after-push")
             sent = [(e, i, v, h, kind == "tombstone") for (e, i, v, h, kind, _p, _t) in out if (e, i) in accepted]
             self.journal.mark_sent(sent)
+            self._own_max = max([self._own_max, *accepted.values()])
             for (e, i, _v, _h, kind, _p, _t) in out:
                 if (e, i) in accepted:
                     report.pushed += 1
                     report.sent[kind] = report.sent.get(kind, 0) + 1
-            stale += len(out) - len(accepted)
+            refused = [(e, i) for (e, i, *_rest) in out if (e, i) not in accepted]
+            if refused:
+                # Changed on the server since this device last saw them (another device, or this device's own
+                # push whose answer was lost): fetch them now; the next round resolves them.
+                self.journal.add_to_inbox(server.fetch(refused), None)
+            stale += len(refused)
         return stale + self._push_summary(server, report)
 
     def _push_summary(self, server: SyncServer, report: SyncReport) -> int:
@@ -537,7 +591,9 @@ class SyncService:
         payload, tag = self._sealer.seal(SUMMARY_ENTITY, self.device, version, kind, plaintext)
         accepted = server.push(self.device, [(SUMMARY_ENTITY, self.device, version, hlc, kind, payload, tag)], crypto.FORMAT)
         if not accepted:
+            self.journal.add_to_inbox(server.fetch([(SUMMARY_ENTITY, self.device)]), None)
             return 1
+        self._own_max = max([self._own_max, *accepted.values()])
         with self.storage.transaction():
             self.journal.set_known(SUMMARY_ENTITY, self.device, version, hlc, decision is None)
             self.journal.set_state(summary_digest=digest, clock=self.clock.state)
