@@ -66,6 +66,14 @@ def _unreachable(dsn: str, exc: Exception) -> ServerUnreachable:
                              "your changes stay here and go at the next sync.")
 
 
+def _failure(dsn: str, exc: Exception) -> SyncError:
+    """A server-side failure in one sentence: no room on the server, or the server out of reach."""
+    if isinstance(exc, (psycopg.errors.DiskFull, psycopg.errors.InsufficientResources, psycopg.errors.OutOfMemory)):
+        return SyncError(f"{where(dsn).capitalize()} is out of disk space or memory; nothing was lost, your "
+                         "changes stay here and go when its owner makes room.")
+    return _unreachable(dsn, exc)
+
+
 class SyncServer:
     """One connection to the sync server as the account's own PostgreSQL role."""
 
@@ -93,7 +101,7 @@ class SyncServer:
         try:
             return self.con.execute(sql, params)
         except (psycopg.OperationalError, psycopg.InterfaceError) as exc:
-            raise _unreachable(self.dsn, exc) from None
+            raise _failure(self.dsn, exc) from None
 
     def _one(self, sql: str, params: Any = None) -> Any:
         row = self._execute(sql, params).fetchone()
@@ -106,7 +114,7 @@ class SyncServer:
             with self.con.transaction():
                 yield
         except (psycopg.OperationalError, psycopg.InterfaceError) as exc:
-            raise _unreachable(self.dsn, exc) from None
+            raise _failure(self.dsn, exc) from None
 
     # -- schema --------------------------------------------------------------------------------
     def migrations(self) -> list[MigrationFile]:

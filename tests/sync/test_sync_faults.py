@@ -13,7 +13,7 @@ import psycopg
 import pytest
 
 from mirror_desktop.sync import hlc, service
-from mirror_desktop.sync.errors import ServerUnreachable, SyncBusy
+from mirror_desktop.sync.errors import ServerUnreachable, SyncBusy, SyncError
 from mirror_desktop.sync.server import Listener
 
 from .conftest import PASSPHRASE, Device
@@ -169,3 +169,21 @@ def test_notify_wakes_a_listening_device(alice: str, devices: Callable[[str], De
     finally:
         listener.close()
     assert b.sync.sync_now().pulled == 1
+
+
+def test_a_full_server_disk_is_one_sentence_and_keeps_the_changes(alice: str, sync_server: str,
+                                                                   devices: Callable[[str], Device]) -> None:
+    """The server refuses writes as a full disk does (SQLSTATE 53100, raised by a trigger here)."""
+    a, _b, _ids = _pair(alice, devices, n=1)
+    with psycopg.connect(sync_server, autocommit=True) as con:
+        con.execute("CREATE FUNCTION mirror_sync.full() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+                    "RAISE EXCEPTION 'could not extend file' USING ERRCODE = 'disk_full'; END $$")
+        con.execute("CREATE TRIGGER disk_full BEFORE INSERT OR UPDATE ON mirror_sync.rows "
+                    "FOR EACH ROW EXECUTE FUNCTION mirror_sync.full()")
+    a.write("typed while the server is full", a.storage.identities.list()[0].id)
+    with pytest.raises(SyncError, match="out of disk space"):
+        a.sync.sync_now()
+    assert a.sync.status()["pending_changes"] == 1
+    with psycopg.connect(sync_server, autocommit=True) as con:
+        con.execute("DROP TRIGGER disk_full ON mirror_sync.rows")
+    assert a.sync.sync_now().pushed == 1

@@ -68,6 +68,11 @@ def test_file_sync_sets_up_syncs_and_reports(qtbot: Any, make_window: Any, journ
     if (Path(__file__).resolve().parents[2] / "docs").is_dir() and "MIRROR_SAVE_SCREENSHOTS" in __import__("os").environ:
         dialog.grab().save(str(Path(__file__).resolve().parents[2] / "docs" / "sync.png"))
 
+    # the open window pulls within seconds when another device pushes (NOTIFY; the schedule is minutes away)
+    j.save_reflection("a second one from the laptop", identity_id=me.id, visibility="sync_full_private")
+    assert SyncService(other).sync_now().pushed == 1
+    qtbot.waitUntil(lambda: window.list_model.rowCount() == 2, timeout=15000)
+
     # a wrong server address is one sentence in the dialog
     window.sync_client.leave(dialog._error)
     qtbot.waitUntil(lambda: dialog.setup_box.isVisible(), timeout=10000)
