@@ -58,7 +58,12 @@ CREATE TABLE sync_identity_links (
     identity_id  TEXT NOT NULL REFERENCES identities (id) ON DELETE CASCADE
 );
 
+-- sync_summary's aggregate and the status read the few reflections that may leave without scanning
+-- every row (a partial index: local_only, most of a journal, is not in it).
+CREATE INDEX idx_reflections_shared ON reflections (visibility, identity_id) WHERE visibility <> 'local_only';
+
 -- ROLLBACK:
+-- DROP INDEX IF EXISTS idx_reflections_shared;
 -- DROP TABLE IF EXISTS sync_identity_links;
 -- DROP TABLE IF EXISTS sync_inbox;
 -- DROP TABLE IF EXISTS sync_rows;

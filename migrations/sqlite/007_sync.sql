@@ -210,7 +210,12 @@ BEGIN
         edits = sync_changes.edits + 1;
 END;
 
+-- sync_summary's aggregate and the status read the few reflections that may leave without scanning
+-- every row (a partial index: local_only, most of a journal, is not in it).
+CREATE INDEX idx_reflections_shared ON reflections (visibility, identity_id) WHERE visibility <> 'local_only';
+
 -- ROLLBACK:
+-- DROP INDEX IF EXISTS idx_reflections_shared;
 -- DROP TRIGGER IF EXISTS sync_reflections_insert;
 -- DROP TRIGGER IF EXISTS sync_reflections_update;
 -- DROP TRIGGER IF EXISTS sync_reflections_delete;

@@ -239,14 +239,7 @@ def _pattern_name(p: Any) -> str | None:
 
 def sync_summary_outbound(storage: Any) -> SyncOut | None:
     """``sync_summary`` reflections leave only as counts: how many, and how often each pattern was seen."""
-    ids: set[str] = set()
-    after = None
-    while True:
-        rows = storage.reflections.page(SearchFilters(visibility=Visibility.SYNC_SUMMARY), after=after, limit=BATCH)
-        ids.update(r.id for r in rows if r.identity_id is not None)
-        if len(rows) < BATCH:
-            break
-        after = (rows[-1].created_at, rows[-1].id)
+    ids = set(storage.reflections.ids_with_visibility(Visibility.SYNC_SUMMARY.value))
     if not ids:
         return None
     counts: dict[str, int] = {}

@@ -209,6 +209,11 @@ class ReflectionRepository(PeeweeRepository[m.Reflection]):
         wanted = list(dict.fromkeys(ids))
         return {r.id: self.to_dc(r) for r in R.select().where(R.id.in_(wanted))} if wanted else {}
 
+    def ids_with_visibility(self, visibility: str) -> list[str]:
+        """Ids of the reflections of one shared level that have an identity (sync's summary; an index serves it)."""
+        R: Any = self.model
+        return [r.id for r in R.select(R.id).where((R.visibility == visibility) & R.identity_id.is_null(False))]
+
     def count_filtered(self, filters: SearchFilters | None = None) -> int:
         return int(self.filtered(filters).count())
 

@@ -326,6 +326,7 @@ class SyncService:
             self._links = self.journal.links()
             self._own_keys = {}
             self._own_max = 0
+            self._summary_dirty = False
             for _round in range(MAX_ROUNDS):
                 self._pull(server, report)
                 self._apply_inbox(report)
@@ -531,6 +532,8 @@ class SyncService:
             attempts: list[tuple[str, str, str, int]] = []
             drops: list[tuple[str, str]] = []
             for c in changes:
+                if c.entity in ("reflections", "engine_runs"):
+                    self._summary_dirty = True
                 if c.entity not in SYNC_ENTITIES:
                     drops.append((c.entity, c.row_id))
                     continue
@@ -576,6 +579,9 @@ class SyncService:
 
     def _push_summary(self, server: SyncServer, report: SyncReport) -> int:
         """The one aggregate row ``sync_summary`` allows, sent when it changed."""
+        if not self._summary_dirty and "summary_digest" in self.journal.state():
+            return 0  # no reflection or engine run changed since the last one was sent
+        self._summary_dirty = False
         decision = sync_summary_outbound(self.storage)
         k = self.journal.known(SUMMARY_ENTITY, self.device)
         if decision is None and (k is None or k.deleted):

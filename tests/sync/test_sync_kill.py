@@ -37,6 +37,17 @@ def _mirror(db: Path, *args: str) -> list[str]:
     return [sys.executable, "-m", "mirror_desktop.cli", "--db", str(db), "sync", *args]
 
 
+def _progress(db: Path) -> tuple[int, ...]:
+    con = sqlite3.connect(db, timeout=30)
+    try:
+        return tuple(con.execute(
+            "SELECT (SELECT count(*) FROM sync_inbox), (SELECT count(*) FROM reflections), "
+            "(SELECT count(*) FROM sync_changes WHERE attempt_hlc IS NOT NULL), "
+            "(SELECT coalesce(max(value), '') FROM sync_state WHERE key = 'cursor')").fetchone())
+    finally:
+        con.close()
+
+
 def test_sigkill_at_random_points_converges_without_duplicates(alice: str, sync_server: str, tmp_path: Path,
                                                                devices: Callable[[str], Device]) -> None:
     a = devices("a")
@@ -62,8 +73,14 @@ def test_sigkill_at_random_points_converges_without_duplicates(alice: str, sync_
     rng = random.Random(18)
     states = []
     for _ in range(6):
-        p = subprocess.Popen(_mirror(b_path, "now"), env=_env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        time.sleep(rng.uniform(0.4, 2.5))
+        before = _progress(b_path)
+        p = subprocess.Popen(_mirror(b_path, "now"), env=_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        # Start-up time varies with the machine's load: wait until this run is under way, then kill it at
+        # a random moment of its work.
+        deadline = time.monotonic() + 60
+        while p.poll() is None and _progress(b_path) == before and time.monotonic() < deadline:
+            time.sleep(0.02)
+        time.sleep(rng.uniform(0.0, 0.6))
         p.send_signal(signal.SIGKILL)
         p.wait(timeout=30)
         con = sqlite3.connect(b_path)
