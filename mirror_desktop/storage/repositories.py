@@ -116,7 +116,7 @@ class PeeweeRepository(Repository[T], Generic[T]):
 
     def find_many(self, ids: Sequence[str]) -> dict[str, T]:
         """The rows with these ids that exist, by id, a few queries for many ids (sync's batches)."""
-        pk = self.model._meta.primary_key
+        pk: Any = self.model._meta.primary_key
         wanted = list(dict.fromkeys(ids))
         found: dict[str, T] = {}
         for i in range(0, len(wanted), 500):
