@@ -51,6 +51,14 @@ def safe_dsn(dsn: str) -> str:
     return psycopg.conninfo.make_conninfo(**params)  # type: ignore[arg-type]
 
 
+def has_password(dsn: str) -> bool:
+    """Whether the DSN carries a password (URL or key=value form): then it never goes into the journal."""
+    try:
+        return bool(psycopg.conninfo.conninfo_to_dict(dsn).get("password"))
+    except psycopg.ProgrammingError:
+        return False
+
+
 def where(dsn: str) -> str:
     try:
         params = psycopg.conninfo.conninfo_to_dict(dsn)

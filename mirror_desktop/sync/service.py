@@ -44,7 +44,7 @@ from mirror_desktop.storage.sync_journal import InboxRow, Known, SyncJournal
 from mirror_desktop.sync import crypto
 from mirror_desktop.sync.errors import SyncBusy, SyncError, SyncUserError, WrongSyncPassphrase
 from mirror_desktop.sync.hlc import SKEW_WARN_MS, Clock, Stamp
-from mirror_desktop.sync.server import SyncServer, safe_dsn, where
+from mirror_desktop.sync.server import SyncServer, has_password, safe_dsn, where
 from mirror_desktop.sync.state import local_status
 
 PULL_BATCH = 2000
@@ -212,7 +212,7 @@ class SyncService:
             if where_key != "keychain":
                 self.passphrases.forget(user=key_user(device_id))
             shown = safe_dsn(dsn)
-            dsn_in_keychain = shown != dsn and "password" in dsn
+            dsn_in_keychain = has_password(dsn)
             if dsn_in_keychain and self.passphrases.save(dsn, user=dsn_user(device_id)) != "keychain":
                 self.passphrases.forget(user=dsn_user(device_id))
                 raise SyncUserError("The server address holds a password and no secure keychain can keep it; "

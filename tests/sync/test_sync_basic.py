@@ -103,3 +103,21 @@ def test_identity_links_send_another_devices_identity_to_a_chosen_one(alice: str
     assert {r.identity_id for r in a.storage.reflections.iter_all()} == {a_me}
     # the identity's name never left either device
     assert {i.name for i in a.storage.identities.list()} == {"Me"}
+
+
+def test_a_password_in_the_address_goes_to_the_keychain_not_the_journal(make_role: Callable[[str], str],
+                                                                         sync_server: str,
+                                                                         devices: Callable[[str], Device]) -> None:
+    import psycopg
+
+    dsn = make_role("carol")
+    role = dsn.split("//", 1)[1].split("@", 1)[0]
+    with psycopg.connect(sync_server, autocommit=True) as con:
+        con.execute(f"ALTER ROLE \"{role}\" PASSWORD 'hunter2-secret'")
+    with_password = dsn.replace(f"{role}@", f"{role}:hunter2-secret@", 1)
+    a = devices("a")
+    a.sync.setup(with_password, PASSPHRASE)
+    raw = a.path.read_bytes() + (a.path.parent / "a.db-wal").read_bytes()
+    assert b"hunter2-secret" not in raw
+    assert "hunter2-secret" not in str(a.sync.status())
+    assert a.sync.sync_now().pushed == 0  # the password comes back from the keychain
