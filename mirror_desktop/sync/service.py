@@ -178,8 +178,11 @@ class SyncService:
 
     # -- setup and leave -----------------------------------------------------------------------
     def setup(self, dsn: str, passphrase: str, *, device_name: str | None = None,
-              passphrase_file: str | None = None) -> dict[str, Any]:
-        """Join (or create) this role's sync account on the server; refuses a wrong passphrase, writing nothing."""
+              passphrase_file: str | None = None, session_ok: bool = False) -> dict[str, Any]:
+        """Join (or create) this role's sync account on the server; refuses a wrong passphrase, writing nothing.
+
+        ``session_ok`` (the window): without a keychain the key may stay in memory for this session only.
+        """
         if getattr(self.storage, "dialect", "") != "sqlite":
             raise SyncUserError("Only an SQLite journal can sync between devices; each device keeps its own journal file.")
         state = self.journal.state()
@@ -205,11 +208,11 @@ class SyncService:
                     raise WrongSyncPassphrase()
             device_id = uuid.uuid4().hex[:16]
             where_key = self.passphrases.save(base64.b64encode(key).decode(), user=key_user(device_id))
-            if where_key != "keychain" and not passphrase_file:
+            if where_key != "keychain" and not passphrase_file and not session_ok:
                 self.passphrases.forget(user=key_user(device_id))
                 raise SyncUserError("No secure keychain is available to keep the sync key on this computer; "
                                     "run setup with --passphrase-file F (Mirror reads it at each sync). Nothing was set up.")
-            if where_key != "keychain":
+            if where_key != "keychain" and passphrase_file:
                 self.passphrases.forget(user=key_user(device_id))
             shown = safe_dsn(dsn)
             dsn_in_keychain = has_password(dsn)
@@ -222,7 +225,7 @@ class SyncService:
                 server=shown if dsn_in_keychain else dsn, account=server.account, cursor=0,
                 clock=str(Stamp(0, 0, device_id)), dsn_in_keychain="1" if dsn_in_keychain else None,
                 passphrase_file=str(Path(passphrase_file).resolve()) if passphrase_file and where_key != "keychain" else None,
-                key_kept="keychain" if where_key == "keychain" else "passphrase_file")
+                key_kept="keychain" if where_key == "keychain" else "passphrase_file" if passphrase_file else "session")
         return {"server": shown, "account": server.account, "device_id": device_id,
                 "device": self.journal.state().get("device_name"), "created_account": created,
                 "pending_changes": self.journal.pending_count()}

@@ -31,5 +31,6 @@ def local_status(storage: Any) -> dict[str, Any]:
         "newer_format_rows": newer,
         "last_result": state.get("last_result"),
         "last_error": state.get("last_error"),
+        "key_kept": state.get("key_kept"),
         "location": str(getattr(storage, "location", "")),
     }

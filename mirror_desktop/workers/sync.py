@@ -219,7 +219,8 @@ class SyncClient(FeatureClient):
             self.worker.enabled = True
             self.set_up.emit(result)
             self.sync_now()
-        self._on_thread(lambda svc: svc.setup(dsn, passphrase, device_name=device_name or None), done, on_error)
+        self._on_thread(lambda svc: svc.setup(dsn, passphrase, device_name=device_name or None, session_ok=True),
+                        done, on_error)
 
     def leave(self, on_error: Callable[[str], None]) -> None:
         def done(_result: object) -> None:

@@ -184,7 +184,10 @@ class SyncDialog(QDialog):
             self.links_box.hide()
             return
         self.server_label.setText(f"{status.get('server')} (account {status.get('account')})")
-        self.device_label.setText(str(status.get("device") or ""))
+        device = str(status.get("device") or "")
+        if status.get("key_kept") == "session":
+            device += " — no keychain on this computer: the sync key is kept until Mirror quits"
+        self.device_label.setText(device)
         last = str(status.get("last_sync") or "")
         self.last_label.setText(f"{last[:10]} {last[11:16]} UTC" if last else "not yet")
         pending = int(status.get("pending_changes") or 0)
