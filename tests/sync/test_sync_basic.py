@@ -121,3 +121,28 @@ def test_a_password_in_the_address_goes_to_the_keychain_not_the_journal(make_rol
     assert b"hunter2-secret" not in raw
     assert "hunter2-secret" not in str(a.sync.status())
     assert a.sync.sync_now().pushed == 0  # the password comes back from the keychain
+
+
+def test_a_bundle_carries_no_sync_books(alice: str, devices: Callable[[str], Device], tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A journal restored from a bundle must not pose as the device that exported it, nor carry the server."""
+    import sqlite3
+    import zipfile
+
+    from mirror_desktop.bundle.export import export_bundle
+    from mirror_desktop.paths import AppPaths
+
+    a, b = devices("a"), devices("b")
+    a.write("synced", a.identity("Me"))
+    for d in (a, b):
+        d.sync.setup(alice, PASSPHRASE)
+        d.sync.sync_now()
+    out = tmp_path / "out"
+    out.mkdir()
+    result = export_bundle(b.storage, out, paths=AppPaths.resolve(tmp_path / "paths"))
+    with zipfile.ZipFile(result.path) as zf:
+        (tmp_path / "bundled.db").write_bytes(zf.read("mirror_os.db"))
+    con = sqlite3.connect(tmp_path / "bundled.db")
+    for table in ("sync_state", "sync_changes", "sync_rows", "sync_inbox", "sync_identity_links"):
+        assert con.execute(f"SELECT count(*) FROM {table}").fetchone()[0] == 0, table
+    assert con.execute("SELECT count(*) FROM reflections").fetchone()[0] == 1
+    con.close()
