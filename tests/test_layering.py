@@ -35,7 +35,8 @@ ALLOWED: dict[str, set[str]] = {
     "bundle": {"core", "storage", "resources", "paths", "keychain"},
     "integrations": {"core", "storage", "resources", "paths", "keychain", "bundle"},  # bundle.safezip: imported zips
     "evolution": {"core", "storage", "engine", "resources", "paths", "keychain"},
-    "sync": {"core", "storage", "resources", "paths", "keychain"},
+    # bundle: the sync key uses the bundles' scrypt work-factor rules (bundle.age, issue 18).
+    "sync": {"core", "storage", "bundle", "resources", "paths", "keychain"},
     # Issue 15: exports to other formats (Qt-free); render/ is the PDF writer, QtGui but no widgets.
     "exports": {"core", "storage", "render", "resources", "paths"},
     "render": {"core", "exports", "resources"},

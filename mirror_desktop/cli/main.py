@@ -31,6 +31,7 @@ COMMAND_MODULES = [
     "mirror_desktop.cli.writing",
     "mirror_desktop.cli.identity",
     "mirror_desktop.cli.encryption",
+    "mirror_desktop.cli.sync",
 ]
 
 EXIT_USER_ERROR = 2

@@ -20,6 +20,20 @@ and "Privacy Model"):
 Purposes: ``share`` (export --share) uses all of the above; ``telemetry`` only the sync_allowed
 telemetry tables. No Qt, no SQL: rows come through the storage's repositories.
 
+Sync between a person's own devices (issue 18) asks ``sync_outbound`` about every changed row and
+sends only what it returns; ``sync_summary_outbound`` gives the one aggregate row ``sync_summary``
+allows. What it decides, as the spec's sync levels say:
+
+* reflections: ``local_only`` never; ``sync_full_private`` sealed (ciphertext only); ``sync_full_public``
+  in clear; ``sync_summary`` never as a row, only counted in the aggregate (reflections and pattern
+  counts, no text, ids or dates). Their identity travels as an opaque key, never its id or name.
+* mirrorbacks follow their reflection (sealed or clear); otherwise never.
+* tensions: ``share_full`` sealed (identity as the opaque key); ``share_anonymized`` existence and
+  position only (position and intensity: no name, poles, identity, dates or metadata); ``local_only`` never.
+* engine runs, feedback and evolution events only with ``sync_allowed``, sealed; a run keeps its
+  reflection id only when that reflection syncs in full; feedback leaves without its notes.
+* identities, threads, thread links, axes, integrations, drafts, proposals and history never sync.
+
 The mirrorback engine is the other door out: ``engine_may_read`` decides whether a reflection's
 text may go to the configured engine (issue 11, item 7). An engine on this computer reads
 everything; a remote one (already opted in for the device) reads ``local_only`` text only with the
@@ -28,10 +42,12 @@ person's yes for that reflection. Anonymous reflections are always ``local_only`
 
 from __future__ import annotations
 
-from dataclasses import replace
+import dataclasses
+import enum
+from dataclasses import dataclass, replace
 from datetime import datetime, UTC
 from typing import Any, Literal
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from mirror_desktop.core import models as m
 from mirror_desktop.core.enums import SyncMode, Visibility
@@ -120,3 +136,117 @@ def outbound_rows(storage: Any, purpose: Purpose = "share") -> Iterator[tuple[st
     if purpose == "share":
         yield "evolution_proposals", storage.evolution_proposals.list()
     yield "evolution_events", storage.evolution_events.list(sync_allowed=True)
+
+
+# -- sync between a person's devices (issue 18) -----------------------------------------------------
+
+SyncKind = Literal["sealed", "clear", "anonymized", "summary"]
+# The spec tables whose rows may sync at all (foreign-key order); every other table never does.
+SYNC_ENTITIES = ("reflections", "tensions", "mirrorbacks", "engine_runs", "engine_feedback", "evolution_events")
+SUMMARY_ENTITY = "summary"
+
+
+@dataclass(frozen=True)
+class SyncOut:
+    """What may leave for one row: how (``kind``) and which fields, already reduced by the policy."""
+
+    kind: SyncKind
+    fields: dict[str, Any]
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    if isinstance(value, enum.Enum):
+        return value.value
+    return value
+
+
+def _fields(obj: Any, drop: tuple[str, ...] = ()) -> dict[str, Any]:
+    return {f.name: _plain(getattr(obj, f.name)) for f in dataclasses.fields(obj) if f.name not in drop}
+
+
+def _reflection_kind(r: m.Reflection | None) -> SyncKind | None:
+    if r is None or r.identity_id is None:
+        return None  # spec 2: an anonymous reflection never leaves
+    vis = str(r.visibility)
+    if vis == Visibility.SYNC_FULL_PRIVATE:
+        return "sealed"
+    if vis == Visibility.SYNC_FULL_PUBLIC:
+        return "clear"
+    return None
+
+
+def sync_outbound(storage: Any, entity: str, row: Any, identity_key: Callable[[str], str],
+                  reflections: dict[str, m.Reflection] | None = None) -> SyncOut | None:
+    """The part of ``row`` (a dataclass of ``entity``) that may go to the person's other devices, or None.
+
+    ``identity_key`` turns a local identity id into the opaque key that travels instead of it;
+    ``reflections`` may hold the reflections a batch refers to, read beforehand (else they are looked up).
+    """
+    def parent(rid: str) -> m.Reflection | None:
+        if reflections is not None and rid in reflections:
+            return reflections[rid]
+        return storage.reflections.find(rid)
+
+    if entity == "reflections":
+        kind = _reflection_kind(row)
+        if kind is None:
+            return None
+        out = _fields(row, drop=("identity_id",))
+        out["identity_key"] = identity_key(row.identity_id)
+        return SyncOut(kind, out)
+    if entity == "mirrorbacks":
+        kind = _reflection_kind(parent(row.reflection_id))
+        return None if kind is None else SyncOut(kind, _fields(row))
+    if entity == "tensions":
+        mode = str(row.sync_mode)
+        if mode == SyncMode.SHARE_FULL:
+            out = _fields(row, drop=("identity_id",))
+            out["identity_key"] = identity_key(row.identity_id) if row.identity_id else None
+            return SyncOut("sealed", out)
+        if mode == SyncMode.SHARE_ANONYMIZED:
+            return SyncOut("anonymized", {"position": row.position, "intensity": row.intensity})
+        return None
+    if entity == "engine_runs":
+        if not row.sync_allowed:
+            return None
+        out = _fields(row)
+        if row.reflection_id is not None and _reflection_kind(parent(row.reflection_id)) is None:
+            out["reflection_id"] = None
+        return SyncOut("sealed", out)
+    if entity == "engine_feedback":
+        if not row.sync_allowed or (row.rating is None and not row.flags):
+            return None
+        run = storage.engine_runs.find(row.engine_run_id)
+        if run is None or not run.sync_allowed:
+            return None
+        return SyncOut("sealed", _fields(row, drop=("notes",)))
+    if entity == "evolution_events":
+        return SyncOut("sealed", _fields(row)) if row.sync_allowed else None
+    return None  # identities, threads, axes, integrations, drafts ... never sync
+
+
+def _pattern_name(p: Any) -> str | None:
+    if isinstance(p, str):
+        return p
+    if isinstance(p, dict):
+        for key in ("name", "pattern", "type", "id"):
+            if isinstance(p.get(key), str):
+                return str(p[key])
+    return None
+
+
+def sync_summary_outbound(storage: Any) -> SyncOut | None:
+    """``sync_summary`` reflections leave only as counts: how many, and how often each pattern was seen."""
+    ids = set(storage.reflections.ids_with_visibility(Visibility.SYNC_SUMMARY.value))
+    if not ids:
+        return None
+    counts: dict[str, int] = {}
+    for run in storage.engine_runs.list():
+        if run.reflection_id in ids:
+            for p in run.patterns or []:
+                name = _pattern_name(p)
+                if name:
+                    counts[name] = counts.get(name, 0) + 1
+    return SyncOut("summary", {"reflections": len(ids), "patterns": dict(sorted(counts.items()))})

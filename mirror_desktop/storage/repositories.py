@@ -142,6 +142,16 @@ class PeeweeRepository(Repository[T], Generic[T]):
             raise NotFoundError(self.entity.rstrip("s"), id_)
         return found
 
+    def find_many(self, ids: Sequence[str]) -> dict[str, T]:
+        """The rows with these ids that exist, by id, a few queries for many ids (sync's batches)."""
+        pk: Any = self.model._meta.primary_key
+        wanted = list(dict.fromkeys(ids))
+        found: dict[str, T] = {}
+        for i in range(0, len(wanted), 500):
+            for r in self.model.select().where(pk.in_(wanted[i:i + 500])):
+                found[getattr(r, pk.name)] = self.to_dc(r)
+        return found
+
     def update(self, obj: T) -> T:
         validate(obj)
         row = self.to_row(obj)
@@ -236,6 +246,11 @@ class ReflectionRepository(PeeweeRepository[m.Reflection]):
         R: Any = self.model
         q = R.select().where((R.id >= prefix) & (R.id < prefix + "\U0010ffff")).order_by(R.id).limit(limit)
         return [self.to_dc(r) for r in q]
+
+    def ids_with_visibility(self, visibility: str) -> list[str]:
+        """Ids of the reflections of one shared level that have an identity (sync's summary; an index serves it)."""
+        R: Any = self.model
+        return [r.id for r in R.select(R.id).where((R.visibility == visibility) & R.identity_id.is_null(False))]
 
     def count_filtered(self, filters: SearchFilters | None = None) -> int:
         return int(self.filtered(filters).count())

@@ -84,6 +84,16 @@ VISIBILITY_LABELS = {
     "sync_full_public": "Sync publicly",
 }
 
+# What File → Sync… does with each level (issue 18); the editor's selector shows it as a tooltip.
+VISIBILITY_HELP = {
+    "local_only": "Only on this device: never sent anywhere, not even to your other devices.",
+    "sync_summary": "Sync a summary: the text stays here; only anonymous counts (how many, which patterns) are sent.",
+    "sync_full_private": "Sync privately: the whole reflection goes to your other devices, encrypted with your sync "
+                         "passphrase; the server cannot read it.",
+    "sync_full_public": "Sync publicly: the whole reflection goes to your other devices unencrypted; "
+                        "the server can read it.",
+}
+
 VISIBILITY_BADGES = {
     "local_only": "local",
     "sync_summary": "summary",

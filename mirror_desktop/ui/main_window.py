@@ -34,11 +34,13 @@ from mirror_desktop.ui.integrations.day_panel import DayItemsController
 from mirror_desktop.ui.integrations.status import SyncStatus
 from mirror_desktop.ui.journal.controller import JournalController
 from mirror_desktop.ui.mirrorback.panel import MirrorbackPanel
+from mirror_desktop.ui.sync.status import SyncLine
 from mirror_desktop.ui.theme import apply_theme
 from mirror_desktop.workers.executor import DatabaseExecutor
 from mirror_desktop.workers.integrations import IntegrationsClient
 from mirror_desktop.workers.journal import JournalClient
 from mirror_desktop.workers.mirrorbacks import MirrorbacksClient
+from mirror_desktop.workers.sync import SyncClient
 from mirror_desktop.workers.tensions import TensionsClient
 
 if TYPE_CHECKING:
@@ -94,6 +96,8 @@ class MainWindow(QMainWindow):
         self.integrations_dialog: IntegrationsDialog | None = None
         self.importing: Any = None  # File → Import from another app…: client and dialog built on first use
         self.import_from_app_dialog: Any = None
+        self.sync_client = SyncClient(executor, self)  # issue 18: its thread starts only when sync is on
+        self.sync_dialog: QWidget | None = None
         # the journal's widgets, by the names the rest of the window (and its tests) use
         j = self.journal
         self.editor, self.autosave, self.sidebar, self.search, self.timeline = (
@@ -165,6 +169,8 @@ class MainWindow(QMainWindow):
         sb.addWidget(self.progress)
         self.sync_status = SyncStatus(self.integrations)
         sb.addPermanentWidget(self.sync_status)
+        self.sync_line = SyncLine(self.sync_client)
+        sb.addPermanentWidget(self.sync_line)
         sb.addPermanentWidget(self.counts_label)
 
     def _build_actions(self) -> None:
@@ -187,6 +193,8 @@ class MainWindow(QMainWindow):
         self.encrypt_action.setStatusTip("Encrypt the journal, its drafts and its backups with a passphrase.")
         self.integrations_action = A("I&ntegrations…", self)
         self.integrations_action.setStatusTip("Calendars and notes Mirror reads: add, pause, sync now, remove.")
+        self.sync_action = A("S&ync…", self)
+        self.sync_action.setStatusTip("Sync this journal with your other devices through a server, end-to-end encrypted.")
         self.settings_action = A("Se&ttings…", self, shortcut=QKeySequence("Ctrl+,"))
         self.quit_action = A("&Quit", self, shortcut=QKeySequence("Ctrl+Q"))
         self.find_action = A("&Find…", self, shortcut=QKeySequence("Ctrl+F"))
@@ -241,6 +249,7 @@ class MainWindow(QMainWindow):
         f.addAction(self.encrypt_action)
         f.addSeparator()
         f.addAction(self.integrations_action)
+        f.addAction(self.sync_action)
         f.addAction(self.settings_action)
         f.addAction(self.engine_action)
         f.addSeparator()
@@ -301,6 +310,8 @@ class MainWindow(QMainWindow):
         self.import_action.triggered.connect(self._import_requested)
         self.integrations_action.triggered.connect(self.show_integrations)
         self.import_from_app_action.triggered.connect(self.show_import_from_app)
+        self.sync_action.triggered.connect(self.show_sync)
+        self.sync_client.sync_finished.connect(self._devices_synced)
         j.reflection_opened.connect(self.day_items.reflection_opened)
         j.identity_changed.connect(self.day_items.identity_changed)
         j.timeline_loaded.connect(self.day_items.timeline_loaded)
@@ -332,7 +343,7 @@ class MainWindow(QMainWindow):
         for a in (self.new_action, self.save_action, self.find_action, self.delete_action,
                   self.new_identity_action, self.new_thread_action, self.reflect_action,
                   self.export_action, self.export_as_action, self.import_action, self.integrations_action,
-                  self.import_from_app_action):
+                  self.import_from_app_action, self.sync_action):
             a.setEnabled(open_)
 
     def show_export_as(self) -> None:
@@ -370,6 +381,7 @@ class MainWindow(QMainWindow):
         self.tensions.ensure_seeds()  # a new journal gets its default tensions even before the map is opened
         self.client.read(lambda s: s.schema_version(), self._set_schema_version)
         self.sync_status.check_credentials()
+        self.sync_client.load_status()  # sync between devices resumes (its own QThread) when it is on
 
 
     def _loaded(self) -> None:
@@ -591,6 +603,21 @@ class MainWindow(QMainWindow):
         if any(getattr(report, k, 0) for k in ("added", "updated", "deleted_upstream", "conflict_copies")):
             self.list_model.reload()
 
+    def show_sync(self) -> None:
+        """File → Sync… (issue 18): built on first use, kept while the window lives."""
+        if self.sync_dialog is None:
+            from mirror_desktop.ui.sync.dialog import SyncDialog
+
+            self.sync_dialog = SyncDialog(self.sync_client, self)
+        self.sync_dialog.show()
+        self.sync_dialog.raise_()
+
+    def _devices_synced(self, report: object) -> None:
+        # What arrived shows without a restart; the reflection being typed is left alone.
+        if getattr(report, "pulled", 0) or getattr(report, "conflicts", 0):
+            self.list_model.reload()
+            self.journal.reload_identities()
+
     def _open_from_elsewhere(self, reflection_id: str) -> None:
         if self._view in ("tensions", "search"):
             self.show_view(self._previous_view if self._previous_view in ("reflections", "threads") else "reflections")
@@ -622,5 +649,6 @@ class MainWindow(QMainWindow):
             self.integrations.shutdown()  # the poller stops before the executor it queues on
             if self.importing is not None:
                 self.importing.shutdown()  # a running import is cancelled and rolls back first
+            self.sync_client.shutdown()
             self.executor.shutdown()
         event.accept()

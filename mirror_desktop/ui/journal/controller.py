@@ -134,6 +134,8 @@ class JournalController(QObject):
         self.editor.thread_toggled.connect(self._thread_toggled)
         self.editor.new_thread_requested.connect(self._new_thread_for_editor)
         self.reflection_opened.connect(self.editor_attachments.reflection_opened)
+        self.editor.conflict_open_requested.connect(self.open_reflection)
+        self.editor.delete_requested.connect(lambda _rid: self.delete_current_reflection())
 
     # -- opening -------------------------------------------------------------------------
     def journal_opened(self) -> None:
@@ -149,6 +151,11 @@ class JournalController(QObject):
         self.autosave.reset()
         kind, ident = self._identity
         self.identity_changed.emit(ident if kind == im.IDENTITY else None, kind == im.ANONYMOUS)
+
+    def reload_identities(self) -> None:
+        """Identities and counts again (a sync brought an identity from another device)."""
+        self._load_identities()
+        self._load_stats()
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt override
         """End (and Ctrl+End) in the list jumps to the oldest reflection, not only to the last page loaded."""
@@ -482,6 +489,7 @@ class JournalController(QObject):
         self.autosave.commit()
         self.editor.load_reflection(r, threads)
         self.autosave.reset()
+        self.editor.show_conflict(r)
         self.reflection_opened.emit(r.id)
 
     def new_reflection(self, **start: Any) -> None:

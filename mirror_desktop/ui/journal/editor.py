@@ -216,6 +216,7 @@ class ReflectionEditor(QWidget):
         new_thread_requested(): "New thread…" chosen in the Threads menu.
         delete_requested(str): payload is the id of the reflection the person asked to delete.
         date_change_requested(): "Change date…" was pressed (the page's date, issue 16).
+        conflict_open_requested(str): a conflict copy's banner asked for the version it was copied beside (its id).
     """
 
     content_edited = Signal()
@@ -224,6 +225,7 @@ class ReflectionEditor(QWidget):
     new_thread_requested = Signal()
     delete_requested = Signal(str)
     date_change_requested = Signal()
+    conflict_open_requested = Signal(str)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -266,6 +268,10 @@ class ReflectionEditor(QWidget):
         self.visibility_combo = QComboBox()
         for v in VISIBILITIES:
             self.visibility_combo.addItem(fmt.VISIBILITY_LABELS[v], v)
+            # Each level says what sync will do with it (issue 18).
+            self.visibility_combo.setItemData(self.visibility_combo.count() - 1, fmt.VISIBILITY_HELP[v],
+                                              Qt.ItemDataRole.ToolTipRole)
+        self._conflict_banner = False
         self.tags_edit = QLineEdit()
         self.tags_edit.setPlaceholderText("Tags")  # the long hint was clipped at the usual width
         self.tags_edit.setToolTip("Tags, separated by commas (for example: sleep, work)")
@@ -333,6 +339,7 @@ class ReflectionEditor(QWidget):
         self.text.textChanged.connect(self._text_changed)
         self.identity_combo.currentIndexChanged.connect(self._identity_changed)
         self.visibility_combo.currentIndexChanged.connect(self._setting_changed)
+        self.visibility_combo.currentIndexChanged.connect(lambda _i: self._sync_visibility())
         self.tags_edit.textEdited.connect(lambda _t: self._setting_changed())
         self.preview_button.toggled.connect(self.set_preview)
         self.attach_button.clicked.connect(self.pick_attachment)
@@ -434,6 +441,22 @@ class ReflectionEditor(QWidget):
     def load_reflection(self, r: m.Reflection, thread_ids: set[str] | None = None) -> None:
         state = EditorState(reflection_id=r.id, created_at=r.created_at, thread_ids=set(thread_ids or ()))
         self._load(state, r.content, r.identity_id, str(r.visibility), tuple(r.tags))
+
+    def show_conflict(self, r: m.Reflection) -> None:
+        """After loading ``r``: a banner when sync kept it as the other text of a reflection edited on two
+        devices (issue 18), with the way to merge; the banner goes when another reflection is opened."""
+        conflict_of = (r.metadata or {}).get("conflict_of")
+        if conflict_of:
+            # Sync kept both texts of a reflection edited on two devices (issue 18): this is the other one.
+            self.banner.show_message(
+                "This is a conflict copy: the reflection was edited on two devices before they synced, and Mirror "
+                "kept both texts. Merge what you want into the other version, then delete this copy.",
+                [("Open the other version", lambda: self.conflict_open_requested.emit(str(conflict_of))),
+                 ("Delete this copy", lambda: self.delete_requested.emit(r.id))], kind="draft")
+            self._conflict_banner = True
+        elif self._conflict_banner:
+            self.banner.hide()
+            self._conflict_banner = False
 
     def load_draft(self, d: m.Draft, existing: m.Reflection | None = None) -> None:
         """Put a recovered draft back in the editor; the caller then marks it edited so it is saved."""
@@ -538,7 +561,7 @@ class ReflectionEditor(QWidget):
         self.visibility_combo.setEnabled(not anonymous)
         self.visibility_combo.setToolTip(
             "Anonymous reflections always stay on this device." if anonymous
-            else "What may leave this device if you turn on sync")
+            else fmt.VISIBILITY_HELP.get(str(self.visibility_combo.currentData()), "What may leave this device"))
 
     def _identity_changed(self, _i: int) -> None:
         self._sync_visibility()

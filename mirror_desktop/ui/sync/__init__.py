@@ -1,0 +1,1 @@
+"""File → Sync…: sync between the person's devices (issue 18)."""
