@@ -82,7 +82,7 @@ class SyncStatus(QWidget):
         self._show()
 
     def _show(self) -> None:
-        name = self.names.get(self.running or "", "an integration")
+        name = self.names.get(self.running or "") or "an integration"
         self.label.setText(f"Syncing {name}{f' ({self._step})' if self._step else ''}…")
         self.bar.show()
         self.show()
@@ -91,7 +91,7 @@ class SyncStatus(QWidget):
         self.running = None
         self._step = ""
         self.bar.hide()
-        name = self.names.get(report.integration_id, "An integration")
+        name = self.names.get(report.integration_id) or "An integration"  # a source with no name yet
         if report.outcome in ("ok", "not_modified"):
             self.label.setText(f"{name} synced: {report.summary()}.")
         elif report.outcome in ("error", "disconnected"):
