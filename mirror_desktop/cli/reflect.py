@@ -283,6 +283,12 @@ def cmd_reflect(args: argparse.Namespace) -> int:
         except MirrorError as exc:
             raise CliError(f"Your reflection was saved (id {reflection.id}), but no mirrorback was written: {exc}") from None
         except Exception as exc:  # noqa: BLE001 - the reflection is safe; say so instead of a traceback
+            from mirror_desktop.storage.database import environment_error
+
+            cause = environment_error(exc)  # a full disk or a busy journal while the mirrorback was stored
+            if cause is not None:
+                raise CliError(f"Your reflection was saved (id {reflection.id}), but no mirrorback was written: "
+                               f"{cause}") from None
             raise CliError(f"Your reflection was saved (id {reflection.id}), but the engine failed "
                            f"({type(exc).__name__}); try `mirror reflect` again or check the engine settings.") from None
         data = result.to_json()

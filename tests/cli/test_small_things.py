@@ -204,7 +204,7 @@ def _umount(where: Path) -> None:
 @pytest.fixture
 def small_disk(tmp_path: Path) -> Iterator[Path]:
     where = tmp_path / "small"
-    _mount_tmpfs(where, "512k")
+    _mount_tmpfs(where, "1m")  # a new journal (every migration applied) takes ~0.4 MB
     try:
         yield where
     finally:

@@ -80,7 +80,7 @@ def test_markdown_is_read_back_by_mirrors_obsidian_reader(journal, tmp_path, cap
     assert len(notes) == 3
     for rel, path, st in notes:
         item = ObsidianConnector().read_note(rel, path, st, "k")
-        meta, _body = split_note(path.read_text("utf-8"), rel)
+        meta, _body = split_note(Path(path).read_text("utf-8"), rel)
         r = originals[meta["id"]]
         assert restore_links(item.content) == r.content.strip()
         assert list(item.tags) == r.tags
