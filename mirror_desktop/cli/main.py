@@ -26,6 +26,7 @@ COMMAND_MODULES = [
     "mirror_desktop.cli.tension",
     "mirror_desktop.cli.reflect",
     "mirror_desktop.cli.integration",
+    "mirror_desktop.cli.evolve",
 ]
 
 EXIT_USER_ERROR = 2
