@@ -366,15 +366,21 @@ class EvolutionService:
                 raise _err("Every patch operation is an object with \"op\" and \"path\"; nothing was saved.")
             if op["path"] == "/config_version" or op["path"].startswith("/config_version/") or op.get("from") == "/config_version":
                 raise _err("A proposal cannot set config_version; applying it sets the version. Nothing was saved.")
-        base = copy.deepcopy(base if base is not None else self.document())
-        try:
-            after = jsonpatch.JsonPatch(patch).apply(base)
-        except jsonpatch.JsonPatchConflict as exc:
-            raise _err(f"The patch does not fit the configuration ({exc}); nothing was saved.") from None
-        except (jsonpatch.JsonPatchException, jsonpointer.JsonPointerException) as exc:
-            raise _err(f"The patch is not a valid JSON Patch ({exc}); nothing was saved.") from None
-        except (TypeError, ValueError, AttributeError, IndexError, KeyError) as exc:
-            raise _err(f"The patch does not fit the configuration ({type(exc).__name__}); nothing was saved.") from None
+        after = copy.deepcopy(base if base is not None else self.document())
+        for i, op in enumerate(patch):
+            where = f"operation {i + 1} ({op.get('op')} {op['path']})"
+            try:
+                after = jsonpatch.JsonPatch([op]).apply(after)
+            except jsonpatch.InvalidJsonPatch:
+                raise _err(f"The patch is not a valid JSON Patch: {where} is not an RFC 6902 operation; "
+                           "nothing was saved.") from None
+            except jsonpatch.JsonPatchTestFailed:
+                raise _err(f"The patch's {where} test does not hold for the current configuration; "
+                           "nothing was saved.") from None
+            except (jsonpatch.JsonPatchException, jsonpointer.JsonPointerException, TypeError, ValueError,
+                    AttributeError, IndexError, KeyError):
+                raise _err(f"The patch does not fit the configuration: {where} names a place the configuration "
+                           "does not have; nothing was saved.") from None
         validate_document(after)
         return {"type": proposal_type, "patch": patch, "expected_impact": impact}
 

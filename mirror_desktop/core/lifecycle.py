@@ -4,7 +4,7 @@ Issue 17, item 5. ``record_event(storage, event_type, event_data, ...)`` writes 
 row with a ``mirror_signature``: an Ed25519 signature (cryptography) over the canonical event
 (sorted-key JSON of id, type, versions, data and timestamp; ``sync_allowed`` is left out so consent can
 change later without re-signing). Each journal has its own key: the private half in the OS keychain,
-or where none exists a 0600 file in ``<journal folder>/.keys/``; the public half travels in the
+or where none exists a 0600 file in ``<journal folder>/config/keys/``; the public half travels in the
 journal itself (the ``installation`` event, or a ``config_change`` event when a device first signs
 for a journal it did not create, e.g. after an import). History rows (spec 11) are signed the same
 way, in ``metadata.signature``. ``verify(storage)`` checks every signature and names the rows that fail.
@@ -17,6 +17,7 @@ false unless the person consented: per record (``set_sync_allowed``) or for ever
 from __future__ import annotations
 
 import base64
+import errno
 import hashlib
 import json
 import os
@@ -31,7 +32,7 @@ from typing import Any
 from mirror_desktop import keychain
 from mirror_desktop.core import models as m
 from mirror_desktop.core.enums import LifecycleEventType
-from mirror_desktop.core.errors import MirrorError
+from mirror_desktop.core.errors import MirrorError, StorageError
 from mirror_desktop.core.safe_io import private_dir, write_bytes_atomically
 
 SIGNATURE_PREFIX = "ed25519"
@@ -93,7 +94,7 @@ def key_folder(storage: Any) -> Path:
     """Where a journal's private key file lives when no keychain keeps it: beside the journal, 0700."""
     path = getattr(storage, "path", None)
     if path and str(path) != ":memory:":
-        return Path(path).parent / ".keys"
+        return Path(path).parent / "config" / "keys"
     from mirror_desktop.paths import AppPaths
 
     return AppPaths.resolve().config_dir / "keys"
@@ -135,10 +136,15 @@ def _keep_private(storage: Any, kid: str, key: Any) -> str:
     raw = key.private_bytes(serialization.Encoding.Raw, serialization.PrivateFormat.Raw, serialization.NoEncryption())
     if keychain.store_named_secret(_KEYCHAIN_USER.format(kid=kid), _b64(raw)):
         return "keychain"
-    folder = private_dir(key_folder(storage))
-    target = folder / f"{kid}.key"
-    write_bytes_atomically(target, _b64(raw).encode("ascii"))
-    os.chmod(target, 0o600)
+    try:
+        folder = private_dir(key_folder(storage))
+        target = folder / f"{kid}.key"
+        write_bytes_atomically(target, _b64(raw).encode("ascii"))
+        os.chmod(target, 0o600)
+    except OSError as exc:
+        if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            raise StorageError("The disk is full; free some space and try again. Nothing more was written.") from None
+        raise
     return "file"
 
 

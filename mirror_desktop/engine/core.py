@@ -38,7 +38,7 @@ class MirrorCore:
     def tuned(self, tuning: EngineTuning) -> MirrorCore:
         """This engine with a journal's versioned configuration: its version stamps every generation."""
         config = replace(self.config, version=tuning.version, tuning=tuning)
-        return MirrorCore(config, api_key=self._api_key)
+        return type(self)(config, api_key=self._api_key)   # a subclass (a test double) stays itself
 
     def generate(self, text: str, tensions: Sequence[TensionRef] = (), *, variant: int = 0) -> Generation:
         """A mirrorback for ``text``; ``variant`` gives a different, still deterministic, phrasing."""
