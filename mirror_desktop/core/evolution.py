@@ -218,6 +218,21 @@ class RegressionFinding:
     reason: str
 
 
+@dataclass(frozen=True)
+class EvolutionSnapshot:
+    """Everything the Evolution window lists, read in one job."""
+
+    proposals: list[m.EvolutionProposal]
+    history: list[m.EvolutionHistory]
+    document: dict[str, Any]
+    live: tuple[str, ...]          # ids of history rows in effect (the newest is the one Roll back undoes)
+    consent: bool                  # new lifecycle events are shareable
+
+    @property
+    def version(self) -> str:
+        return str(self.document.get("config_version"))
+
+
 def _json_changes(raw: Any) -> Any:
     if isinstance(raw, (bytes, str)):
         if len(raw) > MAX_PROPOSAL_BYTES:
@@ -455,7 +470,13 @@ class EvolutionService:
         p = self.get(proposal_id)
         if str(p.status) not in ("draft", "testing", "review"):
             raise self._refuse(p, "tested")
-        results = self.sandbox(p, cancel=cancel, progress=progress)
+        return self.store_test(proposal_id, self.sandbox(p, cancel=cancel, progress=progress))
+
+    def store_test(self, proposal_id: str, results: dict[str, Any]) -> m.EvolutionProposal:
+        """Keep a sandbox run's results (the window runs the sandbox on a reading connection first)."""
+        p = self.get(proposal_id)
+        if str(p.status) not in ("draft", "testing", "review"):
+            raise self._refuse(p, "tested")
         with self.storage.transaction():
             p = self.get(proposal_id)
             if str(p.status) == "draft":
@@ -752,6 +773,35 @@ class EvolutionService:
         ratings = [f.rating for f in fb if f.rating]
         return {"runs": float(len(runs)), "directive_rate": round((directive + flagged) / max(1, len(runs)), 3),
                 "rating": round(sum(ratings) / len(ratings), 2) if ratings else 0.0}
+
+    # -- what the window shows --------------------------------------------------------------------------
+    def snapshot(self) -> EvolutionSnapshot:
+        """Proposals, history, the current document and which history rows are still in effect."""
+        live = self.stack()
+        return EvolutionSnapshot(self.proposals(), self.history(), self.document(), tuple(r.id for r in live),
+                                 lifecycle.telemetry_consent(self.storage))
+
+    def diff_rows(self, p: m.EvolutionProposal) -> list[tuple[str, str, str]]:
+        """(where, before, after) for each place the proposal changes, as text for people."""
+        import jsonpointer
+
+        changes = p.changes or {}
+        if str(p.proposal_type) == ProposalType.CONSTITUTIONAL_AMENDMENT.value:
+            return [(f"constitution/{changes.get('file')}", str(changes.get("before", "")), str(changes.get("after", "")))]
+        before = self.document()
+        try:
+            after = self.proposed_document(p, before)
+        except EvolutionError as exc:
+            return [("(does not apply)", "", str(exc))]
+        def at(doc: dict[str, Any], path: str) -> str:
+            value = jsonpointer.resolve_pointer(doc, path, None)
+            return "(none)" if value is None else json.dumps(value, ensure_ascii=False)
+
+        rows = []
+        for op in changes.get("patch") or []:
+            path = re.sub(r"/(?:-|\d+)$", "", str(op.get("path", "")))
+            rows.append((path or "/", at(before, path), at(after, path)))
+        return rows
 
     # -- the sandbox --------------------------------------------------------------------------------------
     def journal_sample(self, limit: int = JOURNAL_SAMPLE) -> list[tuple[str, str]]:

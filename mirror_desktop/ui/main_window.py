@@ -9,6 +9,7 @@ client in ``workers/``.
 from __future__ import annotations
 
 import platform
+from typing import Any
 
 from PySide6 import __version__ as PYSIDE_VERSION
 from PySide6.QtCore import QByteArray, QSettings, Qt, Signal, qVersion
@@ -82,6 +83,8 @@ class MainWindow(QMainWindow):
                                             parent=self)
         self.day_panel = self.day_items.panel
         self.integrations_dialog: IntegrationsDialog | None = None
+        self.evolution_client: Any = None    # issue 17: built on first use (View → Evolution…, or feedback)
+        self.evolution_dialog: Any = None
         # the journal's widgets, by the names the rest of the window (and its tests) use
         j = self.journal
         self.editor, self.autosave, self.sidebar, self.search, self.timeline = (
@@ -166,6 +169,8 @@ class MainWindow(QMainWindow):
         self.engine_action = A("Mirrorback &engine…", self)
         self.integrations_action = A("I&ntegrations…", self)
         self.integrations_action.setStatusTip("Calendars and notes Mirror reads: add, pause, sync now, remove.")
+        self.evolution_action = A("E&volution…", self, shortcut=QKeySequence("Ctrl+Shift+E"))
+        self.evolution_action.setStatusTip("Proposals that tune the engine: test, approve, apply, roll back.")
         self.settings_action = A("Se&ttings…", self, shortcut=QKeySequence("Ctrl+,"))
         self.quit_action = A("&Quit", self, shortcut=QKeySequence("Ctrl+Q"))
         self.find_action = A("&Find…", self, shortcut=QKeySequence("Ctrl+F"))
@@ -239,6 +244,7 @@ class MainWindow(QMainWindow):
             v.addAction(act)
         v.addSeparator()
         v.addAction(self.preview_action)
+        v.addAction(self.evolution_action)
         v.addSeparator()
         for act in self.theme_actions.values():
             v.addAction(act)
@@ -274,6 +280,8 @@ class MainWindow(QMainWindow):
         self.import_action.triggered.connect(self._import_requested)
         self.bundles.import_finished.connect(self._journal_imported)
         self.integrations_action.triggered.connect(self.show_integrations)
+        self.evolution_action.triggered.connect(self.show_evolution)
+        self.mirrorback_panel.feedback_saved.connect(self._feedback_for_evolution)
         j.reflection_opened.connect(self.day_items.reflection_opened)
         j.identity_changed.connect(self.day_items.identity_changed)
         j.timeline_loaded.connect(self.day_items.timeline_loaded)
@@ -284,7 +292,7 @@ class MainWindow(QMainWindow):
             w.setEnabled(open_)
         for a in (self.new_action, self.save_action, self.find_action, self.delete_action,
                   self.new_identity_action, self.new_thread_action, self.reflect_action,
-                  self.export_action, self.import_action, self.integrations_action):
+                  self.export_action, self.import_action, self.integrations_action, self.evolution_action):
             a.setEnabled(open_)
 
     @property
@@ -446,6 +454,36 @@ class MainWindow(QMainWindow):
             self.integrations_dialog = IntegrationsDialog(self.integrations, self)
             self.integrations_dialog.finished.connect(self._integrations_closed)
         self.integrations_dialog.open()
+
+    # -- evolution (issue 17): built lazily, on first use --------------------------------------
+    def _evolution(self) -> Any:
+        if self.evolution_client is None:
+            from mirror_desktop.workers.evolution import EvolutionClient
+
+            self.evolution_client = EvolutionClient(self.executor, self)
+            self.evolution_client.drafted.connect(
+                lambda n: self.statusBar().showMessage(
+                    f"Your feedback drafted {n} proposal{'s' if n != 1 else ''} in View → Evolution.", 8000))
+        return self.evolution_client
+
+    def show_evolution(self) -> None:
+        """View → Evolution…: one non-modal dialog, deleted when it closes."""
+        if self.evolution_dialog is None:
+            from mirror_desktop.ui.evolution.view import EvolutionDialog
+
+            self.evolution_dialog = EvolutionDialog(self._evolution(), self)
+            self.evolution_dialog.finished.connect(self._evolution_closed)
+        self.evolution_dialog.show()
+        self.evolution_dialog.raise_()
+
+    def _evolution_closed(self, _result: int) -> None:
+        if self.evolution_dialog is not None:
+            self.evolution_dialog.deleteLater()
+            self.evolution_dialog = None
+
+    def _feedback_for_evolution(self, _run_id: str) -> None:
+        """The feedback form's flags feed drafts: repeated ones become proposals."""
+        self._evolution().draft_from_feedback()
 
     def _integrations_closed(self, _result: int) -> None:
         if self.integrations_dialog is not None:
