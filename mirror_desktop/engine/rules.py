@@ -55,6 +55,9 @@ class RulesEngine:
         self.checker = ConstitutionChecker(self.rules, threshold)
         self.extra_phrases = tuple((name, _phrase_re(phrases)) for name, phrases in tuning.extra_phrases if phrases)
         self.templates = dict(tuning.templates)
+        # The evolution sandbox runs two configurations on the same texts: when they read alike (same
+        # cues and rules), the reading and the built-in detection are shared between them (issue 17).
+        self.shared_analysis: dict | None = None
         self.detector = PatternDetector(self.lexicon)
         self.tensions = TensionFinder(self.lexicon)
         self.crisis = CrisisDetector(self.rules)
@@ -69,16 +72,21 @@ class RulesEngine:
 
     def analyze(self, text: str, tensions: Sequence[TensionRef] = ()) -> Analysis:
         """Patterns, surfaced and suggested tensions, and whether crisis warning signs are present."""
-        reading = read(text)
-        finding = self.crisis.find(text, reading=reading)   # safety reads the whole text, whatever the language
-        if reading.reads:
-            hits = self.detector.hits(text, reading)
-            if self.extra_phrases:
-                hits = self._with_extra_phrases(text, reading, hits)
-            surfaced, suggested = self.tensions.find(text, tensions)
-        else:
-            # A language the engine does not read: notice nothing rather than guess from stray words.
-            hits, surfaced, suggested = [], [], []
+        key = (text, tuple(tensions))
+        base = self.shared_analysis.get(key) if self.shared_analysis is not None else None
+        if base is None:
+            reading = read(text)
+            finding = self.crisis.find(text, reading=reading)   # safety reads the whole text, whatever the language
+            if reading.reads:
+                base = (reading, finding, self.detector.hits(text, reading), *self.tensions.find(text, tensions))
+            else:
+                # A language the engine does not read: notice nothing rather than guess from stray words.
+                base = (reading, finding, [], [], [])
+            if self.shared_analysis is not None:
+                self.shared_analysis[key] = base
+        reading, finding, hits, surfaced, suggested = base
+        if reading.reads and self.extra_phrases:
+            hits = self._with_extra_phrases(text, reading, hits)
         present = {h.name for h in hits}
         patterns = [n for n in PATTERN_NAMES if n in present]
         return Analysis(patterns, hits, surfaced, suggested, finding.crisis, reading.language, finding.signs)
