@@ -190,7 +190,7 @@ def _signer(storage: Any, *, initial_mode: str = "manual") -> _Signer:
 
 def _app_version() -> str | None:
     try:
-        from mirror_desktop.version import __version__
+        from mirror_desktop import __version__
 
         return str(__version__)
     except Exception:  # noqa: BLE001 - a version is context, never a reason to lose an event
