@@ -1,7 +1,7 @@
 """`mirror evolve`: the evolution loop from the command line (issue 17, item 8).
 
 config, propose, list, show, history, test, approve, reject, apply, rollback, verify, plus draft
-(proposals from repeated feedback flags), fork, merge, consent and shared (what would be shared).
+(proposals from repeated feedback flags), fork, merge, consent and would-share (what would be shared).
 Every refusal is one sentence on stderr, exit 2, with the configuration and history as they were.
 """
 
@@ -67,7 +67,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     cp.add_argument("choice", choices=("on", "off"))
     cp.add_argument("--table", choices=("engine_runs", "engine_feedback", "evolution_events"))
     cp.add_argument("--id", metavar="ID")
-    add("shared", cmd_shared, "what would be shared: the sync_summary aggregates, exactly", json_flag=True)
+    add("would-share", cmd_shared, "what would be shared: the sync_summary aggregates, exactly", json_flag=True)
 
 
 def _service(storage: Any) -> Any:

@@ -464,6 +464,10 @@ class MainWindow(QMainWindow):
             self.evolution_client.drafted.connect(
                 lambda n: self.statusBar().showMessage(
                     f"Your feedback drafted {n} proposal{'s' if n != 1 else ''} in View → Evolution.", 8000))
+            self.evolution_client.regression_found.connect(
+                lambda f: self.statusBar().showMessage(
+                    f"Mirrorbacks since engine configuration {f.version} did worse than before it; "
+                    "View → Evolution offers the rollback.", 15000))
         return self.evolution_client
 
     def show_evolution(self) -> None:
@@ -482,8 +486,9 @@ class MainWindow(QMainWindow):
             self.evolution_dialog = None
 
     def _feedback_for_evolution(self, _run_id: str) -> None:
-        """The feedback form's flags feed drafts: repeated ones become proposals."""
+        """The feedback form's flags feed drafts, and a worse run of mirrorbacks after an apply is noticed."""
         self._evolution().draft_from_feedback()
+        self._evolution().check_regression()
 
     def _integrations_closed(self, _result: int) -> None:
         if self.integrations_dialog is not None:

@@ -212,3 +212,32 @@ def test_rollback_to_a_named_version_is_a_downgrade(journal: Path) -> None:
     assert config["config_version"] == "1.0.0" and config["patterns"]["absolute_thinking"]["phrases"] == []
     assert json.loads(ok(mirror(journal, "evolve", "history", "--json")))[-1]["event_type"] == "downgrade"
     refused(mirror(journal, "evolve", "rollback"), "nothing to roll back")
+
+
+def test_merge_adopts_another_journals_proposals_from_its_bundle(tmp_path: Path) -> None:
+    theirs, ours, out = tmp_path / "theirs", tmp_path / "ours", tmp_path / "out"
+    out.mkdir()
+    pid = json.loads(ok(propose(theirs, PHRASE_PATCH)))["id"]
+    ok(mirror(theirs, "export", "--out", str(out), "--no-encrypt"))
+    bundle = next(out.iterdir())
+    adopted = json.loads(ok(mirror(ours, "evolve", "merge", str(bundle), "--json")))
+    assert len(adopted) == 1 and adopted[0]["id"] != pid
+    shown = json.loads(ok(mirror(ours, "evolve", "show", adopted[0]["id"], "--json")))
+    assert shown["status"] == "draft" and shown["metadata"]["merged_from"] == pid
+    assert [h["event_type"] for h in json.loads(ok(mirror(ours, "evolve", "history", "--json")))] == ["merge"]
+    ok(mirror(ours, "evolve", "fork", "quiet", "--out", str(tmp_path / "fork.json")))
+    assert json.loads((tmp_path / "fork.json").read_text())["config"]["config_version"] == "1.0.0"
+    assert ok(mirror(ours, "evolve", "verify"))
+
+
+def test_what_would_be_shared_follows_consent(journal: Path) -> None:
+    assert json.loads(ok(mirror(journal, "evolve", "would-share")))["engine_runs"]["count"] == 0
+    con = sqlite3.connect(journal / "mirror_os.db")
+    try:
+        run_id = con.execute("SELECT id FROM engine_runs").fetchone()[0]
+    finally:
+        con.close()
+    ok(mirror(journal, "evolve", "consent", "on", "--table", "engine_runs", "--id", run_id))
+    shared = json.loads(ok(mirror(journal, "evolve", "would-share")))
+    assert shared["engine_runs"]["count"] == 1 and "flatmate" not in json.dumps(shared)
+    refused(mirror(journal, "evolve", "consent", "on", "--table", "engine_runs"), "--table and --id")
