@@ -335,6 +335,9 @@ class EvolutionService:
         if doc["checker"]["directive_threshold"] == builtin_document(self.ceiling())["checker"]["directive_threshold"]:
             # Untouched by any proposal: the engine settings' threshold (issue 13) still counts.
             tuning = replace(tuning, directive_threshold=None)
+        if self.constitution is not None and any((self.constitution / n).is_file() for n in CONSTITUTION_NAMES[:4]):
+            pages = "\n\n".join(self.constitution_text(n).strip() for n in CONSTITUTION_NAMES[:4])
+            tuning = replace(tuning, constitution=pages)
         return tuning
 
     # -- proposals ---------------------------------------------------------------------------------

@@ -86,6 +86,7 @@ class EngineTuning:
     templates: tuple[tuple[str, str], ...] = ()                      # (pattern name, sentence noting it)
     extra_oppositions: tuple[tuple[str, str, tuple[str, ...], tuple[str, ...]], ...] = ()
     rules_json: str | None = None        # the journal's constitution/rules.json; None: the shipped one
+    constitution: str | None = None      # the journal's constitution pages joined (an LLM's system prompt)
 
 
 @dataclass(frozen=True)

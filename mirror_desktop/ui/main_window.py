@@ -441,7 +441,16 @@ class MainWindow(QMainWindow):
         dialog = EngineSettingsDialog(self.engine_settings, self)
         # One dialog per opening: when it closes, its background checks finish and it is deleted.
         dialog.finished.connect(lambda _r: self._close_engine_settings(dialog))
+        dialog.settings_saved.connect(self._engine_settings_saved)
         dialog.open()
+
+    def _engine_settings_saved(self) -> None:
+        """A ``config_change`` lifecycle event (issue 17): which engine and choices, never an address or a key."""
+        c = self.engine_settings.load()
+        self._evolution().record_event("config_change", {
+            "change": "engine_settings", "kind": c.config.kind, "mode": c.config.mode,
+            "crisis_country": c.config.crisis_country, "directive_threshold": c.config.directive_threshold,
+            "share_telemetry": c.share_telemetry})
 
     @staticmethod
     def _close_engine_settings(dialog: EngineSettingsDialog) -> None:

@@ -110,6 +110,12 @@ class EvolutionClient(FeatureClient):
 
         return self._write(lambda svc: set_telemetry_consent(svc.storage, share), on_result, None)
 
+    def record_event(self, event_type: str, data: dict[str, Any]) -> Job:
+        """A signed lifecycle event (core.lifecycle.record_event), e.g. ``config_change`` after engine settings."""
+        from mirror_desktop.core.lifecycle import record_event
+
+        return self.call(lambda svc: record_event(svc.storage, event_type, data), None)
+
     def draft_from_feedback(self, on_result: OnResult = None) -> Job:
         """Repeated feedback flags become drafts (the feedback form calls this after each save)."""
         def done(made: list[Any]) -> None:

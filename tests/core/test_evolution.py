@@ -228,3 +228,19 @@ def test_regression_after_an_apply_is_recorded_once(storage) -> None:
     assert found is not None and found.version == "1.1.0"
     assert len(storage.evolution_events.list(event_type="regression")) == 1
     assert svc.check_regression() is None
+
+
+def test_an_llm_engine_is_told_the_journals_own_constitution(storage, tmp_path: Path) -> None:
+    from mirror_desktop.engine import EngineConfig, MirrorCore
+
+    svc = EvolutionService(storage)
+    before = svc.constitution_text("01_sovereignty.md")
+    through(svc, {"type": "constitutional_amendment", "file": "01_sovereignty.md", "before": before,
+                  "after": before + "- Never mention the weather.\n", "expected_impact": ""},
+            "constitutional_amendment")
+    core = MirrorCore(EngineConfig(mode="local_llm", kind="ollama", base_url="http://127.0.0.1:9", model="m"))
+    tuned = core.tuned(svc.tuning())
+    llm = tuned._llm
+    messages = llm.messages("A day.", tuned.rules.analyze("A day."))
+    assert "Never mention the weather." in messages[0]["content"]
+    assert tuned.config.version == "2.0.0"

@@ -130,3 +130,18 @@ def test_feedback_flags_draft_proposals(qtbot, make_window, journal_dir: Path) -
         window.mirrorback_panel.feedback_saved.emit(ids["run"])   # what the form emits after a save
     assert blocker.args == [1]
     assert "drafted 1 proposal" in window.statusBar().currentMessage()
+
+
+def test_saved_engine_settings_are_a_signed_config_change(qtbot, make_window, journal_dir: Path) -> None:
+    window = make_window()
+    window._engine_settings_saved()   # what the settings dialog's settings_saved triggers
+    storage = SQLiteStorage(AppPaths.resolve(journal_dir).database)
+    try:
+        def changes() -> list[Any]:
+            return [e for e in storage.evolution_events.list(event_type="config_change")
+                    if e.event_data.get("change") == "engine_settings"]
+        qtbot.waitUntil(lambda: len(changes()) == 1, timeout=10000)
+        event = changes()[0]
+        assert event.event_data["kind"] == "rules" and event.mirror_signature and not event.sync_allowed
+    finally:
+        storage.close()
