@@ -162,7 +162,8 @@ def known_keys(storage: Any) -> dict[str, str]:
 
 def _signer(storage: Any, *, initial_mode: str = "manual") -> _Signer:
     cached = getattr(storage, "_mirror_signer", None)
-    if cached is not None:
+    # Still one of this journal's keys? (A journal replaced by an import under the same connection is not.)
+    if cached is not None and cached.kid in known_keys(storage):
         return cached
     with _lock:
         for kid, pub in reversed(list(known_keys(storage).items())):
