@@ -384,10 +384,6 @@ def export_bundle(storage: Any, out_dir: Path | str, *, paths: AppPaths | None =
     stage = owner.path
     try:
         check(state)
-        # The journal's signing key is introduced before the copy, so the bundle carries it (issue 17).
-        from mirror_desktop.core.lifecycle import ensure_installation
-
-        ensure_installation(storage)
         staged = _stage_database(storage, stage, share, state)
         state.set_progress(0.15, "Copying the journal")
         check(state)

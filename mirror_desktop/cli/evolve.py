@@ -94,11 +94,6 @@ def _history_json(h: Any) -> dict[str, Any]:
             "metadata": {k: v for k, v in meta.items() if k not in ("config", "previous_config")}}
 
 
-def _guard(fn: Any) -> Any:
-    """Evolution errors are the person's (exit 2 through main); anything else is left to main."""
-    return fn
-
-
 def cmd_config(args: argparse.Namespace) -> int:
     storage = open_journal(args)
     try:

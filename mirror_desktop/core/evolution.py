@@ -32,7 +32,7 @@ from typing import Any
 from mirror_desktop.core import lifecycle
 from mirror_desktop.core import models as m
 from mirror_desktop.core.enums import HistoryEventType, LifecycleEventType, ProposalStatus, ProposalType
-from mirror_desktop.core.errors import JobCancelled, MirrorError
+from mirror_desktop.core.errors import MirrorError
 from mirror_desktop.core.models import utc_now
 from mirror_desktop.core.safe_io import StrictJSONError, loads_strict, private_dir, write_bytes_atomically
 from mirror_desktop.engine import ENGINE_VERSION, EngineTuning
@@ -43,7 +43,6 @@ MAX_PHRASES = 200
 MAX_PHRASE_CHARS = 80
 MAX_TEMPLATE_CHARS = 300
 JOURNAL_SAMPLE = 200                      # "their last 200 mirrorbacks"
-SANDBOX_WORDS = 600                       # the sandbox reads the start of long entries (speed; see BENCHMARKS.md)
 CONFIG_EVENTS = (HistoryEventType.UPGRADE.value, HistoryEventType.ROLLBACK.value, HistoryEventType.DOWNGRADE.value,
                  HistoryEventType.HOTFIX.value)
 CONFIG_TYPES = tuple(t.value for t in ProposalType if t is not ProposalType.CONSTITUTIONAL_AMENDMENT)
@@ -844,4 +843,4 @@ def feedback_flag_counts(storage: Any) -> Counter[str]:
 
 
 __all__ = ["EvolutionError", "EvolutionService", "RegressionFinding", "builtin_document", "load_changes_file",
-           "tuning_from", "validate_document", "JobCancelled"]
+           "tuning_from", "validate_document"]

@@ -5,8 +5,8 @@ row with a ``mirror_signature``: an Ed25519 signature (cryptography) over the ca
 (sorted-key JSON of id, type, versions, data and timestamp; ``sync_allowed`` is left out so consent can
 change later without re-signing). Each journal has its own key: the private half in the OS keychain,
 or where none exists a 0600 file in ``<journal folder>/config/keys/``; the public half travels in the
-journal itself (the ``installation`` event, or a ``config_change`` event when a device first signs
-for a journal it did not create, e.g. after an import). History rows (spec 11) are signed the same
+journal itself, in the first event the key signs (``signing_key``, ``key_id``: usually the
+``installation`` event; after an import, the first event this device writes into that journal). History rows (spec 11) are signed the same
 way, in ``metadata.signature``. ``verify(storage)`` checks every signature and names the rows that fail.
 
 Events never hold content: counts, versions, names of settings, platform facts. ``sync_allowed`` is
@@ -151,19 +151,19 @@ def _keep_private(storage: Any, kid: str, key: Any) -> str:
 def known_keys(storage: Any) -> dict[str, str]:
     """key id → public key (base64url) for every key this journal's events introduced."""
     keys: dict[str, str] = {}
-    for kind in (LifecycleEventType.INSTALLATION.value, LifecycleEventType.CONFIG_CHANGE.value):
-        for ev in storage.evolution_events.list(event_type=kind):
-            data = ev.event_data or {}
-            pub, kid = data.get("signing_key"), data.get("key_id")
-            if isinstance(pub, str) and isinstance(kid, str):
-                keys[kid] = pub
+    for ev in storage.evolution_events.list():
+        data = ev.event_data or {}
+        pub, kid = data.get("signing_key"), data.get("key_id")
+        if isinstance(pub, str) and isinstance(kid, str):
+            keys[kid] = pub
     return keys
 
 
-def _signer(storage: Any, *, initial_mode: str = "manual") -> _Signer:
+def _signer(storage: Any) -> _Signer:
+    """This device's key for the journal; a new key travels in the next event written (``_new_key_fields``)."""
     cached = getattr(storage, "_mirror_signer", None)
     # Still one of this journal's keys? (A journal replaced by an import under the same connection is not.)
-    if cached is not None and cached.kid in known_keys(storage):
+    if cached is not None and (getattr(storage, "_mirror_new_key", None) or cached.kid in known_keys(storage)):
         return cached
     with _lock:
         for kid, pub in reversed(list(known_keys(storage).items())):
@@ -171,6 +171,7 @@ def _signer(storage: Any, *, initial_mode: str = "manual") -> _Signer:
             if key is not None:
                 signer = _Signer(kid, key)
                 storage._mirror_signer = signer
+                storage._mirror_new_key = None
                 return signer
         from cryptography.hazmat.primitives import serialization
         from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -179,14 +180,17 @@ def _signer(storage: Any, *, initial_mode: str = "manual") -> _Signer:
         pub_raw = key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
         signer = _Signer(key_id(pub_raw), key)
         where = _keep_private(storage, signer.kid, key)
-        key_fields = {"signing_key": _b64(pub_raw), "key_id": signer.kid, "key_kept_in": where}
-        if _installation(storage) is None:
-            kind, data = LifecycleEventType.INSTALLATION, {**installation_data(initial_mode), **key_fields}
-        else:
-            kind, data = LifecycleEventType.CONFIG_CHANGE, {"change": "signing_key", **key_fields}
-        _write(storage, signer, kind, data, None, _app_version(), False)
+        # The public half goes into the next event this journal records (no event of its own, so an
+        # export or an import adds exactly its one event).
+        storage._mirror_new_key = {"signing_key": _b64(pub_raw), "key_id": signer.kid, "key_kept_in": where}
         storage._mirror_signer = signer
         return signer
+
+
+def _new_key_fields(storage: Any) -> dict[str, Any]:
+    fields = getattr(storage, "_mirror_new_key", None) or {}
+    storage._mirror_new_key = None
+    return dict(fields)
 
 
 def _app_version() -> str | None:
@@ -217,11 +221,7 @@ def ensure_installation(storage: Any, initial_mode: str = "manual") -> m.Evoluti
     found = _installation(storage)
     if found is not None:
         return found
-    _signer(storage, initial_mode=initial_mode)
-    found = _installation(storage)
-    if found is None:   # the device signs for a journal made elsewhere that had none: record it now
-        found = record_event(storage, LifecycleEventType.INSTALLATION, installation_data(initial_mode))
-    return found
+    return record_event(storage, LifecycleEventType.INSTALLATION, installation_data(initial_mode))
 
 
 # -- writing ------------------------------------------------------------------------------------------
@@ -257,7 +257,8 @@ def record_event(storage: Any, event_type: LifecycleEventType | str, event_data:
     kind = LifecycleEventType(str(event_type))
     signer = _signer(storage)
     share = telemetry_consent(storage) if sync_allowed is None else bool(sync_allowed)
-    return _write(storage, signer, kind, dict(event_data or {}), from_version, to_version, share)
+    data = {**dict(event_data or {}), **_new_key_fields(storage)}
+    return _write(storage, signer, kind, data, from_version, to_version, share)
 
 
 def sign_history(storage: Any, row: m.EvolutionHistory) -> m.EvolutionHistory:
@@ -266,7 +267,12 @@ def sign_history(storage: Any, row: m.EvolutionHistory) -> m.EvolutionHistory:
     meta = dict(row.metadata or {})
     meta.pop("signature", None)
     row.metadata = meta
-    meta["signature"] = _signer(storage).sign(canonical_history(row))
+    signer = _signer(storage)
+    fields = _new_key_fields(storage)
+    if fields:   # a history row cannot carry the key: an event introduces it first
+        _write(storage, signer, LifecycleEventType.CONFIG_CHANGE, {"change": "signing_key", **fields}, None,
+               _app_version(), False)
+    meta["signature"] = signer.sign(canonical_history(row))
     return row
 
 
