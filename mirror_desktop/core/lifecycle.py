@@ -5,9 +5,10 @@ row with a ``mirror_signature``: an Ed25519 signature (cryptography) over the ca
 (sorted-key JSON of id, type, versions, data and timestamp; ``sync_allowed`` is left out so consent can
 change later without re-signing). Each journal has its own key: the private half in the OS keychain,
 or where none exists a 0600 file in ``<journal folder>/config/keys/``; the public half travels in the
-journal itself, in the first event the key signs (``signing_key``, ``key_id``: usually the
-``installation`` event; after an import, the first event this device writes into that journal). History rows (spec 11) are signed the same
-way, in ``metadata.signature``. ``verify(storage)`` checks every signature and names the rows that fail.
+journal itself, on the first event the key signs (its signature ends ``:<public key>``; usually
+the ``installation`` event; after an import, the first event this device writes into that journal).
+History rows (spec 11) are signed the same way, in ``metadata.signature``. ``verify(storage)``
+checks every signature and names the rows that fail.
 
 Events never hold content: counts, versions, names of settings, platform facts. ``sync_allowed`` is
 false unless the person consented: per record (``set_sync_allowed``) or for every new event
@@ -20,6 +21,7 @@ import base64
 import errno
 import hashlib
 import json
+import logging
 import os
 import platform
 import sys
@@ -36,6 +38,7 @@ from mirror_desktop.core.errors import MirrorError, StorageError
 from mirror_desktop.core.safe_io import private_dir, write_bytes_atomically
 
 SIGNATURE_PREFIX = "ed25519"
+log = logging.getLogger(__name__)
 _KEYCHAIN_USER = "journal-signing-key:{kid}"
 _lock = threading.Lock()
 
@@ -105,8 +108,10 @@ class _Signer:
     kid: str
     private: Any   # Ed25519PrivateKey
 
-    def sign(self, data: bytes) -> str:
-        return f"{SIGNATURE_PREFIX}:{self.kid}:{_b64(self.private.sign(data))}"
+    def sign(self, data: bytes, *, introduce: str | None = None) -> str:
+        """``ed25519:<key id>:<signature>``, plus ``:<public key>`` on the event that introduces the key."""
+        sig = f"{SIGNATURE_PREFIX}:{self.kid}:{_b64(self.private.sign(data))}"
+        return f"{sig}:{introduce}" if introduce else sig
 
 
 def _load_private(storage: Any, kid: str, public_b64: str) -> Any | None:
@@ -152,10 +157,13 @@ def known_keys(storage: Any) -> dict[str, str]:
     """key id → public key (base64url) for every key this journal's events introduced."""
     keys: dict[str, str] = {}
     for ev in storage.evolution_events.list():
-        data = ev.event_data or {}
-        pub, kid = data.get("signing_key"), data.get("key_id")
-        if isinstance(pub, str) and isinstance(kid, str):
-            keys[kid] = pub
+        parts = (ev.mirror_signature or "").split(":")
+        if len(parts) == 4 and parts[0] == SIGNATURE_PREFIX:
+            try:
+                if key_id(_unb64(parts[3])) == parts[1]:
+                    keys[parts[1]] = parts[3]
+            except ValueError:
+                continue
     return keys
 
 
@@ -183,6 +191,7 @@ def _signer(storage: Any) -> _Signer:
         # The public half goes into the next event this journal records (no event of its own, so an
         # export or an import adds exactly its one event).
         storage._mirror_new_key = {"signing_key": _b64(pub_raw), "key_id": signer.kid, "key_kept_in": where}
+        log.info("a new signing key for this journal is kept in the %s", where)
         storage._mirror_signer = signer
         return signer
 
@@ -240,7 +249,8 @@ def _write(storage: Any, signer: _Signer, kind: LifecycleEventType | str, data: 
     ev = m.EvolutionEvent(event_type=LifecycleEventType(str(kind)), event_data=dict(data), from_version=from_version,
                           to_version=to_version, sync_allowed=bool(sync_allowed))
     ev.timestamp = _ms(ev.timestamp)
-    ev.mirror_signature = signer.sign(canonical_event(ev))
+    # A new key's public half rides on the first event it signs (event_data stays the event's own).
+    ev.mirror_signature = signer.sign(canonical_event(ev), introduce=_new_key_fields(storage).get("signing_key"))
     return storage.evolution_events.create(ev)
 
 
@@ -257,8 +267,7 @@ def record_event(storage: Any, event_type: LifecycleEventType | str, event_data:
     kind = LifecycleEventType(str(event_type))
     signer = _signer(storage)
     share = telemetry_consent(storage) if sync_allowed is None else bool(sync_allowed)
-    data = {**dict(event_data or {}), **_new_key_fields(storage)}
-    return _write(storage, signer, kind, data, from_version, to_version, share)
+    return _write(storage, signer, kind, dict(event_data or {}), from_version, to_version, share)
 
 
 def sign_history(storage: Any, row: m.EvolutionHistory) -> m.EvolutionHistory:
@@ -268,10 +277,8 @@ def sign_history(storage: Any, row: m.EvolutionHistory) -> m.EvolutionHistory:
     meta.pop("signature", None)
     row.metadata = meta
     signer = _signer(storage)
-    fields = _new_key_fields(storage)
-    if fields:   # a history row cannot carry the key: an event introduces it first
-        _write(storage, signer, LifecycleEventType.CONFIG_CHANGE, {"change": "signing_key", **fields}, None,
-               _app_version(), False)
+    if getattr(storage, "_mirror_new_key", None):   # a history row cannot introduce a key: an event does first
+        _write(storage, signer, LifecycleEventType.CONFIG_CHANGE, {"change": "signing_key"}, None, _app_version(), False)
     meta["signature"] = signer.sign(canonical_history(row))
     return row
 
@@ -328,7 +335,7 @@ def _check(sig: str | None, data: bytes, keys: dict[str, str]) -> str | None:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
     parts = (sig or "").split(":")
-    if len(parts) != 3 or parts[0] != SIGNATURE_PREFIX:
+    if len(parts) not in (3, 4) or parts[0] != SIGNATURE_PREFIX:
         return "its signature is not an Ed25519 signature Mirror wrote"
     pub = keys.get(parts[1])
     if pub is None:

@@ -52,9 +52,10 @@ def test_installation_is_recorded_once_signed_and_without_content(storage, tmp_p
     installs = [e for e in storage.evolution_events.list(event_type="installation") if "platform" in e.event_data]
     assert len(installs) == 1
     data = installs[0].event_data
-    assert {"platform", "python_version", "initial_mode", "signing_key"} <= set(data)
+    assert {"platform", "python_version", "initial_mode"} <= set(data)
     assert installs[0].sync_allowed is False
-    assert data["key_kept_in"] == "keychain" and not (tmp_path / "j" / "config" / "keys").exists()
+    assert installs[0].mirror_signature.count(":") == 3   # the event that introduces the journal's key
+    assert not (tmp_path / "j" / "config" / "keys").exists()
     assert lifecycle.verify(storage).ok
 
 
