@@ -168,6 +168,32 @@ class PassphraseStore:
                 pass
 
 
+# -- named secrets (issue 17: a journal's signing key) ---------------------------------------------
+
+def store_named_secret(user: str, value: str, *, timeout: float = TIMEOUT_S) -> bool:
+    """Keep ``value`` under ``user`` in a safe keychain; False (nothing stored) when there is none."""
+    backend = secure_backend(timeout=timeout)
+    if backend is None:
+        return False
+    try:
+        _call(lambda: backend.set_password(SERVICE, user, value), timeout)
+    except Exception:  # noqa: BLE001 - a refusing keychain is "no keychain" here; the caller keeps a file
+        return False
+    return True
+
+
+def load_named_secret(user: str, *, timeout: float = TIMEOUT_S) -> str | None:
+    """The secret kept under ``user``, or None (none, no safe keychain, or no answer)."""
+    backend = secure_backend(timeout=timeout)
+    if backend is None:
+        return None
+    try:
+        value = _call(lambda: backend.get_password(SERVICE, user), timeout)
+    except Exception:  # noqa: BLE001 - a locked keychain reads as "nothing kept"
+        return None
+    return value if isinstance(value, str) and value else None
+
+
 # -- encrypted journals (issue 19): "unlock at login" keeps the derived key, never the passphrase ---------
 
 def journal_user(salt_hex: str) -> str:

@@ -494,6 +494,7 @@ def export_bundle(storage: Any, out_dir: Path | str, *, paths: AppPaths | None =
 
 def _record_event(storage: Any, kind: str, data: dict[str, Any]) -> None:
     """An evolution_events row: counts and flags only, never content (spec 12)."""
+    from mirror_desktop.core.lifecycle import record_event
+
     event_type = LifecycleEventType.EXPORT if kind == "export" else LifecycleEventType.IMPORT
-    storage.evolution_events.create(m.EvolutionEvent(event_type=event_type, event_data=data,
-                                                     to_version=__version__, sync_allowed=False))
+    record_event(storage, event_type, data, to_version=__version__, sync_allowed=False)   # signed (issue 17)

@@ -79,6 +79,7 @@ class PreparedImport:
     constitution: dict[str, bytes] = field(default_factory=dict)
     config: dict[str, Any] = field(default_factory=dict)
     owner: Stage | None = None  # this process's claim on ``staging``: a sweep elsewhere leaves it alone
+    evolution: dict[str, bytes] = field(default_factory=dict)   # evolution/proposals|history/*.json (issue 17 merge)
 
     def discard(self) -> None:
         if self.owner is not None:
@@ -369,7 +370,8 @@ def prepare_import(bundle: Path | str, paths: AppPaths, *, passphrase: str | Non
         _fault("migrated")
         state.set_progress(0.95, "Ready")
         return PreparedImport(stage, journal, manifest, version, migrated_from, counts, kind == "age",
-                              constitution, config, owner)
+                              constitution, config, owner,
+                              {n: d for n, d in side.items() if n.startswith("evolution/")})
     except OSError as exc:
         owner.release()
         if exc.errno in (errno.ENOSPC, errno.EDQUOT):

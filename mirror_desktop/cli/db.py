@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from dataclasses import replace
 from datetime import datetime, time, timedelta
 
@@ -79,7 +80,10 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 def cmd_migrate(args: argparse.Namespace) -> int:
     with open_journal(args, migrate=False) as storage:
+        before = storage.schema_version()
         done = storage.migrate()
+        if done:
+            _schema_event(storage, "upgrade", before, storage.schema_version(), done)
         print(f"applied {', '.join(done)}; schema version {storage.schema_version()}" if done
               else f"already at schema version {storage.schema_version()}")
     return 0
@@ -87,10 +91,24 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 
 def cmd_rollback(args: argparse.Namespace) -> int:
     with open_journal(args, migrate=False) as storage:
+        before = storage.schema_version()
         undone = storage.runner.rollback(args.to)
+        if undone:
+            _schema_event(storage, "downgrade", before, storage.schema_version(), undone)
         print(f"rolled back {', '.join(undone)}; schema version {storage.schema_version()}" if undone
               else f"already at schema version {storage.schema_version()}")
     return 0
+
+
+def _schema_event(storage: object, kind: str, before: str, after: str, steps: list[str]) -> None:
+    """An upgrade or downgrade lifecycle event for a schema change (issue 17), when the table still exists."""
+    from mirror_desktop.core.lifecycle import record_event
+
+    try:
+        record_event(storage, kind, {"kind": "schema", "migrations": list(steps)}, from_version=before, to_version=after)
+    except Exception as exc:  # noqa: BLE001 - a rollback below 1.0.0 leaves no table to record in; the change stands
+        print(f"mirror: the schema change is done, but its {kind} event was not recorded ({type(exc).__name__}).",
+              file=sys.stderr)
 
 
 def cmd_purge_backups(args: argparse.Namespace) -> int:

@@ -32,6 +32,7 @@ COMMAND_MODULES = [
     "mirror_desktop.cli.identity",
     "mirror_desktop.cli.encryption",
     "mirror_desktop.cli.sync",
+    "mirror_desktop.cli.evolve",
 ]
 
 EXIT_USER_ERROR = 2

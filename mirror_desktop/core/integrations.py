@@ -202,7 +202,9 @@ class IntegrationService:
     def _event(self, kind: LifecycleEventType, integ: m.Integration) -> None:
         data = {"integration_id": integ.id, "integration_type": str(integ.integration_type),
                 "provider": str((integ.config or {}).get("provider"))}
-        self.storage.evolution_events.create(m.EvolutionEvent(event_type=kind, event_data=data))
+        from mirror_desktop.core.lifecycle import record_event
+
+        record_event(self.storage, kind, data)   # signed, issue 17
 
     def set_status(self, integration_id: str, status: IntegrationStatus) -> m.Integration:
         integ = self.get(integration_id)

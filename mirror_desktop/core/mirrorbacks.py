@@ -89,6 +89,7 @@ class ReflectRequest:
     words_read: int
     visibility: str = "local_only"
     remote_consent: bool = False     # the person's yes to sending this local_only text to a remote engine
+    tuning: Any = None               # the journal's versioned engine configuration (EngineTuning, issue 17)
 
     @property
     def truncated(self) -> bool:
@@ -194,6 +195,24 @@ def consent_host(visibility: str, config: EngineConfig) -> str | None:
     return urlsplit(config.url).hostname or config.url
 
 
+def journal_tuning(storage: Any) -> Any:
+    """The journal's engine configuration (core/evolution.py), or None when it cannot be read."""
+    try:
+        from mirror_desktop.core.evolution import EvolutionService
+
+        return EvolutionService(storage).tuning()
+    except Exception:  # noqa: BLE001 - a damaged configuration must never cost a mirrorback: built-ins answer
+        return None
+
+
+def _tuned(engine: MirrorCore, request: ReflectRequest) -> MirrorCore:
+    """The engine with the journal's configuration; its version stamps the mirrorback and the run."""
+    tuner = getattr(engine, "tuned", None)
+    if request.tuning is None or tuner is None:
+        return engine
+    return tuner(request.tuning)
+
+
 def tension_refs(tensions: Sequence[m.Tension]) -> tuple[TensionRef, ...]:
     return tuple(TensionRef(t.id, t.name, t.axis_a, t.axis_b) for t in tensions)
 
@@ -230,7 +249,8 @@ class MirrorbackService:
             reflection.identity_id, anonymous=reflection.identity_id is None)
         text, read, total = engine_text(reflection.content)
         return ReflectRequest(reflection.id, reflection.identity_id, text, tension_refs(tensions),
-                              int(variant), total, read, str(reflection.visibility), bool(allow_remote))
+                              int(variant), total, read, str(reflection.visibility), bool(allow_remote),
+                              journal_tuning(self.storage))
 
     def remote_consent_needed(self, reflection_id: str) -> str | None:
         """The remote engine's host when this reflection needs the person's yes to go there, else None.
@@ -250,9 +270,9 @@ class MirrorbackService:
         started = time.perf_counter()
         text = request.text
         try:
-            engine = self.engine_factory()
+            engine = _tuned(self.engine_factory(), request)
         except EngineConfigError:
-            engine = _offline_engine()
+            engine = _tuned(_offline_engine(), request)
             gen = self._run(engine, text, request)
             return self._with_fallback(gen, "settings", "config_refused", started)
         if request.truncated and full_text is not None:
@@ -268,7 +288,7 @@ class MirrorbackService:
             raise
         except Exception:  # noqa: BLE001 - an engine bug must not cost the person their mirrorback
             kind = engine.config.kind if engine.config.kind != "rules" else "settings"
-            gen = self._run(_offline_engine(), text, request)
+            gen = self._run(_tuned(_offline_engine(), request), text, request)
             return self._with_fallback(gen, kind, "engine_error", started)
 
     @staticmethod

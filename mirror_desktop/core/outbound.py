@@ -250,3 +250,35 @@ def sync_summary_outbound(storage: Any) -> SyncOut | None:
                 if name:
                     counts[name] = counts.get(name, 0) + 1
     return SyncOut("summary", {"reflections": len(ids), "patterns": dict(sorted(counts.items()))})
+def sync_summary(storage: Any) -> dict[str, Any]:
+    """The aggregates telemetry would send (issue 17, item 6): counts and names, never content.
+
+    Built from ``outbound_rows(storage, "telemetry")`` only, so it can show nothing the person did
+    not mark shareable, plus the pattern counts of ``sync_summary`` reflections (spec: "anonymised
+    patterns only"). The window's "What would be shared" view and `mirror evolve shared` print this.
+    """
+    from collections import Counter
+
+    tables: dict[str, list[Any]] = {}
+    for table, rows in outbound_rows(storage, "telemetry"):
+        tables.setdefault(table, []).extend(rows)
+    runs = tables.get("engine_runs", [])
+    feedback = tables.get("engine_feedback", [])
+    events = tables.get("evolution_events", [])
+    patterns: Counter[str] = Counter(p for r in runs for p in (r.patterns or []))
+    flags: Counter[str] = Counter(str(k) for r in runs for k in (r.flags or {}))
+    summary_ids = {r.id for r in storage.reflections.page(SearchFilters(visibility=Visibility.SYNC_SUMMARY),
+                                                          limit=100_000)}
+    summary_patterns: Counter[str] = Counter(
+        p for r in storage.engine_runs.list() if r.reflection_id in summary_ids for p in (r.patterns or []))
+    return {
+        "engine_runs": {"count": len(runs), "patterns": dict(sorted(patterns.items())),
+                        "flags": dict(sorted(flags.items())),
+                        "config_versions": dict(sorted(Counter(r.config_version for r in runs).items()))},
+        "engine_feedback": {"count": len(feedback),
+                            "ratings": dict(sorted(Counter(str(f.rating) for f in feedback if f.rating).items())),
+                            "flags": dict(sorted(Counter(x for f in feedback for x in (f.flags or [])).items()))},
+        "evolution_events": {"count": len(events),
+                             "types": dict(sorted(Counter(str(e.event_type) for e in events).items()))},
+        "sync_summary_reflections": {"count": len(summary_ids), "patterns": dict(sorted(summary_patterns.items()))},
+    }

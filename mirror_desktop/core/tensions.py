@@ -269,9 +269,11 @@ class TensionService:
                         created_at=stamp, updated_at=stamp))
                     made.append(tkey)
             if made:
-                S.evolution_events.create(m.EvolutionEvent(
-                    event_type=LifecycleEventType.INSTALLATION,
-                    event_data={"seeds": SEED_EVENT_KIND, "version": data.get("version", 1), "keys": made}))
+                from mirror_desktop.core.lifecycle import ensure_installation, record_event
+
+                ensure_installation(S)   # the journal's installation event and signing key (issue 17), once
+                record_event(S, LifecycleEventType.INSTALLATION,
+                             {"seeds": SEED_EVENT_KIND, "version": data.get("version", 1), "keys": made})
         return len(made)
 
     # -- reading -------------------------------------------------------------------------

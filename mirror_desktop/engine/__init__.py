@@ -14,6 +14,7 @@ from mirror_desktop.engine.config import (
     ENGINE_VERSION,
     EngineConfig,
     EngineConfigError,
+    EngineTuning,
     RemoteEngineRefused,
     is_loopback,
 )
@@ -52,6 +53,7 @@ __all__ = [
     "ConstitutionChecker",
     "EngineConfig",
     "EngineConfigError",
+    "EngineTuning",
     "Generation",
     "Health",
     "MirrorCore",

@@ -86,6 +86,12 @@ def default_rules() -> RuleSet:
     return RuleSet.from_json(json.loads(read_resource("constitution", "rules.json")))
 
 
+@lru_cache(maxsize=8)
+def rules_from_text(text: str) -> RuleSet:
+    """A journal's own constitution/rules.json (issue 17: an imported constitution takes effect)."""
+    return RuleSet.from_json(json.loads(text))
+
+
 @lru_cache(maxsize=1)
 def default_lexicon() -> Lexicon:
     """The lexicon shipped in resources/engine/lexicon.json."""

@@ -71,6 +71,25 @@ def is_loopback(base_url: str) -> bool:
 
 
 @dataclass(frozen=True)
+class EngineTuning:
+    """A journal's versioned engine configuration as the rules engine reads it (issue 17).
+
+    Built by core/evolution.py from the journal's config document (``config_version``, phrases per
+    pattern, the checker's threshold, reply length, templates, tension cues) and the journal's own
+    constitution; every field defaults to "what is built in". Tuples keep it hashable and frozen.
+    """
+
+    version: str = ENGINE_VERSION
+    extra_phrases: tuple[tuple[str, tuple[str, ...]], ...] = ()      # (pattern name, lowercase phrases)
+    directive_threshold: float | None = None
+    max_sentences: int | None = None
+    templates: tuple[tuple[str, str], ...] = ()                      # (pattern name, sentence noting it)
+    extra_oppositions: tuple[tuple[str, str, tuple[str, ...], tuple[str, ...]], ...] = ()
+    rules_json: str | None = None        # the journal's constitution/rules.json; None: the shipped one
+    constitution: str | None = None      # the journal's constitution pages joined (an LLM's system prompt)
+
+
+@dataclass(frozen=True)
 class EngineConfig:
     """How mirrorbacks are made. The rules engine (``manual``) needs nothing else."""
 
@@ -85,6 +104,7 @@ class EngineConfig:
     crisis_resources: tuple[str, ...] | None = None   # None: the country's list, else the one in rules.json
     crisis_country: str | None = None                 # ISO 3166 code ("GB", "DE"): help lines for that country
     directive_threshold: float | None = None          # None: the threshold in rules.json
+    tuning: EngineTuning | None = None                # the journal's versioned configuration (issue 17)
 
     @property
     def url(self) -> str:

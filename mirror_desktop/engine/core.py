@@ -7,7 +7,7 @@ from dataclasses import replace
 
 from mirror_desktop.engine._data import Lexicon, RuleSet
 from mirror_desktop.engine.checker import CheckResult
-from mirror_desktop.engine.config import EngineConfig
+from mirror_desktop.engine.config import EngineConfig, EngineTuning
 from mirror_desktop.engine.rules import RulesEngine
 from mirror_desktop.engine.types import Generation, Health, TensionRef
 
@@ -24,6 +24,7 @@ class MirrorCore:
         lexicon: Lexicon | None = None,
     ) -> None:
         self.config = config or EngineConfig()
+        self._api_key = api_key
         # Refuses a remote engine without opt-in before any text could be sent (RemoteEngineRefused).
         self.config.validate()
         rules_config = replace(self.config, mode="manual", kind="rules", base_url=None, model=None)
@@ -33,6 +34,11 @@ class MirrorCore:
             from mirror_desktop.engine.llm import make_llm_engine
 
             self._llm = make_llm_engine(self.config, self.rules, api_key=api_key)
+
+    def tuned(self, tuning: EngineTuning) -> MirrorCore:
+        """This engine with a journal's versioned configuration: its version stamps every generation."""
+        config = replace(self.config, version=tuning.version, tuning=tuning)
+        return type(self)(config, api_key=self._api_key)   # a subclass (a test double) stays itself
 
     def generate(self, text: str, tensions: Sequence[TensionRef] = (), *, variant: int = 0) -> Generation:
         """A mirrorback for ``text``; ``variant`` gives a different, still deterministic, phrasing."""

@@ -99,7 +99,9 @@ class ChatEngine:
 
     def messages(self, text: str, analysis: Analysis, strict_reasons: Sequence[str] = ()) -> list[dict[str, str]]:
         """The chat messages: constitution as the system prompt, the reflection as the user turn."""
-        system = constitution_text() + "\n\n" + INSTRUCTIONS
+        tuning = self.config.tuning
+        # The journal's own constitution when it has one (issue 17: an imported constitution takes effect).
+        system = ((tuning.constitution if tuning is not None else None) or constitution_text()) + "\n\n" + INSTRUCTIONS
         if strict_reasons:
             system += "\n\n" + STRICT.format(reasons=", ".join(strict_reasons))
         user = text

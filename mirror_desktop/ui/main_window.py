@@ -98,6 +98,8 @@ class MainWindow(QMainWindow):
         self.import_from_app_dialog: Any = None
         self.sync_client = SyncClient(executor, self)  # issue 18: its thread starts only when sync is on
         self.sync_dialog: QWidget | None = None
+        self.evolution_client: Any = None    # issue 17: built on first use (View → Evolution…, or feedback)
+        self.evolution_dialog: Any = None
         # the journal's widgets, by the names the rest of the window (and its tests) use
         j = self.journal
         self.editor, self.autosave, self.sidebar, self.search, self.timeline = (
@@ -195,6 +197,8 @@ class MainWindow(QMainWindow):
         self.integrations_action.setStatusTip("Calendars and notes Mirror reads: add, pause, sync now, remove.")
         self.sync_action = A("S&ync…", self)
         self.sync_action.setStatusTip("Sync this journal with your other devices through a server, end-to-end encrypted.")
+        self.evolution_action = A("E&volution…", self, shortcut=QKeySequence("Ctrl+Shift+E"))
+        self.evolution_action.setStatusTip("Proposals that tune the engine: test, approve, apply, roll back.")
         self.settings_action = A("Se&ttings…", self, shortcut=QKeySequence("Ctrl+,"))
         self.quit_action = A("&Quit", self, shortcut=QKeySequence("Ctrl+Q"))
         self.find_action = A("&Find…", self, shortcut=QKeySequence("Ctrl+F"))
@@ -273,6 +277,7 @@ class MainWindow(QMainWindow):
             v.addAction(act)
         v.addSeparator()
         v.addAction(self.preview_action)
+        v.addAction(self.evolution_action)
         v.addSeparator()
         for act in self.theme_actions.values():
             v.addAction(act)
@@ -312,6 +317,8 @@ class MainWindow(QMainWindow):
         self.import_from_app_action.triggered.connect(self.show_import_from_app)
         self.sync_action.triggered.connect(self.show_sync)
         self.sync_client.sync_finished.connect(self._devices_synced)
+        self.evolution_action.triggered.connect(self.show_evolution)
+        self.mirrorback_panel.feedback_saved.connect(self._feedback_for_evolution)
         j.reflection_opened.connect(self.day_items.reflection_opened)
         j.identity_changed.connect(self.day_items.identity_changed)
         j.timeline_loaded.connect(self.day_items.timeline_loaded)
@@ -343,7 +350,7 @@ class MainWindow(QMainWindow):
         for a in (self.new_action, self.save_action, self.find_action, self.delete_action,
                   self.new_identity_action, self.new_thread_action, self.reflect_action,
                   self.export_action, self.export_as_action, self.import_action, self.integrations_action,
-                  self.import_from_app_action, self.sync_action):
+                  self.import_from_app_action, self.sync_action, self.evolution_action):
             a.setEnabled(open_)
 
     def show_export_as(self) -> None:
@@ -565,7 +572,16 @@ class MainWindow(QMainWindow):
         dialog = EngineSettingsDialog(self.engine_settings, self)
         # One dialog per opening: when it closes, its background checks finish and it is deleted.
         dialog.finished.connect(lambda _r: self._close_engine_settings(dialog))
+        dialog.settings_saved.connect(self._engine_settings_saved)
         dialog.open()
+
+    def _engine_settings_saved(self) -> None:
+        """A ``config_change`` lifecycle event (issue 17): which engine and choices, never an address or a key."""
+        c = self.engine_settings.load()
+        self._evolution().record_event("config_change", {
+            "change": "engine_settings", "kind": c.config.kind, "mode": c.config.mode,
+            "crisis_country": c.config.crisis_country, "directive_threshold": c.config.directive_threshold,
+            "share_telemetry": c.share_telemetry})
 
     @staticmethod
     def _close_engine_settings(dialog: Any) -> None:
@@ -580,6 +596,41 @@ class MainWindow(QMainWindow):
             self.integrations_dialog = IntegrationsDialog(self.integrations, self)
             self.integrations_dialog.finished.connect(self._integrations_closed)
         self.integrations_dialog.open()
+
+    # -- evolution (issue 17): built lazily, on first use --------------------------------------
+    def _evolution(self) -> Any:
+        if self.evolution_client is None:
+            from mirror_desktop.workers.evolution import EvolutionClient
+
+            self.evolution_client = EvolutionClient(self.executor, self)
+            self.evolution_client.drafted.connect(
+                lambda n: self.statusBar().showMessage(
+                    f"Your feedback drafted {n} proposal{'s' if n != 1 else ''} in View → Evolution.", 8000))
+            self.evolution_client.regression_found.connect(
+                lambda f: self.statusBar().showMessage(
+                    f"Mirrorbacks since engine configuration {f.version} did worse than before it; "
+                    "View → Evolution offers the rollback.", 15000))
+        return self.evolution_client
+
+    def show_evolution(self) -> None:
+        """View → Evolution…: one non-modal dialog, deleted when it closes."""
+        if self.evolution_dialog is None:
+            from mirror_desktop.ui.evolution.view import EvolutionDialog
+
+            self.evolution_dialog = EvolutionDialog(self._evolution(), self)
+            self.evolution_dialog.finished.connect(self._evolution_closed)
+        self.evolution_dialog.show()
+        self.evolution_dialog.raise_()
+
+    def _evolution_closed(self, _result: int) -> None:
+        if self.evolution_dialog is not None:
+            self.evolution_dialog.deleteLater()
+            self.evolution_dialog = None
+
+    def _feedback_for_evolution(self, _run_id: str) -> None:
+        """The feedback form's flags feed drafts, and a worse run of mirrorbacks after an apply is noticed."""
+        self._evolution().draft_from_feedback()
+        self._evolution().check_regression()
 
     def _integrations_closed(self, _result: int) -> None:
         if self.integrations_dialog is not None:
