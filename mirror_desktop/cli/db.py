@@ -102,13 +102,11 @@ def cmd_rollback(args: argparse.Namespace) -> int:
 
 def _schema_event(storage: object, kind: str, before: str, after: str, steps: list[str]) -> None:
     """An upgrade or downgrade lifecycle event for a schema change (issue 17), when the table still exists."""
-    from mirror_desktop.core.lifecycle import record_event
+    from mirror_desktop.core.lifecycle import record_schema_change
 
-    try:
-        record_event(storage, kind, {"kind": "schema", "migrations": list(steps)}, from_version=before, to_version=after)
-    except Exception as exc:  # noqa: BLE001 - a rollback below 1.0.0 leaves no table to record in; the change stands
-        print(f"mirror: the schema change is done, but its {kind} event was not recorded ({type(exc).__name__}).",
-              file=sys.stderr)
+    problem = record_schema_change(storage, kind, before, after, steps)
+    if problem:
+        print(f"mirror: {problem}", file=sys.stderr)
 
 
 def cmd_purge_backups(args: argparse.Namespace) -> int:

@@ -66,7 +66,26 @@ def open_journal(args: argparse.Namespace, *, migrate: bool = True, read_only_ok
     key = unlock_journal(args, path)
     if read_only_ok and is_read_only(path):
         return SQLiteStorage(path, readonly=True, migrate=migrate, key=key)
-    return SQLiteStorage(path, migrate=migrate or not path.exists(), key=key)
+    if not migrate or not path.exists():
+        return SQLiteStorage(path, migrate=not path.exists(), key=key)
+    return _migrated(SQLiteStorage(path, migrate=False, key=key))
+
+
+def _migrated(storage: Any) -> Any:
+    """An older journal brought up to date as a command opens it, with its upgrade event (issue 17)."""
+    from mirror_desktop.core.lifecycle import record_schema_change
+
+    if storage.runner.needs_migration():
+        before = storage.schema_version()
+        try:
+            steps = storage.migrate()
+        except BaseException:
+            storage.close()
+            raise
+        problem = record_schema_change(storage, "upgrade", before, storage.schema_version(), steps)
+        if problem:
+            print(f"mirror: {problem}", file=sys.stderr)
+    return storage
 
 
 def print_json(value: Any) -> None:

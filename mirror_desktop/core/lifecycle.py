@@ -382,3 +382,17 @@ def verify(storage: Any) -> VerifyReport:
 __all__ = ["SignatureError", "VerifyReport", "canonical_event", "canonical_history", "ensure_installation",
            "history_ok", "known_keys", "record_event", "set_sync_allowed", "set_telemetry_consent", "sign_history",
            "telemetry_consent", "verify"]
+
+
+def record_schema_change(storage: Any, kind: str, before: str, after: str, steps: list[str]) -> str | None:
+    """An ``upgrade`` or ``downgrade`` event for a schema change: ``mirror db migrate/rollback``, and the migrations a
+    window or a command runs when it opens an older journal (issue 17, item 5). A new journal (from "0") is an
+    installation, not an upgrade, and records nothing here. Returns None, or one sentence when the event could not be
+    written (a rollback below 1.0.0 leaves no table to write it in); the schema change stands either way."""
+    if not steps or before == "0":
+        return None
+    try:
+        record_event(storage, kind, {"kind": "schema", "migrations": list(steps)}, from_version=before, to_version=after)
+    except Exception as exc:  # noqa: BLE001 - the change is done; only its record is missing
+        return f"the schema change is done, but its {kind} event was not recorded ({type(exc).__name__})."
+    return None

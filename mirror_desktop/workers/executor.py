@@ -86,7 +86,13 @@ class _Worker(QObject):
             # step by step, so the window can show progress while its event loop keeps running.
             runner = getattr(self.storage, "runner", None)
             if runner is not None and runner.needs_migration():
-                runner.migrate(progress=self._progress)
+                before = runner.current_version()
+                steps = runner.migrate(progress=self._progress)
+                from mirror_desktop.core.lifecycle import record_schema_change
+
+                problem = record_schema_change(self.storage, "upgrade", before, runner.current_version(), steps)
+                if problem:
+                    log.warning("journal migrated: %s", problem)
         except BaseException as exc:  # noqa: BLE001 - reported to the window as one sentence
             if self.storage is not None:
                 try:

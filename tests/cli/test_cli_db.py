@@ -203,3 +203,24 @@ def test_search_prints_times_on_the_local_clock(tmp_path: Path) -> None:
     assert r.stdout.startswith("2026-03-02 08:30  "), r.stdout
     r = mirror("--data-dir", str(tmp_path), "search", "river", "--since", "2026-03-02", env={"TZ": "Asia/Tokyo"})
     assert r.stdout.startswith("2026-03-02 08:30  "), r.stdout  # the day it prints is the day --since means
+
+
+def _upgrades(journal: Path) -> list[m.EvolutionEvent]:
+    s = SQLiteStorage(journal, migrate=False)
+    try:
+        return [e for e in s.evolution_events.list() if str(e.event_type) == "upgrade"]
+    finally:
+        s.close()
+
+
+def test_a_command_that_brings_an_older_journal_up_to_date_records_the_upgrade(tmp_path: Path) -> None:
+    """Issue 17, item 5: a schema change is an upgrade event, also when a command migrates on opening."""
+    d = str(tmp_path)
+    assert mirror("--data-dir", d, "db", "status").returncode == 0
+    assert _upgrades(tmp_path / "mirror_os.db") == []  # a new journal is an installation, not an upgrade
+    assert mirror("--data-dir", d, "db", "rollback", "--to", "1.2.0").returncode == 0
+    r = mirror("--data-dir", d, "list", "--json")
+    assert r.returncode == 0, r.stderr
+    ups = _upgrades(tmp_path / "mirror_os.db")
+    assert [(e.from_version, e.to_version) for e in ups] == [("1.2.0", NEWEST)]
+    assert ups[0].event_data["migrations"] == VERSIONS[VERSIONS.index("1.2.0") + 1:]

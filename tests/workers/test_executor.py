@@ -149,3 +149,20 @@ def test_a_cancelled_job_still_lets_the_executor_go_idle(qtbot, tmp_path):
     assert ran == []
     assert ex.shutdown()
 
+
+
+def test_opening_an_older_journal_records_its_upgrade(qtbot, tmp_path):
+    """Issue 17, item 5: the window's open migrates an older journal and writes the upgrade event."""
+    path = tmp_path / "j" / "mirror_os.db"
+    s = SQLiteStorage(path)
+    newest = s.schema_version()
+    s.runner.rollback("1.2.0")
+    s.close()
+    ex, progress = _open(qtbot, path)
+    assert ex.shutdown()
+    s = SQLiteStorage(path, migrate=False)
+    try:
+        ups = [e for e in s.evolution_events.list() if str(e.event_type) == "upgrade"]
+        assert [(e.from_version, e.to_version) for e in ups] == [("1.2.0", newest)]
+    finally:
+        s.close()
