@@ -722,7 +722,11 @@ def _merge(prepared: PreparedImport, paths: AppPaths, storage: Any, state: JobSt
     try:
         seeds = _match_seeds(prepared.journal, storage)
         if getattr(storage, "dialect", "") == "sqlite":
-            _blobs_in(prepared, Path(storage.location))
+            if getattr(storage, "key", None) is None:
+                _blobs_in(prepared, Path(storage.location))
+            else:
+                with storage.transaction():  # an encrypted journal keeps them inside (issue 19); a failed merge
+                    _blobs_into_database(storage, prepared)  # below sweeps the ones no row names
 
             def record(rep: dict[str, Any]) -> None:
                 # Inside the merge transaction: the event commits with the rows, or neither does.
@@ -884,9 +888,11 @@ def _sweep_quietly(storage: Any) -> None:
 
 
 def _blobs_into_database(storage: Any, prepared: PreparedImport) -> None:
-    """PostgreSQL keeps attachment bytes in attachment_blobs: in the merge's own transaction."""
+    """PostgreSQL and an encrypted journal keep attachment bytes in attachment_blobs: in the merge's own transaction."""
+    from mirror_desktop.core.attachments import blob_folder
+
     src = _staged_blobs(prepared.staging)
-    if not src.is_dir() or storage.models.AttachmentBlob is None:
+    if not src.is_dir() or blob_folder(storage) is not None:
         return
     for path in sorted(src.glob("*/*")):
         if not storage.attachments.has_blob(path.name):

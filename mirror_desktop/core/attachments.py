@@ -152,15 +152,20 @@ def _human(n: int) -> str:
 
 # -- where the bytes live ------------------------------------------------------------------------
 
-def blob_folder(storage: MirrorStorage) -> Path | None:
-    """The folder that holds an SQLite journal's attachment files (None for PostgreSQL).
-
-    ``mirror_os.db`` → ``mirror_os.attachments/`` beside it. Not created here.
-    """
+def files_folder(storage: MirrorStorage) -> Path | None:
+    """``mirror_os.db`` → ``mirror_os.attachments/`` beside an SQLite journal (None for PostgreSQL). Not created here."""
     if storage.dialect != "sqlite":
         return None
     path = Path(storage.location)
     return path.with_name(path.stem + ".attachments")
+
+
+def blob_folder(storage: MirrorStorage) -> Path | None:
+    """The folder that holds a plain SQLite journal's attachment files; None where the bytes live in the
+    database: PostgreSQL, and an encrypted journal (issue 19: its pictures are as unreadable as its text)."""
+    if getattr(storage, "key", None) is not None:
+        return None
+    return files_folder(storage)
 
 
 def _blob_path(folder: Path, sha256: str) -> Path:
@@ -168,7 +173,7 @@ def _blob_path(folder: Path, sha256: str) -> Path:
 
 
 def _temp_folder(storage: MirrorStorage) -> Path:
-    folder = blob_folder(storage)
+    folder = files_folder(storage)  # an encrypted journal's staging too stays in its own private folder
     if folder is None:
         return Path(tempfile.gettempdir())
     return private_dir(private_dir(folder) / "tmp")

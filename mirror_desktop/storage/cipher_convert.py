@@ -16,15 +16,17 @@ old ones keep the words until the drive reuses them: see HONEST_NOTE.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 from mirror_desktop.core.errors import StorageError
-from mirror_desktop.core.safe_io import create_private_file, fsync_dir
+from mirror_desktop.core.safe_io import create_private_file, fsync_dir, private_dir
 from mirror_desktop.storage import backups, cipher
 from mirror_desktop.storage.database import sqlite_module
 from mirror_desktop.storage.journal_lock import exclusive_journal_lock
@@ -262,6 +264,11 @@ def convert_journal(journal: Path, *, old_key: cipher.JournalKey | None, new_key
     sqlite_module()  # the same capability check as every open
     with _held(journal):
         rows = convert_file(journal, old_key, new_key, lambda f, s: progress(f * (0.8 if copies else 1.0), s))
+    if (old_key is None) != (new_key is None):
+        # Attachments follow: into the journal it now is, or out to files beside it (opening settles them).
+        from mirror_desktop.storage.journal import SQLiteStorage
+
+        SQLiteStorage(journal, migrate=False, create=False, key=new_key).close()
     report = ConversionReport(journal, new_key is not None, rows)
     if new_key is not None:
         cipher.remember(new_key)
@@ -290,3 +297,65 @@ def convert_copies(journal: Path, old_key: cipher.JournalKey | None,
         except (StorageError, OSError):
             failed.append(copy)
     return done, failed
+
+
+# -- attachments follow the journal (issue 19) -----------------------------------------------------------------
+
+_SHA_RE = re.compile(r"[0-9a-f]{64}")
+_BLOBS_DDL = ("CREATE TABLE IF NOT EXISTS attachment_blobs (sha256 TEXT PRIMARY KEY NOT NULL CHECK (length(sha256) = 64 "
+              "AND sha256 NOT GLOB '*[^0-9a-f]*'), data BLOB NOT NULL)")  # as migration 009 makes it
+
+
+def attachment_files(journal: Path) -> Path:
+    """``mirror_os.db`` → ``mirror_os.attachments/``: where a plain journal's attachment files live (migration 004)."""
+    return journal.with_name(journal.stem + ".attachments")
+
+
+def settle_attachments(db: Any, journal: Path, encrypted: bool) -> int:
+    """Put a journal's attachment bytes where its kind keeps them; returns how many moved.
+
+    An encrypted journal keeps them inside itself (attachment_blobs): files found beside it (an encrypt just
+    done or killed half-way, a bundle restored into it) go in, checked against their name, and are then
+    overwritten. A plain journal keeps files: rows found in the table (a decrypt, a copy of an encrypted
+    journal) go out as 0600 files and leave the table. Runs where the journal is opened for writing."""
+    moved = 0
+    folder = attachment_files(journal)
+    if encrypted:
+        files = sorted(p for p in folder.glob("[0-9a-f][0-9a-f]/*") if _SHA_RE.fullmatch(p.name)) \
+            if folder.is_dir() else []
+        if not files:
+            return 0
+        db.execute_sql(_BLOBS_DDL)
+        with db.atomic():
+            for p in files:
+                data = p.read_bytes()
+                if hashlib.sha256(data).hexdigest() == p.name:
+                    db.execute_sql("INSERT OR IGNORE INTO attachment_blobs (sha256, data) VALUES (?, ?)", (p.name, data))
+                    moved += 1
+        for p in files:
+            overwrite_and_remove(p)
+            with contextlib.suppress(OSError):
+                p.parent.rmdir()
+        return moved
+    try:
+        if db.execute_sql("SELECT 1 FROM attachment_blobs LIMIT 1").fetchone() is None:
+            return 0
+    except Exception:  # noqa: BLE001 - a journal before migration 009 has no table, so nothing to move
+        return 0
+    for sha, data in db.execute_sql("SELECT sha256, data FROM attachment_blobs").fetchall():
+        if not _SHA_RE.fullmatch(str(sha)):
+            continue
+        target = private_dir(private_dir(folder) / sha[:2]) / sha
+        if not target.exists():
+            part = target.with_name(f"{sha}.part")
+            with contextlib.suppress(FileNotFoundError):
+                part.unlink()
+            with os.fdopen(create_private_file(part), "wb") as out:
+                out.write(bytes(data))
+                out.flush()
+                os.fsync(out.fileno())
+            os.replace(part, target)
+            fsync_dir(target.parent)
+        moved += 1
+    db.execute_sql("DELETE FROM attachment_blobs")
+    return moved

@@ -300,6 +300,15 @@ class SQLiteStorage(PeeweeStorage):
             self.db.close()
             raise StorageError(f"The journal {self.path} is read-only and needs an update this Mirror would have "
                                "to write; make it writable once, or open a copy.")
+        if not readonly and not reader:
+            self.settle_attachments()
+
+    def settle_attachments(self) -> int:
+        """Attachment bytes where this journal's kind keeps them: inside an encrypted one, in files beside a plain
+        one (issue 19; storage/cipher_convert.settle_attachments)."""
+        from mirror_desktop.storage.cipher_convert import settle_attachments
+
+        return settle_attachments(self.db, self.path, self.key is not None)
 
     def open_reader(self) -> SQLiteStorage:
         return SQLiteStorage(self.path, migrate=False, create=False, reader=True, key=self.key)

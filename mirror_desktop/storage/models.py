@@ -103,7 +103,7 @@ class ModelSet:
     Draft: type[peewee.Model]
     IntegrationItem: type[peewee.Model]  # adapter extension (migration 003)
     Attachment: type[peewee.Model]  # adapter extension (migration 004)
-    AttachmentBlob: type[peewee.Model] | None  # PostgreSQL only (migration 004): the bytes of attachments
+    AttachmentBlob: type[peewee.Model] | None  # attachment bytes in the database: PostgreSQL (004), encrypted SQLite (009)
     Template: type[peewee.Model]  # adapter extension (migration 005)
 
 
@@ -334,16 +334,15 @@ def build_models(database: peewee.Database, dialect: str) -> ModelSet:
         class Meta:
             table_name = "attachments"
 
-    AttachmentBlob: type[peewee.Model] | None = None
-    if dialect != "sqlite":
-        class PgAttachmentBlob(Base):
-            sha256 = peewee.TextField(primary_key=True)
-            data = peewee.BlobField()
+    # The bytes of attachments where they live in the database: PostgreSQL (migration 004) and an
+    # encrypted SQLite journal (migration 009); a plain SQLite journal keeps files beside it instead.
+    class AttachmentBlob(Base):
+        sha256 = peewee.TextField(primary_key=True)
+        data = peewee.BlobField()
 
-            class Meta:
-                table_name = "attachment_blobs"
+        class Meta:
+            table_name = "attachment_blobs"
 
-        AttachmentBlob = PgAttachmentBlob
     class Template(Base):
         id = peewee.TextField(primary_key=True)
         name = peewee.TextField()

@@ -93,6 +93,9 @@ class _Worker(QObject):
                 problem = record_schema_change(self.storage, "upgrade", before, runner.current_version(), steps)
                 if problem:
                     log.warning("journal migrated: %s", problem)
+                settle = getattr(self.storage, "settle_attachments", None)
+                if settle is not None:
+                    settle()  # a journal opened before its migrations: its attachments in place now (issue 19)
         except BaseException as exc:  # noqa: BLE001 - reported to the window as one sentence
             if self.storage is not None:
                 try:
