@@ -26,7 +26,7 @@ from typing import Any
 from urllib.parse import quote
 
 from mirror_desktop.core.errors import StorageError
-from mirror_desktop.core.safe_io import create_private_file, fsync_dir, private_dir
+from mirror_desktop.core.safe_io import create_private_file, fsync_dir, private_dir, write_bytes_atomically
 from mirror_desktop.storage import backups, cipher
 from mirror_desktop.storage.database import sqlite_module
 from mirror_desktop.storage.journal_lock import exclusive_journal_lock
@@ -347,15 +347,7 @@ def settle_attachments(db: Any, journal: Path, encrypted: bool) -> int:
             continue
         target = private_dir(private_dir(folder) / sha[:2]) / sha
         if not target.exists():
-            part = target.with_name(f"{sha}.part")
-            with contextlib.suppress(FileNotFoundError):
-                part.unlink()
-            with os.fdopen(create_private_file(part), "wb") as out:
-                out.write(bytes(data))
-                out.flush()
-                os.fsync(out.fileno())
-            os.replace(part, target)
-            fsync_dir(target.parent)
+            write_bytes_atomically(target, bytes(data))
         moved += 1
     db.execute_sql("DELETE FROM attachment_blobs")
     return moved
