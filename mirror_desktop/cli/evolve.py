@@ -95,11 +95,8 @@ def _history_json(h: Any) -> dict[str, Any]:
 
 
 def cmd_config(args: argparse.Namespace) -> int:
-    storage = open_journal(args)
-    try:
+    with open_journal(args) as storage:
         doc = _service(storage).document()
-    finally:
-        storage.close()
     if args.json:
         print_json(doc)
     else:
@@ -113,11 +110,8 @@ def cmd_propose(args: argparse.Namespace) -> int:
     from mirror_desktop.core.evolution import load_changes_file
 
     changes = load_changes_file(args.changes)
-    storage = open_journal(args)
-    try:
+    with open_journal(args) as storage:
         p = _service(storage).propose(args.ptype, args.title, args.description, changes)
-    finally:
-        storage.close()
     if args.json:
         print_json({"id": p.id})
     else:
@@ -126,11 +120,8 @@ def cmd_propose(args: argparse.Namespace) -> int:
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    storage = open_journal(args, read_only_ok=True)
-    try:
+    with open_journal(args, read_only_ok=True) as storage:
         rows = _service(storage).proposals(args.status)
-    finally:
-        storage.close()
     if args.json:
         print_json([{"id": p.id, "proposal_type": str(p.proposal_type), "status": str(p.status), "title": p.title,
                      "from_version": p.from_version, "to_version": p.to_version,
@@ -144,11 +135,8 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def cmd_show(args: argparse.Namespace) -> int:
-    storage = open_journal(args, read_only_ok=True)
-    try:
+    with open_journal(args, read_only_ok=True) as storage:
         p = _service(storage).get(args.id)
-    finally:
-        storage.close()
     data = _proposal_json(p)
     if args.json:
         print_json(data)
@@ -160,11 +148,8 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 
 def cmd_history(args: argparse.Namespace) -> int:
-    storage = open_journal(args, read_only_ok=True)
-    try:
+    with open_journal(args, read_only_ok=True) as storage:
         rows = _service(storage).history()
-    finally:
-        storage.close()
     if args.json:
         print_json([_history_json(h) for h in rows])
         return 0
@@ -178,11 +163,8 @@ def cmd_history(args: argparse.Namespace) -> int:
 
 
 def cmd_test(args: argparse.Namespace) -> int:
-    storage = open_journal(args)
-    try:
+    with open_journal(args) as storage:
         p = _service(storage).test(args.id)
-    finally:
-        storage.close()
     tr = p.test_results or {}
     if args.json:
         print_json(tr)
@@ -203,42 +185,30 @@ def cmd_test(args: argparse.Namespace) -> int:
 
 
 def cmd_approve(args: argparse.Namespace) -> int:
-    storage = open_journal(args)
-    try:
+    with open_journal(args) as storage:
         p = _service(storage).approve(args.id, args.note)
-    finally:
-        storage.close()
     print(f"Approved {p.id}; `mirror evolve apply {p.id}` puts it into effect.")
     return 0
 
 
 def cmd_reject(args: argparse.Namespace) -> int:
-    storage = open_journal(args)
-    try:
+    with open_journal(args) as storage:
         p = _service(storage).reject(args.id, args.note)
-    finally:
-        storage.close()
     print(f"Rejected {p.id}.")
     return 0
 
 
 def cmd_apply(args: argparse.Namespace) -> int:
-    storage = open_journal(args)
-    try:
+    with open_journal(args) as storage:
         row = _service(storage).apply(args.id)
-    finally:
-        storage.close()
     print(f"Applied {args.id}: the engine configuration is now {row.to_version} (was {row.from_version}); "
           "`mirror evolve rollback` undoes it.")
     return 0
 
 
 def cmd_rollback(args: argparse.Namespace) -> int:
-    storage = open_journal(args)
-    try:
+    with open_journal(args) as storage:
         row = _service(storage).rollback(args.to)
-    finally:
-        storage.close()
     print(f"Rolled back: the engine configuration is now {row.to_version} (was {row.from_version}).")
     return 0
 
@@ -246,11 +216,8 @@ def cmd_rollback(args: argparse.Namespace) -> int:
 def cmd_verify(args: argparse.Namespace) -> int:
     from mirror_desktop.core.lifecycle import verify
 
-    storage = open_journal(args, read_only_ok=True)
-    try:
+    with open_journal(args, read_only_ok=True) as storage:
         report = verify(storage)
-    finally:
-        storage.close()
     if args.json:
         print_json(report.to_json())
     else:
@@ -264,11 +231,8 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
 
 def cmd_draft(args: argparse.Namespace) -> int:
-    storage = open_journal(args)
-    try:
+    with open_journal(args) as storage:
         made = _service(storage).draft_from_feedback()
-    finally:
-        storage.close()
     if args.json:
         print_json([{"id": p.id, "title": p.title, "evidence": p.evidence} for p in made])
     elif not made:
@@ -279,11 +243,8 @@ def cmd_draft(args: argparse.Namespace) -> int:
 
 
 def cmd_fork(args: argparse.Namespace) -> int:
-    storage = open_journal(args)
-    try:
+    with open_journal(args) as storage:
         row, variant = _service(storage).fork(args.name, Path(args.out), reason=args.reason)
-    finally:
-        storage.close()
     print(f"Forked configuration {variant['base_version']} as {args.name} into {args.out}.")
     return 0
 
@@ -304,11 +265,8 @@ def cmd_merge(args: argparse.Namespace) -> int:
                      if name.startswith("evolution/proposals/")]
     finally:
         prepared.discard()
-    storage = open_journal(args)
-    try:
+    with open_journal(args) as storage:
         made = _service(storage).merge(proposals, Path(args.bundle).name)
-    finally:
-        storage.close()
     if args.json:
         print_json([{"id": p.id, "title": p.title} for p in made])
     else:
@@ -322,26 +280,20 @@ def cmd_consent(args: argparse.Namespace) -> int:
     allowed = args.choice == "on"
     if (args.table is None) != (args.id is None):
         raise CliError("Give --table and --id together for one row, or neither for every new event.")
-    storage = open_journal(args)
-    try:
+    with open_journal(args) as storage:
         if args.table:
             set_sync_allowed(storage, args.table, args.id, allowed)
             print(f"{args.table} row {args.id} is now {'shareable' if allowed else 'kept on this device'}.")
         else:
             set_telemetry_consent(storage, allowed)
             print("New lifecycle events will be " + ("shareable (counts only)." if allowed else "kept on this device."))
-    finally:
-        storage.close()
     return 0
 
 
 def cmd_shared(args: argparse.Namespace) -> int:
     from mirror_desktop.core.outbound import sync_summary
 
-    storage = open_journal(args, read_only_ok=True)
-    try:
+    with open_journal(args, read_only_ok=True) as storage:
         summary = sync_summary(storage)
-    finally:
-        storage.close()
     print_json(summary)
     return 0

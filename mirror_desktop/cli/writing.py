@@ -242,8 +242,7 @@ def cmd_edit(args: argparse.Namespace) -> int:
 
     tags = check_tags(args.tags) if args.tags is not None else None
     given = None if args.text is None and stdin_is_terminal() else _checked(_read_arg_or_stdin(args.text))
-    storage = open_journal(args)
-    try:
+    with open_journal(args) as storage:
         r = find_reflection(storage, args.id)
         visibility = check_visibility(args.visibility, r.identity_id is not None) if args.visibility else str(r.visibility)
         created_at = None
@@ -267,8 +266,6 @@ def cmd_edit(args: argparse.Namespace) -> int:
             print_json(Formatter(storage).to_json(saved))
         else:
             sys.stdout.write(f"Reflection {saved.id[:8]} saved.\n")
-    finally:
-        storage.close()
     return 0
 
 
