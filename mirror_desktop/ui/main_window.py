@@ -12,7 +12,7 @@ import platform
 from typing import TYPE_CHECKING, Any, cast
 
 from PySide6 import __version__ as PYSIDE_VERSION
-from PySide6.QtCore import QByteArray, QSettings, Qt, Signal, qVersion
+from PySide6.QtCore import QByteArray, QEvent, QObject, QSettings, Qt, QTimer, Signal, qVersion
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
@@ -28,28 +28,46 @@ from PySide6.QtWidgets import (
 )
 
 from mirror_desktop import __version__
-from mirror_desktop.core.engine_settings import EngineSettingsStore
 from mirror_desktop.paths import AppPaths
-from mirror_desktop.ui.integrations.day_panel import DayItemsController
-from mirror_desktop.ui.integrations.status import SyncStatus
 from mirror_desktop.ui.journal.controller import JournalController
-from mirror_desktop.ui.mirrorback.panel import MirrorbackPanel
-from mirror_desktop.ui.sync.status import SyncLine
 from mirror_desktop.ui.theme import apply_theme
 from mirror_desktop.workers.executor import DatabaseExecutor
-from mirror_desktop.workers.integrations import IntegrationsClient
 from mirror_desktop.workers.journal import JournalClient
-from mirror_desktop.workers.mirrorbacks import MirrorbacksClient
-from mirror_desktop.workers.sync import SyncClient
 from mirror_desktop.workers.tensions import TensionsClient
 
 if TYPE_CHECKING:
+    from mirror_desktop.core.engine_settings import EngineSettingsStore
     from mirror_desktop.ui.bundle.dialogs import BundleController
+    from mirror_desktop.ui.integrations.day_panel import DayItemsController, DayPanel
     from mirror_desktop.ui.integrations.dialog import IntegrationsDialog
+    from mirror_desktop.ui.integrations.status import SyncStatus
+    from mirror_desktop.ui.mirrorback.panel import MirrorbackPanel
+    from mirror_desktop.ui.sync.status import SyncLine
     from mirror_desktop.ui.tensions.page import TensionView
+    from mirror_desktop.ui.writing.controller import WritingController
+    from mirror_desktop.workers.integrations import IntegrationsClient
+    from mirror_desktop.workers.sync import SyncClient
 
 VIEWS = ("reflections", "threads", "tensions", "search", "calendar", "stats")
 LAZY_VIEWS = ("calendar", "stats")  # built by the writing controller the first time they are shown (issue 16)
+SETTLE_FALLBACK_MS = 300  # a shown window whose list never paints rows (an empty journal) settles anyway
+
+
+class BuiltAfterFirstPaint:
+    """A part of the window that is built once the first page is on screen (issue 12: start-up).
+
+    Reading it earlier builds that part at once (MainWindow.finish_build), so callers never see it missing;
+    once built, the instance's own attribute shadows this descriptor and reading it costs nothing.
+    """
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    def __get__(self, window: Any, owner: type | None = None) -> Any:
+        if window is None:
+            return self
+        window.finish_build()
+        return window.__dict__[self.name]
 
 
 class MainWindow(QMainWindow):
@@ -57,11 +75,14 @@ class MainWindow(QMainWindow):
 
     Signals:
         journal_loaded(): the journal is open; the first page, the identities and the threads are shown.
+        settled(): the first page has been painted, the rest of the window is built and background work
+            has started (the side panels, tags, On This Day, the read lanes and the integrations poller).
         view_changed(str): payload is the view now shown ("reflections" | "threads" | "tensions" | "search" |
             "calendar" | "stats").
     """
 
     journal_loaded = Signal()
+    settled = Signal()
     view_changed = Signal(str)
     encrypt_requested = Signal()  # File → Encrypt journal… (issue 19; app.py runs it, ui/lock shows it)
     lock_minutes_changed = Signal(int)  # Settings: the idle time before an encrypted journal locks
@@ -86,18 +107,17 @@ class MainWindow(QMainWindow):
         self.tensions = TensionsClient(executor, self)
         self._tension_view: TensionView | None = None
         self._identity: tuple[str | None, bool] | None = None
-        self.engine_settings = EngineSettingsStore(paths.config_dir)
-        self.mirrorback_panel = MirrorbackPanel(MirrorbacksClient(executor, self), settings=self.engine_settings)
         self._bundles: BundleController | None = None
-        self.integrations = IntegrationsClient(executor, paths.config_dir / "integration-passwords", self)
-        self.day_items = DayItemsController(self.integrations, self.journal.editor, self.journal.timeline_model,
-                                            parent=self)
-        self.day_panel = self.day_items.panel
         self.integrations_dialog: IntegrationsDialog | None = None
         self.importing: Any = None  # File → Import from another app…: client and dialog built on first use
         self.import_from_app_dialog: Any = None
-        self.sync_client = SyncClient(executor, self)  # issue 18: its thread starts only when sync is on
         self.sync_dialog: QWidget | None = None
+        # The first frame holds what the person sees at once: the list, the editor and the sidebar. The side
+        # panels, the status bar's sync lines and the writing features are built right after the first page
+        # is painted (finish_build), and the background starts then (issue 12: first paint).
+        self._built = False
+        self._settled = False
+        self._rows_painted = False
         self.evolution_client: Any = None    # issue 17: built on first use (View → Evolution…, or feedback)
         self.evolution_dialog: Any = None
         # the journal's widgets, by the names the rest of the window (and its tests) use
@@ -111,9 +131,82 @@ class MainWindow(QMainWindow):
         self._build_actions()
         self._build_menus()
         self._connect()
-        self._build_writing()
         self.setEnabled_for_open(False)
         self._restore_settings()
+        self.list_view.viewport().installEventFilter(self)
+
+    # Built after the first paint (or when first read): see finish_build.
+    engine_settings: EngineSettingsStore = cast(Any, BuiltAfterFirstPaint())
+    mirrorback_panel: MirrorbackPanel = cast(Any, BuiltAfterFirstPaint())
+    mirrorback_scroll: QScrollArea = cast(Any, BuiltAfterFirstPaint())
+    integrations: IntegrationsClient = cast(Any, BuiltAfterFirstPaint())
+    day_items: DayItemsController = cast(Any, BuiltAfterFirstPaint())
+    day_panel: DayPanel = cast(Any, BuiltAfterFirstPaint())
+    sync_client: SyncClient = cast(Any, BuiltAfterFirstPaint())
+    sync_status: SyncStatus = cast(Any, BuiltAfterFirstPaint())
+    sync_line: SyncLine = cast(Any, BuiltAfterFirstPaint())
+    writing: WritingController = cast(Any, BuiltAfterFirstPaint())
+
+    def finish_build(self) -> None:
+        """Build the rest of the window and bring it up to date with what the journal has shown so far."""
+        if self._built:
+            return
+        self._built = True
+        from mirror_desktop.core.engine_settings import EngineSettingsStore
+        from mirror_desktop.ui.integrations.day_panel import DayItemsController
+        from mirror_desktop.ui.integrations.status import SyncStatus
+        from mirror_desktop.ui.mirrorback.panel import MirrorbackPanel
+        from mirror_desktop.ui.sync.status import SyncLine
+        from mirror_desktop.workers.integrations import IntegrationsClient
+        from mirror_desktop.workers.mirrorbacks import MirrorbacksClient
+        from mirror_desktop.workers.sync import SyncClient
+
+        ex, j = self.executor, self.journal
+        self.engine_settings = EngineSettingsStore(self.paths.config_dir)
+        self.mirrorback_panel = MirrorbackPanel(MirrorbacksClient(ex, self), settings=self.engine_settings)
+        self.integrations = IntegrationsClient(ex, self.paths.config_dir / "integration-passwords", self)
+        self.day_items = DayItemsController(self.integrations, j.editor, j.timeline_model, parent=self)
+        self.day_panel = self.day_items.panel
+        self.sync_client = SyncClient(ex, self)  # issue 18: its thread starts only when sync is on
+        self._build_side_column()
+        sb = self.statusBar()
+        self.sync_status = SyncStatus(self.integrations)
+        self.sync_line = SyncLine(self.sync_client)
+        sb.removeWidget(self.counts_label)  # the counts stay rightmost, after the sync lines
+        for w in (self.sync_status, self.sync_line, self.counts_label):
+            sb.addPermanentWidget(w)
+        self.counts_label.show()
+        j.reflection_opened.connect(self.mirrorback_panel.set_reflection)
+        self.sync_client.sync_finished.connect(self._devices_synced)
+        self.mirrorback_panel.feedback_saved.connect(self._feedback_for_evolution)
+        j.reflection_opened.connect(self.day_items.reflection_opened)
+        j.identity_changed.connect(self.day_items.identity_changed)
+        j.timeline_loaded.connect(self.day_items.timeline_loaded)
+        self.integrations.sync_finished.connect(self._synced)
+        self._build_writing()
+        if self.is_open:  # what the first frame already showed, the new parts catch up on
+            identity, anonymous = self._identity or (None, False)
+            self.mirrorback_panel.set_reflection(self.editor.state.reflection_id)
+            self.day_items.identity_changed(identity, anonymous)
+            if self.timeline_model.rowCount():
+                self.day_items.timeline_loaded()
+            self.writing.identity = (identity, anonymous)  # its state loads when the window settles
+            self.sync_status.check_credentials()
+            self.sync_client.load_status()  # sync between devices resumes (its own QThread) when it is on
+
+    def _build_side_column(self) -> None:
+        """The side panel under the editor: the open reflection's day (issue 14), then the mirrorback."""
+        # The reply, its notes and the open feedback form can need more height than the split gives;
+        # they scroll instead of being squeezed on top of each other.
+        scroll = QScrollArea()
+        scroll.setObjectName("mirrorbackScroll")
+        scroll.setWidget(self.mirrorback_panel)
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.mirrorback_scroll = scroll
+        self.side_layout.addWidget(self.day_panel)
+        self.side_layout.addWidget(scroll, 1)
 
     # -- construction --------------------------------------------------------------------
     def _build_layout(self) -> None:
@@ -123,21 +216,11 @@ class MainWindow(QMainWindow):
         self.editor_column = QSplitter(Qt.Orientation.Vertical)
         self.editor_column.setObjectName("editorColumn")
         self.editor_column.addWidget(self.editor)
-        # The reply, its notes and the open feedback form can need more height than the split gives;
-        # they scroll instead of being squeezed on top of each other.
-        self.mirrorback_scroll = QScrollArea()
-        self.mirrorback_scroll.setObjectName("mirrorbackScroll")
-        self.mirrorback_scroll.setWidget(self.mirrorback_panel)
-        self.mirrorback_scroll.setWidgetResizable(True)
-        self.mirrorback_scroll.setFrameShape(QScrollArea.Shape.NoFrame)
-        self.mirrorback_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        # The side panel: the open reflection's day in the calendar (issue 14), then the mirrorback.
+        # The side panel keeps its place in the first frame; its contents come with finish_build.
         side = QWidget()
         side_lay = QVBoxLayout(side)
         side_lay.setContentsMargins(0, 0, 0, 0)
         side_lay.setSpacing(0)
-        side_lay.addWidget(self.day_panel)
-        side_lay.addWidget(self.mirrorback_scroll, 1)
         self.side_column, self.side_layout = side, side_lay  # On This Day joins it when it has something
         self.editor_column.addWidget(side)
         self.editor_column.setStretchFactor(0, 3)
@@ -169,11 +252,7 @@ class MainWindow(QMainWindow):
         self.progress_label = QLabel("Opening your journal…")
         sb.addWidget(self.progress_label)
         sb.addWidget(self.progress)
-        self.sync_status = SyncStatus(self.integrations)
-        sb.addPermanentWidget(self.sync_status)
-        self.sync_line = SyncLine(self.sync_client)
-        sb.addPermanentWidget(self.sync_line)
-        sb.addPermanentWidget(self.counts_label)
+        sb.addPermanentWidget(self.counts_label)  # the sync lines go before it (finish_build)
 
     def _build_actions(self) -> None:
         A = QAction
@@ -293,7 +372,6 @@ class MainWindow(QMainWindow):
         j.journal_loaded.connect(self.journal_loaded)
         j.view_requested.connect(self.show_view)
         j.status_message.connect(lambda text: self.statusBar().showMessage(text, 6000))
-        j.reflection_opened.connect(self.mirrorback_panel.set_reflection)
         j.identity_changed.connect(self._identity_changed)
         self.search.leave_requested.connect(self.leave_search)
         self.new_action.triggered.connect(self.new_reflection)
@@ -316,13 +394,7 @@ class MainWindow(QMainWindow):
         self.integrations_action.triggered.connect(self.show_integrations)
         self.import_from_app_action.triggered.connect(self.show_import_from_app)
         self.sync_action.triggered.connect(self.show_sync)
-        self.sync_client.sync_finished.connect(self._devices_synced)
         self.evolution_action.triggered.connect(self.show_evolution)
-        self.mirrorback_panel.feedback_saved.connect(self._feedback_for_evolution)
-        j.reflection_opened.connect(self.day_items.reflection_opened)
-        j.identity_changed.connect(self.day_items.identity_changed)
-        j.timeline_loaded.connect(self.day_items.timeline_loaded)
-        self.integrations.sync_finished.connect(self._synced)
 
     # -- the nightly writer's habits (issue 16): calendar, statistics, templates, focus ----------
     def _build_writing(self) -> None:
@@ -387,14 +459,36 @@ class MainWindow(QMainWindow):
         self.journal.journal_opened()
         self.tensions.ensure_seeds()  # a new journal gets its default tensions even before the map is opened
         self.client.read(lambda s: s.schema_version(), self._set_schema_version)
-        self.sync_status.check_credentials()
-        self.sync_client.load_status()  # sync between devices resumes (its own QThread) when it is on
-
+        if self._built:  # otherwise finish_build asks once the first page is painted
+            self.sync_status.check_credentials()
+            self.sync_client.load_status()  # sync between devices resumes (its own QThread) when it is on
 
     def _loaded(self) -> None:
-        """The first page is shown: now the background starts (issue 12: nothing competes with the first paint)."""
+        """The first page, identities and threads arrived: settle once the page is painted (or at once, hidden)."""
+        if self._rows_painted or not self.isVisible():
+            QTimer.singleShot(0, self._settle)
+        else:
+            QTimer.singleShot(SETTLE_FALLBACK_MS, self._settle)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt override
+        if (not self._rows_painted and event.type() == QEvent.Type.Paint
+                and watched is self.list_view.viewport() and self.list_model.rowCount() > 0):
+            self._rows_painted = True
+            if self.journal._loaded:
+                QTimer.singleShot(0, self._settle)  # after this paint reaches the screen
+        return False
+
+    def _settle(self) -> None:
+        """Now the rest: the side panels and sync lines, then the background (nothing competes with the first paint)."""
+        if self._settled or self._closing:
+            return
+        self._settled = True
+        self.list_view.viewport().removeEventFilter(self)
+        self.finish_build()
+        self.writing.journal_loaded()
         self.executor.start_lanes()  # read and background connections (a no-op once open)
         self.integrations.start_polling()  # its own QThread (a no-op while it runs)
+        self.settled.emit()
 
     def _set_schema_version(self, v: str) -> None:
         self._schema_version = v
@@ -691,15 +785,18 @@ class MainWindow(QMainWindow):
             self.save_settings()
             if self.is_open:
                 self.autosave.commit()
-            self.mirrorback_panel.shutdown()
-            self.writing.shutdown()
+            if self._built:
+                self.mirrorback_panel.shutdown()
+                self.writing.shutdown()
             if self._bundles is not None:
                 self._bundles.shutdown()
             if getattr(self, "exports_client", None) is not None:
                 self.exports_client.shutdown()
-            self.integrations.shutdown()  # the poller stops before the executor it queues on
+            if self._built:
+                self.integrations.shutdown()  # the poller stops before the executor it queues on
             if self.importing is not None:
                 self.importing.shutdown()  # a running import is cancelled and rolls back first
-            self.sync_client.shutdown()
+            if self._built:
+                self.sync_client.shutdown()
             self.executor.shutdown()
         event.accept()

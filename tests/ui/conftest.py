@@ -31,7 +31,7 @@ def make_window(qtbot, journal_dir):  # type: ignore[no-untyped-def]
         window = MainWindow(executor, paths, settings)
         window.resize(1100, 700)
         windows.append(window)
-        with qtbot.waitSignal(window.journal_loaded, timeout=15000):
+        with qtbot.waitSignal(window.settled, timeout=15000):  # the first page painted, the rest built
             window.show()
             executor.start()
         return window

@@ -117,7 +117,7 @@ def test_main_features_never_touch_the_database_on_the_gui_thread(qtbot, guard: 
     window = MainWindow(executor, paths, settings)
     window.resize(1100, 700)
     try:
-        with qtbot.waitSignal(window.journal_loaded, timeout=15000):
+        with qtbot.waitSignal(window.settled, timeout=15000):
             window.show()
             executor.start()
         w = window

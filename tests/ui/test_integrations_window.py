@@ -360,7 +360,7 @@ def test_integrations_never_touch_the_database_on_the_gui_thread(qtbot, guard: G
     guard.armed = True
     window = MainWindow(executor, paths, settings)
     try:
-        with qtbot.waitSignal(window.journal_loaded, timeout=15000):
+        with qtbot.waitSignal(window.settled, timeout=15000):
             window.show()
             executor.start()
         dialog = open_dialog(qtbot, window)

@@ -72,7 +72,7 @@ def test_an_encrypted_journal_opens_to_the_lock_screen_and_unlocks(tmp_path: Pat
     screen.passphrase.setText(PASS)
     screen.unlock_button.click()
     qtbot.waitUntil(lambda: mirror.window is not None, timeout=10000)
-    with qtbot.waitSignal(mirror.window.journal_loaded, timeout=15000):
+    with qtbot.waitSignal(mirror.window.settled, timeout=15000):
         pass
     assert mirror.window.list_model.rowCount() == 1
     assert not mirror.window.encrypt_action.isEnabled()  # already encrypted

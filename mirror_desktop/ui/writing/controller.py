@@ -70,7 +70,6 @@ class WritingController(QObject):
 
     def _connect(self) -> None:
         w, j, c = self.window, self.window.journal, self.client
-        j.journal_loaded.connect(self._journal_loaded)
         j.identity_changed.connect(self.set_identity)
         w.client.reflection_saved.connect(self._written)
         w.client.reflection_deleted.connect(self._written)
@@ -84,14 +83,15 @@ class WritingController(QObject):
         w.editor.date_change_requested.connect(self.change_date)
 
     # -- the journal -----------------------------------------------------------------------------------
-    def _journal_loaded(self) -> None:
+    def journal_loaded(self) -> None:
+        """The window settled on the journal's first page (MainWindow.settled): load this feature's state."""
         self.reload_tags()
         self.reload_on_this_day()
         self.client.settings(self._settings_arrived, lambda _e: None)
 
     def journal_replaced(self) -> None:
         """An import changed the journal: every count and list of this feature is asked again."""
-        self._journal_loaded()
+        self.journal_loaded()
         self._written()
 
     def set_identity(self, identity_id: str | None, anonymous: bool) -> None:
