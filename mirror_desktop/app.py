@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import ctypes.util
 import os
 import sys
 import time
@@ -182,6 +181,7 @@ class MirrorApp(QObject):
         settings = self.settings(paths)
         database = paths.database
         if self._locked(database, settings):
+            self.set_app_icon()
             from mirror_desktop.ui.theme import apply_theme
 
             apply_theme(str(settings.value("theme", "light")), self.qapp)  # the lock screen in the person's theme
@@ -197,6 +197,7 @@ class MirrorApp(QObject):
         apply_theme(str(settings.value("theme", "light")), self.qapp)
         self.window = MainWindow(self.executor, paths, settings)
         self.executor.open_failed.connect(self._open_failed)
+        self.window.settled.connect(self.set_app_icon)  # seven PNGs read after the first paint, not before it
         if self.screenshot:
             self.window.save_settings = lambda: None  # a screenshot run leaves the person's layout alone
             self.window.resize(*SCREENSHOT_SIZE)
@@ -207,6 +208,13 @@ class MirrorApp(QObject):
             self.window.journal_loaded.connect(self._offer_welcome)
         self._watch_lock(database, settings)
         self.window.show()
+
+    def set_app_icon(self) -> None:
+        """The window, taskbar and dialog icon (the .desktop file names the same icon)."""
+        if self.qapp.windowIcon().isNull():
+            from mirror_desktop.ui.icon import app_icon
+
+            self.qapp.setWindowIcon(app_icon())
 
     # -- the lock (issue 19) -----------------------------------------------------------------
     def _lock_controller(self, database: Path) -> Any:
@@ -316,6 +324,7 @@ class MirrorApp(QObject):
 
     # -- failure -------------------------------------------------------------------------
     def _open_failed(self, exc: BaseException) -> None:
+        self.set_app_icon()
         sentence = describe_open_error(exc, self.paths.database)
         # The type and the path, not the sentence: an exception's text is never logged (logging_setup).
         log.warning("journal could not be opened: %s at %s", type(exc).__name__, self.paths.database)
@@ -441,6 +450,8 @@ def display_problem(env: dict[str, str], platform: str) -> str | None:
     if not env.get("DISPLAY") and not env.get("WAYLAND_DISPLAY"):
         return ("there is no display to open the window on (DISPLAY and WAYLAND_DISPLAY are not set); start it "
                 "from your desktop session, or use the `mirror` command, which needs no display.")
+    import ctypes.util  # here: only a desktop start needs it
+
     if (qpa.startswith("xcb") or not env.get("WAYLAND_DISPLAY")) and not ctypes.util.find_library("xcb-cursor"):
         return ("Qt's X11 window plugin needs the system library libxcb-cursor0, which is not installed; install it "
                 "(sudo apt-get install libxcb-cursor0 on Debian and Ubuntu) and start Mirror again.")
@@ -479,9 +490,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     qapp.setOrganizationName("Mirror")
     qapp.setApplicationVersion(__version__)
     qapp.setDesktopFileName("mirror-desktop")
-    from mirror_desktop.ui.icon import app_icon
-
-    qapp.setWindowIcon(app_icon())  # window, taskbar and dialogs (the .desktop file names the same icon)
     mirror = MirrorApp(qapp, paths, screenshot=args.screenshot, view=args.view, search=args.search,
                        welcome=not args.screenshot)
     if args.view and not args.screenshot:

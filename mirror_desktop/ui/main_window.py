@@ -134,6 +134,8 @@ class MainWindow(QMainWindow):
         self.setEnabled_for_open(False)
         self._restore_settings()
         self.list_view.viewport().installEventFilter(self)
+        if executor.started:
+            self.journal.prefetch_first_page()
 
     # Built after the first paint (or when first read): see finish_build.
     engine_settings: EngineSettingsStore = cast(Any, BuiltAfterFirstPaint())
@@ -210,11 +212,18 @@ class MainWindow(QMainWindow):
 
     # -- construction --------------------------------------------------------------------
     def _build_layout(self) -> None:
+        # Top-down: each widget joins the window once. Built bottom-up, the whole tree was re-parented into
+        # the window at the end, and every widget got its parent, palette and font change events again.
+        self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter.setObjectName("mainSplitter")
+        self.setCentralWidget(self.splitter)
         self.stack = QStackedWidget()
-        for w in (self.journal.reflection_page, self.timeline, QWidget(), self.search):  # the map: tension_view
-            self.stack.addWidget(w)
         self.editor_column = QSplitter(Qt.Orientation.Vertical)
         self.editor_column.setObjectName("editorColumn")
+        for column in (self.sidebar, self.stack, self.editor_column):
+            self.splitter.addWidget(column)
+        for page in (self.journal.reflection_page, self.timeline, QWidget(), self.search):  # the map: tension_view
+            self.stack.addWidget(page)
         self.editor_column.addWidget(self.editor)
         # The side panel keeps its place in the first frame; its contents come with finish_build.
         side = QWidget()
@@ -226,12 +235,6 @@ class MainWindow(QMainWindow):
         self.editor_column.setStretchFactor(0, 3)
         self.editor_column.setStretchFactor(1, 2)
         self.editor_column.setChildrenCollapsible(False)
-
-        self.splitter = QSplitter(Qt.Orientation.Horizontal)
-        self.splitter.setObjectName("mainSplitter")
-        self.splitter.addWidget(self.sidebar)
-        self.splitter.addWidget(self.stack)
-        self.splitter.addWidget(self.editor_column)
         self.splitter.setChildrenCollapsible(False)
         self.splitter.setStretchFactor(0, 0)
         self.splitter.setStretchFactor(1, 1)
@@ -239,8 +242,6 @@ class MainWindow(QMainWindow):
         self.sidebar.setMinimumWidth(180)
         self.stack.setMinimumWidth(280)
         self.editor.setMinimumWidth(360)
-        self.setCentralWidget(self.splitter)
-
 
     def _build_status_bar(self) -> None:
         sb = self.statusBar()

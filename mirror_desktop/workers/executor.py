@@ -237,6 +237,11 @@ class DatabaseExecutor(QObject):
             self._running = True
             self._open.emit()
 
+    @property
+    def started(self) -> bool:
+        """start() was called: jobs submitted now run after the open (a job queued before start() would not)."""
+        return self._running
+
     @Slot()
     def _start_lanes(self) -> None:
         if self._open_reader is None or self._lanes:

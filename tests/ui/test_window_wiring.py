@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QSettings, Qt
 
+from mirror_desktop.app import open_journal, open_reader
 from mirror_desktop.core import models as m
+from mirror_desktop.paths import AppPaths
 from mirror_desktop.storage.journal import SQLiteStorage
+from mirror_desktop.ui.main_window import MainWindow
+from mirror_desktop.workers.executor import DatabaseExecutor
 
 
 def stored(journal_dir, fn):  # type: ignore[no-untyped-def]
@@ -180,3 +184,51 @@ def test_a_new_page_is_not_replaced_by_a_reflection_still_on_its_way(make_window
         w.autosave.save_now()
     assert w.editor.content() == "Something new."
     assert w.editor.state.reflection_id != r.id
+
+
+def test_the_first_frame_is_the_journal_and_the_rest_follows_its_first_paint(qtbot, journal_dir):  # type: ignore[no-untyped-def]
+    """Issue 12 (first paint): the page is asked for while the journal opens, the side panels, the sync lines and
+    the tags are built only after the first page is painted, and once built they show the open reflection."""
+    r = stored(journal_dir, lambda s: s.reflections.create(m.Reflection("The first evening, with its reply.")))
+    stored(journal_dir, lambda s: s.mirrorbacks.create(m.Mirrorback(r.id, "You wrote about the first evening.", "1.0.0")))
+    paths = AppPaths.resolve(journal_dir)
+    paths.config_dir.mkdir(parents=True, exist_ok=True)
+    executor = DatabaseExecutor(lambda: open_journal(paths.database), open_reader=lambda: open_reader(paths.database),
+                                defer_lanes=True)
+    executor.start()  # as the app does: the journal opens while the window is built
+    w = MainWindow(executor, paths, QSettings(str(paths.settings_file), QSettings.Format.IniFormat))
+    try:
+        assert w.list_model._fetching  # the first page is already on its way, before the journal has opened
+        w.resize(1100, 700)
+        loaded_before_settle: list[bool] = []
+        w.journal_loaded.connect(lambda: loaded_before_settle.append(w._built))
+        with qtbot.waitSignal(w.settled, timeout=15000):
+            w.show()
+        assert loaded_before_settle == [False]  # the first page was shown before any side panel was built
+        assert w._rows_painted and w.list_model.rowCount() == 1
+        assert w.side_layout.indexOf(w.mirrorback_scroll) >= 0 and w.side_layout.indexOf(w.day_panel) >= 0
+        qtbot.waitUntil(lambda: w.mirrorback_panel.reflection_id == r.id, timeout=10000)  # caught up
+        qtbot.waitUntil(lambda: bool(w.mirrorback_panel.entries), timeout=10000)
+        assert w.mirrorback_panel.entries[0].mirrorback.content == "You wrote about the first evening."
+        status = w.statusBar()
+        assert w.sync_line.parent() is not None and w.counts_label.isVisibleTo(status)
+        assert executor._lanes  # the read and background lanes started with the settle
+    finally:
+        w.close()
+        w.deleteLater()
+
+
+def test_reading_a_later_part_before_the_first_paint_builds_it_then(make_window, journal_dir, qtbot):  # type: ignore[no-untyped-def]
+    """Code (or a test) that reaches for the mirrorback panel before the first paint gets it, built once."""
+    paths = AppPaths.resolve(journal_dir)
+    paths.config_dir.mkdir(parents=True, exist_ok=True)
+    executor = DatabaseExecutor(lambda: open_journal(paths.database))
+    w = MainWindow(executor, paths, QSettings(str(paths.settings_file), QSettings.Format.IniFormat))
+    try:
+        assert not w._built
+        panel = w.mirrorback_panel
+        assert w._built and w.mirrorback_panel is panel and w.writing is w.writing
+        assert w.side_layout.indexOf(w.mirrorback_scroll) >= 0
+    finally:
+        w.close()
+        w.deleteLater()

@@ -81,6 +81,7 @@ class JournalController(QObject):
         self._current_thread: str | None = None
         self._drafts: list[m.Draft] = []
         self._stats: dict[str, int] = {}
+        self._prefetched = False
 
         self.identity_model = im.IdentityListModel(self)
         self.thread_model = ThreadListModel(self)
@@ -108,7 +109,7 @@ class JournalController(QObject):
         c.thread_membership_changed.connect(self._membership_changed)
         c.operation_failed.connect(self._show_error)
         self.list_model.first_page_loaded.connect(self._first_page)
-        self.list_model.page_failed.connect(self._show_error)
+        self.list_model.page_failed.connect(self._page_failed)
         self.list_model.rowsInserted.connect(self._update_list_state)
         self.list_model.rowsRemoved.connect(self._update_list_state)
         self.list_model.modelReset.connect(self._update_list_state)
@@ -138,11 +139,22 @@ class JournalController(QObject):
         self.editor.delete_requested.connect(lambda _rid: self.delete_current_reflection())
 
     # -- opening -------------------------------------------------------------------------
+    def prefetch_first_page(self) -> None:
+        """Ask for the first page while the journal is still opening (the executor has started): it runs right
+        after the open, while the window is still being built, and is there when the window is (issue 12)."""
+        self.list_model.set_filters(SearchFilters())
+        self._prefetched = True
+
     def journal_opened(self) -> None:
         """The executor opened the journal (or an import replaced it): load every view's first state."""
         self.is_open = True
         # The first page goes first on the serial executor: it is what the person is waiting to see.
-        self._apply_identity_filter()
+        if self._prefetched and self._identity == (im.ALL, None) and not self._tag:
+            self._update_list_title()  # the page asked for at start-up is on its way, or already shown
+            self._update_subtitle()
+        else:
+            self._apply_identity_filter()
+        self._prefetched = False
         self._load_identities()
         self._load_threads()
         self._load_stats()
@@ -634,6 +646,10 @@ class JournalController(QObject):
         self.client.discard_draft(d.id)
         self.editor.banner.hide()
         self._offer_next_draft()
+
+    def _page_failed(self, text: str) -> None:
+        if self.is_open:  # a page asked for before an open that failed: the window says why it did not open
+            self._show_error(text)
 
     def _show_error(self, text: str) -> None:
         self.editor.banner.show_message(text, [("Dismiss", self.editor.banner.hide)], kind="error")
