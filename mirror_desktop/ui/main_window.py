@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 from mirror_desktop import __version__
 from mirror_desktop.paths import AppPaths
 from mirror_desktop.ui.journal.controller import JournalController
+from mirror_desktop.ui.lazy import BuiltOnFirstRead
 from mirror_desktop.ui.theme import apply_theme
 from mirror_desktop.workers.executor import DatabaseExecutor
 from mirror_desktop.workers.journal import JournalClient
@@ -41,6 +42,8 @@ if TYPE_CHECKING:
     from mirror_desktop.ui.integrations.day_panel import DayItemsController, DayPanel
     from mirror_desktop.ui.integrations.dialog import IntegrationsDialog
     from mirror_desktop.ui.integrations.status import SyncStatus
+    from mirror_desktop.ui.journal.search_panel import SearchPanel
+    from mirror_desktop.ui.journal.thread_timeline import ThreadTimelineView
     from mirror_desktop.ui.mirrorback.panel import MirrorbackPanel
     from mirror_desktop.ui.sync.status import SyncLine
     from mirror_desktop.ui.tensions.page import TensionView
@@ -51,23 +54,6 @@ if TYPE_CHECKING:
 VIEWS = ("reflections", "threads", "tensions", "search", "calendar", "stats")
 LAZY_VIEWS = ("calendar", "stats")  # built by the writing controller the first time they are shown (issue 16)
 SETTLE_FALLBACK_MS = 300  # a shown window whose list never paints rows (an empty journal) settles anyway
-
-
-class BuiltAfterFirstPaint:
-    """A part of the window that is built once the first page is on screen (issue 12: start-up).
-
-    Reading it earlier builds that part at once (MainWindow.finish_build), so callers never see it missing;
-    once built, the instance's own attribute shadows this descriptor and reading it costs nothing.
-    """
-
-    def __set_name__(self, owner: type, name: str) -> None:
-        self.name = name
-
-    def __get__(self, window: Any, owner: type | None = None) -> Any:
-        if window is None:
-            return self
-        window.finish_build()
-        return window.__dict__[self.name]
 
 
 class MainWindow(QMainWindow):
@@ -122,8 +108,8 @@ class MainWindow(QMainWindow):
         self.evolution_dialog: Any = None
         # the journal's widgets, by the names the rest of the window (and its tests) use
         j = self.journal
-        self.editor, self.autosave, self.sidebar, self.search, self.timeline = (
-            j.editor, j.autosave, j.sidebar, j.search, j.timeline)
+        self.editor, self.autosave, self.sidebar = j.editor, j.autosave, j.sidebar
+        j.page_built.connect(self._page_built)  # the search and thread pages, built on first read
         self.list_model, self.list_view, self.identity_model, self.thread_model, self.timeline_model = (
             j.list_model, j.list_view, j.identity_model, j.thread_model, j.timeline_model)
         self._build_layout()
@@ -137,17 +123,17 @@ class MainWindow(QMainWindow):
         if executor.started:
             self.journal.prefetch_first_page()
 
-    # Built after the first paint (or when first read): see finish_build.
-    engine_settings: EngineSettingsStore = cast(Any, BuiltAfterFirstPaint())
-    mirrorback_panel: MirrorbackPanel = cast(Any, BuiltAfterFirstPaint())
-    mirrorback_scroll: QScrollArea = cast(Any, BuiltAfterFirstPaint())
-    integrations: IntegrationsClient = cast(Any, BuiltAfterFirstPaint())
-    day_items: DayItemsController = cast(Any, BuiltAfterFirstPaint())
-    day_panel: DayPanel = cast(Any, BuiltAfterFirstPaint())
-    sync_client: SyncClient = cast(Any, BuiltAfterFirstPaint())
-    sync_status: SyncStatus = cast(Any, BuiltAfterFirstPaint())
-    sync_line: SyncLine = cast(Any, BuiltAfterFirstPaint())
-    writing: WritingController = cast(Any, BuiltAfterFirstPaint())
+    # Built after the first paint (MainWindow._settle), or when first read: see finish_build.
+    engine_settings: EngineSettingsStore = cast(Any, BuiltOnFirstRead("finish_build"))
+    mirrorback_panel: MirrorbackPanel = cast(Any, BuiltOnFirstRead("finish_build"))
+    mirrorback_scroll: QScrollArea = cast(Any, BuiltOnFirstRead("finish_build"))
+    integrations: IntegrationsClient = cast(Any, BuiltOnFirstRead("finish_build"))
+    day_items: DayItemsController = cast(Any, BuiltOnFirstRead("finish_build"))
+    day_panel: DayPanel = cast(Any, BuiltOnFirstRead("finish_build"))
+    sync_client: SyncClient = cast(Any, BuiltOnFirstRead("finish_build"))
+    sync_status: SyncStatus = cast(Any, BuiltOnFirstRead("finish_build"))
+    sync_line: SyncLine = cast(Any, BuiltOnFirstRead("finish_build"))
+    writing: WritingController = cast(Any, BuiltOnFirstRead("finish_build"))
 
     def finish_build(self) -> None:
         """Build the rest of the window and bring it up to date with what the journal has shown so far."""
@@ -222,7 +208,8 @@ class MainWindow(QMainWindow):
         self.editor_column.setObjectName("editorColumn")
         for column in (self.sidebar, self.stack, self.editor_column):
             self.splitter.addWidget(column)
-        for page in (self.journal.reflection_page, self.timeline, QWidget(), self.search):  # the map: tension_view
+        # The thread timeline, the map and search hold placeholders until they are first shown (_place_page).
+        for page in (self.journal.reflection_page, QWidget(), QWidget(), QWidget()):
             self.stack.addWidget(page)
         self.editor_column.addWidget(self.editor)
         # The side panel keeps its place in the first frame; its contents come with finish_build.
@@ -374,7 +361,6 @@ class MainWindow(QMainWindow):
         j.view_requested.connect(self.show_view)
         j.status_message.connect(lambda text: self.statusBar().showMessage(text, 6000))
         j.identity_changed.connect(self._identity_changed)
-        self.search.leave_requested.connect(self.leave_search)
         self.new_action.triggered.connect(self.new_reflection)
         self.save_action.triggered.connect(self.autosave.save_now)
         self.quit_action.triggered.connect(self.close)
@@ -503,16 +489,35 @@ class MainWindow(QMainWindow):
 
             view = TensionView(self.tensions)
             view.reflection_open_requested.connect(self._open_from_elsewhere)
-            index = VIEWS.index("tensions")
-            placeholder = self.stack.widget(index)
-            self.stack.insertWidget(index, view)
-            if placeholder is not None:
-                self.stack.removeWidget(placeholder)
-                placeholder.deleteLater()
+            self._place_page("tensions", view)
             self._tension_view = view
             if self._identity is not None:
                 view.set_identity(*self._identity)
         return self._tension_view
+
+    @property
+    def search(self) -> SearchPanel:
+        """The search page (the journal builds it the first time it is read)."""
+        return self.journal.search
+
+    @property
+    def timeline(self) -> ThreadTimelineView:
+        """The thread timeline page (the journal builds it the first time it is read)."""
+        return self.journal.timeline
+
+    def _page_built(self, name: str, page: QWidget) -> None:
+        self._place_page(name, page)
+        if name == "search":
+            cast("SearchPanel", page).leave_requested.connect(self.leave_search)
+
+    def _place_page(self, name: str, page: QWidget) -> None:
+        """Put a page built on first use where its placeholder held its place in the stack."""
+        index = VIEWS.index(name)
+        placeholder = self.stack.widget(index)
+        self.stack.insertWidget(index, page)
+        if placeholder is not None:
+            self.stack.removeWidget(placeholder)
+            placeholder.deleteLater()
 
     def _identity_changed(self, identity_id: str | None, anonymous: bool) -> None:
         self._identity = (identity_id, anonymous)
@@ -541,10 +546,7 @@ class MainWindow(QMainWindow):
         if name != self._view and self._view != "search":
             self._previous_view = self._view
         self._view = name
-        if name == "tensions":
-            self.tension_view  # noqa: B018 - the map is built the first time it is shown
-        page = self.writing.page(name) if name in LAZY_VIEWS else self.stack.widget(VIEWS.index(name))
-        self.stack.setCurrentWidget(cast(QWidget, page))
+        self.stack.setCurrentWidget(self._page(name))
         # the map and the charts take the width of editor and reply
         self.editor_column.setVisible(name not in ("tensions", "stats"))
         if name in self.view_actions:
@@ -555,6 +557,18 @@ class MainWindow(QMainWindow):
         if name == "threads" and self.journal._current_thread is None and self.thread_model.rowCount():
             self.sidebar.threads.setCurrentIndex(self.thread_model.index(0, 0))
         self.view_changed.emit(name)
+
+    def _page(self, name: str) -> QWidget:
+        """The page of a view, built the first time it is shown."""
+        if name in LAZY_VIEWS:
+            return self.writing.page(name)
+        if name == "tensions":
+            return self.tension_view
+        if name == "threads":
+            return self.timeline
+        if name == "search":
+            return self.search
+        return self.journal.reflection_page
 
     def start_search(self) -> None:
         self.show_view("search")

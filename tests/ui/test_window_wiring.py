@@ -232,3 +232,22 @@ def test_reading_a_later_part_before_the_first_paint_builds_it_then(make_window,
     finally:
         w.close()
         w.deleteLater()
+
+
+def test_search_and_thread_pages_built_late_show_what_the_journal_already_chose(make_window, journal_dir, qtbot):  # type: ignore[no-untyped-def]
+    """The search and thread pages are built when first shown (issue 12); they catch up on the identity chosen,
+    the identities and threads loaded, and the thread opened before they existed."""
+    ident = stored(journal_dir, lambda s: s.identities.create(m.Identity(metadata={"name": "Night self"})))
+    thread = stored(journal_dir, lambda s: s.threads.create(m.Thread(identity_id=None, title="Winter")))
+    w = make_window()
+    assert "search" not in w.journal.__dict__ and "timeline" not in w.journal.__dict__
+    w.journal.select_identity(ident.id)
+    w.start_search()
+    assert w.stack.currentWidget() is w.search
+    assert w.search.identity_filter.currentData() == ident.id
+    assert w.search.thread_filter.findText("Winter") >= 0
+    w.leave_search_action.trigger()  # Esc still leaves the late-built search page
+    assert w.view != "search"
+    w.journal.show_thread(thread.id)
+    assert w.view == "threads" and w.stack.currentWidget() is w.timeline
+    qtbot.waitUntil(lambda: w.timeline.title.text() == "Winter", timeout=10000)

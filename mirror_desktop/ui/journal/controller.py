@@ -9,7 +9,7 @@ signals below to the other features.
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from PySide6.QtCore import QEvent, QModelIndex, QObject, QSettings, Qt, Signal
 from PySide6.QtGui import QColor, QKeyEvent
@@ -36,11 +36,14 @@ from mirror_desktop.ui.journal.editor import ReflectionEditor
 from mirror_desktop.ui.journal.models import identities as im
 from mirror_desktop.ui.journal.models.reflection_list import IdRole, ReflectionListModel
 from mirror_desktop.ui.journal.models.threads import ThreadListModel, ThreadTimelineModel
-from mirror_desktop.ui.journal.search_panel import SearchPanel
 from mirror_desktop.ui.journal.sidebar import Sidebar
-from mirror_desktop.ui.journal.thread_timeline import ThreadTimelineView
+from mirror_desktop.ui.lazy import BuiltOnFirstRead, is_built
 from mirror_desktop.ui.theme import named
 from mirror_desktop.workers.journal import JournalClient
+
+if TYPE_CHECKING:
+    from mirror_desktop.ui.journal.search_panel import SearchPanel
+    from mirror_desktop.ui.journal.thread_timeline import ThreadTimelineView
 
 
 LAST_IDENTITY = "journal/last_identity"
@@ -57,6 +60,7 @@ class JournalController(QObject):
         reflection_opened(object): the editor now shows this reflection id (None: a new, unsaved page).
         view_requested(str): a view should come to the front (e.g. "threads" after opening a thread).
         status_message(str): a short fact for the status bar.
+        page_built(str, QWidget): the "search" or "threads" page was built (first read); the window places it.
     """
 
     journal_loaded = Signal()
@@ -66,6 +70,11 @@ class JournalController(QObject):
     reflection_opened = Signal(object)
     view_requested = Signal(str)
     status_message = Signal(str)
+    page_built = Signal(str, QWidget)
+
+    # Pages a person may not open this session, built the first time they are read (issue 12: start-up).
+    search: SearchPanel = cast(Any, BuiltOnFirstRead("_build_search"))
+    timeline: ThreadTimelineView = cast(Any, BuiltOnFirstRead("_build_timeline"))
 
     def __init__(self, client: JournalClient, window: QWidget, settings: QSettings | None = None) -> None:
         super().__init__(window)
@@ -82,6 +91,8 @@ class JournalController(QObject):
         self._drafts: list[m.Draft] = []
         self._stats: dict[str, int] = {}
         self._prefetched = False
+        self._identities: list[m.Identity] = []  # what the search panel is given when it is built
+        self._threads: list[m.Thread] = []
 
         self.identity_model = im.IdentityListModel(self)
         self.thread_model = ThreadListModel(self)
@@ -89,8 +100,6 @@ class JournalController(QObject):
         self.timeline_model = ThreadTimelineModel(self)
         self.sidebar = Sidebar(self.identity_model, self.thread_model)
         self.reflection_page = self._build_reflection_page()
-        self.timeline = ThreadTimelineView(self.timeline_model)
-        self.search = SearchPanel(client)
         self.editor = ReflectionEditor()
         self.autosave = AutosaveController(client, self.editor, self)
         from mirror_desktop.ui.journal.attachments import EditorAttachments  # issue 15
@@ -117,11 +126,6 @@ class JournalController(QObject):
         self.list_view.customContextMenuRequested.connect(self._list_menu)
         self.list_view.installEventFilter(self)
         self.timeline_model.order_changed.connect(self._timeline_reordered)
-        self.timeline.reflection_activated.connect(self.open_reflection)
-        self.timeline.remove_requested.connect(c.remove_from_thread)
-        self.timeline.rename_requested.connect(self.rename_thread)
-        self.timeline.status_requested.connect(self.set_thread_status)
-        self.search.reflection_activated.connect(self.open_reflection)
         sb = self.sidebar
         sb.identity_selected.connect(self._identity_selected)
         sb.identity_create_requested.connect(self.create_identity)
@@ -137,6 +141,32 @@ class JournalController(QObject):
         self.reflection_opened.connect(self.editor_attachments.reflection_opened)
         self.editor.conflict_open_requested.connect(self.open_reflection)
         self.editor.delete_requested.connect(lambda _rid: self.delete_current_reflection())
+
+    # -- pages built on first read ------------------------------------------------------------
+    def _build_search(self) -> None:
+        from mirror_desktop.ui.journal.search_panel import SearchPanel
+
+        panel = SearchPanel(self.client)
+        panel.reflection_activated.connect(self.open_reflection)
+        panel.set_identities(self._identities)
+        panel.set_threads(self._threads)
+        kind, ident = self._identity
+        panel.set_identity_filter(ident if kind == im.IDENTITY else None, kind == im.ANONYMOUS)
+        self.search = panel
+        self.page_built.emit("search", panel)
+
+    def _build_timeline(self) -> None:
+        from mirror_desktop.ui.journal.thread_timeline import ThreadTimelineView
+
+        view = ThreadTimelineView(self.timeline_model)
+        view.reflection_activated.connect(self.open_reflection)
+        view.remove_requested.connect(self.client.remove_from_thread)
+        view.rename_requested.connect(self.rename_thread)
+        view.status_requested.connect(self.set_thread_status)
+        view.set_has_threads(bool(self._threads))
+        view.show_thread(self.thread_model.find_thread(self._current_thread) if self._current_thread else None)
+        self.timeline = view
+        self.page_built.emit("threads", view)
 
     # -- opening -------------------------------------------------------------------------
     def prefetch_first_page(self) -> None:
@@ -292,7 +322,9 @@ class JournalController(QObject):
         self.editor.set_identities(identities)
         if not self.editor.is_saved_reflection and not self.editor.content().strip():
             self.editor.set_identity(self.default_identity())  # a blank page, opened before the names arrived
-        self.search.set_identities(identities)
+        self._identities = identities
+        if is_built(self, "search"):
+            self.search.set_identities(identities)
         self._update_list_title()
         self._load_stats()
         self._arrive("identities")
@@ -303,7 +335,8 @@ class JournalController(QObject):
         self._identity = (kind, identity_id)
         self._apply_identity_filter()
         self._load_threads()
-        self.search.set_identity_filter(identity_id, kind == im.ANONYMOUS)
+        if is_built(self, "search"):
+            self.search.set_identity_filter(identity_id, kind == im.ANONYMOUS)
         self.identity_changed.emit(identity_id, kind == im.ANONYMOUS)
 
     def select_identity(self, identity_id: str | None, anonymous: bool = False) -> None:
@@ -404,15 +437,17 @@ class JournalController(QObject):
             self.sidebar.threads.setCurrentIndex(self.thread_model.index(row, 0))
         sel.blockSignals(False)
         self.editor.set_threads(threads)
-        self.search.set_threads(threads)
-        self.timeline.set_has_threads(bool(threads))
-        t = self.thread_model.find_thread(current)
-        if current and t is not None:
-            self.timeline.show_thread(t)
-        elif current:
+        self._threads = threads
+        if is_built(self, "search"):
+            self.search.set_threads(threads)
+        t = self.thread_model.find_thread(current) if current else None
+        if current and t is None:  # the thread shown was deleted
             self._current_thread = None
             self.timeline_model.set_timeline(None, [])
-            self.timeline.show_thread(None)
+        if is_built(self, "timeline"):
+            self.timeline.set_has_threads(bool(threads))
+            if current:
+                self.timeline.show_thread(t)
         self._load_stats()
         self._arrive("threads")
 
