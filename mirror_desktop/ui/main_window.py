@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from PySide6 import __version__ as PYSIDE_VERSION
 from PySide6.QtCore import QByteArray, QEvent, QObject, QSettings, Qt, QTimer, Signal, qVersion
-from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence
+from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence, QShowEvent
 from PySide6.QtWidgets import (
     QApplication,
     QLabel,
@@ -42,6 +42,9 @@ if TYPE_CHECKING:
     from mirror_desktop.ui.integrations.day_panel import DayItemsController, DayPanel
     from mirror_desktop.ui.integrations.dialog import IntegrationsDialog
     from mirror_desktop.ui.integrations.status import SyncStatus
+    from mirror_desktop.ui.journal.autosave import AutosaveController
+    from mirror_desktop.ui.journal.editor import ReflectionEditor
+    from mirror_desktop.ui.journal.sidebar import Sidebar
     from mirror_desktop.ui.journal.search_panel import SearchPanel
     from mirror_desktop.ui.journal.thread_timeline import ThreadTimelineView
     from mirror_desktop.ui.mirrorback.panel import MirrorbackPanel
@@ -53,7 +56,7 @@ if TYPE_CHECKING:
 
 VIEWS = ("reflections", "threads", "tensions", "search", "calendar", "stats")
 LAZY_VIEWS = ("calendar", "stats")  # built by the writing controller the first time they are shown (issue 16)
-SETTLE_FALLBACK_MS = 300  # a shown window whose list never paints rows (an empty journal) settles anyway
+BUILD_FALLBACK_MS = 500  # a shown window whose list has not painted rows by then is built anyway
 
 
 class MainWindow(QMainWindow):
@@ -98,18 +101,19 @@ class MainWindow(QMainWindow):
         self.importing: Any = None  # File → Import from another app…: client and dialog built on first use
         self.import_from_app_dialog: Any = None
         self.sync_dialog: QWidget | None = None
-        # The first frame holds what the person sees at once: the list, the editor and the sidebar. The side
-        # panels, the status bar's sync lines and the writing features are built right after the first page
-        # is painted (finish_build), and the background starts then (issue 12: first paint).
+        # The first frame is the list of reflections (issue 12: first paint). The sidebar, the editor, the side
+        # panels, the status bar's sync lines and the writing features are built right after the list's first
+        # paint (finish_build); the opened journal is loaded into them then, and the background starts after.
         self._built = False
         self._settled = False
-        self._rows_painted = False
+        self._open_pending = False
         self.evolution_client: Any = None    # issue 17: built on first use (View → Evolution…, or feedback)
         self.evolution_dialog: Any = None
         # the journal's widgets, by the names the rest of the window (and its tests) use
         j = self.journal
-        self.editor, self.autosave, self.sidebar = j.editor, j.autosave, j.sidebar
+        j.rest_built.connect(self.finish_build)  # the editor read early (a test, a shortcut): the rest comes too
         j.page_built.connect(self._page_built)  # the search and thread pages, built on first read
+        j.list_model.first_page_loaded.connect(self._first_page_arrived)
         self.list_model, self.list_view, self.identity_model, self.thread_model, self.timeline_model = (
             j.list_model, j.list_view, j.identity_model, j.thread_model, j.timeline_model)
         self._build_layout()
@@ -123,7 +127,12 @@ class MainWindow(QMainWindow):
         if executor.started:
             self.journal.prefetch_first_page()
 
-    # Built after the first paint (MainWindow._settle), or when first read: see finish_build.
+    # Built after the list's first paint, or when first read: see finish_build.
+    editor: ReflectionEditor = cast(Any, BuiltOnFirstRead("finish_build"))
+    autosave: AutosaveController = cast(Any, BuiltOnFirstRead("finish_build"))
+    sidebar: Sidebar = cast(Any, BuiltOnFirstRead("finish_build"))
+    side_column: QWidget = cast(Any, BuiltOnFirstRead("finish_build"))
+    side_layout: QVBoxLayout = cast(Any, BuiltOnFirstRead("finish_build"))
     engine_settings: EngineSettingsStore = cast(Any, BuiltOnFirstRead("finish_build"))
     mirrorback_panel: MirrorbackPanel = cast(Any, BuiltOnFirstRead("finish_build"))
     mirrorback_scroll: QScrollArea = cast(Any, BuiltOnFirstRead("finish_build"))
@@ -150,6 +159,14 @@ class MainWindow(QMainWindow):
         from mirror_desktop.workers.sync import SyncClient
 
         ex, j = self.executor, self.journal
+        j.build_rest()
+        self.editor, self.autosave, self.sidebar = j.editor, j.autosave, j.sidebar
+        self._place_columns()
+        self.save_action.triggered.connect(self.autosave.save_now)
+        self.preview_action.toggled.connect(self.editor.set_preview)
+        self.editor.preview_button.toggled.connect(self.preview_action.setChecked)
+        for part in (self.sidebar, self.editor):
+            part.setEnabled(False)  # until the journal is open (_opened)
         self.engine_settings = EngineSettingsStore(self.paths.config_dir)
         self.mirrorback_panel = MirrorbackPanel(MirrorbacksClient(ex, self), settings=self.engine_settings)
         self.integrations = IntegrationsClient(ex, self.paths.config_dir / "integration-passwords", self)
@@ -161,8 +178,8 @@ class MainWindow(QMainWindow):
         self.sync_status = SyncStatus(self.integrations)
         self.sync_line = SyncLine(self.sync_client)
         sb.removeWidget(self.counts_label)  # the counts stay rightmost, after the sync lines
-        for w in (self.sync_status, self.sync_line, self.counts_label):
-            sb.addPermanentWidget(w)
+        for label in (self.sync_status, self.sync_line, self.counts_label):
+            sb.addPermanentWidget(label)
         self.counts_label.show()
         j.reflection_opened.connect(self.mirrorback_panel.set_reflection)
         self.sync_client.sync_finished.connect(self._devices_synced)
@@ -172,15 +189,24 @@ class MainWindow(QMainWindow):
         j.timeline_loaded.connect(self.day_items.timeline_loaded)
         self.integrations.sync_finished.connect(self._synced)
         self._build_writing()
-        if self.is_open:  # what the first frame already showed, the new parts catch up on
-            identity, anonymous = self._identity or (None, False)
-            self.mirrorback_panel.set_reflection(self.editor.state.reflection_id)
-            self.day_items.identity_changed(identity, anonymous)
-            if self.timeline_model.rowCount():
-                self.day_items.timeline_loaded()
-            self.writing.identity = (identity, anonymous)  # its state loads when the window settles
-            self.sync_status.check_credentials()
-            self.sync_client.load_status()  # sync between devices resumes (its own QThread) when it is on
+        if self._open_pending:  # the journal opened while the first frame was shown: load it into the window now
+            self._open_pending = False
+            self._opened(None)
+
+    def _place_columns(self) -> None:
+        """The sidebar and the editor column take the places their placeholders held in the first frame."""
+        side = QWidget()
+        side_lay = QVBoxLayout(side)
+        side_lay.setContentsMargins(0, 0, 0, 0)
+        side_lay.setSpacing(0)
+        self.side_column, self.side_layout = side, side_lay  # On This Day joins it when it has something
+        for splitter, index, widget in ((self.splitter, 0, self.sidebar), (self.editor_column, 0, self.editor),
+                                        (self.editor_column, 1, side)):
+            placeholder = splitter.replaceWidget(index, widget)
+            if placeholder is not None:
+                placeholder.deleteLater()
+        self.sidebar.setMinimumWidth(180)
+        self.editor.setMinimumWidth(360)
 
     def _build_side_column(self) -> None:
         """The side panel under the editor: the open reflection's day (issue 14), then the mirrorback."""
@@ -200,25 +226,22 @@ class MainWindow(QMainWindow):
     def _build_layout(self) -> None:
         # Top-down: each widget joins the window once. Built bottom-up, the whole tree was re-parented into
         # the window at the end, and every widget got its parent, palette and font change events again.
+        # The sidebar and the editor column hold placeholders of their size until finish_build.
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.setObjectName("mainSplitter")
         self.setCentralWidget(self.splitter)
         self.stack = QStackedWidget()
         self.editor_column = QSplitter(Qt.Orientation.Vertical)
         self.editor_column.setObjectName("editorColumn")
-        for column in (self.sidebar, self.stack, self.editor_column):
+        sidebar_place = QWidget()
+        for column in (sidebar_place, self.stack, self.editor_column):
             self.splitter.addWidget(column)
         # The thread timeline, the map and search hold placeholders until they are first shown (_place_page).
         for page in (self.journal.reflection_page, QWidget(), QWidget(), QWidget()):
             self.stack.addWidget(page)
-        self.editor_column.addWidget(self.editor)
-        # The side panel keeps its place in the first frame; its contents come with finish_build.
-        side = QWidget()
-        side_lay = QVBoxLayout(side)
-        side_lay.setContentsMargins(0, 0, 0, 0)
-        side_lay.setSpacing(0)
-        self.side_column, self.side_layout = side, side_lay  # On This Day joins it when it has something
-        self.editor_column.addWidget(side)
+        editor_place = QWidget()
+        for place in (editor_place, QWidget()):
+            self.editor_column.addWidget(place)
         self.editor_column.setStretchFactor(0, 3)
         self.editor_column.setStretchFactor(1, 2)
         self.editor_column.setChildrenCollapsible(False)
@@ -226,9 +249,9 @@ class MainWindow(QMainWindow):
         self.splitter.setStretchFactor(0, 0)
         self.splitter.setStretchFactor(1, 1)
         self.splitter.setStretchFactor(2, 2)
-        self.sidebar.setMinimumWidth(180)
+        sidebar_place.setMinimumWidth(180)
         self.stack.setMinimumWidth(280)
-        self.editor.setMinimumWidth(360)
+        editor_place.setMinimumWidth(360)
 
     def _build_status_bar(self) -> None:
         sb = self.statusBar()
@@ -362,13 +385,10 @@ class MainWindow(QMainWindow):
         j.status_message.connect(lambda text: self.statusBar().showMessage(text, 6000))
         j.identity_changed.connect(self._identity_changed)
         self.new_action.triggered.connect(self.new_reflection)
-        self.save_action.triggered.connect(self.autosave.save_now)
         self.quit_action.triggered.connect(self.close)
         self.find_action.triggered.connect(self.start_search)
         self.leave_search_action.triggered.connect(self.leave_search)
         self.delete_action.triggered.connect(j.delete_current_reflection)
-        self.preview_action.toggled.connect(self.editor.set_preview)
-        self.editor.preview_button.toggled.connect(self.preview_action.setChecked)
         self.new_identity_action.triggered.connect(j.create_identity)
         self.new_thread_action.triggered.connect(j.create_thread)
         self.settings_action.triggered.connect(self.show_settings)
@@ -404,7 +424,7 @@ class MainWindow(QMainWindow):
         view_menu.insertAction(self.preview_action, self.focus_action)
 
     def setEnabled_for_open(self, open_: bool) -> None:  # noqa: N802 - reads like Qt's setEnabled
-        for w in (self.sidebar, self.stack, self.editor):
+        for w in (self.sidebar, self.stack, self.editor) if self._built else (self.stack,):
             w.setEnabled(open_)
         for a in (self.new_action, self.save_action, self.find_action, self.delete_action,
                   self.new_identity_action, self.new_thread_action, self.reflect_action,
@@ -442,6 +462,11 @@ class MainWindow(QMainWindow):
     def _opened(self, _storage: object) -> None:
         self.progress.hide()
         self.progress_label.setText("")
+        if not self._built:  # the first frame is on its way: the journal loads into the window once it is built
+            self._open_pending = True
+            if not self.isVisible():
+                self.finish_build()
+            return
         self.setEnabled_for_open(True)
         self.journal.journal_opened()
         self.tensions.ensure_seeds()  # a new journal gets its default tensions even before the map is opened
@@ -451,27 +476,30 @@ class MainWindow(QMainWindow):
             self.sync_client.load_status()  # sync between devices resumes (its own QThread) when it is on
 
     def _loaded(self) -> None:
-        """The first page, identities and threads arrived: settle once the page is painted (or at once, hidden)."""
-        if self._rows_painted or not self.isVisible():
-            QTimer.singleShot(0, self._settle)
-        else:
-            QTimer.singleShot(SETTLE_FALLBACK_MS, self._settle)
+        """The first page, identities and threads are shown in the built window: now the background."""
+        QTimer.singleShot(0, self._settle)
+
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 - Qt override
+        super().showEvent(event)
+        if not self._built:  # a journal still migrating, or slow to give its first page: build anyway
+            QTimer.singleShot(BUILD_FALLBACK_MS, self.finish_build)
+
+    def _first_page_arrived(self, rows: int) -> None:
+        if rows == 0 and not self._built:
+            QTimer.singleShot(0, self.finish_build)  # nothing to paint first
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt override
-        if (not self._rows_painted and event.type() == QEvent.Type.Paint
-                and watched is self.list_view.viewport() and self.list_model.rowCount() > 0):
-            self._rows_painted = True
-            if self.journal._loaded:
-                QTimer.singleShot(0, self._settle)  # after this paint reaches the screen
+        if event.type() == QEvent.Type.Paint and watched is self.list_view.viewport() \
+                and self.list_model.rowCount() > 0:
+            self.list_view.viewport().removeEventFilter(self)
+            QTimer.singleShot(0, self.finish_build)  # after this first paint of the rows reaches the screen
         return False
 
     def _settle(self) -> None:
-        """Now the rest: the side panels and sync lines, then the background (nothing competes with the first paint)."""
+        """The journal is shown: now the background (nothing competed with the first paint)."""
         if self._settled or self._closing:
             return
         self._settled = True
-        self.list_view.viewport().removeEventFilter(self)
-        self.finish_build()
         self.writing.journal_loaded()
         self.executor.start_lanes()  # read and background connections (a no-op once open)
         self.integrations.start_polling()  # its own QThread (a no-op while it runs)

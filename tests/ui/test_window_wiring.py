@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import QEvent, QObject, QSettings, Qt
 
 from mirror_desktop.app import open_journal, open_reader
 from mirror_desktop.core import models as m
@@ -187,8 +187,9 @@ def test_a_new_page_is_not_replaced_by_a_reflection_still_on_its_way(make_window
 
 
 def test_the_first_frame_is_the_journal_and_the_rest_follows_its_first_paint(qtbot, journal_dir):  # type: ignore[no-untyped-def]
-    """Issue 12 (first paint): the page is asked for while the journal opens, the side panels, the sync lines and
-    the tags are built only after the first page is painted, and once built they show the open reflection."""
+    """Issue 12 (first paint): the page is asked for while the journal opens and painted in a first frame that
+    holds only the list; the sidebar, the editor, the side panels and the sync lines are built right after that
+    paint, the journal is loaded into them, and the open reflection and its mirrorback are shown."""
     r = stored(journal_dir, lambda s: s.reflections.create(m.Reflection("The first evening, with its reply.")))
     stored(journal_dir, lambda s: s.mirrorbacks.create(m.Mirrorback(r.id, "You wrote about the first evening.", "1.0.0")))
     paths = AppPaths.resolve(journal_dir)
@@ -199,23 +200,43 @@ def test_the_first_frame_is_the_journal_and_the_rest_follows_its_first_paint(qtb
     w = MainWindow(executor, paths, QSettings(str(paths.settings_file), QSettings.Format.IniFormat))
     try:
         assert w.list_model._fetching  # the first page is already on its way, before the journal has opened
+        assert not w._built and "editor" not in w.journal.__dict__
+
+        class FirstRows(QObject):
+            built_at_paint: list[bool] = []
+
+            def eventFilter(self, _o: QObject, e: QEvent) -> bool:  # noqa: N802 - Qt override
+                if e.type() == QEvent.Type.Paint and w.list_model.rowCount() and not self.built_at_paint:
+                    self.built_at_paint.append(w._built)
+                return False
+
+        probe = FirstRows()
+        w.list_view.viewport().installEventFilter(probe)
+        built_when_loaded: list[bool] = []
+        w.journal_loaded.connect(lambda: built_when_loaded.append(w._built))
         w.resize(1100, 700)
-        loaded_before_settle: list[bool] = []
-        w.journal_loaded.connect(lambda: loaded_before_settle.append(w._built))
         with qtbot.waitSignal(w.settled, timeout=15000):
             w.show()
-        assert loaded_before_settle == [False]  # the first page was shown before any side panel was built
-        assert w._rows_painted and w.list_model.rowCount() == 1
+        assert probe.built_at_paint == [False]  # the rows were painted before anything else was built
+        assert built_when_loaded == [True]
+        assert w.splitter.widget(0) is w.sidebar and w.editor_column.widget(0) is w.editor
         assert w.side_layout.indexOf(w.mirrorback_scroll) >= 0 and w.side_layout.indexOf(w.day_panel) >= 0
-        qtbot.waitUntil(lambda: w.mirrorback_panel.reflection_id == r.id, timeout=10000)  # caught up
+        qtbot.waitUntil(lambda: w.editor.state.reflection_id == r.id, timeout=10000)  # the first row, opened
         qtbot.waitUntil(lambda: bool(w.mirrorback_panel.entries), timeout=10000)
         assert w.mirrorback_panel.entries[0].mirrorback.content == "You wrote about the first evening."
-        status = w.statusBar()
-        assert w.sync_line.parent() is not None and w.counts_label.isVisibleTo(status)
+        assert w.sync_line.parent() is not None and w.counts_label.isVisibleTo(w.statusBar())
         assert executor._lanes  # the read and background lanes started with the settle
     finally:
         w.close()
         w.deleteLater()
+
+
+def test_an_empty_journal_gets_its_editor_and_empty_state_without_a_first_row(make_window, journal_dir):  # type: ignore[no-untyped-def]
+    """No rows to paint first: the window is built as soon as the empty first page arrives, and says so."""
+    w = make_window()
+    assert w._built and w.editor.isEnabled()
+    assert w.journal.list_stack.currentWidget() is w.journal.list_empty
+    assert "Nothing written here yet" in w.journal.list_empty.text()
 
 
 def test_reading_a_later_part_before_the_first_paint_builds_it_then(make_window, journal_dir, qtbot):  # type: ignore[no-untyped-def]

@@ -30,18 +30,19 @@ from mirror_desktop.core import models as m
 from mirror_desktop.core.errors import NotFoundError
 from mirror_desktop.core.models import SearchFilters
 from mirror_desktop.ui import format as fmt
-from mirror_desktop.ui.journal.autosave import AutosaveController
 from mirror_desktop.ui.journal.delegates import ReflectionDelegate
-from mirror_desktop.ui.journal.editor import ReflectionEditor
 from mirror_desktop.ui.journal.models import identities as im
 from mirror_desktop.ui.journal.models.reflection_list import IdRole, ReflectionListModel
 from mirror_desktop.ui.journal.models.threads import ThreadListModel, ThreadTimelineModel
-from mirror_desktop.ui.journal.sidebar import Sidebar
 from mirror_desktop.ui.lazy import BuiltOnFirstRead, is_built
 from mirror_desktop.ui.theme import named
 from mirror_desktop.workers.journal import JournalClient
 
 if TYPE_CHECKING:
+    from mirror_desktop.ui.journal.attachments import EditorAttachments
+    from mirror_desktop.ui.journal.autosave import AutosaveController
+    from mirror_desktop.ui.journal.editor import ReflectionEditor
+    from mirror_desktop.ui.journal.sidebar import Sidebar
     from mirror_desktop.ui.journal.search_panel import SearchPanel
     from mirror_desktop.ui.journal.thread_timeline import ThreadTimelineView
 
@@ -61,6 +62,7 @@ class JournalController(QObject):
         view_requested(str): a view should come to the front (e.g. "threads" after opening a thread).
         status_message(str): a short fact for the status bar.
         page_built(str, QWidget): the "search" or "threads" page was built (first read); the window places it.
+        rest_built(): the sidebar, the editor and autosave were built (build_rest); the window places them.
     """
 
     journal_loaded = Signal()
@@ -71,10 +73,16 @@ class JournalController(QObject):
     view_requested = Signal(str)
     status_message = Signal(str)
     page_built = Signal(str, QWidget)
+    rest_built = Signal()
 
     # Pages a person may not open this session, built the first time they are read (issue 12: start-up).
     search: SearchPanel = cast(Any, BuiltOnFirstRead("_build_search"))
     timeline: ThreadTimelineView = cast(Any, BuiltOnFirstRead("_build_timeline"))
+    # The first frame is the list; these follow its first paint (build_rest).
+    sidebar: Sidebar = cast(Any, BuiltOnFirstRead("build_rest"))
+    editor: ReflectionEditor = cast(Any, BuiltOnFirstRead("build_rest"))
+    autosave: AutosaveController = cast(Any, BuiltOnFirstRead("build_rest"))
+    editor_attachments: EditorAttachments = cast(Any, BuiltOnFirstRead("build_rest"))
 
     def __init__(self, client: JournalClient, window: QWidget, settings: QSettings | None = None) -> None:
         super().__init__(window)
@@ -94,19 +102,46 @@ class JournalController(QObject):
         self._identities: list[m.Identity] = []  # what the search panel is given when it is built
         self._threads: list[m.Thread] = []
 
+        self._early_page: int | None = None  # rows of a first page that arrived before journal_opened
+
         self.identity_model = im.IdentityListModel(self)
         self.thread_model = ThreadListModel(self)
         self.list_model = ReflectionListModel(client, parent=self)
         self.timeline_model = ThreadTimelineModel(self)
-        self.sidebar = Sidebar(self.identity_model, self.thread_model)
         self.reflection_page = self._build_reflection_page()
-        self.editor = ReflectionEditor()
-        self.autosave = AutosaveController(client, self.editor, self)
-        from mirror_desktop.ui.journal.attachments import EditorAttachments  # issue 15
-
-        self.editor_attachments = EditorAttachments(client.executor, self.editor, self.autosave, self)
         self.counts_label = QLabel("")  # the window shows it in its status bar
+        self.list_model.first_page_loaded.connect(self._page_loaded)
+        self.list_model.page_failed.connect(self._page_failed)
+        self.list_model.rowsInserted.connect(self._update_list_state)
+        self.list_model.rowsRemoved.connect(self._update_list_state)
+        self.list_model.modelReset.connect(self._update_list_state)
+        self.list_view.selectionModel().currentChanged.connect(self._list_current)
+        self.list_view.customContextMenuRequested.connect(self._list_menu)
+        self.list_view.installEventFilter(self)
+
+    def build_rest(self) -> None:
+        """The sidebar, the editor and its autosave: built after the list's first paint (the window's
+        finish_build, before it hands the opened journal to journal_opened), or when one of them is first read."""
+        if is_built(self, "editor"):
+            return
+        client = self.client
+        from mirror_desktop.ui.journal.attachments import EditorAttachments  # issue 15
+        from mirror_desktop.ui.journal.autosave import AutosaveController
+        from mirror_desktop.ui.journal.editor import ReflectionEditor
+        from mirror_desktop.ui.journal.sidebar import Sidebar
+
+        self.editor = ReflectionEditor()
+        self.sidebar = Sidebar(self.identity_model, self.thread_model)
+        self.autosave = AutosaveController(client, self.editor, self)
+        self.editor_attachments = EditorAttachments(client.executor, self.editor, self.autosave, self)
         self._connect()
+        self.rest_built.emit()
+
+    def _page_loaded(self, rows: int) -> None:
+        if self.is_open:
+            self._first_page(rows)
+        else:
+            self._early_page = rows  # the list shows it now; selecting its first row waits for journal_opened
 
     def _connect(self) -> None:
         c = self.client
@@ -117,14 +152,6 @@ class JournalController(QObject):
         c.threads_changed.connect(self._load_threads)
         c.thread_membership_changed.connect(self._membership_changed)
         c.operation_failed.connect(self._show_error)
-        self.list_model.first_page_loaded.connect(self._first_page)
-        self.list_model.page_failed.connect(self._page_failed)
-        self.list_model.rowsInserted.connect(self._update_list_state)
-        self.list_model.rowsRemoved.connect(self._update_list_state)
-        self.list_model.modelReset.connect(self._update_list_state)
-        self.list_view.selectionModel().currentChanged.connect(self._list_current)
-        self.list_view.customContextMenuRequested.connect(self._list_menu)
-        self.list_view.installEventFilter(self)
         self.timeline_model.order_changed.connect(self._timeline_reordered)
         sb = self.sidebar
         sb.identity_selected.connect(self._identity_selected)
@@ -193,6 +220,9 @@ class JournalController(QObject):
         self.autosave.reset()
         kind, ident = self._identity
         self.identity_changed.emit(ident if kind == im.IDENTITY else None, kind == im.ANONYMOUS)
+        if self._early_page is not None:  # the page asked for at start-up arrived before the open was handled
+            rows, self._early_page = self._early_page, None
+            self._first_page(rows)
 
     def reload_identities(self) -> None:
         """Identities and counts again (a sync brought an identity from another device)."""
