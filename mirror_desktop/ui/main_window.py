@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from PySide6 import __version__ as PYSIDE_VERSION
 from PySide6.QtCore import QByteArray, QEvent, QObject, QSettings, Qt, QTimer, Signal, qVersion
-from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence, QShowEvent
+from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence, QPalette, QShowEvent
 from PySide6.QtWidgets import (
     QApplication,
     QLabel,
@@ -241,6 +241,8 @@ class MainWindow(QMainWindow):
             self.stack.addWidget(page)
         editor_place = QWidget()
         for place in (editor_place, QWidget()):
+            place.setBackgroundRole(QPalette.ColorRole.Base)  # the editor's and the reply's white: nothing flashes
+            place.setAutoFillBackground(True)
             self.editor_column.addWidget(place)
         self.editor_column.setStretchFactor(0, 3)
         self.editor_column.setStretchFactor(1, 2)
@@ -485,8 +487,10 @@ class MainWindow(QMainWindow):
             QTimer.singleShot(BUILD_FALLBACK_MS, self.finish_build)
 
     def _first_page_arrived(self, rows: int) -> None:
-        if rows == 0 and not self._built:
-            QTimer.singleShot(0, self.finish_build)  # nothing to paint first
+        if not self._built:
+            self.stack.setEnabled(True)  # rows of the opened journal: the first frame shows them as they are
+            if rows == 0:
+                QTimer.singleShot(0, self.finish_build)  # nothing to paint first
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt override
         if event.type() == QEvent.Type.Paint and watched is self.list_view.viewport() \
