@@ -51,8 +51,10 @@ CLASS_OF.update({"no one": "NOBODY", "every time": "EVERY_TIME", "every single t
                  "all the time": "ALL_THE_TIME", "todo el rato": "ALL_THE_TIME", "none of": "NONE"})
 
 _WRITER = frozenset("i i'm i've i'd i'll we we're we've yo ich wir soy estoy tengo llego hago bin habe mache".split())
-_ME = frozenset("me my mine myself us our ourselves mí mi mis conmigo mich mir mein meine meinem meinen meiner uns "
-                "unser".split())
+# The writer as object ("listens to me", "nadie me entiende", "hört mir zu"): the claim is about them.
+_ME = frozenset("me myself us ourselves mí conmigo mich mir uns".split())
+# "my uncle always hums": a possessive names someone else, the claim is about them, not the writer.
+_MY = frozenset("my our mi mis nuestro nuestra mein meine meinem meinen meiner unser unsere".split())
 _OTHERS = frozenset(
     "he she they he's she's they're him her them his their people everyone everybody nobody "
     "mum mom dad mother father sister brother boss partner husband wife son daughter kids children friends "
@@ -140,8 +142,14 @@ def candidate_features(sent: Sentence, cand: AbsoluteCandidate, ruled: Set[str] 
         out.append("writer_absent")
     if _ME & set(clause):
         out.append("me_in_clause")
-    if _OTHERS & set(left) and not _WRITER & set(left):
+    if _MY & set(left) and not _WRITER & set(left):
+        out.append("my_someone_subject")
+    if (_OTHERS & set(left) or _MY & set(left)) and not _WRITER & set(left):
         out.append("other_subject")
+        if not _ME & set(clause) and not _JUDGE & set(sentence):
+            out.append("other_subject_plain")   # someone else's habit, told without judgement
+    if n1.endswith("s") and n1 not in ("is", "was", "has", "does", "'s", "always", "as", "us", "this", "his", "its"):
+        out.append("n1_verb_s")
     if _DAYS_RE.search(text):
         out.append("t=day")
     if _CLOCK_RE.search(text):
