@@ -130,48 +130,26 @@ def candidate_features(sent: Sentence, cand: AbsoluteCandidate, ruled: Set[str] 
     out += [f"L={w}" for w in left if w != ","]
     out += [f"R={w}" for w in right if w != ","]
     clause = [w for w in left + right if w not in (",", "_")]
-    sentence = [w for w in words if w not in ("|", ",", "_")]
-    text = " ".join(sentence)
+    sentence_feats, sentence_words = _sentence_features(sent.canon)
+    out += sentence_feats
     if _WRITER & set(left):
         out.append("writer_subject")
     if _WRITER & set(clause):
         out.append("writer_in_clause")
-    if _WRITER & set(sentence) or _ME & set(sentence):
-        out.append("writer_in_sentence")
-    else:
-        out.append("writer_absent")
     if _ME & set(clause):
         out.append("me_in_clause")
     if _MY & set(left) and not _WRITER & set(left):
         out.append("my_someone_subject")
     if (_OTHERS & set(left) or _MY & set(left)) and not _WRITER & set(left):
         out.append("other_subject")
-        if not _ME & set(clause) and not _JUDGE & set(sentence):
+        if not _ME & set(clause) and not _JUDGE & sentence_words:
             out.append("other_subject_plain")   # someone else's habit, told without judgement
     if n1.endswith("s") and n1 not in ("is", "was", "has", "does", "'s", "always", "as", "us", "this", "his", "its"):
         out.append("n1_verb_s")
-    if _DAYS_RE.search(text):
-        out.append("t=day")
-    if _CLOCK_RE.search(text):
-        out.append("t=clock")
-    if _ONCE_RE.search(text):
-        out.append("t=once")
-    if _SEASON_RE.search(text):
-        out.append("t=season")
-    if _NUM_RE.search(text):
-        out.append("count")
     if any(w in _PAST_HINT or (w.endswith("ed") and len(w) > 4) for w in clause):
         out.append("past")
-    if _JUDGE & set(sentence):
-        out.append("judge")
-    if _FEEL & set(sentence):
-        out.append("feel")
     if _LIFE & set(clause):
         out.append("life")
-    if _MIND & set(sentence):
-        out.append("mind")
-    if _CONTRAST_RE.search(text):
-        out.append("contrast_writer")
     if n1 in _FEEL or n1 in _JUDGE:
         out.append("n1_judges")
     out += [f"rule={name}" for name in sorted(ruled) if name != "absolute_thinking"]
@@ -183,8 +161,25 @@ def candidate_features(sent: Sentence, cand: AbsoluteCandidate, ruled: Set[str] 
         out.append("clause_first")
     if cand.index == 0:
         out.append("sentence_first")
-    out.append(f"len={min(len(sentence) // 6, 4)}")
     return out
+
+
+@lru_cache(maxsize=256)
+def _sentence_features(canon: str) -> tuple[tuple[str, ...], frozenset[str]]:
+    """The features that depend on the sentence alone (computed once however many absolute words it has)."""
+    sentence = [w for w in canon.split(" ") if w not in ("|", ",", "_")]
+    words = frozenset(sentence)
+    text = " ".join(sentence)
+    out = ["writer_in_sentence" if _WRITER & words or _ME & words else "writer_absent"]
+    for rx, name in ((_DAYS_RE, "t=day"), (_CLOCK_RE, "t=clock"), (_ONCE_RE, "t=once"), (_SEASON_RE, "t=season"),
+                     (_NUM_RE, "count"), (_CONTRAST_RE, "contrast_writer")):
+        if rx.search(text):
+            out.append(name)
+    for lexicon, name in ((_JUDGE, "judge"), (_FEEL, "feel"), (_MIND, "mind")):
+        if lexicon & words:
+            out.append(name)
+    out.append(f"len={min(len(sentence) // 6, 4)}")
+    return tuple(out), words
 
 
 @dataclass
