@@ -64,7 +64,8 @@ def pattern_scores(probes: dict) -> dict[str, dict[str, float]]:
 def load_split(name: str, split: str) -> list[dict]:
     rows = [json.loads(line) for line in (CORPUS / name).read_text("utf-8").splitlines() if line.strip()]
     if name == "reflections.jsonl" and split == "dev":  # texts added to dev after the split (LABELLING.md)
-        rows += [json.loads(line) for line in (CORPUS / "dev_extra.jsonl").read_text("utf-8").splitlines() if line.strip()]
+        for path in sorted(CORPUS.glob("dev_extra*.jsonl")):
+            rows += [json.loads(line) for line in path.read_text("utf-8").splitlines() if line.strip()]
     return [r for r in rows if r["split"] == split]
 
 

@@ -6,13 +6,16 @@ typos), in English, Spanish and German; then, where rules run out, a small logis
 hashed words of the writer's voice (``model.py``, weights in resources/engine/), trained on the
 dev split of our own labelled corpus. A pattern is reported when a rule finds it or the model
 is confident; hits keep offsets into the original text so the composer can quote near them.
+Absolute words are the exception: the structure rules out negated, hedged, quoted and conditional
+uses, and a second small model (``absolutes.py``) decides whether each remaining one is sweeping or
+literal (a schedule, a count, one occasion …), with the old literal-use rules as its features.
 """
 
 from __future__ import annotations
 
 import re
 from bisect import bisect_left
-from collections.abc import Iterable
+from collections.abc import Iterable, Set
 from dataclasses import dataclass
 
 from mirror_desktop.engine._data import Lexicon, default_lexicon
@@ -316,8 +319,9 @@ class PatternDetector:
         for sent in reading.sentences:
             if not sent.voiced:
                 continue
-            found.extend(self._rule_hits(sent))
-            found.extend(self._absolutes(sent))
+            sent_hits = list(self._rule_hits(sent))
+            found.extend(sent_hits)
+            found.extend(self._absolutes(sent, {h.name for h in sent_hits}))
         if self.use_model:
             from mirror_desktop.engine.model import default_model
 
@@ -341,8 +345,9 @@ class PatternDetector:
         out: set[str] = set()
         for sent in reading.sentences:
             if sent.voiced:
-                out.update(h.name for h in self._rule_hits(sent))
-                if self._absolutes(sent):
+                names = {h.name for h in self._rule_hits(sent)}
+                out.update(names)
+                if self._absolutes(sent, names):
                     out.add("absolute_thinking")
         return out
 
@@ -379,7 +384,39 @@ class PatternDetector:
                 start, end = sent.text_span(*m.span())
                 yield PatternHit(rule.pattern, start, end)
 
-    def _absolutes(self, sent: Sentence) -> list[PatternHit]:
+    def _absolutes(self, sent: Sentence, ruled: Set[str] = frozenset()) -> list[PatternHit]:
+        """Absolute words used sweepingly: the model decides where it is loaded, else the literal-use rules.
+
+        ``ruled`` names the other patterns the rules found in this sentence (one of the model's signals).
+        """
+        cands = self.absolute_candidates(sent)
+        if not cands:
+            return []
+        model = None
+        if self.use_model:
+            from mirror_desktop.engine.absolutes import default_absolute_model
+
+            model = default_absolute_model()
+        out = []
+        for cand in cands:
+            if model is not None:
+                keep = model.sweeping(sent, cand, ruled)
+            else:
+                keep = cand.literal is None
+            if keep:
+                start, end = sent.text_span(cand.start, cand.end)
+                out.append(PatternHit("absolute_thinking", start, end))
+        return out
+
+    def absolute_candidates(self, sent: Sentence) -> list[AbsoluteCandidate]:
+        """Every absolute word in the writer's voice that the guide does not rule out on structure alone.
+
+        Left out here, whatever the model says (LABELLING.md): idioms, negated or doubted uses ("not
+        always", "I don't think it will always…"), someone else's words, a bare "ever", a conditional, a
+        hedged clause. Kept, with ``literal`` naming the hand rule that reads the use as literal (a
+        schedule, a count, one occasion, what an action was done to …) or None: the rules alone drop
+        every candidate with a reason; the model (``absolutes.py``) weighs the reason with the context.
+        """
         canon = sent.canon
         matches = list(_ABSOLUTE_RE.finditer(canon))
         if not matches:
@@ -395,79 +432,98 @@ class PatternDetector:
             idx = positions.index(m.start())
             nxt = words[idx + len(word.split())] if idx + len(word.split()) < len(words) else ""
             prev = words[idx - 1] if idx else ""
-            if _negated(words, idx, 2) or _DOUBT_RE.search(canon[max(0, m.start() - _LOOKBACK) : m.start()]):
+            before = canon[max(0, m.start() - _LOOKBACK) : m.start()]
+            if _negated(words, idx, 2) or _DOUBT_RE.search(before):
                 continue   # "not always", "I don't think it will always be like this"
             if nxt == "_":
                 continue   # "Gran always said …": how someone else spoke
             if word == "ever" and prev not in ("nobody", "no", "nothing", "nadie"):
                 continue   # "ever" counts only in "nobody ever", "nothing ever"
-            if word in ("never",) and (nxt in _LITERAL_AFTER or (nxt in ("have", "had") and idx + 2 < len(words))):
-                continue
-            if word in ("everyone", "everybody", "everything", "todos", "todo", "alle", "alles") and (
-                    nxt in _LITERAL_BEFORE_ALL or prev in _LITERAL_PREV):
-                continue
-            if word in ("nada", "nadie", "nunca") and "no" in words[max(0, idx - 4) : idx]:
-                continue   # Spanish double negation: "no he hecho nada" is a plain fact
-            if _IF_RE.search(canon[max(0, m.start() - _LOOKBACK) : m.start()]):
+            if word == "ever" and _negated(words, idx - 1, 2):
+                continue   # "I'm not saying nobody ever helps": the negation reaches "ever" through "nobody"
+            if _IF_RE.search(before):
                 continue   # inside a conditional: "if I fail … everything is over" is a what-if
-            if word in ("completely", "totally", "entirely", "complete") and (
-                    nxt in _INTENSIFIED or nxt in self.lexicon.feeling_words and prev not in _SITUATION_SUBJECT):
-                continue   # "totally exhausted" intensifies a feeling; "it's completely hopeless" judges the whole
-            if word == "complete" and (nxt not in ("mess", "disaster", "waste", "joke", "nightmare", "chaos")
-                                       or prev in ("a", "an") and words[idx - 2: idx - 1] in (["i'm"], ["am"])):
-                continue
-            if word in ("todo", "todos") and nxt in ("el", "la", "los", "las", "lo") and words[idx + 2: idx + 3] != ["rato"]:
-                continue   # "todos los correos" counts things; "todo el rato" is "all the time"
-            if word == "alle" and nxt not in ("im", "in", "denken", "wären", "hassen", "sind"):
-                continue
-            clause_before = canon[max(0, m.start() - _LOOKBACK) : m.start()].rsplit("|", 1)[-1]
-            clause = clause_before + canon[m.start() :].split("|", 1)[0]
-            if word not in ("completely", "totally", "entirely", "complete", "impossible", "unmöglich", "imposible",
-                            "komplett", "völlig") and _ROUTINE_RE.search(clause):
-                continue   # a schedule: "the bakery is always closed on Mondays", "nobody was at the pool at seven"
-            if word in ("nunca", "nie") and (nxt in ("he", "has", "ha", "hemos", "han", "había", "habías", "habíamos")
-                                             or prev == "noch"):
-                continue   # "nunca he estado", "ich war noch nie": an experience not yet had, a plain fact
-            if word not in ("always", "never", "siempre", "nunca", "immer", "nie", "completely", "totally",
-                            "impossible", "imposible", "unmöglich") and _OCCASION_RE.search(clause) \
-                    and any(w in _PAST_VERBS or w.endswith("ed") for w in _clause_words(words, idx + 1, 5)):
-                continue   # "everyone was asleep by ten", "nobody at the party knew the verse": one occasion
-            if word in ("everything", "alles", "todo") and (prev in _THING_VERBS or words[idx - 2: idx - 1] and
-                                                             words[idx - 2] in _THING_VERBS):
-                continue   # "I told her everything": what was told, not a sweeping view
-            if word == "alles" and {"habe", "hat", "haben", "hatte"} & set(words[max(0, idx - 3): idx]):
-                continue   # "ich habe alles erledigt": a finished list
-            if word == "forever" and prev in _DURATION_VERBS:
-                continue   # "the download took forever": a long wait, said big
-            if word in ("all the time",) and prev in _WEATHER:
-                continue   # "it rained all the time": the weather, not a view of one's life
-            if word == "forever" and nxt in _GRATEFUL:
-                continue
-            if word in ("everyone", "everybody", "todos", "alle", "nobody", "nadie", "niemand") and any(
-                    w in _LITERAL_GROUP_VERBS for w in _clause_words(words, idx + 1, 5)):
-                continue   # "everybody in the choir got a solo": what a group did, once
-            if word in ("nobody", "no one", "nothing", "nadie", "niemand", "nichts") and (
-                    nxt in ("was", "were", "war", "estaba") and words[idx + 2: idx + 3] and
-                    words[idx + 2] in ("at", "in", "on", "there", "here", "en", "im", "da")):
-                continue   # "nobody was at the pool": who was there
+            clause_before = before.rsplit("|", 1)[-1]
             if _SOFT_RE.search(clause_before):
                 continue   # hedged in its clause: "vielleicht gar nichts", "maybe everyone does"
-            if word in ("everything", "alles", "todo") and (nxt in _LITERAL_GROUP_VERBS or nxt in _LITERAL_PREV):
-                continue   # "wir haben alles aufgegessen": what was eaten, not a view
-            subject_words = [w for w in clause_before.split(" ")[-3:] if w]
-            if word in ("always", "never", "siempre", "nunca", "immer", "nie") \
-                    and (prev in _THIRD_PERSON_SUBJECT or _THIRD_PERSON_SUBJECT & set(subject_words)) \
-                    and not _WRITER_SUBJECTS & set(subject_words) \
-                    and _WHEN & set(_clause_words(words, idx + 1, 12)) \
-                    and not _FIRST_PERSON_OBJECT & set(_clause_words(words, idx + 1, 12)):
-                continue   # "my sister always brings flowers when she visits": someone's habit, not about the writer
-            if word == "nothing" and nxt in ("left", "else", "special", "much", "new", "at", "to", "in"):
-                continue
-            if word in ("nobody", "no one", "nothing") and nxt in ("seemed", "has", "minded", "said") and prev != "and":
-                continue
-            start, end = sent.text_span(m.start(), m.end())
-            out.append(PatternHit("absolute_thinking", start, end))
+            literal = self._literal_reason(canon, m, word, idx, words, prev, nxt, clause_before)
+            out.append(AbsoluteCandidate(word, idx, m.start(), m.end(), literal))
         return out
+
+    def _literal_reason(self, canon: str, m: re.Match[str], word: str, idx: int, words: list[str],
+                        prev: str, nxt: str, clause_before: str) -> str | None:
+        """The hand rule that reads this absolute word as literal, or None (the rules count it)."""
+        if word in ("never",) and (nxt in _LITERAL_AFTER or (nxt in ("have", "had") and idx + 2 < len(words))):
+            return "never_fact"
+        if word in ("everyone", "everybody", "everything", "todos", "todo", "alle", "alles") and (
+                nxt in _LITERAL_BEFORE_ALL or prev in _LITERAL_PREV):
+            return "group_fact"
+        if word in ("nada", "nadie", "nunca") and "no" in words[max(0, idx - 4) : idx]:
+            return "es_double_negation"   # "no he hecho nada" is a plain fact
+        if word in ("completely", "totally", "entirely", "complete") and (
+                nxt in _INTENSIFIED or nxt in self.lexicon.feeling_words and prev not in _SITUATION_SUBJECT):
+            return "intensifier"   # "totally exhausted" intensifies a feeling; "it's completely hopeless" judges
+        if word == "complete" and (nxt not in ("mess", "disaster", "waste", "joke", "nightmare", "chaos")
+                                   or prev in ("a", "an") and words[idx - 2: idx - 1] in (["i'm"], ["am"])):
+            return "complete_not_judgement"
+        if word in ("todo", "todos") and nxt in ("el", "la", "los", "las", "lo") and words[idx + 2: idx + 3] != ["rato"]:
+            return "es_counted"   # "todos los correos" counts things; "todo el rato" is "all the time"
+        if word == "alle" and nxt not in ("im", "in", "denken", "wären", "hassen", "sind"):
+            return "de_counted"
+        clause = clause_before + canon[m.start() :].split("|", 1)[0]
+        if word not in ("completely", "totally", "entirely", "complete", "impossible", "unmöglich", "imposible",
+                        "komplett", "völlig") and _ROUTINE_RE.search(clause):
+            return "schedule"   # "the bakery is always closed on Mondays", "nobody was at the pool at seven"
+        if word in ("nunca", "nie") and (nxt in ("he", "has", "ha", "hemos", "han", "había", "habías", "habíamos")
+                                         or prev == "noch"):
+            return "not_yet"   # "nunca he estado", "ich war noch nie": an experience not yet had
+        if word not in ("always", "never", "siempre", "nunca", "immer", "nie", "completely", "totally",
+                        "impossible", "imposible", "unmöglich") and _OCCASION_RE.search(clause) \
+                and any(w in _PAST_VERBS or w.endswith("ed") for w in _clause_words(words, idx + 1, 5)):
+            return "occasion"   # "everyone was asleep by ten": one occasion
+        if word in ("everything", "alles", "todo") and (prev in _THING_VERBS or words[idx - 2: idx - 1] and
+                                                         words[idx - 2] in _THING_VERBS):
+            return "object"   # "I told her everything": what was told, not a sweeping view
+        if word == "alles" and {"habe", "hat", "haben", "hatte"} & set(words[max(0, idx - 3): idx]):
+            return "object"   # "ich habe alles erledigt": a finished list
+        if word == "forever" and prev in _DURATION_VERBS:
+            return "duration"   # "the download took forever"
+        if word in ("all the time",) and prev in _WEATHER:
+            return "weather"
+        if word == "forever" and nxt in _GRATEFUL:
+            return "intensifier"
+        if word in ("everyone", "everybody", "todos", "alle", "nobody", "nadie", "niemand") and any(
+                w in _LITERAL_GROUP_VERBS for w in _clause_words(words, idx + 1, 5)):
+            return "group_once"   # "everybody in the choir got a solo": what a group did, once
+        if word in ("nobody", "no one", "nothing", "nadie", "niemand", "nichts") and (
+                nxt in ("was", "were", "war", "estaba") and words[idx + 2: idx + 3] and
+                words[idx + 2] in ("at", "in", "on", "there", "here", "en", "im", "da")):
+            return "who_was_there"
+        if word in ("everything", "alles", "todo") and (nxt in _LITERAL_GROUP_VERBS or nxt in _LITERAL_PREV):
+            return "object"   # "wir haben alles aufgegessen"
+        subject_words = [w for w in clause_before.split(" ")[-3:] if w]
+        if word in ("always", "never", "siempre", "nunca", "immer", "nie") \
+                and (prev in _THIRD_PERSON_SUBJECT or _THIRD_PERSON_SUBJECT & set(subject_words)) \
+                and not _WRITER_SUBJECTS & set(subject_words) \
+                and _WHEN & set(_clause_words(words, idx + 1, 12)) \
+                and not _FIRST_PERSON_OBJECT & set(_clause_words(words, idx + 1, 12)):
+            return "their_habit"   # "my sister always brings flowers when she visits"
+        if word == "nothing" and nxt in ("left", "else", "special", "much", "new", "at", "to", "in"):
+            return "nothing_fact"
+        if word in ("nobody", "no one", "nothing") and nxt in ("seemed", "has", "minded", "said") and prev != "and":
+            return "nobody_fact"
+        return None
+
+
+@dataclass(frozen=True)
+class AbsoluteCandidate:
+    """One absolute word the structure leaves open: where it is and which literal-use rule, if any, fits it."""
+
+    word: str
+    index: int          # word index in the sentence's canonical string split on spaces
+    start: int          # canonical character span
+    end: int
+    literal: str | None
 
 
 def _clause_words(words: list[str], start: int, n: int) -> list[str]:
