@@ -142,7 +142,7 @@ def test_a_bundle_carries_no_sync_books(alice: str, devices: Callable[[str], Dev
     with zipfile.ZipFile(result.path) as zf:
         (tmp_path / "bundled.db").write_bytes(zf.read("mirror_os.db"))
     con = sqlite3.connect(tmp_path / "bundled.db")
-    for table in ("sync_state", "sync_changes", "sync_rows", "sync_inbox", "sync_identity_links"):
+    for table in ("sync_state", "sync_changes", "sync_rows", "sync_inbox", "sync_identity_links", "sync_identity_keys"):
         assert con.execute(f"SELECT count(*) FROM {table}").fetchone()[0] == 0, table
     assert con.execute("SELECT count(*) FROM reflections").fetchone()[0] == 1
     con.close()
