@@ -760,6 +760,8 @@ class SyncService:
         decision = sync_summary_outbound(self.storage)
         k = self.journal.known(SUMMARY_ENTITY, self.device)
         if decision is None and (k is None or k.deleted):
+            # Remembered, so the next sync skips this until a reflection or engine run changes.
+            self.journal.set_state(summary_digest="none")
             return 0
         plaintext = None if decision is None else json.dumps(decision.fields, sort_keys=True).encode()
         digest = "none" if plaintext is None else base64.b64encode(__import__("hashlib").sha256(plaintext).digest()).decode()
