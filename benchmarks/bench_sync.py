@@ -1,7 +1,7 @@
 """Sync between devices (issue 18, item 9): first sync of N private reflections, push and pull, and an
 incremental sync of 10 changes.
 
-Usage: python benchmarks/bench_sync.py --journal /work/bench-data/j100000 [--postgres DSN] [--json out.json]
+Usage: python benchmarks/bench_sync.py --journal /work/bench-data/j100000 [--postgres DSN] [--json out.json] [--profile]
 
 The journal is copied (the bench data stay read-only) and every reflection made ``sync_full_private``
 under one identity. A throwaway PostgreSQL server is started (as the tests do) unless ``--postgres``
@@ -54,7 +54,7 @@ keyring.set_keyring(FileKeyring())
 '''
 
 PHASE = KEYRING + '''
-import json, resource, sys, time
+import json, os, resource, sys, time
 from mirror_desktop.storage.journal import SQLiteStorage
 from mirror_desktop.sync.service import SyncService
 from mirror_desktop.core.services import JournalService
@@ -68,7 +68,13 @@ before = rss()
 if phase == "setup":
     t = time.perf_counter(); svc.setup(dsn, PASSPHRASE_, device_name=name); out["setup_s"] = time.perf_counter() - t
 elif phase in ("push", "pull", "noop"):
+    prof = None
+    if phase == "noop" and os.environ.get("BENCH_PROFILE"):
+        import cProfile; prof = cProfile.Profile(); prof.enable()
     t = time.perf_counter(); r = svc.sync_now(); out["sync_s"] = time.perf_counter() - t
+    if prof is not None:
+        import io, pstats; prof.disable(); buf = io.StringIO()
+        pstats.Stats(prof, stream=buf).sort_stats("cumulative").print_stats(12); out["profile"] = buf.getvalue()
     out.update(pushed=r.pushed, pulled=r.pulled, conflicts=r.conflicts)
 elif phase == "edit":
     j = JournalService(storage)
@@ -115,7 +121,10 @@ def main() -> int:
     ap.add_argument("--journal", type=Path, required=True, help="a benchmark journal folder (copied first)")
     ap.add_argument("--postgres", help="an admin DSN of a PostgreSQL server (default: start a throwaway one)")
     ap.add_argument("--json", type=Path)
+    ap.add_argument("--profile", action="store_true", help="cProfile the no-change syncs (top 12 in the results)")
     args = ap.parse_args()
+    if args.profile:
+        os.environ["BENCH_PROFILE"] = "1"
     sys.path.insert(0, str(ROOT / "tests"))
     server = None
     dsn = args.postgres

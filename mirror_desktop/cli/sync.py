@@ -4,7 +4,9 @@ The same SyncService as the window's sync worker. ``setup`` takes the server (``
 account's own PostgreSQL role), the sync passphrase (``--passphrase-file F``, $MIRROR_SYNC_PASSPHRASE,
 or a prompt) and this device's name; the passphrase's key goes to the keychain and never to the
 server. ``now`` prints pushed / pulled / conflicts; ``status`` last_sync, server, device and pending
-changes; ``leave`` stops syncing and keeps the journal. Failures print one sentence: exit 2 for what
+changes; ``leave`` stops syncing and keeps the journal. ``identities`` lists the other devices' identity
+keys received here (counts, the local identity each lands in, answered or not) and ``link KEY NAME|ID``
+or ``link KEY --new NAME`` says where one goes (what already landed moves with it). Failures print one sentence: exit 2 for what
 the person can fix (wrong passphrase, not set up, a sync already running), 1 for the server.
 """
 
@@ -41,6 +43,17 @@ def register(sub: argparse._SubParsersAction) -> None:
     st = ssub.add_parser("status", help="last sync, server, device and pending changes")
     st.add_argument("--json", action="store_true")
     st.set_defaults(func=cmd_status)
+
+    ids = ssub.add_parser("identities", help="your other devices' identities received here, their counts and links")
+    ids.add_argument("--json", action="store_true")
+    ids.set_defaults(func=cmd_identities)
+
+    link = ssub.add_parser("link", help="send another device's identity to one of yours (or to a new one)")
+    link.add_argument("key", metavar="KEY", help="the identity key (`mirror sync identities`; a unique beginning is enough)")
+    link.add_argument("identity", metavar="NAME|ID", nargs="?", help="one of this journal's identities")
+    link.add_argument("--new", metavar="NAME", dest="new_name", help="a new identity of this name instead")
+    link.add_argument("--json", action="store_true")
+    link.set_defaults(func=cmd_link)
 
     lv = ssub.add_parser("leave", help="this device stops syncing; its journal stays")
     lv.add_argument("--json", action="store_true")
@@ -129,4 +142,49 @@ def cmd_leave(args: argparse.Namespace) -> int:
         print_json(result)
     else:
         print(f"This device stopped syncing with {result['left']}; its journal stays as it is.")
+    return 0
+
+
+def cmd_identities(args: argparse.Namespace) -> int:
+    svc = _service(args)
+    if not svc.is_set_up():
+        raise CliError("This journal does not sync (`mirror sync setup --postgres DSN` starts); it has no identities "
+                       "from other devices.")
+    keys = svc.identity_keys()
+    if args.json:
+        print_json(keys)
+        return 0
+    if not keys:
+        print("No identity from your other devices has arrived here yet.")
+    for k in keys:
+        where_to = f"“{k['name']}”" if k["name"] else "nowhere yet"
+        asked = "" if k["answered"] else "  (not linked yet: `mirror sync link KEY NAME|ID` or `--new NAME`)"
+        print(f"{k['identity_key'][:12]}  {k['reflections']} reflections, {k['tensions']} tensions -> {where_to}{asked}")
+    return 0
+
+
+def cmd_link(args: argparse.Namespace) -> int:
+    from mirror_desktop.core.services import identity_by_name_or_id
+
+    if (args.identity is None) == (args.new_name is None):
+        raise CliError("Give either one of your identities (NAME or ID) or --new NAME, not both and not neither; "
+                       "nothing was changed.")
+    svc = _service(args)
+    if not svc.is_set_up():
+        raise CliError("This journal does not sync (`mirror sync setup --postgres DSN` starts); nothing was linked.")
+    key = svc.resolve_identity_key(args.key)
+    if args.new_name is not None:
+        result = svc.new_identity(key, args.new_name)
+    else:
+        ident = identity_by_name_or_id(svc.storage, args.identity)
+        if ident is None:
+            raise CliError("Reflections from another device need one of your identities, not Anonymous; "
+                           "nothing was changed.")
+        moved = svc.link_identity(key, ident.id)
+        result = {"identity_key": key, "identity_id": ident.id, "name": ident.name, "moved": moved}
+    if args.json:
+        print_json(result)
+    else:
+        print(f"Reflections of your other devices' identity {key[:12]} now land in “{result['name']}” "
+              f"({result['moved']} moved here).")
     return 0

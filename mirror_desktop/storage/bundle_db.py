@@ -107,7 +107,8 @@ def finalize_bundle_db(path: Path) -> None:
             # Fetched calendar events and note records (migration 003) are a cache of other services'
             # data: a bundle never carries them; a sync after re-authorisation fetches them again.
             con.execute("DELETE FROM integration_items")
-        for table in ("sync_state", "sync_changes", "sync_rows", "sync_inbox", "sync_identity_links", "sync_applying"):
+        for table in ("sync_state", "sync_changes", "sync_rows", "sync_inbox", "sync_identity_links", "sync_identity_keys",
+                      "sync_applying"):
             if table in tables:
                 # Sync's books (migration 007) belong to this device: a journal restored elsewhere must not
                 # pose as it (same device id, cursor) nor carry the server's address or pulled ciphertext.

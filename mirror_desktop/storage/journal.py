@@ -382,9 +382,21 @@ class SQLiteStorage(PeeweeStorage):
         return backups.purge_backups(self.path)
 
     def purge_deleted(self) -> None:
-        # secure_delete zeroes freed pages and FTS5 secure-delete drops index entries at once;
-        # the checkpoint moves that into the main file and empties the WAL.
+        # secure_delete zeroes freed pages and FTS5 secure-delete drops a deleted row's index entries at
+        # once; the checkpoint moves that into the main file and empties the WAL. Edits update the index
+        # without secure-delete (migration 010: it cost up to 0.65 s an edit at 100,000 entries), so the
+        # entries of a deleted row's earlier versions sit in older segments until a merge: 'optimize'
+        # merges them away when a row deleted since the last one had such edits.
+        if self._fts_edits_tracked() and self.db.execute_sql(
+                "SELECT 1 FROM reflections_fts_edited WHERE deleted = 1 LIMIT 1").fetchone() is not None:
+            with self.transaction():
+                self.db.execute_sql("INSERT INTO reflections_fts (reflections_fts) VALUES ('optimize')")
+                self.db.execute_sql("DELETE FROM reflections_fts_edited")
         self.db.execute_sql("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+
+    def _fts_edits_tracked(self) -> bool:
+        return self.db.execute_sql("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'reflections_fts_edited'"
+                                   ).fetchone() is not None
 
     def _search_rows(self, parsed: ParsedQuery, filters: SearchFilters | None, limit: int,
                      offset: int) -> list[Any]:

@@ -48,6 +48,16 @@ class InboxRow:
     tag: bytes
 
 
+@dataclass(frozen=True)
+class IdentityKey:
+    identity_key: str
+    reflections: int
+    tensions: int
+    answered: bool
+    made_identity: str | None
+    identity_id: str | None
+
+
 class SyncJournal:
     """Sync's books in one journal; every method runs on the storage's thread."""
 
@@ -82,7 +92,8 @@ class SyncJournal:
     def disable(self) -> None:
         """Stop syncing: forget the books; the journal's own rows stay as they are."""
         with self.storage.transaction():
-            for table in ("sync_state", "sync_changes", "sync_rows", "sync_inbox", "sync_identity_links"):
+            for table in ("sync_state", "sync_changes", "sync_rows", "sync_inbox", "sync_identity_links",
+                          "sync_identity_keys"):
                 self._sql(f"DELETE FROM {table}")
 
     # -- outgoing ------------------------------------------------------------------------------
@@ -222,6 +233,32 @@ class SyncJournal:
     def link(self, identity_key: str, identity_id: str) -> None:
         self._sql("INSERT INTO sync_identity_links (identity_key, identity_id) VALUES (?, ?) "
                   "ON CONFLICT (identity_key) DO UPDATE SET identity_id = excluded.identity_id", (identity_key, identity_id))
+
+    def identity_keys(self) -> dict[str, IdentityKey]:
+        """Every other device's identity key seen here (migration 010), with its counts and link."""
+        rows = self._sql("SELECT k.identity_key, k.reflections, k.tensions, k.answered, k.made_identity, l.identity_id "
+                         "FROM sync_identity_keys k LEFT JOIN sync_identity_links l ON l.identity_key = k.identity_key "
+                         "UNION ALL SELECT l.identity_key, 0, 0, 1, NULL, l.identity_id FROM sync_identity_links l "
+                         "WHERE l.identity_key NOT IN (SELECT identity_key FROM sync_identity_keys)").fetchall()
+        return {r[0]: IdentityKey(r[0], int(r[1]), int(r[2]), bool(r[3]), r[4], r[5]) for r in rows}
+
+    def note_identity_key(self, identity_key: str, *, made_identity: str | None = None) -> None:
+        self._sql("INSERT INTO sync_identity_keys (identity_key, made_identity) VALUES (?, ?) "
+                  "ON CONFLICT (identity_key) DO UPDATE SET made_identity = coalesce(excluded.made_identity, made_identity)",
+                  (identity_key, made_identity))
+
+    def count_identity_rows(self, counts: dict[tuple[str, str], int]) -> None:
+        """Add (identity key, 'reflections' | 'tensions') -> n newly received rows."""
+        for (identity_key, entity), n in counts.items():
+            if entity not in ("reflections", "tensions"):
+                raise ValueError(entity)
+            self.note_identity_key(identity_key)
+            self._sql(f"UPDATE sync_identity_keys SET {entity} = {entity} + ? WHERE identity_key = ?", (n, identity_key))
+
+    def answer_identity(self, identity_key: str) -> None:
+        """The person chose where this key's rows go: never asked again."""
+        self.note_identity_key(identity_key)
+        self._sql("UPDATE sync_identity_keys SET answered = 1, made_identity = NULL WHERE identity_key = ?", (identity_key,))
 
     def move_identity(self, from_id: str, to_id: str) -> int:
         """Move reflections and tensions to another identity (a link chosen after the first sync)."""

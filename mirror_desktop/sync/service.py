@@ -101,6 +101,10 @@ class SyncReport:
     refused: int = 0          # tampered or replayed rows
     waiting: int = 0          # rows left in the inbox (newer Mirror, or their reflection not here yet)
     warnings: list[str] = field(default_factory=list)
+    # Identities made here this sync for other devices' identity keys no one linked yet (asked once, issue 18 item 4).
+    new_identities: list[dict[str, Any]] = field(default_factory=list)
+    # Rows that landed this sync under keys the person has not answered for: key -> {"reflections": n, "tensions": n}.
+    unlinked: dict[str, dict[str, int]] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -249,27 +253,67 @@ class SyncService:
                 return key
         return self._sealer.identity_key(identity_id)
 
-    def _identity_for(self, key: str | None) -> str | None:
-        if not key:
-            return None
-        local = self._links.get(key)
-        if local is not None and self.storage.identities.find(local) is not None:
-            return local
+    def _is_own(self, key: str) -> bool:
         if not self._own_keys:
             self._own_keys = {self._sealer.identity_key(i.id): i.id for i in self.storage.identities.list()}
-        if key in self._own_keys:
-            return self._own_keys[key]
-        from mirror_desktop.core.services import JournalService
+        return key in self._own_keys
 
-        names = {i.name for i in self.storage.identities.list()}
-        name, n = "From another device", 1
-        while name in names:
-            n += 1
-            name = f"From another device {n}"
-        ident = JournalService(self.storage).create_identity(name)
-        self.journal.link(key, ident.id)
-        self._links[key] = ident.id
-        return ident.id
+    def _identity_for(self, key: str | None, entity: str, new_row: bool, report: SyncReport) -> str | None:
+        """The local identity a row carrying another device's identity ``key`` lands in.
+
+        A key no one linked yet lands in an identity made here for it ("From another device"): nothing
+        waits unseen, and the window asks once, at the first sync the person starts, where it should go
+        (answering moves what landed). Counts per key feed that question and ``mirror sync identities``.
+        """
+        if not key:
+            return None
+        if self._is_own(key) and key not in self._links:
+            return self._own_keys[key]
+        if new_row:
+            self._key_counts[(key, entity)] = self._key_counts.get((key, entity), 0) + 1
+        local = self._links.get(key)
+        if local is None or self.storage.identities.find(local) is None:
+            from mirror_desktop.core.services import JournalService
+
+            names = {i.name for i in self.storage.identities.list()}
+            name, n = "From another device", 1
+            while name in names:
+                n += 1
+                name = f"From another device {n}"
+            ident = JournalService(self.storage).create_identity(name)
+            self.journal.link(key, ident.id)
+            self.journal.note_identity_key(key, made_identity=ident.id)
+            self._links[key] = local = ident.id
+            report.new_identities.append({"identity_key": key, "identity_id": ident.id, "name": name})
+        if key not in self._answered:
+            got = report.unlinked.setdefault(key, {"reflections": 0, "tensions": 0})
+            got[entity] = got.get(entity, 0) + 1
+        return local
+
+    def resolve_identity_key(self, text: str) -> str:
+        """Another device's identity key from its full text or a unique beginning (at least 4 characters)."""
+        key = text.strip()
+        keys = set(self.journal.identity_keys())
+        if key in keys:
+            return key
+        found = [k for k in keys if len(key) >= 4 and k.startswith(key)]
+        if len(found) == 1:
+            return found[0]
+        if len(found) > 1:
+            raise SyncUserError(f"{len(found)} identities from other devices begin with {key!r}; give more of the key "
+                                "(`mirror sync identities` lists them). Nothing was changed.")
+        raise SyncUserError(f"No identity from another device has the key {key!r} here; `mirror sync identities` lists "
+                            "the keys this device received. Nothing was changed.")
+
+    def identity_keys(self) -> list[dict[str, Any]]:
+        """Other devices' identity keys seen here: counts received, the local identity each goes to, answered or not."""
+        out = []
+        for key, info in sorted(self.journal.identity_keys().items()):
+            ident = self.storage.identities.find(info.identity_id) if info.identity_id else None
+            out.append({"identity_key": key, "reflections": info.reflections, "tensions": info.tensions,
+                        "identity_id": ident.id if ident else None, "name": ident.name if ident else None,
+                        "answered": info.answered})
+        return out
 
     def identity_links(self) -> list[dict[str, Any]]:
         """The other devices' identities that landed here, and the local identity each went to."""
@@ -279,21 +323,125 @@ class SyncService:
             out.append({"identity_key": key, "identity_id": local, "name": ident.name if ident else None})
         return out
 
+    def incoming_identities(self) -> list[dict[str, Any]]:
+        """Pull (into the inbox, applying nothing) and say which identity keys wait for the person's answer.
+
+        The window calls this before a sync the person started: a key this device has never been told
+        about, whether its rows already landed in an identity made for it or still wait in the inbox, is
+        listed with how many reflections and tensions it carries. Answered keys are not listed again.
+        """
+        state = self.journal.state()
+        if state.get("enabled") != "1":
+            raise SyncUserError("This journal is not set up to sync; run `mirror sync setup --postgres DSN` first.")
+        waiting: dict[str, dict[str, set[str]]] = {}
+        with self._lock(), SyncServer(self._dsn(state)) as server:
+            self._open(server, state)
+            self._pull(server, SyncReport())
+            order = self.journal.inbox_order(crypto.FORMAT)
+            for i in range(0, len(order), APPLY_BATCH):
+                rows = [r for r in self.journal.inbox_rows(order[i:i + APPLY_BATCH])
+                        if r.entity in ("reflections", "tensions") and r.kind not in ("tombstone", "anonymized")]
+                known = self.journal.known_many([(r.entity, r.row_id) for r in rows])
+                for r in rows:
+                    if (r.entity, r.row_id) in known:
+                        continue  # received before: counted then
+                    try:
+                        data = json.loads(self._sealer.open(r.entity, r.row_id, r.version, r.kind, r.format,
+                                                            r.payload, r.tag) or b"{}")
+                    except (crypto.TamperedRow, ValueError):
+                        continue  # the sync itself refuses and counts it
+                    key = data.get("identity_key") if isinstance(data, dict) else None
+                    if key and not self._is_own(key):
+                        waiting.setdefault(key, {"reflections": set(), "tensions": set()})[r.entity].add(r.row_id)
+        out = []
+        keys = self.journal.identity_keys()
+        for key in sorted(set(keys) | set(waiting)):
+            info = keys.get(key)
+            if info is not None and info.answered:
+                continue
+            ident = self.storage.identities.find(info.identity_id) if info is not None and info.identity_id else None
+            w = waiting.get(key, {})
+            out.append({"identity_key": key,
+                        "reflections": (info.reflections if info else 0) + len(w.get("reflections", ())),
+                        "tensions": (info.tensions if info else 0) + len(w.get("tensions", ())),
+                        "identity_id": ident.id if ident else None, "name": ident.name if ident else None})
+        return out
+
     def link_identity(self, identity_key: str, identity_id: str) -> int:
-        """Send another device's identity to a local one (moving what already landed); returns rows moved."""
-        links = self.journal.links()
+        """Send another device's identity to a local one (moving what already landed); returns rows moved.
+
+        The person's answer: the key is never asked about again. An identity sync made for the key goes
+        when nothing is left in it; an identity the person made is never removed.
+        """
         self.storage.identities.get(identity_id)
+        info = self.journal.identity_keys().get(identity_key)
+        links = self.journal.links()
         with self.storage.transaction():
             moved = 0
             old = links.get(identity_key)
             if old and old != identity_id:
                 moved = self.journal.move_identity(old, identity_id)
             self.journal.link(identity_key, identity_id)
-            # The identity sync made for the key goes when nothing is left in it (the person chose another).
-            if old and old != identity_id and old not in self.journal.links().values() \
-                    and not self.storage.reflections.count_filtered(SearchFilters(identity_id=old)):
-                self.storage.identities.delete(old)
+            self.journal.answer_identity(identity_key)
+            made = info.made_identity if info is not None else None
+            if made and made != identity_id and made not in self.journal.links().values() \
+                    and self.storage.identities.find(made) is not None \
+                    and not self.storage.reflections.count_filtered(SearchFilters(identity_id=made)):
+                self.storage.identities.delete(made)
+        self._links = self.journal.links()
         return moved
+
+    def new_identity(self, identity_key: str, name: str) -> dict[str, Any]:
+        """Another device's identity goes to a new local identity called ``name`` (the one sync made, renamed)."""
+        from mirror_desktop.core.services import JournalService
+
+        journal = JournalService(self.storage)
+        info = self.journal.identity_keys().get(identity_key)
+        made = info.made_identity if info is not None else None
+        with self.storage.transaction():
+            if made and info is not None and info.identity_id == made and self.storage.identities.find(made) is not None:
+                ident = journal.update_identity(made, name=name)
+                self.journal.answer_identity(identity_key)
+                moved = 0
+            else:
+                ident = journal.create_identity(name)
+                moved = self.link_identity(identity_key, ident.id)
+        self._links = self.journal.links()
+        return {"identity_key": identity_key, "identity_id": ident.id, "name": ident.name, "moved": moved}
+
+    def answer_identities(self, answers: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """The window's answers at once: each ``{"identity_key", "identity_id"}`` or ``{"identity_key", "name"}``.
+
+        Every new name is checked first, so a bad one changes nothing.
+        """
+        from mirror_desktop.core.errors import ValidationError
+        from mirror_desktop.core.services import JournalService
+
+        journal = JournalService(self.storage)
+        seen: set[str] = set()
+        for a in answers:
+            if a.get("identity_id"):
+                self.storage.identities.get(a["identity_id"])
+                continue
+            info = self.journal.identity_keys().get(a["identity_key"])
+            own = info.made_identity if info is not None and info.identity_id == info.made_identity else None
+            name = journal._identity_name(str(a.get("name") or ""), own)
+            folded = " ".join(name.split()).casefold()
+            if folded in seen:
+                raise ValidationError("identity", "metadata.name", "must be unique",
+                                      f"Two new identities are called “{name}”; give each its own name.")
+            seen.add(folded)
+        out = []
+        with self.storage.transaction():
+            for a in answers:
+                if a.get("identity_id"):
+                    moved = self.link_identity(a["identity_key"], a["identity_id"])
+                    ident = self.storage.identities.get(a["identity_id"])
+                    out.append({"identity_key": a["identity_key"], "identity_id": ident.id, "name": ident.name,
+                                "moved": moved})
+                else:
+                    out.append(self.new_identity(a["identity_key"], str(a["name"])))
+        return out
 
     # -- one sync ------------------------------------------------------------------------------
     def sync_now(self) -> SyncReport:
@@ -311,23 +459,28 @@ class SyncService:
             self.journal.set_state(last_sync=now, last_error=None, last_result=report.summary())
         return report
 
+    def _open(self, server: SyncServer, state: dict[str, str]) -> None:
+        """Check the account and this device's key against the server; ready the sealer and the books."""
+        server.migrate()
+        record = server.account_record()
+        if record is None:
+            raise SyncError(f"The sync account is gone from {where(server.dsn)}; run `mirror sync leave`, "
+                            "then `mirror sync setup` again. Nothing was lost here.")
+        key = self._key(state, server)
+        self._sealer = crypto.RowSealer(key, server.account)
+        if not self._sealer.verify_key_check(record[1]):
+            raise SyncUserError("This device's sync key no longer matches the account on the server "
+                                "(was it set up again with another passphrase?); run `mirror sync leave`, then setup. "
+                                "Nothing was sent.")
+        self.device = state["device_id"]
+        self.clock = Clock(self.device, state.get("clock"))
+        self._links = self.journal.links()
+        self._answered = {k for k, v in self.journal.identity_keys().items() if v.answered}
+        self._own_keys = {}
+
     def _sync(self, state: dict[str, str], report: SyncReport) -> None:
         with SyncServer(self._dsn(state)) as server:
-            server.migrate()
-            record = server.account_record()
-            if record is None:
-                raise SyncError(f"The sync account is gone from {where(server.dsn)}; run `mirror sync leave`, "
-                                "then `mirror sync setup` again. Nothing was lost here.")
-            key = self._key(state, server)
-            self._sealer = crypto.RowSealer(key, server.account)
-            if not self._sealer.verify_key_check(record[1]):
-                raise SyncUserError("This device's sync key no longer matches the account on the server "
-                                    "(was it set up again with another passphrase?); run `mirror sync leave`, then setup. "
-                                    "Nothing was sent.")
-            self.device = state["device_id"]
-            self.clock = Clock(self.device, state.get("clock"))
-            self._links = self.journal.links()
-            self._own_keys = {}
+            self._open(server, state)
             self._own_max = 0
             self._summary_dirty = False
             for _round in range(MAX_ROUNDS):
@@ -347,9 +500,25 @@ class SyncService:
             if newer:
                 report.warn(f"{newer} changes come from a newer Mirror (row format {self.journal.newest_format()}); "
                             "update Mirror on this device to receive them, they wait here until then.")
+            self._warn_unlinked(report)
             if report.refused:
                 report.warn(f"{report.refused} rows on the server failed their integrity check or were older copies "
                             "(altered or replayed); they were ignored and nothing here changed.")
+
+    def _warn_unlinked(self, report: SyncReport) -> None:
+        """One sentence on where rows of identities no one linked yet went (they are never held back)."""
+        if not report.unlinked:
+            return
+        n_ref = sum(c.get("reflections", 0) for c in report.unlinked.values())
+        n_ten = sum(c.get("tensions", 0) for c in report.unlinked.values())
+        what = " and ".join(p for p in (f"{n_ref} reflection{'s' if n_ref != 1 else ''}" if n_ref else "",
+                                          f"{n_ten} tension{'s' if n_ten != 1 else ''}" if n_ten else "") if p)
+        names = sorted({f"“{i.name}”" for key in report.unlinked
+                        if (i := self.storage.identities.find(self._links.get(key, ""))) is not None})
+        keys = len(report.unlinked)
+        report.warn(f"{what} of {keys} identit{'ies' if keys != 1 else 'y'} from your other devices that you have not "
+                    f"linked here landed in {', '.join(names)}; `mirror sync identities` lists them and "
+                    "`mirror sync link KEY NAME` (or File → Sync…) sends them to one of yours.")
 
     # -- pull ----------------------------------------------------------------------------------
     def _pull(self, server: SyncServer, report: SyncReport) -> int:
@@ -373,9 +542,11 @@ class SyncService:
             self._existing = {e: set(getattr(self.storage, _REPOS[e]).find_many([k[1] for k in keys if k[0] == e]))
                               for e in {k[0] for k in keys} if e in _REPOS}
             self._creates: dict[str, dict[str, Any]] = {}
+            self._key_counts: dict[tuple[str, str], int] = {}
             with self.journal.applying():
                 done = [r.seq for r in rows if self._apply_one(r, report)]
                 self._flush_creates()
+                self.journal.count_identity_rows(self._key_counts)
                 self.journal.remove_from_inbox(done)
                 self.journal.set_state(clock=self.clock.state)
                 _fault("apply")
@@ -496,7 +667,8 @@ class SyncService:
         values = {k: (_parse_time(v) if k in _TIME_FIELDS else v) for k, v in data.items() if k in names}
         values["id"] = row_id
         if entity in ("reflections", "tensions"):
-            values["identity_id"] = self._identity_for(data.get("identity_key"))
+            new_row = row_id not in existing and row_id not in pending
+            values["identity_id"] = self._identity_for(data.get("identity_key"), entity, new_row, report)
         if entity == "mirrorbacks" and not self._exists("reflections", str(values.get("reflection_id", ""))):
             return False  # its reflection has not arrived yet: wait in the inbox
         if entity == "engine_feedback" and not self._exists("engine_runs", str(values.get("engine_run_id", ""))):
@@ -588,6 +760,8 @@ class SyncService:
         decision = sync_summary_outbound(self.storage)
         k = self.journal.known(SUMMARY_ENTITY, self.device)
         if decision is None and (k is None or k.deleted):
+            # Remembered, so the next sync skips this until a reflection or engine run changes.
+            self.journal.set_state(summary_digest="none")
             return 0
         plaintext = None if decision is None else json.dumps(decision.fields, sort_keys=True).encode()
         digest = "none" if plaintext is None else base64.b64encode(__import__("hashlib").sha256(plaintext).digest()).decode()

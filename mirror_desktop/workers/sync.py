@@ -50,6 +50,7 @@ class _SyncWorker(QObject):
         self._service: Any = None
         self._listener: Any = None
         self._failures = 0
+        self.next_due = 0.0  # the loop's next scheduled sync (monotonic); 0: at once
 
     def _svc(self) -> Any:
         if self._service is None:
@@ -97,7 +98,7 @@ class _SyncWorker(QObject):
 
     @Slot()
     def run(self) -> None:
-        next_due = time.monotonic()
+        self.next_due = self.next_due or time.monotonic()
         try:
             while not self.stop.is_set():
                 while True:
@@ -112,11 +113,11 @@ class _SyncWorker(QObject):
                 if self.stop.is_set():
                     break
                 now = time.monotonic()
-                if self.enabled and (self.requested.is_set() or now >= next_due):
+                if self.enabled and (self.requested.is_set() or now >= self.next_due):
                     self.requested.clear()
                     self._sync()
                     delay = self.schedule_s if not self._failures else min(60.0 * 2 ** (self._failures - 1), RETRY_MAX_S)
-                    next_due = time.monotonic() + delay
+                    self.next_due = time.monotonic() + delay
                     continue
                 if self._listener is not None:
                     try:
@@ -213,14 +214,39 @@ class SyncClient(FeatureClient):
         _ok, err = self._callbacks.pop(token, (None, None))
         (err or self.operation_failed.emit)(message)
 
-    def setup(self, dsn: str, passphrase: str, device_name: str, on_error: Callable[[str], None]) -> None:
-        """Join the account (scrypt and the server: seconds, off the GUI thread); then sync at once."""
+    def setup(self, dsn: str, passphrase: str, device_name: str, on_error: Callable[[str], None], *,
+              sync_after: bool = True) -> None:
+        """Join the account (scrypt and the server: seconds, off the GUI thread); then sync at once.
+
+        ``sync_after=False``: the caller starts the first sync itself (File → Sync… asks about other
+        devices' identities first), and the schedule waits its full period.
+        """
+        def run(svc: Any) -> dict[str, Any]:
+            result = svc.setup(dsn, passphrase, device_name=device_name or None, session_ok=True)
+            if not sync_after:
+                self.worker.next_due = time.monotonic() + self.worker.schedule_s
+            return dict(result)
+
         def done(result: dict[str, Any]) -> None:
             self.worker.enabled = True
             self.set_up.emit(result)
-            self.sync_now()
-        self._on_thread(lambda svc: svc.setup(dsn, passphrase, device_name=device_name or None, session_ok=True),
-                        done, on_error)
+            if sync_after:
+                self.sync_now()
+        self._on_thread(run, done, on_error)
+
+    def ask_identities(self, on_result: Callable[[dict[str, Any]], None], on_error: Callable[[str], None]) -> None:
+        """Before a sync the person started: pull, and list other devices' identities not answered yet
+        (``questions``) with this journal's identities to choose from (``identities``)."""
+        def run(svc: Any) -> dict[str, Any]:
+            return {"questions": svc.incoming_identities(),
+                    "identities": sorted(((i.id, i.name) for i in svc.storage.identities.list()),
+                                         key=lambda p: p[1].casefold())}
+        self._on_thread(run, on_result, on_error)
+
+    def answer_identities(self, answers: list[dict[str, Any]], on_result: Callable[[Any], None],
+                          on_error: Callable[[str], None]) -> None:
+        """Store where each identity goes (never asked again); a bad name changes nothing and says why."""
+        self._on_thread(lambda svc: svc.answer_identities(answers), on_result, on_error)
 
     def leave(self, on_error: Callable[[str], None]) -> None:
         def done(_result: object) -> None:

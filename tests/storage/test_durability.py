@@ -140,3 +140,24 @@ def test_deleted_text_leaves_database_and_wal(tmp_path: Path) -> None:
     for f in tmp_path.iterdir():
         if f.is_file():
             assert marker.encode() not in f.read_bytes(), f"marker still in {f.name}"
+
+
+def test_words_of_an_edited_then_deleted_reflection_leave_database_and_wal(tmp_path: Path) -> None:
+    """Edits update the index without secure-delete (migration 010); a deletion must still take every version's words."""
+    db = tmp_path / "mirror_os.db"
+    s = SQLiteStorage(db)
+    svc = JournalService(s)
+    marker = "zqxedited" + "".join(random.choice("abcdefghij") for _ in range(12))
+    for i in range(30):
+        svc.save_reflection(f"An ordinary evening number {i}, nothing to hide.")
+    gone = svc.save_reflection(f"First draft with {marker} in it.")
+    svc.save_reflection("First draft, the word taken out.", reflection_id=gone.id)
+    assert s.search(marker) == []
+    svc.save_reflection("First draft, the word taken out, and more.", reflection_id=gone.id)
+    svc.delete_reflection(gone.id)
+    assert s.search("draft") == []
+    assert len(s.search("evening")) == 30
+    s.close()
+    for f in tmp_path.iterdir():
+        if f.is_file():
+            assert marker.encode() not in f.read_bytes(), f"marker still in {f.name}"

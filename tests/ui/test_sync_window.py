@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from PySide6.QtWidgets import QLabel
 
 from mirror_desktop.core import models as m
 from mirror_desktop.core.services import JournalService
@@ -35,6 +36,26 @@ def role_dsn(postgres_dsn: str) -> str:
     return f"postgresql://{role}@{base.split('@', 1)[1]}/{db}"
 
 
+def window_identity(window: Any, name: str) -> str:
+    s = SQLiteStorage(window_path(window))
+    try:
+        return JournalService(s).create_identity(name).id
+    finally:
+        s.close()
+
+
+def window_identities(window: Any) -> list[Any]:
+    s = SQLiteStorage(window_path(window))
+    try:
+        return list(s.identities.list())
+    finally:
+        s.close()
+
+
+def window_path(window: Any) -> Path:
+    return Path(window.paths.database)
+
+
 def test_file_sync_sets_up_syncs_and_reports(qtbot: Any, make_window: Any, journal_dir: Path, tmp_path: Path,
                                              role_dsn: str, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(crypto, "default_log2_n", 10)
@@ -47,6 +68,7 @@ def test_file_sync_sets_up_syncs_and_reports(qtbot: Any, make_window: Any, journ
     SyncService(other).sync_now()
 
     window = make_window()
+    desk = window_identity(window, "Desk")
     window.show_sync()
     dialog = window.sync_dialog
     qtbot.waitUntil(lambda: dialog.isVisible() and dialog.setup_box.isVisible(), timeout=5000)
@@ -54,7 +76,20 @@ def test_file_sync_sets_up_syncs_and_reports(qtbot: Any, make_window: Any, journ
     dialog.passphrase_edit.setText(PASSPHRASE)
     dialog.device_edit.setText("desktop")
     dialog.setup_button.click()
+    # the first sync asks, once, where the other device's identity goes, before anything lands
+    qtbot.waitUntil(lambda: dialog.ask_dialog is not None and dialog.ask_dialog.isVisible(), timeout=20000)
+    ask = dialog.ask_dialog
+    assert window.list_model.rowCount() == 0
+    assert len(ask.combos) == 1 and any(lb.text().endswith("\n1 reflection") for lb in ask.findChildren(QLabel))
+    assert [ask.combos[0].itemText(i) for i in range(ask.combos[0].count())] == ["A new identity", "Desk"]
+    ask.names[0].setText("Laptop me")
+    qtbot.wait(200)
+    ask.grab().save(str(tmp_path / "sync-identities.png"))
+    if "MIRROR_SAVE_SCREENSHOTS" in os.environ:  # refresh docs/sync-identities.png
+        ask.grab().save(str(Path(__file__).resolve().parents[2] / "docs" / "sync-identities.png"))
+    ask.ok_button.click()
     qtbot.waitUntil(lambda: "received 1 reflection." in dialog.report_label.text(), timeout=20000)
+    assert not ask.isVisible()
     qtbot.waitUntil(lambda: dialog.status_box.isVisible() and not dialog.setup_box.isVisible(), timeout=5000)
     assert dialog.passphrase_edit.text() == ""  # the passphrase is not kept in the window
     qtbot.waitUntil(lambda: window.sync_line.isVisible() and "1 received" in window.sync_line.text(), timeout=5000)
@@ -70,6 +105,27 @@ def test_file_sync_sets_up_syncs_and_reports(qtbot: Any, make_window: Any, journ
     j.save_reflection("a second one from the laptop", identity_id=me.id, visibility="sync_full_private")
     assert SyncService(other).sync_now().pushed == 1
     qtbot.waitUntil(lambda: window.list_model.rowCount() == 2, timeout=15000)
+    names = {i.name for i in window_identities(window)}
+    assert names == {"Desk", "Laptop me"}  # answered once: the second one went there too, without asking
+
+    # a sync nobody started (NOTIFY) never opens a dialog: a new identity's rows land in one made for it
+    third = j.create_identity("Travel")
+    j.save_reflection("from the laptop, another identity", identity_id=third.id, visibility="sync_full_private")
+    SyncService(other).sync_now()
+    qtbot.waitUntil(lambda: window.list_model.rowCount() == 3, timeout=15000)
+    qtbot.waitUntil(lambda: "File → Sync…" in window.sync_line.text(), timeout=5000)
+    assert not ask.isVisible() and dialog.ask_dialog is ask
+    assert "From another device" in {i.name for i in window_identities(window)}
+    # the next sync the person starts asks about that one only, and the answer moves what landed
+    dialog.sync_button.click()
+    qtbot.waitUntil(lambda: dialog.ask_dialog is not ask and dialog.ask_dialog.isVisible(), timeout=20000)
+    second = dialog.ask_dialog
+    assert len(second.combos) == 1
+    second.combos[0].setCurrentIndex(second.combos[0].findText("Desk"))
+    assert not second.names[0].isEnabled()
+    second.ok_button.click()
+    qtbot.waitUntil(lambda: not second.isVisible(), timeout=20000)
+    qtbot.waitUntil(lambda: {i.name for i in window_identities(window)} == {"Desk", "Laptop me"}, timeout=20000)
 
     # a wrong server address is one sentence in the dialog
     window.sync_client.leave(dialog._error)

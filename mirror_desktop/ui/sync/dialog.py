@@ -62,6 +62,7 @@ class SyncDialog(QDialog):
         self.setWindowTitle("Sync between your devices")
         self.setObjectName("syncDialog")
         self.client = client
+        self.ask_dialog: QDialog | None = None
         self.resize(560, 520)
         lay = QVBoxLayout(self)
         intro = QLabel(INTRO)
@@ -135,7 +136,7 @@ class SyncDialog(QDialog):
         client.sync_started.connect(self._started)
         client.sync_finished.connect(self._finished)
         client.sync_failed.connect(self._error)
-        client.set_up.connect(lambda _r: self._clear_secret())
+        client.set_up.connect(self._was_set_up)
         self.status_box.hide()
         self.links_box.hide()
         if client.status:
@@ -156,7 +157,7 @@ class SyncDialog(QDialog):
         self.error_label.hide()
         self.setup_button.setEnabled(False)
         self.setup_button.setText("Setting up…")
-        self.client.setup(server, passphrase, self.device_edit.text().strip(), self._setup_failed)
+        self.client.setup(server, passphrase, self.device_edit.text().strip(), self._setup_failed, sync_after=False)
 
     def _setup_failed(self, message: str) -> None:
         self.setup_button.setEnabled(True)
@@ -168,9 +169,31 @@ class SyncDialog(QDialog):
         self.setup_button.setEnabled(True)
         self.setup_button.setText("Set up")
 
+    def _was_set_up(self, _result: object) -> None:
+        self._clear_secret()
+        self._sync_now()  # the first sync: other devices' identities are asked about before anything lands
+
     def _sync_now(self) -> None:
+        """A sync the person starts: first ask, once, where other devices' new identities go (issue 18, item 4)."""
         self.error_label.hide()
-        self.client.sync_now()
+        self._started()
+        self.client.ask_identities(self._ask, self._error)
+
+    def _ask(self, data: dict[str, Any]) -> None:
+        if not data.get("questions"):
+            self.client.sync_now()
+            return
+        from mirror_desktop.ui.sync.ask import IdentityAskDialog
+
+        ask = IdentityAskDialog(data["questions"], data.get("identities") or [], self)
+        self.ask_dialog = ask
+
+        def stored(_result: object) -> None:
+            ask.accept()
+            self.client.sync_now()
+        ask.answered.connect(lambda answers: self.client.answer_identities(answers, stored, ask.show_error))
+        ask.rejected.connect(self.client.sync_now)  # "Not now": the sync goes on, nothing is held back
+        ask.open()
 
     def _leave(self) -> None:
         self.client.leave(self._error)

@@ -40,4 +40,7 @@ class SyncLine(QLabel):
         text = f"Synced {datetime.now().strftime('%H:%M')}: {report.pushed} sent, {report.pulled} received"
         if report.conflicts:
             text += f", {report.conflicts} kept as conflict copies"
+        if getattr(report, "unlinked", None):
+            # A sync nobody started never opens a dialog: say where to choose instead (issue 18, item 4).
+            text += "; choose where your other devices' identities go in File → Sync…"
         self._say(text, report.summary())
