@@ -186,10 +186,13 @@ def test_a_new_page_is_not_replaced_by_a_reflection_still_on_its_way(make_window
     assert w.editor.state.reflection_id != r.id
 
 
-def test_the_first_frame_is_the_journal_and_the_rest_follows_its_first_paint(qtbot, journal_dir):  # type: ignore[no-untyped-def]
+def test_the_first_frame_is_the_journal_and_the_rest_follows_its_first_paint(qtbot, journal_dir, monkeypatch):  # type: ignore[no-untyped-def]
     """Issue 12 (first paint): the page is asked for while the journal opens and painted in a first frame that
     holds only the list; the sidebar, the editor, the side panels and the sync lines are built right after that
     paint, the journal is loaded into them, and the open reflection and its mirrorback are shown."""
+    # The build's time-based fallback (for a journal slow to give its first page) stays out of the way, so on a
+    # loaded machine it is still the first paint that builds the rest.
+    monkeypatch.setattr("mirror_desktop.ui.main_window.BUILD_FALLBACK_MS", 60_000)
     r = stored(journal_dir, lambda s: s.reflections.create(m.Reflection("The first evening, with its reply.")))
     stored(journal_dir, lambda s: s.mirrorbacks.create(m.Mirrorback(r.id, "You wrote about the first evening.", "1.0.0")))
     paths = AppPaths.resolve(journal_dir)
@@ -272,3 +275,35 @@ def test_search_and_thread_pages_built_late_show_what_the_journal_already_chose(
     w.journal.show_thread(thread.id)
     assert w.view == "threads" and w.stack.currentWidget() is w.timeline
     qtbot.waitUntil(lambda: w.timeline.title.text() == "Winter", timeout=10000)
+
+
+def test_a_journal_slow_to_open_still_gets_its_window_then_its_journal(qtbot, journal_dir, monkeypatch):  # type: ignore[no-untyped-def]
+    """A journal that takes long to open (a big migration): the window is built while it waits, shows that
+    it is opening, and the journal is loaded into it once it is open."""
+    import threading
+
+    monkeypatch.setattr("mirror_desktop.ui.main_window.BUILD_FALLBACK_MS", 50)
+    stored(journal_dir, lambda s: s.reflections.create(m.Reflection("Written before the long open.")))
+    paths = AppPaths.resolve(journal_dir)
+    paths.config_dir.mkdir(parents=True, exist_ok=True)
+    release = threading.Event()
+
+    def slow_open():  # type: ignore[no-untyped-def]
+        release.wait(30)
+        return open_journal(paths.database)
+
+    executor = DatabaseExecutor(slow_open)
+    executor.start()
+    w = MainWindow(executor, paths, QSettings(str(paths.settings_file), QSettings.Format.IniFormat))
+    try:
+        w.show()
+        qtbot.waitUntil(lambda: w._built, timeout=10000)
+        assert not w.is_open and not w.editor.isEnabled()
+        assert w.progress_label.text() == "Opening your journal…"
+        with qtbot.waitSignal(w.settled, timeout=15000):
+            release.set()
+        assert w.is_open and w.editor.isEnabled() and w.list_model.rowCount() == 1
+    finally:
+        release.set()
+        w.close()
+        w.deleteLater()
