@@ -16,14 +16,17 @@ from pathlib import Path
 from typing import Any, cast
 from collections.abc import Callable, Sequence
 
-from PySide6.QtCore import QEvent, QObject, QSettings, QTimer, Signal
-from PySide6.QtWidgets import QApplication, QMessageBox
-
+# Qt-free code first, on purpose (issue 12: start-up): once PySide6 is imported, it reads the source file of
+# every module imported after it (its __feature__ import hook), and these modules need no Qt.
 from mirror_desktop import __version__
+from mirror_desktop.core import models as _models  # noqa: F401 - the journal's data, needed by the first frame
 from mirror_desktop.core.staging import start_session
 from mirror_desktop.logging_setup import install_excepthook, install_qt_message_handler, setup_logging
 from mirror_desktop.paths import AppPaths
 from mirror_desktop.version import VersionAction
+
+from PySide6.QtCore import QEvent, QObject, QSettings, QTimer, Signal  # noqa: E402 - after the Qt-free code
+from PySide6.QtWidgets import QApplication, QMessageBox  # noqa: E402
 
 log = logging.getLogger(__name__)
 
