@@ -145,7 +145,8 @@ class MainWindow(QMainWindow):
     writing: WritingController = cast(Any, BuiltOnFirstRead("finish_build"))
 
     def finish_build(self) -> None:
-        """Build the rest of the window and bring it up to date with what the journal has shown so far."""
+        """Build the rest of the window (after the list's first paint, or when a part is first read), then hand it
+        the journal if it opened meanwhile."""
         if self._built:
             return
         self._built = True
