@@ -48,10 +48,12 @@ def test_threads_view_says_how_to_start_when_there_are_none(make_window, journal
     assert w.timeline.empty.text() == "No thread chosen"
 
 
-def test_thread_subtitle_never_breaks_inside_a_date(make_window, journal_dir, qtbot):  # type: ignore[no-untyped-def]
+def test_thread_header_shows_its_facts_whole_and_a_long_name_gives_way_to_the_buttons(make_window, journal_dir, qtbot):  # type: ignore[no-untyped-def]
+    """The header's facts are two one-line labels, each given its full height (a wrapping label was given one
+    line and its second line was cut off); a long thread name is shortened with "…" beside Rename and Pause."""
     def data(svc):  # type: ignore[no-untyped-def]
         r = svc.save_reflection("Slept badly again.")
-        t = svc.create_thread("Sleep")
+        t = svc.create_thread("Finding my feet in the new role, and what it asks of the evenings")
         svc.add_to_threads(r.id, [t.id])
         return t
 
@@ -59,9 +61,14 @@ def test_thread_subtitle_never_breaks_inside_a_date(make_window, journal_dir, qt
     w = make_window()
     with qtbot.waitSignal(w.journal.timeline_loaded, timeout=10000):
         w.journal.show_thread(t.id)
-    parts = w.timeline.subtitle.text().split("  ·  ")
-    assert len(parts) == 4 and all(" " not in p for p in parts)
-    assert parts[3].replace("\u00a0", " ").startswith("last active ")
+    tl = w.timeline
+    qtbot.waitUntil(lambda: tl.dates.isVisible(), timeout=5000)
+    assert tl.subtitle.text() == "1 reflection  ·  active"
+    assert tl.dates.text().startswith("started ") and "  ·  last active " in tl.dates.text()
+    for label in (tl.title, tl.subtitle, tl.dates):
+        assert label.height() >= label.sizeHint().height()  # nothing cut off at the bottom
+    assert tl.title.geometry().right() < tl.rename_button.geometry().left()  # the buttons are never covered
+    assert tl.title.toolTip() == "Finding my feet in the new role, and what it asks of the evenings"  # shortened
 
 
 def test_editor_row_fits_with_a_long_identity_name(make_window, journal_dir, qtbot):  # type: ignore[no-untyped-def]

@@ -283,7 +283,11 @@ class JournalController(QObject):
         self._update_list_state()
         if not self._loaded and "page" not in self._arrived:
             if rows:
-                self.list_view.setCurrentIndex(self.list_model.index(0, 0))
+                first = self.list_model.index(0, 0)
+                if self.list_view.currentIndex() == first:  # current already (the focus made it so): open it
+                    self._list_current(first, QModelIndex())
+                else:
+                    self.list_view.setCurrentIndex(first)
             self._arrive("page")
 
     def _arrive(self, part: str) -> None:
@@ -546,7 +550,9 @@ class JournalController(QObject):
             self.client.remove_from_thread(thread_id, rid)
 
     def _list_current(self, current: QModelIndex, _prev: QModelIndex) -> None:
-        if current.isValid():
+        # Before the journal is handed over (journal_opened), the first frame's list can get a current row from
+        # the focus alone; _first_page opens that row then, with the editor built.
+        if current.isValid() and self.is_open:
             rid = current.data(IdRole)
             if rid != self.editor.state.reflection_id:
                 self.open_reflection(rid)

@@ -23,6 +23,7 @@ from mirror_desktop.core import models as m
 from mirror_desktop.ui import format as fmt
 from mirror_desktop.ui.journal.models import threads as tm
 from mirror_desktop.ui.journal.delegates import TimelineDelegate
+from mirror_desktop.ui.elided_label import ElidedLabel
 from mirror_desktop.ui.theme import named
 
 
@@ -53,7 +54,7 @@ class ThreadTimelineView(QWidget):
         hl = QVBoxLayout(head)
         hl.setContentsMargins(20, 16, 16, 10)
         top = QHBoxLayout()
-        self.title = named(QLabel("Threads"), "viewTitle")
+        self.title = named(ElidedLabel("Threads"), "viewTitle")  # a long name gives way to the buttons
         self.rename_button = QPushButton("Rename…")
         self.status_button = QPushButton("Pause")
         for b in (self.rename_button, self.status_button):
@@ -62,9 +63,11 @@ class ThreadTimelineView(QWidget):
         top.addWidget(self.rename_button)
         top.addWidget(self.status_button)
         hl.addLayout(top)
-        self.subtitle = named(QLabel(""), "muted")
-        self.subtitle.setWordWrap(True)
+        # Two one-line facts: a wrapping label here was given one line's height and its second line was cut off.
+        self.subtitle = named(ElidedLabel(""), "muted")
+        self.dates = named(ElidedLabel(""), "muted")
         hl.addWidget(self.subtitle)
+        hl.addWidget(self.dates)
         lay.addWidget(head)
 
         self.stack = QStackedWidget()
@@ -112,7 +115,8 @@ class ThreadTimelineView(QWidget):
         self.status_button.setVisible(has)
         if t is None:
             self.title.setText("Threads")
-            self.subtitle.setText("Choose a thread on the left, or create one with + to follow a topic over time.")
+            self.subtitle.setText("Choose one on the left to follow it over time.")
+            self.dates.hide()
             self.empty.setText("No thread chosen" if self.has_threads else
                                "No threads yet.\nPress + beside Threads on the left to start one, then add "
                                "reflections to it with Threads ▾ in the editor.")
@@ -121,12 +125,10 @@ class ThreadTimelineView(QWidget):
         status = str(t.status)
         self.title.setText(tm.thread_title(t))
         n = self.model.rowCount()
-        parts = [fmt.plural(n, "reflection"), status]
-        if n:
-            parts.append(f"started {fmt.short_date(t.started_at)}")
-            parts.append(f"last active {fmt.short_date(t.last_active)}")
-        # A line may break between parts, never inside one ("last active Today | 16:55" read badly).
-        self.subtitle.setText("  ·  ".join(part.replace(" ", "\u00a0") for part in parts))
+        self.subtitle.setText(f"{fmt.plural(n, 'reflection')}  ·  {status}")
+        self.dates.setText(f"started {fmt.short_date(t.started_at)}  ·  last active {fmt.short_date(t.last_active)}"
+                           if n else "")
+        self.dates.setVisible(bool(n))
         self.list.setToolTip("Drag a reflection to reorder the thread" if n > 1 else "")
         self.status_button.setText("Resume" if status != "active" else "Pause")
         if n == 0:
