@@ -7,6 +7,7 @@ thread; the window calls them only from its database executor.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
@@ -19,6 +20,7 @@ from mirror_desktop.core.models import SearchFilters, SearchHit, utc_now
 from mirror_desktop.core.ports import MirrorStorage
 
 
+log = logging.getLogger(__name__)
 ANONYMOUS_NAME = "Anonymous"
 # An id prefix shorter than this matches too much to be meant (the CLI prints ids cut to 8).
 MIN_ID_PREFIX = 4
@@ -26,6 +28,19 @@ MIN_ID_PREFIX = 4
 
 def word_count(text: str) -> int:
     return len(text.split())
+
+
+def record_deletion(storage: MirrorStorage, what: str, count: int) -> None:
+    """The spec's ``deletion`` event ("Mirror permanently removed"): what kind of thing the person removed for good,
+    and how many, never which or their words (issue 17, item 5). The removal stands even if its record cannot be
+    written (a keychain that refuses the signing key): it is logged, not raised."""
+    from mirror_desktop.core.enums import LifecycleEventType
+    from mirror_desktop.core.lifecycle import record_event
+
+    try:
+        record_event(storage, LifecycleEventType.DELETION, {"what": what, "count": int(count)})
+    except Exception as exc:  # noqa: BLE001 - the person's deletion is done; only its record is missing
+        log.warning("the deletion of %s %s was not recorded as an event (%s)", count, what, type(exc).__name__)
 
 
 # What a person makes: any row here means the journal is theirs (drafts are typing not yet saved).
@@ -136,8 +151,10 @@ class JournalService:
         """Delete an identity; its reflections are kept as Anonymous and local_only. Returns how many."""
         with self.storage.transaction():
             moved = self.storage.reflections.make_anonymous(identity_id)
-            self.storage.identities.delete(identity_id)
+            gone = self.storage.identities.delete(identity_id)
         self.storage.purge_deleted()  # the identity's name leaves the WAL too
+        if gone:
+            record_deletion(self.storage, "identity", 1)
         return moved
 
     # -- reflections ---------------------------------------------------------------------
@@ -195,11 +212,13 @@ class JournalService:
         held = shas_of(self.storage, [reflection_id])  # its files leave the disk with it (issue 15)
         with self.storage.transaction():
             affected = self.storage.thread_reflections.threads_of(reflection_id)
-            self.storage.reflections.delete(reflection_id)
+            gone = self.storage.reflections.delete(reflection_id)
             for thread_id in affected:
                 self._touch_thread(thread_id)
         release_blobs(self.storage, held)
         self.storage.purge_deleted()
+        if gone:
+            record_deletion(self.storage, "reflection", 1)
         return m.DeletionNotice(self._copies_since(found.created_at) if found is not None else 0)
 
     def _copies_since(self, written: datetime) -> int:
@@ -216,7 +235,10 @@ class JournalService:
 
     def purge_backups(self) -> m.BackupPurge:
         """Remove every older copy of the journal (backups before migrations, import rollback files)."""
-        return self.storage.purge_backups()
+        done = self.storage.purge_backups()
+        if done.removed:
+            record_deletion(self.storage, "backups", len(done.removed))
+        return done
 
     def get_reflection(self, reflection_id: str) -> m.Reflection:
         return self.storage.reflections.get(reflection_id)

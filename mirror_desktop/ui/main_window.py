@@ -385,7 +385,9 @@ class MainWindow(QMainWindow):
         self.progress_label.setText("")
         self.setEnabled_for_open(True)
         self.journal.journal_opened()
-        self.tensions.ensure_seeds()  # a new journal gets its default tensions even before the map is opened
+        # A new journal gets its default tensions even before the map is opened, and its installation event
+        # the mode of the engine the person chose.
+        self.tensions.ensure_seeds(self.engine_settings.load().config.effective_mode)
         self.client.read(lambda s: s.schema_version(), self._set_schema_version)
         self.sync_status.check_credentials()
         self.sync_client.load_status()  # sync between devices resumes (its own QThread) when it is on

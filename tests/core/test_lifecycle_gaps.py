@@ -1,0 +1,95 @@
+"""Issue 17, item 5: the ``deletion`` event has triggers, and ``installation`` records the engine mode chosen.
+
+Deleting a reflection or an identity, and purging the journal's older copies, are the places where Mirror
+permanently removes something; each writes one signed ``deletion`` event with counts only. A new journal's
+installation event carries the mode of the engine the person set up, not the default.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from mirror_desktop import cli
+from mirror_desktop.core import lifecycle
+from mirror_desktop.core.engine_settings import EngineSettings, EngineSettingsStore, make_config
+from mirror_desktop.core.services import JournalService
+from mirror_desktop.storage.journal import SQLiteStorage
+
+SECRET = "the words that must never reach an event"
+
+
+@pytest.fixture
+def storage(tmp_path: Path):
+    s = SQLiteStorage(tmp_path / "j" / "mirror_os.db")
+    yield s
+    s.close()
+
+
+def deletions(storage) -> list[dict]:
+    return [e.event_data for e in storage.evolution_events.list(event_type="deletion")]
+
+
+def test_deleting_a_reflection_an_identity_and_backups_records_signed_deletions_without_content(storage) -> None:
+    svc = JournalService(storage)
+    work = svc.create_identity("Work")
+    r = svc.save_reflection(SECRET, identity_id=work.id)
+    assert deletions(storage) == []
+    svc.delete_reflection(r.id)
+    assert deletions(storage) == [{"what": "reflection", "count": 1}]
+    svc.delete_reflection(r.id)   # nothing left to remove: nothing recorded
+    svc.delete_identity(work.id)
+    assert deletions(storage)[-1] == {"what": "identity", "count": 1}
+    (storage.path.parent / "mirror_os.db.rollback-20260101_000000_000000").write_bytes(b"an older copy")
+    assert len(storage.backup_files()) == 1
+    svc.purge_backups()
+    assert deletions(storage)[-1] == {"what": "backups", "count": 1}
+    svc.purge_backups()   # nothing left: nothing recorded
+    assert len(deletions(storage)) == 3
+    events = storage.evolution_events.list(event_type="deletion")
+    assert all(e.sync_allowed is False and e.mirror_signature for e in events)
+    assert SECRET not in json.dumps([e.event_data for e in storage.evolution_events.list()])
+    assert lifecycle.verify(storage).ok
+
+
+def _events(data: Path, kind: str) -> list[dict]:
+    con = sqlite3.connect(data / "mirror_os.db")
+    try:
+        return [json.loads(r[0]) for r in con.execute("SELECT event_data FROM evolution_events WHERE event_type = ?",
+                                                      (kind,))]
+    finally:
+        con.close()
+
+
+@pytest.fixture
+def data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.delenv("MIRROR_DATA_DIR", raising=False)
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
+    return tmp_path / "data"
+
+
+def test_mirror_delete_records_a_deletion_event(data: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["--data-dir", str(data), "reflect", "--json", SECRET]) == 0
+    rid = json.loads(capsys.readouterr().out)["reflection_id"]
+    assert cli.main(["--data-dir", str(data), "delete", rid]) == 0
+    assert _events(data, "deletion") == [{"what": "reflection", "count": 1}]
+
+
+@pytest.mark.parametrize("command", [["tension", "list"], ["reflect", "A first line"]])
+def test_a_new_journal_records_the_engine_mode_the_person_chose(data: Path, command: list[str],
+                                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    EngineSettingsStore(data / "config").save(EngineSettings(make_config(
+        "ollama", base_url="http://127.0.0.1:9", model="llama3")))   # nothing listens: reflect falls back
+    cli.main(["--data-dir", str(data), *command])
+    capsys.readouterr()
+    installs = [d for d in _events(data, "installation") if "platform" in d]
+    assert [d["initial_mode"] for d in installs] == ["local_llm"]
+
+
+def test_without_engine_settings_the_installation_says_manual(data: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["--data-dir", str(data), "tension", "list"]) == 0
+    capsys.readouterr()
+    assert [d["initial_mode"] for d in _events(data, "installation") if "platform" in d] == ["manual"]
