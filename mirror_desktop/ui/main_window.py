@@ -397,6 +397,11 @@ class MainWindow(QMainWindow):
         """The first page is shown: now the background starts (issue 12: nothing competes with the first paint)."""
         self.executor.start_lanes()  # read and background connections (a no-op once open)
         self.integrations.start_polling()  # its own QThread (a no-op while it runs)
+        if not getattr(self, "_swept", False):   # attachment files no row refers to, unfinished imports (issue 15)
+            from mirror_desktop.workers.attachments import sweep_at_start
+
+            self._swept = True
+            sweep_at_start(self.executor)
 
     def _set_schema_version(self, v: str) -> None:
         self._schema_version = v

@@ -286,6 +286,10 @@ class DatabaseExecutor(QObject):
             target.submit(job)
         return job
 
+    def on_write_lane(self) -> bool:
+        """Whether the calling thread is the write lane's (a job there must not wait for another write job)."""
+        return QThread.currentThread() is self._thread
+
     @property
     def pending(self) -> int:
         return self._pending
