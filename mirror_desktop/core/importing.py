@@ -266,6 +266,8 @@ class ImportService:
             else:
                 with self.storage.transaction():
                     run.apply(items)
+                    if report.imported:
+                        _record_import(self.storage, report)
         except SyncCancelled:
             run.undo()
             raise OperationCancelled() from None
@@ -284,6 +286,16 @@ class ImportService:
         report.seconds = (datetime.now(UTC) - started).total_seconds()
         state.set_progress(1.0, "Done")
         return report
+
+
+def _record_import(storage: MirrorStorage, report: ImportReport) -> None:
+    """The spec's ``import`` event ("Data imported", issue 17 item 5): the app and the counts, never an entry."""
+    from mirror_desktop.core.enums import LifecycleEventType
+    from mirror_desktop.core.lifecycle import record_event_quietly
+
+    record_event_quietly(storage, LifecycleEventType.IMPORT, {
+        "kind": "import_from", "app": report.app, "imported": report.imported, "skipped": report.skipped,
+        "already_present": report.already_present, "attachments": report.attachments_imported})
 
 
 def _set_in_progress(storage: MirrorStorage, batch: str, app: str | None) -> None:
@@ -415,9 +427,15 @@ class _Run:
             return
         self.commit_chunk()
         if self.written:
-            batch = self.batch
+            batch, report = self.batch, self.report
             assert batch is not None
-            self.write_chunk(lambda storage: _set_in_progress(storage, batch, None))
+
+            def done(storage: MirrorStorage) -> None:
+                with storage.transaction():
+                    _set_in_progress(storage, batch, None)
+                    _record_import(storage, report)
+
+            self.write_chunk(done)
 
     def undo(self) -> None:
         """After a failure or Cancel: what earlier chunks wrote goes again (the start-up sweep retries)."""

@@ -270,6 +270,17 @@ def record_event(storage: Any, event_type: LifecycleEventType | str, event_data:
     return _write(storage, signer, kind, dict(event_data or {}), from_version, to_version, share)
 
 
+def record_event_quietly(storage: Any, event_type: LifecycleEventType | str, event_data: dict[str, Any]) -> bool:
+    """``record_event`` for the record of something already done (a deletion, an export): if the event cannot be
+    written (a keychain that refuses the signing key, a read-only journal) the deed stands and this is logged."""
+    try:
+        record_event(storage, event_type, event_data)
+    except Exception as exc:  # noqa: BLE001 - the deed is done; only its record is missing
+        log.warning("a %s event was not recorded (%s)", event_type, type(exc).__name__)
+        return False
+    return True
+
+
 def sign_history(storage: Any, row: m.EvolutionHistory) -> m.EvolutionHistory:
     """``row`` with ``metadata.signature`` set (call before creating it)."""
     row.applied_at = _ms(row.applied_at)
@@ -380,7 +391,7 @@ def verify(storage: Any) -> VerifyReport:
 
 
 __all__ = ["SignatureError", "VerifyReport", "canonical_event", "canonical_history", "ensure_installation",
-           "history_ok", "known_keys", "record_event", "set_sync_allowed", "set_telemetry_consent", "sign_history",
+           "history_ok", "known_keys", "record_event", "record_event_quietly", "set_sync_allowed", "set_telemetry_consent", "sign_history",
            "telemetry_consent", "verify"]
 
 

@@ -7,7 +7,6 @@ thread; the window calls them only from its database executor.
 
 from __future__ import annotations
 
-import logging
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
@@ -20,7 +19,6 @@ from mirror_desktop.core.models import SearchFilters, SearchHit, utc_now
 from mirror_desktop.core.ports import MirrorStorage
 
 
-log = logging.getLogger(__name__)
 ANONYMOUS_NAME = "Anonymous"
 # An id prefix shorter than this matches too much to be meant (the CLI prints ids cut to 8).
 MIN_ID_PREFIX = 4
@@ -35,12 +33,9 @@ def record_deletion(storage: MirrorStorage, what: str, count: int) -> None:
     and how many, never which or their words (issue 17, item 5). The removal stands even if its record cannot be
     written (a keychain that refuses the signing key): it is logged, not raised."""
     from mirror_desktop.core.enums import LifecycleEventType
-    from mirror_desktop.core.lifecycle import record_event
+    from mirror_desktop.core.lifecycle import record_event_quietly
 
-    try:
-        record_event(storage, LifecycleEventType.DELETION, {"what": what, "count": int(count)})
-    except Exception as exc:  # noqa: BLE001 - the person's deletion is done; only its record is missing
-        log.warning("the deletion of %s %s was not recorded as an event (%s)", count, what, type(exc).__name__)
+    record_event_quietly(storage, LifecycleEventType.DELETION, {"what": what, "count": int(count)})
 
 
 # What a person makes: any row here means the journal is theirs (drafts are typing not yet saved).

@@ -360,7 +360,7 @@ class MainWindow(QMainWindow):
 
         def open_dialog(identities: list[Any]) -> None:
             if getattr(self, "exports_client", None) is None:
-                self.exports_client = ExportsClient(self.paths.database, self)
+                self.exports_client = ExportsClient(self.paths.database, self, self.executor)
             kind, ident = self.journal._identity  # the identity shown is the one offered first
             self.export_as_dialog = ExportAsDialog(self.exports_client, identities, self.settings,
                                                    "Anonymous" if kind == "anonymous" else ident, self)

@@ -93,3 +93,24 @@ def test_without_engine_settings_the_installation_says_manual(data: Path, capsys
     assert cli.main(["--data-dir", str(data), "tension", "list"]) == 0
     capsys.readouterr()
     assert [d["initial_mode"] for d in _events(data, "installation") if "platform" in d] == ["manual"]
+
+
+def test_import_from_and_export_to_record_their_events(data: Path, tmp_path: Path,
+                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    """Spec 12's ``import`` ("Data imported") and ``export`` ("Data exported") for the other apps' formats too."""
+    from tests.integrations.importing_helpers import dayone_entry, make_dayone
+
+    export = make_dayone(tmp_path, [dayone_entry("A", SECRET), dayone_entry("B", "")])
+    assert cli.main(["--data-dir", str(data), "import-from", "dayone", str(export), "--dry-run"]) == 0
+    assert _events(data, "import") == []   # a dry run writes nothing, not even its record
+    assert cli.main(["--data-dir", str(data), "import-from", "dayone", str(export)]) == 0
+    assert _events(data, "import") == [{"kind": "import_from", "app": "dayone", "imported": 1, "skipped": 1,
+                                        "already_present": 0, "attachments": 0}]
+    assert cli.main(["--data-dir", str(data), "export-to", "markdown", "--out", str(tmp_path / "md")]) == 0
+    capsys.readouterr()
+    assert _events(data, "export") == [{"kind": "export_to", "format": "markdown", "reflections": 1, "attachments": 0}]
+    con = sqlite3.connect(data / "mirror_os.db")
+    try:
+        assert SECRET not in json.dumps([r[0] for r in con.execute("SELECT event_data FROM evolution_events")])
+    finally:
+        con.close()
