@@ -291,6 +291,18 @@ def _fts_match(parsed: ParsedQuery, identity: str | None = None) -> str:
     return expr
 
 
+def _loose_match(parsed: ParsedQuery) -> str:
+    """Every word the query includes, ANDed, without phrase order or exclusions: a superset of its matches that
+    FTS5 walks without reading position lists (prefixes stay prefixes of the content column)."""
+    words = []
+    for t in parsed.include:
+        if t.kind == "prefix":
+            words.append('content : "' + " ".join(w.replace('"', "") for w in t.words) + '" *')
+        else:
+            words += ['"' + w.replace('"', "") + '"' for w in t.words]
+    return " ".join(words)
+
+
 class SQLiteStorage(PeeweeStorage):
     """The default journal: one SQLite file (``mirror_os.db``) with WAL and FTS5."""
 
@@ -410,12 +422,14 @@ class SQLiteStorage(PeeweeStorage):
         f = filters or SearchFilters()
         match = _fts_match(parsed)
         where, params = self._filter_sql(filters)
-        # A term with fewer than RANK_WINDOW matches (walking its doclist back without ranking, a fraction of a
-        # millisecond) is ranked across the whole journal with every filter on its row: the plain ranked FTS5
-        # query itself, in one statement (issue 12, item 4: a rare word with an identity took 0.7 against
-        # 0.2 ms with the identity inside the MATCH, whose doclist is a third of the journal).
-        plain, floor = match, self._window_floor(match, offset)
-        if floor is None:
+        # A query with fewer than RANK_WINDOW matches is ranked across the whole journal anyway, so it is the
+        # plain ranked FTS5 query itself, with every filter on the row, in one statement (issue 12, item 4:
+        # never slower than that query at 10,000 entries; a rare word took 0.8 against 0.5 ms in two
+        # statements, and 0.7 against 0.2 with an identity inside the MATCH). Whether it has that many is
+        # asked of its words alone, ANDed, walking their doclists back without positions or ranking: a
+        # superset of the matches, so "fewer" is never wrong, and a phrase of common words costs no walk
+        # of its position lists here.
+        if self._window_floor(_loose_match(parsed), offset) is None:
             return self._ranked_with_snippets(match, limit, offset, where=where, params=params)
         # Migration 008 indexes each entry's identity as a token of its own column, so the identity
         # filter runs inside the MATCH: FTS5 skips the other identities' entries instead of each match
@@ -429,10 +443,6 @@ class SQLiteStorage(PeeweeStorage):
             walk_where, walk_params = self._filter_sql(replace(f, identity_id=None, anonymous_only=False))
             if self.identity_in_match == "always":
                 match, where, params = identity_match, walk_where, walk_params
-        if not where:
-            if match != plain:   # the identity is inside the MATCH: the window is that identity's matches
-                floor = self._window_floor(match, offset)
-            return self._ranked_with_snippets(match, limit, offset, floor=floor)
         bounds, bparams = "", []  # type: tuple[str, list[Any]]
         if f.since is not None or f.until is not None or f.thread_id is not None:
             # Dates and threads select few entries: their rowid range (from the created_at index or the
@@ -520,29 +530,20 @@ class SQLiteStorage(PeeweeStorage):
             f"OFFSET {RANK_WINDOW + int(offset) - 1}", [match]).fetchone()
         return None if row is None else int(row[0])
 
-    def _ranked_with_snippets(self, match: str, limit: int, offset: int, *, floor: int | None = None,
-                              where: str = "", params: Sequence[Any] = ()) -> list[SimpleNamespace]:
-        """Ranking, snippets and rows in one statement of the plain ranked FTS5 query's shape (issue 12, item 4:
-        never slower than it at 10,000 entries; ranking in one statement and snippets in a second, which ran
-        the MATCH again over the page's rowid range, cost a rare word 0.8 against 0.5 ms and a phrase 6.6
-        against 6.1).
-
-        ``ORDER BY rank`` is FTS5's own sort, which keeps each match's positions, so the snippets of the rows
-        shown are made without reading the index again. ``floor`` (``_window_floor``, a bound parameter that
-        FTS5 applies inside its sort; as a subquery it cost more than its own statement) bounds it as before:
-        a word in every entry is ranked among its RANK_WINDOW most recent matches, a rarer one across the
-        journal. ``where``: row filters, used with a term too rare to need the floor. LIMIT and OFFSET are
-        literal integers, which SQLite plans better than parameters. Equal ranks come in FTS5's order (the
-        older entry first), the same on every page, so pages never overlap.
+    def _ranked_with_snippets(self, match: str, limit: int, offset: int, *, where: str = "",
+                              params: Sequence[Any] = ()) -> list[SimpleNamespace]:
+        """Ranking, snippets and rows of a query with fewer than RANK_WINDOW matches in one statement: the plain
+        ranked FTS5 query with the filters on the row. ``ORDER BY rank`` is FTS5's own sort, which keeps each
+        match's positions, so the snippets of the rows shown are made without reading the index again. LIMIT
+        and OFFSET are literal integers, which SQLite plans better than parameters. Equal ranks come in FTS5's
+        order (the older entry first), the same on every page, so pages never overlap.
         """
         sql = (
             f"SELECT {_REFLECTION_COLUMNS}, reflections_fts.rowid AS fts_rowid, "
             f"snippet(reflections_fts, 0, ?, ?, '…', {SNIPPET_TOKENS}) AS snip, reflections_fts.rank AS rank "
             "FROM reflections_fts CROSS JOIN reflections r ON r.rowid = reflections_fts.rowid "
-            f"WHERE reflections_fts MATCH ?{' AND reflections_fts.rowid >= ?' if floor is not None else ''}{where} "
-            f"ORDER BY reflections_fts.rank LIMIT {int(limit)} OFFSET {int(offset)}")
-        args = [HL_START, HL_END, match, *([floor] if floor is not None else []), *params]
-        return self._hits(self.db.execute_sql(sql, args))
+            f"WHERE reflections_fts MATCH ?{where} ORDER BY reflections_fts.rank LIMIT {int(limit)} OFFSET {int(offset)}")
+        return self._hits(self.db.execute_sql(sql, [HL_START, HL_END, match, *params]))
 
     def _ranked_page(self, window_sql: str, params: list[Any], limit: int, offset: int) -> dict[int, float]:
         """rowid -> rank of one page of ``window_sql``'s rows (fid, rank), best first. The sort happens
