@@ -12,7 +12,6 @@ wrote goes again. Qt-free work lives in ``core/importing.py``.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -55,10 +54,11 @@ class ImportingClient(FeatureClient):
                 chunks = None
                 if not dry_run and not executor.on_write_lane():
                     # A chunk, once asked for, is written even after Cancel: the import undoes it itself.
-                    chunks = lambda fn: wait_for(executor, fn, _UNCANCELLED, "write")  # noqa: E731
+                    chunks = lambda fn: executor.run_and_wait(fn)  # noqa: E731
                 return ImportService(storage).run(app, path, identity_id=identity_id, time_format=time_format or None,
                                                   dry_run=dry_run, state=state, write_chunk=chunks)
-            return wait_for(executor, job, state, "background")
+            return executor.run_and_wait(job, lane="background", cancelled=state.is_cancelled,
+                                         cancelled_error=OperationCancelled)
 
         def wire(task: BackgroundTask) -> None:
             connect(task)
@@ -69,47 +69,3 @@ class ImportingClient(FeatureClient):
     def shutdown(self, timeout_ms: int = 30000) -> bool:
         """Cancel a running import (it rolls back) and wait for its thread; call before the executor stops."""
         return self.tasks.shutdown(timeout_ms)
-
-
-class _Uncancelled:
-    @staticmethod
-    def is_cancelled() -> bool:
-        return False
-
-
-_UNCANCELLED = _Uncancelled()
-
-
-def wait_for(executor: DatabaseExecutor, fn: Callable[[Any], Any], state: Any, lane: str) -> Any:
-    """``fn(storage)`` as an executor job, waited for on this (a task's) thread; Cancel before it starts skips it."""
-    done = threading.Event()
-    lock = threading.Lock()
-    box: dict[str, Any] = {}
-
-    def job(storage: Any) -> None:
-        with lock:
-            if box.get("skipped"):
-                return
-            box["started"] = True
-        try:
-            box["result"] = fn(storage)
-        except BaseException as exc:  # noqa: BLE001 - raised again on the task's thread
-            box["error"] = exc
-        finally:
-            done.set()
-
-    def refused(exc: BaseException) -> None:
-        box["error"] = exc
-        done.set()
-
-    submitted = executor.submit(job, None, refused, lane=lane)
-    while not done.wait(0.05):
-        if state.is_cancelled():
-            with lock:
-                if not box.get("started"):
-                    box["skipped"] = True
-                    submitted.cancel()
-                    raise OperationCancelled()
-    if "error" in box:
-        raise box["error"]
-    return box.get("result")
