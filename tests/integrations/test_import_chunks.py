@@ -45,18 +45,22 @@ class Writer:
         return result
 
 
+def with_a_photo(tmp_path: Path, at: int, n: int = 350) -> Path:
+    """A Day One export of ``n`` entries; entry ``at`` shows one photo."""
+    entries = [dayone_entry(f"E{i}", f"entry {i}") for i in range(n)]
+    entries[at]["photos"] = [{"identifier": "P1", "md5": "aa11", "type": "jpeg"}]
+    entries[at]["text"] = "with ![](dayone-moment://P1)"
+    return make_dayone(tmp_path, entries, {"photos/aa11.jpeg": JPEG})
+
+
 def in_progress(storage: Any) -> dict:
     return dict(storage.writing.get_setting(importing.IN_PROGRESS) or {})
 
 
 def test_a_chunked_import_lets_saves_in_between_and_ends_complete(storage, tmp_path: Path, monkeypatch) -> None:
     monkeypatch.setattr(importing, "BATCH", 100)
-    entries = [dayone_entry(f"E{n}", f"entry {n}") for n in range(350)]
-    entries[7]["photos"] = [{"identifier": "P1", "md5": "aa11", "type": "jpeg"}]
-    entries[7]["text"] = "with ![](dayone-moment://P1)"
     writer = Writer(storage)
-    report = ImportService(storage).run("dayone", make_dayone(tmp_path, entries, {"photos/aa11.jpeg": JPEG}),
-                                        write_chunk=writer)
+    report = ImportService(storage).run("dayone", with_a_photo(tmp_path, 7), write_chunk=writer)
     assert report.imported == 350 and report.attachments_imported == 1
     assert writer.calls >= 5   # four chunks of at most 100, then the batch marked finished
     imported = [r for r in storage.reflections.list() if r.source == "import"]
@@ -65,8 +69,7 @@ def test_a_chunked_import_lets_saves_in_between_and_ends_complete(storage, tmp_p
     assert in_progress(storage) == {}
     photo = next(r for r in imported if "attachment:" in r.content)
     assert len(att.attachments_of(storage, photo.id)) == 1
-    again = ImportService(storage).run("dayone", make_dayone(tmp_path / "again", entries, {"photos/aa11.jpeg": JPEG}),
-                                       write_chunk=Writer(storage))
+    again = ImportService(storage).run("dayone", with_a_photo(tmp_path / "again", 7), write_chunk=Writer(storage))
     assert (again.imported, again.already_present) == (0, 350)
 
 
@@ -109,13 +112,9 @@ def test_cancel_between_chunks_removes_what_they_wrote(storage, tmp_path: Path, 
 
 def test_a_process_killed_between_chunks_is_undone_at_the_next_start(storage, tmp_path: Path, monkeypatch) -> None:
     monkeypatch.setattr(importing, "BATCH", 100)
-    entries = [dayone_entry(f"E{n}", f"entry {n}") for n in range(350)]
-    entries[5]["photos"] = [{"identifier": "P1", "md5": "aa11", "type": "jpeg"}]
-    entries[5]["text"] = "![](dayone-moment://P1)"
     before = snapshot(storage)
     with pytest.raises(OSError):
-        ImportService(storage).run("dayone", make_dayone(tmp_path, entries, {"photos/aa11.jpeg": JPEG}),
-                                   write_chunk=Writer(storage, fail_after=2))
+        ImportService(storage).run("dayone", with_a_photo(tmp_path, 5), write_chunk=Writer(storage, fail_after=2))
     left = [r for r in storage.reflections.list() if r.source == "import"]
     assert len(left) == 200 and len(in_progress(storage)) == 1   # two chunks written, the batch unfinished
     assert recover_unfinished_imports(storage) == 200
