@@ -230,6 +230,9 @@ def ensure_installation(storage: Any, initial_mode: str = "manual") -> m.Evoluti
     found = _installation(storage)
     if found is not None:
         return found
+    from mirror_desktop.core.app_version import remember_app_version
+
+    remember_app_version(storage)   # later app version changes are compared with this one
     return record_event(storage, LifecycleEventType.INSTALLATION, installation_data(initial_mode))
 
 
@@ -403,6 +406,9 @@ def record_schema_change(storage: Any, kind: str, before: str, after: str, steps
     if not steps or before == "0":
         return None
     try:
+        from mirror_desktop.core.app_version import remember_app_version
+
+        remember_app_version(storage)
         record_event(storage, kind, {"kind": "schema", "migrations": list(steps)}, from_version=before, to_version=after)
     except Exception as exc:  # noqa: BLE001 - the change is done; only its record is missing
         return f"the schema change is done, but its {kind} event was not recorded ({type(exc).__name__})."

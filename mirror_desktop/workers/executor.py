@@ -96,6 +96,12 @@ class _Worker(QObject):
                 settle = getattr(self.storage, "settle_attachments", None)
                 if settle is not None:
                     settle()  # a journal opened before its migrations: its attachments in place now (issue 19)
+            if getattr(self.storage, "writing", None) is not None:
+                from mirror_desktop.core.app_version import record_app_version
+
+                problem = record_app_version(self.storage)   # another Mirror version than last time (issue 17)
+                if problem:
+                    log.warning("journal opened: %s", problem)
         except BaseException as exc:  # noqa: BLE001 - reported to the window as one sentence
             if self.storage is not None:
                 try:

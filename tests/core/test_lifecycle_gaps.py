@@ -114,3 +114,51 @@ def test_import_from_and_export_to_record_their_events(data: Path, tmp_path: Pat
         assert SECRET not in json.dumps([r[0] for r in con.execute("SELECT event_data FROM evolution_events")])
     finally:
         con.close()
+
+
+def _set_version(data: Path, version: str) -> None:
+    s = SQLiteStorage(data / "mirror_os.db")
+    try:
+        s.writing.set_setting("app_version", version)
+    finally:
+        s.close()
+
+
+def test_another_mirror_version_opening_the_journal_is_an_upgrade_or_downgrade(data: Path,
+                                                                             capsys: pytest.CaptureFixture[str]) -> None:
+    """Item 5: upgrade/downgrade for "app or schema version changes", here the app's."""
+    from mirror_desktop import __version__
+
+    assert cli.main(["--data-dir", str(data), "reflect", "A first line"]) == 0
+    assert cli.main(["--data-dir", str(data), "list"]) == 0
+    assert [e for e in _events(data, "upgrade") if e.get("kind") == "app"] == []   # same version: nothing
+    _set_version(data, "0.0.1")   # as an older Mirror left it
+    assert cli.main(["--data-dir", str(data), "list"]) == 0
+    assert cli.main(["--data-dir", str(data), "list"]) == 0   # once, not on every open
+    con = sqlite3.connect(data / "mirror_os.db")
+    try:
+        rows = con.execute("SELECT event_type, from_version, to_version FROM evolution_events "
+                           "WHERE json_extract(event_data, '$.kind') = 'app'").fetchall()
+    finally:
+        con.close()
+    assert rows == [("upgrade", "0.0.1", __version__)]
+    _set_version(data, "99.0.0")
+    assert cli.main(["--data-dir", str(data), "list"]) == 0
+    capsys.readouterr()
+    assert [e for e in _events(data, "downgrade") if e.get("kind") == "app"] == [{"kind": "app"}]
+
+
+def test_a_journal_without_a_remembered_version_is_not_written_by_a_read(data: Path,
+                                                                          capsys: pytest.CaptureFixture[str]) -> None:
+    import hashlib
+
+    assert cli.main(["--data-dir", str(data), "reflect", "A first line"]) == 0
+    con = sqlite3.connect(data / "mirror_os.db")
+    con.execute("DELETE FROM writing_settings WHERE key = 'app_version'")
+    con.commit()
+    con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    con.close()
+    before = hashlib.sha256((data / "mirror_os.db").read_bytes()).hexdigest()
+    assert cli.main(["--data-dir", str(data), "list"]) == 0
+    capsys.readouterr()
+    assert hashlib.sha256((data / "mirror_os.db").read_bytes()).hexdigest() == before
