@@ -11,7 +11,7 @@ through ``storage.search(query, filters)`` (limit 50, snippets included, what th
 ranked FTS5 query the search wraps, with snippets, ``SELECT rowid, snippet(…) FROM reflections_fts
 WHERE reflections_fts MATCH ? ORDER BY rank LIMIT 50`` joined with the reflection columns Mirror
 returns (and the same WHERE for filtered rows), through the same connection, rows left as tuples.
-``ratio`` = Mirror p95 / raw p95.
+``ratio`` = Mirror p95 / raw p95. Mirror and raw run each query back to back, alternating which goes first.
 
 Classes use the generator's vocabulary: common words (in 7-89 % of entries), rare words (about 1 in
 4,000), "phrases", prefix*, and exclusion (``common -common``). Filters: none; an identity (the
@@ -101,6 +101,22 @@ def measure(fn: Callable[[str, SearchFilters | None], Any], qs: list[str], fsets
     return {"p50": pct(times, 0.5), "p95": pct(times, 0.95), "max": max(times), "n": len(times)}
 
 
+def measure_pair(a: Callable[[str, SearchFilters | None], Any], b: Callable[[str, SearchFilters | None], Any],
+                 qs: list[str], fsets: list[SearchFilters | None], rounds: int) -> dict[str, Any]:
+    times: dict[str, list[float]] = {"mirror": [], "raw": []}
+    n = 0
+    for _ in range(rounds):
+        for i, q in enumerate(qs):
+            f = fsets[i % len(fsets)]
+            pair = (("mirror", a), ("raw", b)) if n % 2 == 0 else (("raw", b), ("mirror", a))
+            n += 1
+            for name, fn in pair:
+                t0 = time.perf_counter()
+                fn(q, f)
+                times[name].append((time.perf_counter() - t0) * 1000)
+    return {k: {"p50": pct(v, 0.5), "p95": pct(v, 0.95), "max": max(v), "n": len(v)} for k, v in times.items()}
+
+
 def bench(storage: Any, rounds: int, baseline: bool, classes: tuple[str, ...] = CLASSES,
           filters: tuple[str, ...] = FILTERS) -> dict[str, Any]:
     mirror = lambda q, f: storage.search(q, f)  # noqa: E731
@@ -114,10 +130,13 @@ def bench(storage: Any, rounds: int, baseline: bool, classes: tuple[str, ...] = 
         fsets = filter_sets(storage, fkind)
         for kind in classes:
             qs = queries(kind)
-            row = {"mirror": measure(mirror, qs, fsets, rounds)}
             if raw:
-                row["raw"] = measure(raw, qs, fsets, rounds)
+                # Each query through Mirror and raw back to back, alternating which goes first, so a burst of
+                # load on a shared machine lands on both sides instead of on one class of one of them.
+                row = measure_pair(mirror, raw, qs, fsets, rounds)
                 row["ratio_p95"] = row["mirror"]["p95"] / row["raw"]["p95"]
+            else:
+                row = {"mirror": measure(mirror, qs, fsets, rounds)}
             out[f"{kind}/{fkind}"] = row
             log(f"  {kind:>9} / {fkind:<8} mirror p50 {row['mirror']['p50']:6.1f} p95 {row['mirror']['p95']:6.1f}"
                 + (f"   raw p50 {row['raw']['p50']:6.1f} p95 {row['raw']['p95']:6.1f}   ratio {row['ratio_p95']:.2f}"

@@ -9,36 +9,25 @@ from __future__ import annotations
 import os
 import sys
 import tempfile
-from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from PySide6.QtCore import QBuffer, QByteArray, QEventLoop, QIODevice, QPointF, QSettings, Qt, QTimer  # noqa: E402
+from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QPointF, Qt  # noqa: E402
 from PySide6.QtGui import QColor, QImage, QLinearGradient, QPainter, QPixmap, QRadialGradient  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
-from mirror_desktop.app import open_journal, open_reader  # noqa: E402
 from mirror_desktop.core import attachments as att  # noqa: E402
 from mirror_desktop.core import models as m  # noqa: E402
 from mirror_desktop.paths import AppPaths  # noqa: E402
 from mirror_desktop.storage.journal import SQLiteStorage  # noqa: E402
-from mirror_desktop.ui.main_window import MainWindow  # noqa: E402
 from mirror_desktop.ui.theme import apply_theme  # noqa: E402
-from mirror_desktop.workers.executor import DatabaseExecutor  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "docs"))
+from render_common import open_window, wait_until  # noqa: E402
 
-
-def wait_until(cond: Callable[[], bool], ms: int = 15000) -> None:
-    for _ in range(ms // 30):
-        if cond():
-            return
-        loop = QEventLoop()
-        QTimer.singleShot(30, loop.quit)
-        loop.exec()
-    raise SystemExit("timed out while rendering")
 
 
 def picture(w: int, h: int, sky: str, sea: str, sun: str) -> bytes:
@@ -77,12 +66,7 @@ def main() -> int:
             f"I want to remember how quiet it was.\n\n{att.reference(a1, 'The bay at eight')}\n\n"
             f"The boats came in one by one.\n\n{att.reference(a2, 'Harbour')}\n")}))
         s.close()
-        settings = QSettings(str(paths.settings_file), QSettings.Format.IniFormat)
-        ex = DatabaseExecutor(lambda: open_journal(paths.database), open_reader=lambda: open_reader(paths.database))
-        window = MainWindow(ex, paths, settings)
-        window.resize(1280, 900)
-        window.show()
-        ex.start()
+        window, ex = open_window(paths, 1280, 900)
         wait_until(lambda: window.is_open and window.list_model.rowCount() == 1)
         window.journal.open_reflection(r.id)
         strip = window.editor.attachments

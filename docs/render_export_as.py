@@ -8,33 +8,21 @@ from __future__ import annotations
 import os
 import sys
 import tempfile
-from collections.abc import Callable
 from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from PySide6.QtCore import QEventLoop, QSettings, QTimer  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
-from mirror_desktop.app import open_journal, open_reader  # noqa: E402
 from mirror_desktop.core.services import JournalService  # noqa: E402
 from mirror_desktop.paths import AppPaths  # noqa: E402
 from mirror_desktop.storage.journal import SQLiteStorage  # noqa: E402
-from mirror_desktop.ui.main_window import MainWindow  # noqa: E402
 from mirror_desktop.ui.theme import apply_theme  # noqa: E402
-from mirror_desktop.workers.executor import DatabaseExecutor  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "docs"))
+from render_common import open_window, wait_until  # noqa: E402
 
-
-def wait_until(cond: Callable[[], bool], ms: int = 20000) -> None:
-    for _ in range(ms // 30):
-        if cond():
-            return
-        loop = QEventLoop()
-        QTimer.singleShot(30, loop.quit)
-        loop.exec()
-    raise SystemExit("timed out while rendering")
 
 
 def main() -> int:
@@ -49,12 +37,7 @@ def main() -> int:
         for i in range(12):
             svc.save_reflection(f"Day {i}: a note about the week.", identity_id=work.id)
         s.close()
-        settings = QSettings(str(paths.settings_file), QSettings.Format.IniFormat)
-        ex = DatabaseExecutor(lambda: open_journal(paths.database), open_reader=lambda: open_reader(paths.database))
-        window = MainWindow(ex, paths, settings)
-        window.resize(1100, 700)
-        window.show()
-        ex.start()
+        window, ex = open_window(paths, 1100, 700)
         wait_until(lambda: window.is_open)
         window.show_export_as()
         wait_until(lambda: getattr(window, "export_as_dialog", None) is not None)

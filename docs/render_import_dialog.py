@@ -13,23 +13,20 @@ import os
 import sys
 import tempfile
 import zipfile
-from collections.abc import Callable
 from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from PySide6.QtCore import QEventLoop, QSettings, QTimer  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
-from mirror_desktop.app import open_journal, open_reader  # noqa: E402
 from mirror_desktop.core.services import JournalService  # noqa: E402
 from mirror_desktop.paths import AppPaths  # noqa: E402
 from mirror_desktop.storage.journal import SQLiteStorage  # noqa: E402
-from mirror_desktop.ui.main_window import MainWindow  # noqa: E402
 from mirror_desktop.ui.theme import apply_theme  # noqa: E402
-from mirror_desktop.workers.executor import DatabaseExecutor  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "docs"))
+from render_common import open_window, wait_until  # noqa: E402
 ENTRIES = [
     ("A long walk by the river. I kept thinking about the move and what I would miss.", "2019-05-02T18:40:00Z"),
     ("First day at the new job. Nervous, then fine.", "2019-09-02T07:55:00Z"),
@@ -37,15 +34,6 @@ ENTRIES = [
     ("Snow. The whole street quiet.", "2020-01-14T08:10:00Z"),
 ]
 
-
-def wait_until(cond: Callable[[], bool], ms: int = 20000) -> None:
-    for _ in range(ms // 30):
-        if cond():
-            return
-        loop = QEventLoop()
-        QTimer.singleShot(30, loop.quit)
-        loop.exec()
-    raise SystemExit("timed out while rendering")
 
 
 def main() -> int:
@@ -62,12 +50,7 @@ def main() -> int:
         s = SQLiteStorage(paths.database)
         JournalService(s).create_identity("Personal")
         s.close()
-        settings = QSettings(str(paths.settings_file), QSettings.Format.IniFormat)
-        ex = DatabaseExecutor(lambda: open_journal(paths.database), open_reader=lambda: open_reader(paths.database))
-        window = MainWindow(ex, paths, settings)
-        window.resize(1280, 800)
-        window.show()
-        ex.start()
+        window, ex = open_window(paths, 1280, 800)
         wait_until(lambda: window.is_open)
         for theme, name in (("light", "import-dialog.png"), ("dark", "import-dialog-dark.png")):
             apply_theme(theme, app)

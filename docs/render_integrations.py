@@ -14,16 +14,13 @@ import os
 import shutil
 import sys
 import tempfile
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from PySide6.QtCore import QEventLoop, QSettings, QTimer  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
-from mirror_desktop.app import open_journal, open_reader  # noqa: E402
 from mirror_desktop.core import models as m  # noqa: E402
 from mirror_desktop.core.enums import IntegrationStatus  # noqa: E402
 from mirror_desktop.core.integrations import NEEDS_REAUTH, IntegrationService  # noqa: E402
@@ -31,11 +28,11 @@ from mirror_desktop.core.services import JournalService  # noqa: E402
 from mirror_desktop.integrations.sync import SyncReport  # noqa: E402
 from mirror_desktop.paths import AppPaths  # noqa: E402
 from mirror_desktop.storage.journal import SQLiteStorage  # noqa: E402
-from mirror_desktop.ui.main_window import MainWindow  # noqa: E402
 from mirror_desktop.ui.theme import apply_theme  # noqa: E402
-from mirror_desktop.workers.executor import DatabaseExecutor  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "docs"))
+from render_common import open_window, wait_until  # noqa: E402
 DAY = datetime(2022, 3, 8, 21, 10, tzinfo=UTC)
 WORK_ICS = """BEGIN:VCALENDAR\r
 VERSION:2.0\r
@@ -63,15 +60,6 @@ END:VCALENDAR\r
 ENTRY = ("The review went better than I feared. I kept waiting for the hard question and it never came; "
          "lunch with Ana before it helped more than the slides did.")
 
-
-def wait_until(cond: Callable[[], bool], ms: int = 15000) -> None:
-    for _ in range(ms // 30):
-        if cond():
-            return
-        loop = QEventLoop()
-        QTimer.singleShot(30, loop.quit)
-        loop.exec()
-    raise SystemExit("timed out while rendering")
 
 
 def main() -> int:
@@ -110,14 +98,9 @@ def main() -> int:
                     "sync_frequency": "hourly"}))
         s.close()
 
-        settings = QSettings(str(paths.settings_file), QSettings.Format.IniFormat)
-        ex = DatabaseExecutor(lambda: open_journal(paths.database), open_reader=lambda: open_reader(paths.database))
-        window = MainWindow(ex, paths, settings)
-        window.resize(1280, 800)
         finished: list[str] = []
-        window.integrations.sync_finished.connect(lambda r: finished.append(r.integration_id))
-        window.show()
-        ex.start()
+        window, ex = open_window(
+            paths, 1280, 800, lambda w: w.integrations.sync_finished.connect(lambda r: finished.append(r.integration_id)))
         wait_until(lambda: window.is_open and len(set(finished)) >= 4)
         window.show_integrations()
         dialog = window.integrations_dialog

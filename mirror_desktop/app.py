@@ -97,7 +97,7 @@ def encrypt_journal(database: Path, passphrase: str, keep: bool, state: Any) -> 
     """File → Encrypt journal…: runs off the GUI thread with the journal closed; returns the sentence to show."""
     from mirror_desktop import keychain
     from mirror_desktop.storage import cipher
-    from mirror_desktop.storage.cipher_convert import HONEST_NOTE, convert_journal
+    from mirror_desktop.storage.cipher_convert import convert_journal
 
     key = cipher.new_key(passphrase)
     report = convert_journal(database, old_key=None, new_key=key, progress=state.set_progress)
@@ -109,7 +109,7 @@ def encrypt_journal(database: Path, passphrase: str, keep: bool, state: Any) -> 
             sentence += " Its key is kept in the keychain: it unlocks at login."
         except keychain.KeychainUnavailable as exc:
             sentence += f" {exc}"
-    return f"{sentence} {HONEST_NOTE}"
+    return f"{sentence} {report.note}"
 
 
 def describe_open_error(exc: BaseException, database: Path) -> str:

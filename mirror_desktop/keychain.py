@@ -67,6 +67,46 @@ def secure_backend(*, timeout: float = TIMEOUT_S, backend: Any = None) -> Any | 
     return max(safe, key=lambda b: float(type(b).priority)) if safe else None
 
 
+# -- the three moves every secret below makes ------------------------------------------------------
+
+def _set_or_say(user: str, value: str, timeout: float, *, none: str, hung: str, refused: str) -> None:
+    """Keep ``value`` under ``user`` in the safe keychain, or raise KeychainUnavailable with the caller's sentence:
+    ``none`` (no safe keychain), ``hung`` (no answer in time), ``refused`` (``{error}``: the backend's error)."""
+    backend = secure_backend(timeout=timeout)
+    if backend is None:
+        raise KeychainUnavailable(none)
+    try:
+        _call(lambda: backend.set_password(SERVICE, user, value), timeout)
+    except KeychainUnavailable:
+        raise KeychainUnavailable(hung) from None
+    except Exception as exc:  # noqa: BLE001 - keyring errors vary by backend
+        raise KeychainUnavailable(refused.format(error=type(exc).__name__)) from None
+
+
+def _get_or_none(user: str, timeout: float) -> str | None:
+    """The secret kept under ``user``, or None: none kept, no safe keychain, or a locked one that does not answer."""
+    backend = secure_backend(timeout=timeout)
+    if backend is None:
+        return None
+    try:
+        value = _call(lambda: backend.get_password(SERVICE, user), timeout)
+    except Exception:  # noqa: BLE001 - a locked or failing keychain reads as "nothing kept"
+        return None
+    return value if isinstance(value, str) and value else None
+
+
+def _delete(user: str, timeout: float) -> bool:
+    """Forget the secret under ``user``; True if one was removed."""
+    backend = secure_backend(timeout=timeout)
+    if backend is None:
+        return False
+    try:
+        _call(lambda: backend.delete_password(SERVICE, user), timeout)
+    except Exception:  # noqa: BLE001 - PasswordDeleteError (none stored) or a keychain that failed
+        return False
+    return True
+
+
 # -- engine API keys (no session fallback: a key that was not saved must say so) ----------------------
 
 def username_for(engine_name: str) -> str:
@@ -76,43 +116,21 @@ def username_for(engine_name: str) -> str:
 
 def store_api_key(engine_name: str, key: str, *, timeout: float = TIMEOUT_S) -> None:
     """Keep ``key`` in the keychain; raises KeychainUnavailable rather than writing it elsewhere."""
-    backend = secure_backend(timeout=timeout)
-    if backend is None:
-        raise KeychainUnavailable(
-            "No secure keychain is available on this computer, so the API key was not saved. "
-            "Unlock or install a keychain (for example GNOME Keyring or KWallet) and try again.")
-    try:
-        _call(lambda: backend.set_password(SERVICE, username_for(engine_name), key), timeout)
-    except KeychainUnavailable:
-        raise KeychainUnavailable("The keychain did not answer, so the API key was not saved; "
-                                  "unlock it and try again.") from None
-    except Exception as exc:  # noqa: BLE001 - keyring errors vary by backend
-        raise KeychainUnavailable(f"The keychain refused to save the API key ({type(exc).__name__}); "
-                                  "the key was not saved.") from None
+    _set_or_say(username_for(engine_name), key, timeout,
+                none="No secure keychain is available on this computer, so the API key was not saved. "
+                     "Unlock or install a keychain (for example GNOME Keyring or KWallet) and try again.",
+                hung="The keychain did not answer, so the API key was not saved; unlock it and try again.",
+                refused="The keychain refused to save the API key ({error}); the key was not saved.")
 
 
 def load_api_key(engine_name: str, *, timeout: float = TIMEOUT_S) -> str | None:
     """The stored key, or None when there is none, no secure keychain, or it does not answer."""
-    backend = secure_backend(timeout=timeout)
-    if backend is None:
-        return None
-    try:
-        value = _call(lambda: backend.get_password(SERVICE, username_for(engine_name)), timeout)
-    except Exception:  # noqa: BLE001 - a locked or failing keychain reads as "no key"
-        return None
-    return value if isinstance(value, str) and value else None
+    return _get_or_none(username_for(engine_name), timeout)
 
 
 def delete_api_key(engine_name: str, *, timeout: float = TIMEOUT_S) -> bool:
     """Forget the key; True if one was removed."""
-    backend = secure_backend(timeout=timeout)
-    if backend is None:
-        return False
-    try:
-        _call(lambda: backend.delete_password(SERVICE, username_for(engine_name)), timeout)
-    except Exception:  # noqa: BLE001 - PasswordDeleteError (none stored) or a keychain that failed
-        return False
-    return True
+    return _delete(username_for(engine_name), timeout)
 
 
 # -- passphrases (bundles, sync): the keychain when a safe one exists, else this session only -------
@@ -172,26 +190,16 @@ class PassphraseStore:
 
 def store_named_secret(user: str, value: str, *, timeout: float = TIMEOUT_S) -> bool:
     """Keep ``value`` under ``user`` in a safe keychain; False (nothing stored) when there is none."""
-    backend = secure_backend(timeout=timeout)
-    if backend is None:
-        return False
     try:
-        _call(lambda: backend.set_password(SERVICE, user, value), timeout)
-    except Exception:  # noqa: BLE001 - a refusing keychain is "no keychain" here; the caller keeps a file
+        _set_or_say(user, value, timeout, none="", hung="", refused="")
+    except KeychainUnavailable:   # a refusing keychain is "no keychain" here; the caller keeps a file
         return False
     return True
 
 
 def load_named_secret(user: str, *, timeout: float = TIMEOUT_S) -> str | None:
     """The secret kept under ``user``, or None (none, no safe keychain, or no answer)."""
-    backend = secure_backend(timeout=timeout)
-    if backend is None:
-        return None
-    try:
-        value = _call(lambda: backend.get_password(SERVICE, user), timeout)
-    except Exception:  # noqa: BLE001 - a locked keychain reads as "nothing kept"
-        return None
-    return value if isinstance(value, str) and value else None
+    return _get_or_none(user, timeout)
 
 
 # -- encrypted journals (issue 19): "unlock at login" keeps the derived key, never the passphrase ---------
@@ -203,18 +211,13 @@ def journal_user(salt_hex: str) -> str:
 
 def store_journal_key(salt_hex: str, key_hex: str, *, timeout: float = TIMEOUT_S) -> None:
     """Keep a journal's derived key for unlocking at login; KeychainUnavailable (one sentence) if it cannot."""
-    backend = secure_backend(timeout=timeout)
-    if backend is None:
-        raise KeychainUnavailable("No secure keychain is available on this computer, so the journal's key was not "
-                                  "kept; you will be asked for the passphrase when it opens.")
-    try:
-        _call(lambda: backend.set_password(SERVICE, journal_user(salt_hex), key_hex), timeout)
-    except KeychainUnavailable:
-        raise KeychainUnavailable("The keychain did not answer, so the journal's key was not kept; you will be "
-                                  "asked for the passphrase when it opens.") from None
-    except Exception as exc:  # noqa: BLE001 - keyring errors vary by backend
-        raise KeychainUnavailable(f"The keychain refused to keep the journal's key ({type(exc).__name__}); you will "
-                                  "be asked for the passphrase when it opens.") from None
+    _set_or_say(journal_user(salt_hex), key_hex, timeout,
+                none="No secure keychain is available on this computer, so the journal's key was not kept; you will "
+                     "be asked for the passphrase when it opens.",
+                hung="The keychain did not answer, so the journal's key was not kept; you will be asked for the "
+                     "passphrase when it opens.",
+                refused="The keychain refused to keep the journal's key ({error}); you will be asked for the "
+                        "passphrase when it opens.")
 
 
 def load_journal_key(salt_hex: str, *, timeout: float = TIMEOUT_S) -> str | None:
@@ -232,11 +235,5 @@ def load_journal_key(salt_hex: str, *, timeout: float = TIMEOUT_S) -> str | None
 
 
 def forget_journal_key(salt_hex: str, *, timeout: float = TIMEOUT_S) -> bool:
-    backend = secure_backend(timeout=timeout)
-    if backend is None:
-        return False
-    try:
-        _call(lambda: backend.delete_password(SERVICE, journal_user(salt_hex)), timeout)
-    except Exception:  # noqa: BLE001 - none kept, or the keychain is gone
-        return False
-    return True
+    """Forget a journal's kept key (decrypt, re-key); True if one was removed."""
+    return _delete(journal_user(salt_hex), timeout)

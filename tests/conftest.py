@@ -68,3 +68,54 @@ def fail_on_qt_warnings(request: pytest.FixtureRequest):  # type: ignore[no-unty
     qInstallMessageHandler(previous)
     if caught:
         pytest.fail("Qt warnings during the test:\n" + "\n".join(caught), pytrace=False)
+
+
+class GatedCalendar:
+    """A calendar source that lists one event, then waits at a gate before the rest: a slow sync, for the tests
+    of Cancel and of writes landing mid-sync (the poller's and the window's)."""
+
+    integration_type = "calendar"
+    needs_secret = False
+    sorted_ids = False
+    description = "a test source that waits at a gate"
+
+    def __init__(self, provider: str) -> None:
+        import threading
+
+        self.provider = provider
+        self.entered = threading.Event()
+        self.gate = threading.Event()
+
+    def validate(self, config: object) -> list[str]:
+        return []
+
+    def location(self, config: object) -> str:
+        return "gate"
+
+    def fetch(self, config: object, secret: object, ctx: object) -> object:
+        from datetime import UTC, datetime
+
+        from mirror_desktop.integrations.base import FetchResult, Item
+
+        def items() -> object:
+            for n in range(3):
+                if n == 1:
+                    self.entered.set()
+                    self.gate.wait(30)
+                    ctx.check()  # type: ignore[attr-defined]
+                yield Item(external_id=f"e{n}", kind="event", version="1", title=f"Event {n}",
+                           starts_at=datetime(2026, 12, 1, 9 + n, tzinfo=UTC))
+        return FetchResult(items=items())  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def gated_calendar():  # type: ignore[no-untyped-def]
+    """``gated_calendar(provider)``: a GatedCalendar registered as a connector under that provider name."""
+    from mirror_desktop.integrations.base import register
+
+    def make(provider: str) -> GatedCalendar:
+        source = GatedCalendar(provider)
+        register(source)  # type: ignore[arg-type]
+        return source
+
+    return make

@@ -112,8 +112,10 @@ def _schema_event(storage: object, kind: str, before: str, after: str, steps: li
 def cmd_purge_backups(args: argparse.Namespace) -> int:
     """Older copies of the journal keep deleted reflections: this removes them all."""
     with open_journal(args, migrate=False) as storage:
+        from mirror_desktop.core.services import JournalService
+
         found = storage.backup_files()
-        done = storage.purge_backups()
+        done = JournalService(storage).purge_backups()   # records the deletion event too
     if done.failed:
         raise CliError(f"{len(done.failed)} backup file{'s' if len(done.failed) != 1 else ''} could not be removed "
                        f"(first: {done.failed[0]}); check its permissions and run purge-backups again.")

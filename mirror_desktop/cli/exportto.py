@@ -37,7 +37,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def cmd_export_to(args: argparse.Namespace) -> int:
-    from mirror_desktop.exports.common import ExportRequest, parse_day, run_export, validate_request
+    from mirror_desktop.exports.common import ExportRequest, parse_day, record_export, run_export, validate_request
 
     req = ExportRequest(args.format, Path(args.out).expanduser(), args.identity,
                         parse_day(args.since, "--since"), parse_day(args.until, "--until"))
@@ -50,6 +50,8 @@ def cmd_export_to(args: argparse.Namespace) -> int:
     storage = open_journal(args, read_only_ok=True)
     try:
         result = run_export(storage, req)
+        if not getattr(storage, "readonly", False):
+            record_export(storage, result)
     finally:
         storage.close()
         del app

@@ -29,7 +29,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                      "when there is one, else Mirror remembers the file's path)")
     add.add_argument("--look-back-days", metavar="N", help="days of calendar history to keep in step (default 7)")
     add.add_argument("--every", default="daily", metavar="hourly|daily|manual", help="how often to sync (default daily)")
-    add.add_argument("--identity", metavar="ID", help="the identity its notes and events belong to")
+    add.add_argument("--identity", metavar="ID", help="the identity its notes and events belong to (a name or an id)")
     add.add_argument("--calendar", metavar="NAME", help="only this calendar of a CalDAV account")
     add.add_argument("--auto-reflect", action="store_true", help="start a draft reflection for each new event")
     add.add_argument("--json", action="store_true")
@@ -77,10 +77,15 @@ def cmd_add(args: argparse.Namespace) -> int:
 
     days = _days(args.look_back_days)
     with open_journal(args) as storage:
+        from mirror_desktop.core.services import identity_by_name_or_id
+
         svc = IntegrationService(storage)
+        # A name, an id or a unique id prefix, as every other command's --identity (issue 16).
+        identity = identity_by_name_or_id(storage, args.identity) if args.identity else None
         integ = svc.add(args.type, args.provider, path=args.path, url=args.url, username=args.username,
                         password_file=args.password_file, look_back_days=days, every=args.every,
-                        identity_id=args.identity, auto_reflect=args.auto_reflect, calendar=args.calendar)
+                        identity_id=identity.id if identity else None, auto_reflect=args.auto_reflect,
+                        calendar=args.calendar)
     if args.json:
         print_json(IntegrationView(integ, 0, None).to_json())
     else:

@@ -73,6 +73,7 @@ def open_journal(args: argparse.Namespace, *, migrate: bool = True, read_only_ok
 
 def _migrated(storage: Any) -> Any:
     """An older journal brought up to date as a command opens it, with its upgrade event (issue 17)."""
+    from mirror_desktop.core.app_version import record_app_version
     from mirror_desktop.core.lifecycle import record_schema_change
 
     if storage.runner.needs_migration():
@@ -85,6 +86,9 @@ def _migrated(storage: Any) -> Any:
         problem = record_schema_change(storage, "upgrade", before, storage.schema_version(), steps)
         if problem:
             print(f"mirror: {problem}", file=sys.stderr)
+    problem = record_app_version(storage)   # a newer (or older) Mirror opening it: its upgrade event (issue 17)
+    if problem:
+        print(f"mirror: {problem}", file=sys.stderr)
     return storage
 
 

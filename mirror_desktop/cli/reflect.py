@@ -266,7 +266,7 @@ def cmd_reflect(args: argparse.Namespace) -> int:
             edited = EditedText(template.body.rstrip() + "\n\n" + given if template is not None else given, None)
         try:
             # A new journal gets its default tensions first, as the window and `mirror tension` do.
-            TensionService(storage).ensure_seeds()
+            TensionService(storage).ensure_seeds(store.load().config.effective_mode)
             reflection = JournalService(storage).save_reflection(
                 edited.text, identity_id=identity_id, visibility=visibility, tags=tags or None,
                 created_at=created_at, template=template.name if template is not None else None)

@@ -70,11 +70,19 @@ def _resolve(svc: TensionService, ident: str) -> m.Tension:
     raise CliError(f"No tension has the id {ident!r}; run `mirror tension list` to see the ids.")
 
 
+def _engine_mode(args: argparse.Namespace) -> str:
+    """The chosen engine's mode, which a new journal's installation event records (issue 17)."""
+    from mirror_desktop.core.engine_settings import engine_mode
+    from mirror_desktop.paths import AppPaths
+
+    return engine_mode(AppPaths.resolve(getattr(args, "data_dir", None)).config_dir)
+
+
 def cmd_list(args: argparse.Namespace) -> int:
     with open_journal(args, read_only_ok=True) as storage:
         svc = TensionService(storage)
         if not getattr(storage, "readonly", False):
-            svc.ensure_seeds()
+            svc.ensure_seeds(_engine_mode(args))
         tensions = svc.list_tensions(include_suggestions=True)
         axes = storage.axes.list()
     if args.json:
@@ -107,7 +115,7 @@ def cmd_add(args: argparse.Namespace) -> int:
         raise CliError("Both poles need words, for example --poles Control Surrender; nothing was added.")
     with open_journal(args) as storage:
         svc = TensionService(storage)
-        svc.ensure_seeds()
+        svc.ensure_seeds(_engine_mode(args))
         axis_id = None
         if args.axis:
             axis = svc.find_axis(args.axis)

@@ -421,8 +421,26 @@ def sweep_orphans(storage: MirrorStorage, *, stale_temp_s: float = STALE_TEMP_S)
     if not folder.is_dir():
         return 0
     removed = sweep_stale(folder / "tmp", "prep-*.part", stale_temp_s)
-    on_disk = {p.name for p in folder.glob("[0-9a-f][0-9a-f]/*") if re.fullmatch(r"[0-9a-f]{64}", p.name)}
-    return removed + release_blobs(storage, on_disk)
+    return removed + release_blobs(storage, _on_disk(folder))
+
+
+def _on_disk(folder: Path) -> set[str]:
+    return {p.name for p in folder.glob("[0-9a-f][0-9a-f]/*") if re.fullmatch(r"[0-9a-f]{64}", p.name)}
+
+
+def orphan_candidates(storage: MirrorStorage, *, stale_temp_s: float = STALE_TEMP_S) -> set[str] | None:
+    """The slow, read-only half of the start-up sweep (the window's background lane): stale temp files go,
+    and the blobs on disk that no row names now are returned for ``release_blobs``, which checks each again
+    under the write lock before removing it, so a file a row refers to by then is kept. None on PostgreSQL
+    (the bytes are rows there: ``sweep_orphans`` does it in one statement)."""
+    folder = blob_folder(storage)
+    if folder is None:
+        return None
+    if not folder.is_dir():
+        return set()
+    sweep_stale(folder / "tmp", "prep-*.part", stale_temp_s)
+    on_disk = _on_disk(folder)
+    return on_disk - storage.attachments.referenced(on_disk) if on_disk else set()
 
 
 # -- references in reflection text -------------------------------------------------------------

@@ -117,6 +117,11 @@ def settings_from_json(data: Any) -> EngineSettings:
     return EngineSettings(config, share_telemetry=data.get("share_telemetry") is True)
 
 
+def engine_mode(config_dir: Path | str) -> str:
+    """The mode (manual, local_llm, remote_llm) of the engine the person chose; a journal's installation records it."""
+    return EngineSettingsStore(config_dir).load().config.effective_mode
+
+
 class EngineSettingsStore:
     """Reads and writes ``engine.json``; holds this session's API keys when no keychain can keep them.
 

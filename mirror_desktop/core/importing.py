@@ -12,6 +12,14 @@ its id is a hash of the entry's minute, title and body).
 * An entry with no text is skipped and counted with its reason (the spec forbids empty content).
 * Everything of one import is written in one transaction, or nothing is: a refused entry, a bad
   file found half-way or Cancel rolls the whole import back. ``dry_run`` reads and counts only.
+* **In chunks, for the window** (``write_chunk``): a big import in one transaction held the write lane
+  for seconds and autosave waited behind it. With ``write_chunk`` the reading, parsing and hashing run
+  on the caller's (background) connection and every ``BATCH`` entries are handed to ``write_chunk`` as one
+  short write transaction, so other writes land in between. All-or-nothing still holds: the rows carry
+  the import's batch id (``metadata.import.batch``) and the journal lists the batch as unfinished
+  (setting ``imports_in_progress``) until the last chunk; a failure or Cancel deletes what the earlier
+  chunks wrote, and a batch a killed process left unfinished is removed at the next start
+  (``recover_unfinished_imports``, run by the window's start-up sweep).
 * Entries stream from the reader and are written in batches, so memory does not grow with the
   number of entries (only the set of ids already imported from that app is held).
 
@@ -29,7 +37,8 @@ from __future__ import annotations
 import hashlib
 import posixpath
 import re
-from collections.abc import Iterable
+import secrets
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -48,6 +57,10 @@ from mirror_desktop.integrations.journal_files import MediaSource
 
 APPS = {"dayone": "Day One", "jrnl": "jrnl", "obsidian": "Obsidian", "rednotebook": "RedNotebook"}
 BATCH = 500
+# A chunk with attachments is cut sooner: each one is a file moved and fsync'd inside the transaction.
+CHUNK_ATTACHMENTS = 50
+IN_PROGRESS = "imports_in_progress"   # writing_settings key: {batch id: app} of imports not finished yet
+WriteChunk = Callable[[Callable[[MirrorStorage], Any]], Any]
 MAX_LISTED_SKIPS = 1000  # the report lists this many skipped entries; the count goes on
 _PENDING = re.compile(r"!?\[([^\]\n]*)\]\(mirror-pending:(photo|video|audio|pdf)/([0-9A-Za-z_-]{1,64})\)")
 # Images embedded in a Markdown note: ![alt](path "title") and Obsidian's ![[path|alt]].
@@ -208,11 +221,14 @@ class ImportService:
         self.storage = storage
 
     def run(self, app: str, path: str | Path, *, identity_id: str | None = None, time_format: str | None = None,
-            dry_run: bool = False, state: JobState | None = None, max_media_bytes: int | None = None) -> ImportReport:
+            dry_run: bool = False, state: JobState | None = None, max_media_bytes: int | None = None,
+            write_chunk: WriteChunk | None = None) -> ImportReport:
         """Import (or, with ``dry_run``, count) every entry of ``path``; one transaction, or nothing.
 
         ``max_media_bytes``: the largest media file the reader accepts before refusing the whole export
         (default 200 MB); attachments are further held to the attachment cap (``core/attachments.py``).
+        ``write_chunk(fn)``: runs ``fn(storage)`` as one write transaction where the journal's writes run
+        (the window's write lane) and returns its result; the import is then written in chunks (module doc).
         """
         started = datetime.now(UTC)
         state = state or QuietState()
@@ -239,27 +255,81 @@ class ImportService:
         known = self.storage.reflections.imported_ids(app)
         ctx = FetchContext(cursor={}, known={}, state=_State(state), now=datetime.now(UTC))
         state.set_progress(0.0, f"Reading {source.name}")
-        run = _Run(self.storage, app, report, known, identity_id, state, source, write=not dry_run)
+        chunked = write_chunk is not None and not dry_run and self.storage.writing.available()
+        run = _Run(self.storage, app, report, known, identity_id, state, source, write=not dry_run,
+                   write_chunk=write_chunk if chunked else None)
         try:
             items = connector.fetch(config, None, ctx).items
-            if dry_run:
+            if dry_run or chunked:
                 run.apply(items)
+                run.finish()
             else:
                 with self.storage.transaction():
                     run.apply(items)
+                    if report.imported:
+                        _record_import(self.storage, report)
         except SyncCancelled:
+            run.undo()
             raise OperationCancelled() from None
         except SourceError as exc:
+            run.undo()
             # The notes reader speaks of syncs; an import is not one.
             raise ImportProblem(str(exc).replace("then sync again", "then import again")
                                 .replace("sync again", "import again")) from None
+        except BaseException:
+            run.undo()
+            raise
         finally:
             run.close()
             if run.blobs_moved and not dry_run:
-                _sweep(self.storage)
+                run.sweep()
         report.seconds = (datetime.now(UTC) - started).total_seconds()
         state.set_progress(1.0, "Done")
         return report
+
+
+def _record_import(storage: MirrorStorage, report: ImportReport) -> None:
+    """The spec's ``import`` event ("Data imported", issue 17 item 5): the app and the counts, never an entry."""
+    from mirror_desktop.core.enums import LifecycleEventType
+    from mirror_desktop.core.lifecycle import record_event_quietly
+
+    record_event_quietly(storage, LifecycleEventType.IMPORT, {
+        "kind": "import_from", "app": report.app, "imported": report.imported, "skipped": report.skipped,
+        "already_present": report.already_present, "attachments": report.attachments_imported})
+
+
+def _set_in_progress(storage: MirrorStorage, batch: str, app: str | None) -> None:
+    """Mark ``batch`` unfinished (``app`` given) or finished (None) in the journal's settings."""
+    marks = dict(storage.writing.get_setting(IN_PROGRESS) or {})
+    if app is None:
+        marks.pop(batch, None)
+    else:
+        marks[batch] = app
+    storage.writing.set_setting(IN_PROGRESS, marks)
+
+
+def _remove_batch(storage: MirrorStorage, batch: str, ids: Iterable[str] | None = None) -> int:
+    """Delete the reflections (and their attachment files) an unfinished chunked import wrote; returns how many."""
+    wanted = list(ids) if ids is not None else storage.reflections.ids_of_import_batch(batch)
+    held = att.shas_of(storage, wanted)
+    with storage.transaction():
+        gone = sum(1 for rid in wanted if storage.reflections.delete(rid))
+        _set_in_progress(storage, batch, None)
+    att.release_blobs(storage, held)
+    storage.purge_deleted()
+    return gone
+
+
+def unfinished_imports(storage: MirrorStorage) -> list[str]:
+    """Batch ids of chunked imports not finished (a process killed mid-import), for the start-up sweep."""
+    if not storage.writing.available():
+        return []
+    return list(dict(storage.writing.get_setting(IN_PROGRESS) or {}))
+
+
+def recover_unfinished_imports(storage: MirrorStorage) -> int:
+    """Remove what chunked imports a killed process left unfinished (all-or-nothing); returns rows removed."""
+    return sum(_remove_batch(storage, batch) for batch in unfinished_imports(storage))
 
 
 def _sweep(storage: MirrorStorage) -> None:
@@ -274,8 +344,14 @@ class _Run:
     """One import's pass over the items: dedupe, skip, media into attachments, batched writes."""
 
     def __init__(self, storage: MirrorStorage, app: str, report: ImportReport, known: set[str],
-                 identity_id: str | None, state: JobState, source: Path, *, write: bool) -> None:
+                 identity_id: str | None, state: JobState, source: Path, *, write: bool,
+                 write_chunk: WriteChunk | None = None) -> None:
         self.storage = storage
+        self.write_chunk = write_chunk
+        self.batch = secrets.token_hex(8) if write_chunk is not None else None
+        self.written: list[str] = []   # ids the chunks committed, deleted again if the import fails
+        self.chunk: list[tuple[m.Reflection, list[tuple[dict[str, Any], Any]]]] = []
+        self.chunk_files = 0
         self.app = app
         self.report = report
         self.known = known
@@ -307,6 +383,90 @@ class _Run:
             self.storage.reflections.create_many(self.pending)
         self.pending = []
 
+    # -- chunked writing (the window) ------------------------------------------------------------
+    def add_to_chunk(self, refl: m.Reflection, prepared: list[tuple[dict[str, Any], Any]]) -> None:
+        assert self.batch is not None
+        (refl.metadata or {}).setdefault("import", {})["batch"] = self.batch
+        self.chunk.append((refl, prepared))
+        self.chunk_files += len(prepared)
+        if len(self.chunk) >= BATCH or self.chunk_files >= CHUNK_ATTACHMENTS:
+            self.commit_chunk()
+
+    def commit_chunk(self) -> None:
+        chunk, self.chunk, self.chunk_files = self.chunk, [], 0
+        if not chunk:
+            return
+        app, batch, first = self.app, self.batch, not self.written
+        assert self.write_chunk is not None and batch is not None
+
+        def write(storage: MirrorStorage) -> None:
+            with storage.transaction():
+                if first:
+                    _set_in_progress(storage, batch, app)
+                plain = [r for r, p in chunk if not p]
+                if plain:
+                    storage.reflections.create_many(plain)
+                for refl, prepared in chunk:
+                    if prepared:
+                        storage.reflections.create(refl)
+                        for ref, p in prepared:
+                            self.blobs_moved = True
+                            att.attach_prepared(storage, refl.id, p, metadata=self.attachment_meta(ref))
+
+        try:
+            self.write_chunk(write)
+            self.written += [r.id for r, _p in chunk]
+        finally:
+            for _r, prepared in chunk:
+                for _ref, p in prepared:
+                    p.discard()
+
+    def finish(self) -> None:
+        """The last chunk, then the batch is marked finished (in the same transaction when it is the only one)."""
+        if self.write_chunk is None:
+            return
+        self.commit_chunk()
+        if self.written:
+            batch, report = self.batch, self.report
+            assert batch is not None
+
+            def done(storage: MirrorStorage) -> None:
+                with storage.transaction():
+                    _set_in_progress(storage, batch, None)
+                    _record_import(storage, report)
+
+            self.write_chunk(done)
+
+    def undo(self) -> None:
+        """After a failure or Cancel: what earlier chunks wrote goes again (the start-up sweep retries)."""
+        for _r, prepared in self.chunk:
+            for _ref, p in prepared:
+                p.discard()
+        self.chunk = []
+        if self.write_chunk is None or not self.written:
+            return
+        batch, ids = self.batch, list(self.written)
+        assert batch is not None
+        try:
+            self.write_chunk(lambda storage: _remove_batch(storage, batch, ids))
+            self.written = []
+        except Exception:  # noqa: BLE001 - the batch stays marked unfinished; the next start removes it
+            pass
+
+    def sweep(self) -> None:
+        """Blobs a rolled-back transaction had moved into place belong to no row: remove them where the writes run."""
+        if self.write_chunk is None:
+            _sweep(self.storage)
+            return
+        try:
+            self.write_chunk(_sweep)
+        except Exception:  # noqa: BLE001 - the start-up sweep removes them
+            pass
+
+    def attachment_meta(self, ref: dict[str, Any]) -> dict[str, Any]:
+        return {"source": self.app, "identifier": ref.get("identifier"), "md5": ref.get("md5"),
+                "kind": ref.get("kind"), "path": ref.get("path")}
+
     def entry(self, item: Item) -> None:
         info = dict(item.extra.get("import") or {})
         if self.app == "obsidian":
@@ -336,6 +496,11 @@ class _Run:
             self.report.imported += 1
             if len(self.report.reflection_ids) < 20:
                 self.report.reflection_ids.append(refl.id)
+            if self.write_chunk is not None:
+                self.report.attachments_imported += len(prepared)
+                self.add_to_chunk(refl, prepared)
+                prepared = []   # the chunk discards them once written
+                return
             if not prepared:
                 self.pending.append(refl)
                 if len(self.pending) >= BATCH:
@@ -347,9 +512,7 @@ class _Run:
                 self.storage.reflections.create(refl)
                 for ref, p in prepared:
                     self.blobs_moved = True
-                    att.attach_prepared(self.storage, refl.id, p, metadata={
-                        "source": self.app, "identifier": ref.get("identifier"), "md5": ref.get("md5"),
-                        "kind": ref.get("kind"), "path": ref.get("path")})
+                    att.attach_prepared(self.storage, refl.id, p, metadata=self.attachment_meta(ref))
         finally:
             for _ref, p in prepared:
                 p.discard()

@@ -230,6 +230,9 @@ def ensure_installation(storage: Any, initial_mode: str = "manual") -> m.Evoluti
     found = _installation(storage)
     if found is not None:
         return found
+    from mirror_desktop.core.app_version import remember_app_version
+
+    remember_app_version(storage)   # later app version changes are compared with this one
     return record_event(storage, LifecycleEventType.INSTALLATION, installation_data(initial_mode))
 
 
@@ -268,6 +271,17 @@ def record_event(storage: Any, event_type: LifecycleEventType | str, event_data:
     signer = _signer(storage)
     share = telemetry_consent(storage) if sync_allowed is None else bool(sync_allowed)
     return _write(storage, signer, kind, dict(event_data or {}), from_version, to_version, share)
+
+
+def record_event_quietly(storage: Any, event_type: LifecycleEventType | str, event_data: dict[str, Any]) -> bool:
+    """``record_event`` for the record of something already done (a deletion, an export): if the event cannot be
+    written (a keychain that refuses the signing key, a read-only journal) the deed stands and this is logged."""
+    try:
+        record_event(storage, event_type, event_data)
+    except Exception as exc:  # noqa: BLE001 - the deed is done; only its record is missing
+        log.warning("a %s event was not recorded (%s)", event_type, type(exc).__name__)
+        return False
+    return True
 
 
 def sign_history(storage: Any, row: m.EvolutionHistory) -> m.EvolutionHistory:
@@ -380,7 +394,7 @@ def verify(storage: Any) -> VerifyReport:
 
 
 __all__ = ["SignatureError", "VerifyReport", "canonical_event", "canonical_history", "ensure_installation",
-           "history_ok", "known_keys", "record_event", "set_sync_allowed", "set_telemetry_consent", "sign_history",
+           "history_ok", "known_keys", "record_event", "record_event_quietly", "set_sync_allowed", "set_telemetry_consent", "sign_history",
            "telemetry_consent", "verify"]
 
 
@@ -392,6 +406,9 @@ def record_schema_change(storage: Any, kind: str, before: str, after: str, steps
     if not steps or before == "0":
         return None
     try:
+        from mirror_desktop.core.app_version import remember_app_version
+
+        remember_app_version(storage)
         record_event(storage, kind, {"kind": "schema", "migrations": list(steps)}, from_version=before, to_version=after)
     except Exception as exc:  # noqa: BLE001 - the change is done; only its record is missing
         return f"the schema change is done, but its {kind} event was not recorded ({type(exc).__name__})."

@@ -28,6 +28,16 @@ def word_count(text: str) -> int:
     return len(text.split())
 
 
+def record_deletion(storage: MirrorStorage, what: str, count: int) -> None:
+    """The spec's ``deletion`` event ("Mirror permanently removed"): what kind of thing the person removed for good,
+    and how many, never which or their words (issue 17, item 5). The removal stands even if its record cannot be
+    written (a keychain that refuses the signing key): it is logged, not raised."""
+    from mirror_desktop.core.enums import LifecycleEventType
+    from mirror_desktop.core.lifecycle import record_event_quietly
+
+    record_event_quietly(storage, LifecycleEventType.DELETION, {"what": what, "count": int(count)})
+
+
 # What a person makes: any row here means the journal is theirs (drafts are typing not yet saved).
 _CONTENT_TABLES = ("identities", "reflections", "mirrorbacks", "threads", "thread_reflections", "engine_runs",
                    "engine_feedback", "evolution_proposals", "evolution_history", "integrations", "drafts",
@@ -136,8 +146,10 @@ class JournalService:
         """Delete an identity; its reflections are kept as Anonymous and local_only. Returns how many."""
         with self.storage.transaction():
             moved = self.storage.reflections.make_anonymous(identity_id)
-            self.storage.identities.delete(identity_id)
+            gone = self.storage.identities.delete(identity_id)
         self.storage.purge_deleted()  # the identity's name leaves the WAL too
+        if gone:
+            record_deletion(self.storage, "identity", 1)
         return moved
 
     # -- reflections ---------------------------------------------------------------------
@@ -195,11 +207,13 @@ class JournalService:
         held = shas_of(self.storage, [reflection_id])  # its files leave the disk with it (issue 15)
         with self.storage.transaction():
             affected = self.storage.thread_reflections.threads_of(reflection_id)
-            self.storage.reflections.delete(reflection_id)
+            gone = self.storage.reflections.delete(reflection_id)
             for thread_id in affected:
                 self._touch_thread(thread_id)
         release_blobs(self.storage, held)
         self.storage.purge_deleted()
+        if gone:
+            record_deletion(self.storage, "reflection", 1)
         return m.DeletionNotice(self._copies_since(found.created_at) if found is not None else 0)
 
     def _copies_since(self, written: datetime) -> int:
@@ -216,7 +230,10 @@ class JournalService:
 
     def purge_backups(self) -> m.BackupPurge:
         """Remove every older copy of the journal (backups before migrations, import rollback files)."""
-        return self.storage.purge_backups()
+        done = self.storage.purge_backups()
+        if done.removed:
+            record_deletion(self.storage, "backups", len(done.removed))
+        return done
 
     def get_reflection(self, reflection_id: str) -> m.Reflection:
         return self.storage.reflections.get(reflection_id)

@@ -222,8 +222,12 @@ class TensionService:
         self.storage = storage
 
     # -- seeds ---------------------------------------------------------------------------
-    def ensure_seeds(self) -> int:
-        """Create the default axes and tensions not seeded before; returns how many rows were made."""
+    def ensure_seeds(self, initial_mode: str = "manual") -> int:
+        """Create the default axes and tensions not seeded before; returns how many rows were made.
+
+        ``initial_mode``: the engine mode the person has chosen (``engine_mode``), which a new journal's
+        ``installation`` event records.
+        """
         data = load_seed_data()
         S = self.storage
         with S.transaction():
@@ -271,7 +275,7 @@ class TensionService:
             if made:
                 from mirror_desktop.core.lifecycle import ensure_installation, record_event
 
-                ensure_installation(S)   # the journal's installation event and signing key (issue 17), once
+                ensure_installation(S, initial_mode)   # the journal's installation event and signing key (issue 17), once
                 record_event(S, LifecycleEventType.INSTALLATION,
                              {"seeds": SEED_EVENT_KIND, "version": data.get("version", 1), "keys": made})
         return len(made)

@@ -300,6 +300,17 @@ def copy_attachments(storage: MirrorStorage, items: list[m.Attachment], folder: 
     return n
 
 
+def record_export(storage: MirrorStorage, result: ExportResult) -> bool:
+    """The spec's ``export`` event ("Data exported", issue 17 item 5) for an export to another format: the format
+    and the counts, never a reflection; False (and logged) when it could not be written, the export stands."""
+    from mirror_desktop.core.enums import LifecycleEventType
+    from mirror_desktop.core.lifecycle import record_event_quietly
+
+    return record_event_quietly(storage, LifecycleEventType.EXPORT, {
+        "kind": "export_to", "format": result.fmt, "reflections": result.reflections,
+        "attachments": result.attachments})
+
+
 def export_journal_file(database: Path, req: ExportRequest, state: JobState | None = None) -> ExportResult:
     """run_export on a read-only connection of the caller's thread (the window's export task), so the
     window keeps writing meanwhile (WAL) and no executor lane waits for a long export."""

@@ -35,6 +35,12 @@ HONEST_NOTE = ("Mirror overwrote the old plaintext journal and its write-ahead l
                "SSD or a copy-on-write file system (APFS, btrfs, ZFS) the old blocks can survive until the drive "
                "reuses them, and older backups or snapshots made outside Mirror still hold the words; full-disk "
                "encryption (FileVault, BitLocker, LUKS) is what covers those.")
+# Decrypting and re-keying overwrite only ciphertext, so HONEST_NOTE's "old plaintext" would be untrue for them;
+# each says instead what is now true of the words at rest.
+DECRYPT_NOTE = ("The journal and the copies Mirror keeps of it are plain SQLite files again: anyone who can read "
+                "this computer's files can read them; `mirror encrypt` turns encryption back on.")
+REKEY_NOTE = ("Only the new passphrase opens the journal and the copies Mirror keeps of it; copies made outside "
+              "Mirror (other backups, snapshots) still open with the old passphrase.")
 _STAMP = r"\d{8}_\d{6}_\d{6}"
 _CHUNK = 1024 * 1024
 Progress = Callable[[float, str], None]
@@ -47,7 +53,14 @@ class ConversionReport:
     rows: int = 0
     copies_converted: list[Path] = field(default_factory=list)
     copies_failed: list[Path] = field(default_factory=list)
-    note: str = HONEST_NOTE
+    was_encrypted: bool = False
+
+    @property
+    def note(self) -> str:
+        """What is true of the words at rest after this conversion (encrypt, decrypt or re-key)."""
+        if not self.encrypted:
+            return DECRYPT_NOTE
+        return REKEY_NOTE if self.was_encrypted else HONEST_NOTE
 
 
 def _fault(point: str) -> None:
@@ -269,7 +282,7 @@ def convert_journal(journal: Path, *, old_key: cipher.JournalKey | None, new_key
         from mirror_desktop.storage.journal import SQLiteStorage
 
         SQLiteStorage(journal, migrate=False, create=False, key=new_key).close()
-    report = ConversionReport(journal, new_key is not None, rows)
+    report = ConversionReport(journal, new_key is not None, rows, was_encrypted=old_key is not None)
     if new_key is not None:
         cipher.remember(new_key)
     if copies:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import enum
 import json
 from dataclasses import replace
 from collections.abc import Sequence
@@ -13,6 +14,7 @@ from typing import Any
 import peewee
 
 from mirror_desktop.core import models as m
+from mirror_desktop.core.enums import ContentType, Source, Visibility
 from mirror_desktop.core.errors import MirrorError, StorageError
 from mirror_desktop.core.models import SearchFilters, SearchHit
 from mirror_desktop.core.search_query import HL_END, HL_START, ParsedQuery, Term, parse_query
@@ -22,7 +24,7 @@ from mirror_desktop.storage.cipher import CIPHER_PRAGMAS, JournalKey
 from mirror_desktop.storage.cipher import remember as remember_key
 from mirror_desktop.storage.database import open_postgres, open_sqlite
 from mirror_desktop.storage.migrations import MigrationRunner
-from mirror_desktop.storage.models import ModelSet, build_models
+from mirror_desktop.storage.models import ModelSet, build_models, parse_timestamp
 from mirror_desktop.storage.repositories import (
     AttachmentRepository,
     HistoryRepository,
@@ -49,7 +51,22 @@ RANK_WINDOW = 1000
 # Related reflections (issue 12) look for a tension's poles among this many of each pole's most
 # recent matches, so the cost is bounded by the matches read, never by ranking the whole journal.
 MENTION_SCAN = 2000
-_REFLECTION_COLUMNS = "r.id, r.identity_id, r.content, r.content_type, r.visibility, r.created_at, r.source, r.metadata"
+_REFLECTION_NAMES = ("id", "identity_id", "content", "content_type", "visibility", "created_at", "source", "metadata")
+_REFLECTION_COLUMNS = ", ".join(f"r.{name}" for name in _REFLECTION_NAMES)
+
+
+def _enum_value(kind: type[enum.Enum], value: Any) -> Any:
+    """The member for a stored value (a dict lookup, not Enum's call); an unknown one (a future value the
+    database allows) stays text, as the repositories keep it."""
+    if value is None:
+        return None
+    members = _MEMBERS.get(kind)
+    if members is None:
+        members = _MEMBERS[kind] = {str(e.value): e for e in kind}  # type: ignore[attr-defined]
+    return members.get(value, value)
+
+
+_MEMBERS: dict[type[enum.Enum], dict[str, Any]] = {}
 
 
 class PeeweeStorage(MirrorStorage):
@@ -168,7 +185,9 @@ class PeeweeStorage(MirrorStorage):
             filters = replace(f, tags=(*f.tags, *parsed.tags))
         if not parsed.include:
             return self._tagged(filters, limit, offset)
-        rows = self._search_rows(parsed, filters, limit, offset)
+        return self._to_hits(self._search_rows(parsed, filters, limit, offset))
+
+    def _to_hits(self, rows: list[Any]) -> list[SearchHit]:
         repo = self.reflections
         return [SearchHit(repo.to_dc(r), r.snip or "", float(r.rank)) for r in rows]
 
@@ -270,6 +289,18 @@ def _fts_match(parsed: ParsedQuery, identity: str | None = None) -> str:
     if identity is not None:
         expr = f'({expr}) AND identity_key : "{identity}"'
     return expr
+
+
+def _loose_match(parsed: ParsedQuery) -> str:
+    """Every word the query includes, ANDed, without phrase order or exclusions: a superset of its matches that
+    FTS5 walks without reading position lists (prefixes stay prefixes of the content column)."""
+    words = []
+    for t in parsed.include:
+        if t.kind == "prefix":
+            words.append('content : "' + " ".join(w.replace('"', "") for w in t.words) + '" *')
+        else:
+            words += ['"' + w.replace('"', "") + '"' for w in t.words]
+    return " ".join(words)
 
 
 class SQLiteStorage(PeeweeStorage):
@@ -403,6 +434,15 @@ class SQLiteStorage(PeeweeStorage):
         f = filters or SearchFilters()
         match = _fts_match(parsed)
         where, params = self._filter_sql(filters)
+        # A query with fewer than RANK_WINDOW matches is ranked across the whole journal anyway, so it is the
+        # plain ranked FTS5 query itself, with every filter on the row, in one statement (issue 12, item 4:
+        # never slower than that query at 10,000 entries; a rare word took 0.8 against 0.5 ms in two
+        # statements, and 0.7 against 0.2 with an identity inside the MATCH). Whether it has that many is
+        # asked of its words alone, ANDed, walking their doclists back without positions or ranking: a
+        # superset of the matches, so "fewer" is never wrong, and a phrase of common words costs no walk
+        # of its position lists here.
+        if self._window_floor(_loose_match(parsed), offset) is None:
+            return self._ranked_with_snippets(match, limit, offset, where=where, params=params)
         # Migration 008 indexes each entry's identity as a token of its own column, so the identity
         # filter runs inside the MATCH: FTS5 skips the other identities' entries instead of each match
         # being checked against its row (issue 12: phrase + identity p95 89 ms at 100,000). Measured
@@ -475,18 +515,47 @@ class SQLiteStorage(PeeweeStorage):
             "FROM reflections_fts CROSS JOIN reflections r ON r.rowid = reflections_fts.rowid "
             f"WHERE reflections_fts MATCH ? AND reflections_fts.rowid BETWEEN ? AND ? AND +reflections_fts.rowid IN ({marks})",
             [HL_START, HL_END, match, min(page), max(page), *page])
-        # Plain tuples converted by the fields themselves: peewee's model rows cost as much as the query
-        # for 50 results at 10,000 entries (issue 12: never slower than the raw FTS5 query).
-        fields = self.models.Reflection._meta.fields  # type: ignore[attr-defined]
-        names = [d[0] for d in cursor.description]
-        convert = [fields[n].python_value if n in fields else None for n in names]
-        found: dict[int, SimpleNamespace] = {}
-        for row in cursor.fetchall():
-            hit = SimpleNamespace(**{n: (c(v) if c is not None and v is not None else v)
-                                     for n, c, v in zip(names, convert, row, strict=True)})
-            hit.rank = page[hit.fts_rowid]
-            found[hit.fts_rowid] = hit
+        found = {hit.fts_rowid: hit for hit in self._hits(cursor, page)}
         return [found[rowid] for rowid in page if rowid in found]
+
+    def _to_hits(self, rows: list[Any]) -> list[SearchHit]:
+        return [SearchHit(r.reflection, r.snip or "", r.rank) for r in rows]
+
+    def _hits(self, cursor: Any, ranks: dict[int, float] | None = None) -> list[SimpleNamespace]:
+        """Rows of ``_REFLECTION_COLUMNS, fts_rowid, snip[, rank]`` as (reflection, fts_rowid, snip, rank), each
+        value converted once, straight into the Reflection: peewee's model rows, and a second pass through the
+        repository, cost as much as the query for 50 results at 10,000 entries (issue 12: never slower than
+        the raw FTS5 query). ``ranks``: rowid -> rank where the statement has no rank column."""
+        out = []
+        make, loads, stamp = m.Reflection, json.loads, parse_timestamp
+        for rid, ident, content, ctype, vis, created, src, meta, fts_rowid, snip, *rank in cursor.fetchall():
+            refl = make(content, ident, _enum_value(Visibility, vis), _enum_value(ContentType, ctype),
+                        _enum_value(Source, src), None if meta is None else loads(meta), rid, stamp(created))  # type: ignore[arg-type]  # created_at is NOT NULL
+            out.append(SimpleNamespace(reflection=refl, fts_rowid=fts_rowid, snip=snip,
+                                       rank=float(rank[0]) if ranks is None else ranks[fts_rowid]))
+        return out
+
+    def _window_floor(self, match: str, offset: int) -> int | None:
+        """The rowid of the (RANK_WINDOW + offset)-th most recent match, or None when there are fewer."""
+        row = self.db.execute_sql(
+            "SELECT rowid FROM reflections_fts WHERE reflections_fts MATCH ? ORDER BY rowid DESC LIMIT 1 "
+            f"OFFSET {RANK_WINDOW + int(offset) - 1}", [match]).fetchone()
+        return None if row is None else int(row[0])
+
+    def _ranked_with_snippets(self, match: str, limit: int, offset: int, *, where: str = "",
+                              params: Sequence[Any] = ()) -> list[SimpleNamespace]:
+        """Ranking, snippets and rows of a query with fewer than RANK_WINDOW matches in one statement: the plain
+        ranked FTS5 query with the filters on the row. ``ORDER BY rank`` is FTS5's own sort, which keeps each
+        match's positions, so the snippets of the rows shown are made without reading the index again. LIMIT
+        and OFFSET are literal integers, which SQLite plans better than parameters. Equal ranks come in FTS5's
+        order (the older entry first), the same on every page, so pages never overlap.
+        """
+        sql = (
+            f"SELECT {_REFLECTION_COLUMNS}, reflections_fts.rowid AS fts_rowid, "
+            f"snippet(reflections_fts, 0, ?, ?, '…', {SNIPPET_TOKENS}) AS snip, reflections_fts.rank AS rank "
+            "FROM reflections_fts CROSS JOIN reflections r ON r.rowid = reflections_fts.rowid "
+            f"WHERE reflections_fts MATCH ?{where} ORDER BY reflections_fts.rank LIMIT {int(limit)} OFFSET {int(offset)}")
+        return self._hits(self.db.execute_sql(sql, [HL_START, HL_END, match, *params]))
 
     def _ranked_page(self, window_sql: str, params: list[Any], limit: int, offset: int) -> dict[int, float]:
         """rowid -> rank of one page of ``window_sql``'s rows (fid, rank), best first. The sort happens

@@ -280,6 +280,14 @@ class ReflectionRepository(PeeweeRepository[m.Reflection]):
                    "AND json_extract(metadata, '$.import.app') = ?")
         return {str(row[0]) for row in self.storage.db.execute_sql(sql, (app,)) if row[0] is not None}
 
+    def ids_of_import_batch(self, batch: str) -> list[str]:
+        """Ids of the reflections a chunked import wrote under ``metadata.import.batch`` (issue 15)."""
+        if self.storage.dialect == "postgres":
+            sql = "SELECT id FROM reflections WHERE source = 'import' AND metadata->'import'->>'batch' = %s"
+        else:
+            sql = "SELECT id FROM reflections WHERE source = 'import' AND json_extract(metadata, '$.import.batch') = ?"
+        return [str(row[0]) for row in self.storage.db.execute_sql(sql, (batch,))]
+
     def batches_oldest_first(self, filters: SearchFilters | None = None, *,
                              batch: int = 500) -> Iterator[list[m.Reflection]]:
         """The filtered reflections oldest first, ``batch`` at a time (keyset paging: exports of any size)."""

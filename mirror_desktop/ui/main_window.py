@@ -442,7 +442,7 @@ class MainWindow(QMainWindow):
 
         def open_dialog(identities: list[Any]) -> None:
             if getattr(self, "exports_client", None) is None:
-                self.exports_client = ExportsClient(self.paths.database, self)
+                self.exports_client = ExportsClient(self.paths.database, self, self.executor)
             kind, ident = self.journal._identity  # the identity shown is the one offered first
             self.export_as_dialog = ExportAsDialog(self.exports_client, identities, self.settings,
                                                    "Anonymous" if kind == "anonymous" else ident, self)
@@ -472,7 +472,9 @@ class MainWindow(QMainWindow):
             return
         self.setEnabled_for_open(True)
         self.journal.journal_opened()
-        self.tensions.ensure_seeds()  # a new journal gets its default tensions even before the map is opened
+        # A new journal gets its default tensions even before the map is opened, and its installation event
+        # the mode of the engine the person chose.
+        self.tensions.ensure_seeds(self.engine_settings.load().config.effective_mode)
         self.client.read(lambda s: s.schema_version(), self._set_schema_version)
         if self._built:  # otherwise finish_build asks once the first page is painted
             self.sync_status.check_credentials()
@@ -508,6 +510,9 @@ class MainWindow(QMainWindow):
         self.writing.journal_loaded()
         self.executor.start_lanes()  # read and background connections (a no-op once open)
         self.integrations.start_polling()  # its own QThread (a no-op while it runs)
+        from mirror_desktop.workers.attachments import sweep_at_start
+
+        sweep_at_start(self.executor)  # attachment files no row refers to, unfinished imports (issue 15)
         self.settled.emit()
 
     def _set_schema_version(self, v: str) -> None:

@@ -9,6 +9,7 @@ TaskRunner thread; the GUI thread only receives the small QImage. Thumbnails are
 
 from __future__ import annotations
 
+import logging
 from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
@@ -19,10 +20,11 @@ from PySide6.QtGui import QImage
 from mirror_desktop.core import models as m
 from mirror_desktop.core.attachments import AttachmentService
 from mirror_desktop.workers.base import FeatureClient
-from mirror_desktop.workers.executor import DatabaseExecutor
+from mirror_desktop.workers.executor import DatabaseExecutor, Job
 from mirror_desktop.workers.tasks import TaskRunner
 
 CACHE_SIZE = 200
+log = logging.getLogger(__name__)
 
 
 def scaled_image(data: bytes, max_side: int) -> QImage:
@@ -31,6 +33,37 @@ def scaled_image(data: bytes, max_side: int) -> QImage:
     if img.isNull() or (img.width() <= max_side and img.height() <= max_side):
         return img
     return img.scaled(max_side, max_side, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation)
+
+
+def sweep_at_start(executor: DatabaseExecutor) -> Job:
+    """The start-up sweep (issue 15), once the first page is shown: attachment files no row refers to (a crash
+    mid-import or mid-attach) and chunked imports a killed process left unfinished.
+
+    The looking (a walk of the attachments folder, one query) runs on the background lane; only when it
+    finds something is a short job queued on the write lane, which removes exactly those, each checked
+    again under the write lock, so a file a row refers to is never deleted.
+    """
+    from mirror_desktop.core import attachments as att
+    from mirror_desktop.core import importing
+
+    def look(storage: Any) -> tuple[set[str] | None, list[str]]:
+        return att.orphan_candidates(storage), importing.unfinished_imports(storage)
+
+    def clean(storage: Any, shas: set[str] | None) -> int:
+        removed = importing.recover_unfinished_imports(storage)
+        return removed + (att.sweep_orphans(storage) if shas is None else att.release_blobs(storage, shas))
+
+    def found(result: tuple[set[str] | None, list[str]]) -> None:
+        shas, unfinished = result
+        if shas is None or shas or unfinished:
+            executor.submit(lambda storage: clean(storage, shas), None, _logged, lane="write")
+
+    return executor.submit(look, found, _logged, lane="background")
+
+
+def _logged(exc: BaseException) -> None:
+    # Nothing the person did failed: the next start sweeps again.
+    log.warning("the start-up sweep of attachment files did not finish (%s)", type(exc).__name__)
 
 
 class AttachmentsClient(FeatureClient):

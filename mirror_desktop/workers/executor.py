@@ -96,6 +96,12 @@ class _Worker(QObject):
                 settle = getattr(self.storage, "settle_attachments", None)
                 if settle is not None:
                     settle()  # a journal opened before its migrations: its attachments in place now (issue 19)
+            if getattr(self.storage, "writing", None) is not None:
+                from mirror_desktop.core.app_version import record_app_version
+
+                problem = record_app_version(self.storage)   # another Mirror version than last time (issue 17)
+                if problem:
+                    log.warning("journal opened: %s", problem)
         except BaseException as exc:  # noqa: BLE001 - reported to the window as one sentence
             if self.storage is not None:
                 try:
@@ -290,6 +296,55 @@ class DatabaseExecutor(QObject):
         else:
             target.submit(job)
         return job
+
+    def run_and_wait(self, fn: JobFn, *, lane: str = "write", cancelled: Callable[[], bool] = lambda: False,
+                     cancelled_error: Callable[[], BaseException] | None = None) -> Any:
+        """``fn(storage)`` as a job, waited for on the calling (non-GUI) thread; its result, or its error raised here.
+
+        While it waits, ``cancelled()`` is asked every 50 ms: a job not started yet is then skipped and
+        ``cancelled_error()`` raised (a job already running finishes: it checks for Cancel itself). The
+        import task and the integrations poller wait for their database work this way.
+        """
+        done = threading.Event()
+        lock = threading.Lock()
+        box: dict[str, Any] = {}
+
+        def job(storage: Any) -> None:
+            with lock:
+                if box.get("skipped") or cancelled():
+                    box["skipped"] = True
+                    done.set()
+                    return
+                box["started"] = True
+            try:
+                box["result"] = fn(storage)
+            except BaseException as exc:  # noqa: BLE001 - raised again on the waiting thread
+                box["error"] = exc
+            finally:
+                done.set()
+
+        def refused(exc: BaseException) -> None:
+            # The executor could not run the job at all (its journal closed): only an event is set here.
+            box["error"] = exc
+            done.set()
+
+        submitted = self.submit(job, None, refused, lane=lane)
+        while not done.wait(0.05):
+            if cancelled():
+                with lock:
+                    if not box.get("started"):
+                        box["skipped"] = True
+                        submitted.cancel()
+                        break
+        if box.get("skipped"):
+            raise cancelled_error() if cancelled_error is not None else RuntimeError("the job was cancelled")
+        if "error" in box:
+            raise box["error"]
+        return box.get("result")
+
+    def on_write_lane(self) -> bool:
+        """Whether the calling thread is the write lane's (a job there must not wait for another write job)."""
+        return QThread.currentThread() is self._thread
 
     @property
     def pending(self) -> int:

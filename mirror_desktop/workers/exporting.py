@@ -13,7 +13,8 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
-from mirror_desktop.exports.common import ExportRequest
+from mirror_desktop.exports.common import ExportRequest, record_export
+from mirror_desktop.workers.executor import DatabaseExecutor
 from mirror_desktop.workers.tasks import BackgroundTask, TaskRunner
 
 
@@ -24,10 +25,14 @@ class ExportsClient(QObject):
 
     export_finished = Signal(object)
 
-    def __init__(self, database: Path, parent: QObject | None = None) -> None:
+    def __init__(self, database: Path, parent: QObject | None = None, executor: DatabaseExecutor | None = None) -> None:
         super().__init__(parent)
         self.database = database
         self.tasks = TaskRunner("mirror-export-to", self)
+        if executor is not None:
+            # The export reads on a connection of its own; its ``export`` event is a write, so the write lane's.
+            self.export_finished.connect(
+                lambda result: executor.submit(lambda storage: record_export(storage, result), lane="write"))
 
     def export(self, fmt: str, out_dir: Path, identity: str | None, since: date | None, until: date | None,
                connect: Callable[[BackgroundTask], None]) -> BackgroundTask:

@@ -1,15 +1,17 @@
 """ImportingClient: File → Import from another app… off the GUI thread — the dry run, the import, progress, Cancel.
 
-An import is one transaction, so it is one job on the DatabaseExecutor (the write lane; a dry run,
-which writes nothing, on the background lane). A BackgroundTask submits that job and waits for it on
-its own thread, so the task's signals (progress, finished, failed, cancelled) carry the outcome back
-to the GUI thread; the task object itself is the job's JobState, so Cancel reaches the import
-between entries and the transaction rolls back. Qt-free work lives in ``core/importing.py``.
+An import is one job on the DatabaseExecutor's background lane: it reads, parses and hashes there, and
+hands every chunk of entries to the write lane as one short write job (``ImportService.run``'s
+``write_chunk``), so an autosave waits for one chunk, not for the whole import (issue 15). Where the
+executor has no background lane (PostgreSQL, tests) the import is one job and one transaction on the
+write lane, as before. A BackgroundTask submits that job and waits for it on its own thread, so the
+task's signals (progress, finished, failed, cancelled) carry the outcome back to the GUI thread; the
+task object itself is the job's JobState, so Cancel reaches the import between entries and what it
+wrote goes again. Qt-free work lives in ``core/importing.py``.
 """
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -46,13 +48,17 @@ class ImportingClient(FeatureClient):
               connect: Callable[[BackgroundTask], None]) -> BackgroundTask:
         """Run the dry run (or the import) as a BackgroundTask; ``connect`` wires its signals first."""
         executor = self.executor
-        lane = "background" if dry_run else "write"
 
         def body(state: Any) -> ImportReport:
             def job(storage: Any) -> ImportReport:
+                chunks = None
+                if not dry_run and not executor.on_write_lane():
+                    # A chunk, once asked for, is written even after Cancel: the import undoes it itself.
+                    chunks = lambda fn: executor.run_and_wait(fn)  # noqa: E731
                 return ImportService(storage).run(app, path, identity_id=identity_id, time_format=time_format or None,
-                                                  dry_run=dry_run, state=state)
-            return wait_for(executor, job, state, lane)
+                                                  dry_run=dry_run, state=state, write_chunk=chunks)
+            return executor.run_and_wait(job, lane="background", cancelled=state.is_cancelled,
+                                         cancelled_error=OperationCancelled)
 
         def wire(task: BackgroundTask) -> None:
             connect(task)
@@ -63,38 +69,3 @@ class ImportingClient(FeatureClient):
     def shutdown(self, timeout_ms: int = 30000) -> bool:
         """Cancel a running import (it rolls back) and wait for its thread; call before the executor stops."""
         return self.tasks.shutdown(timeout_ms)
-
-
-def wait_for(executor: DatabaseExecutor, fn: Callable[[Any], Any], state: Any, lane: str) -> Any:
-    """``fn(storage)`` as an executor job, waited for on this (a task's) thread; Cancel before it starts skips it."""
-    done = threading.Event()
-    lock = threading.Lock()
-    box: dict[str, Any] = {}
-
-    def job(storage: Any) -> None:
-        with lock:
-            if box.get("skipped"):
-                return
-            box["started"] = True
-        try:
-            box["result"] = fn(storage)
-        except BaseException as exc:  # noqa: BLE001 - raised again on the task's thread
-            box["error"] = exc
-        finally:
-            done.set()
-
-    def refused(exc: BaseException) -> None:
-        box["error"] = exc
-        done.set()
-
-    submitted = executor.submit(job, None, refused, lane=lane)
-    while not done.wait(0.05):
-        if state.is_cancelled():
-            with lock:
-                if not box.get("started"):
-                    box["skipped"] = True
-                    submitted.cancel()
-                    raise OperationCancelled()
-    if "error" in box:
-        raise box["error"]
-    return box.get("result")

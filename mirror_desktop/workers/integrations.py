@@ -359,38 +359,7 @@ class _WindowPoller(Poller):
         Once the poller is stopped, a job not yet started is skipped (SyncCancelled here) instead of
         waited for; one already running finishes (it checks the stop itself between items).
         """
-        lock = threading.Lock()
-        done = threading.Event()
-        box: dict[str, Any] = {}
-
-        def job(storage: Any) -> None:
-            with lock:
-                if self.stopped:
-                    box["skipped"] = True
-                    return
-                box["started"] = True
-            try:
-                box["result"] = fn(storage)
-            except BaseException as exc:  # noqa: BLE001 - raised again on the poller's thread
-                box["error"] = exc
-            finally:
-                done.set()
-
-        def refused(exc: BaseException) -> None:
-            # The executor could not run the job at all (its journal closed): only an event is set here.
-            box["error"] = exc
-            done.set()
-
-        self.executor.submit(job, None, refused)
-        while not done.wait(0.05):
-            if self.stopped:
-                with lock:
-                    if not box.get("started"):
-                        box["skipped"] = True
-                        raise SyncCancelled()
-        if "error" in box:
-            raise box["error"]
-        return box.get("result")
+        return self.executor.run_and_wait(fn, cancelled=lambda: self.stopped, cancelled_error=SyncCancelled)
 
     def sync_one(self, integration_id: str, now: datetime | None = None) -> SyncReport:
         self.current = integration_id

@@ -42,9 +42,11 @@ class TensionsClient(FeatureClient):
             return svc.map_data(identity_id, anonymous=anonymous)
         return self.call(read, on_result, on_error, lane="write" if seed else "read")
 
-    def ensure_seeds(self) -> Job:
-        """Plant the global seed tensions of a new journal (a no-op once planted), without loading the map."""
-        return self.call(lambda svc: svc.ensure_seeds(), None, None)
+    def ensure_seeds(self, initial_mode: str = "manual") -> Job:
+        """Plant the global seed tensions of a new journal (a no-op once planted), without loading the map.
+
+        ``initial_mode``: the chosen engine's mode, for a new journal's installation event."""
+        return self.call(lambda svc: svc.ensure_seeds(initial_mode), None, None)
 
     def load_details(self, tension_id: str, on_result: OnResult, on_error: OnError = None) -> Job:
         """(history points, related reflections) of one tension: background work, never ahead of a search."""

@@ -124,3 +124,23 @@ def test_headless_cli_keeps_password_file_path_and_never_the_password(tmp_path: 
     for f in data.rglob("*"):
         if f.is_file():
             assert b"hunter2" not in f.read_bytes(), f
+
+
+def test_identity_is_a_name_or_an_id_as_in_every_other_command(capsys: pytest.CaptureFixture[str],
+                                                               tmp_path: Path) -> None:
+    data = tmp_path / "journal"
+    vault = tmp_path / "vault"
+    vault.mkdir()
+    (vault / "2024-01-02.md").write_text("A note.\n")
+    assert main(["--data-dir", str(data), "identity", "add", "Work"]) == 0
+    capsys.readouterr()
+    code, out, err = run(capsys, data, "add", "notes", "--provider", "obsidian", "--path", str(vault),
+                         "--identity", "Nobody")
+    assert code == 2 and "No identity is named or has the id 'Nobody'; the identities are: Work, Anonymous." in err
+    assert json.loads(run(capsys, data, "list", "--json")[1]) == []
+    code, out, err = run(capsys, data, "add", "notes", "--provider", "obsidian", "--path", str(vault),
+                         "--identity", "work", "--json")
+    assert code == 0, err
+    work = json.loads(out)["identity_id"]
+    assert main(["--data-dir", str(data), "identity", "list", "--json"]) == 0
+    assert [i["id"] for i in json.loads(capsys.readouterr().out) if i.get("name") == "Work"] == [work]

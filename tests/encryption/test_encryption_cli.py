@@ -59,10 +59,13 @@ def test_encrypt_search_rekey_decrypt_round_trip(tmp_path: Path, capsys: pytest.
     assert len(json.loads(out)) == 5
     code, out, err = _run(capsys, "--data-dir", str(data), "rekey", "--passphrase-file", two, "--journal-passphrase-file", one)
     assert code == 0, err
+    # Each command says what it did: only encrypt overwrote a plaintext journal (issue 19).
+    assert "Re-keyed" in out and "old passphrase" in out and "plaintext" not in out
     code, out, err = _run(capsys, "--data-dir", str(data), "--journal-passphrase-file", one, "search", CANARY)
     assert code == 2 and "does not open the journal" in err
     code, out, err = _run(capsys, "--data-dir", str(data), "decrypt", "--journal-passphrase-file", two)
     assert code == 0, err
+    assert "Decrypted" in out and "plain SQLite files again" in out and "overwrote" not in out
     assert (data / "mirror_os.db").read_bytes()[:16] == b"SQLite format 3\x00"
     code, out, err = _run(capsys, "--data-dir", str(data), "search", CANARY, "--json")
     assert code == 0 and len(json.loads(out)) == 5

@@ -31,6 +31,12 @@ def test_export_as_markdown_writes_only_the_chosen_identity(make_window, journal
     assert "Exported 1 reflection of Work as markdown" in d.status.text()
     text = "".join(p.read_text("utf-8") for p in out.glob("*.md"))
     assert "Planning the quarter." in text and "CANARY" not in text
+    # The export's lifecycle event (issue 17, item 5) is written on the window's write lane.
+    events: list = []
+    qtbot.waitUntil(lambda: w.client.read(lambda s: s.storage.evolution_events.list(event_type="export"),
+                                          events.append) is not None and bool(events and events[-1]), timeout=10000)
+    assert [e.event_data for e in events[-1]] == [{"kind": "export_to", "format": "markdown", "reflections": 1,
+                                                   "attachments": 0}]
 
 
 def test_a_folder_with_files_is_refused_in_the_dialog(make_window, journal_dir, qtbot, tmp_path):

@@ -482,44 +482,9 @@ def test_auto_reflect_in_the_form_makes_each_new_event_a_draft(qtbot, make_windo
     assert (integrations(journal_dir)[0].metadata or {}).get("auto_reflect") is False
 
 
-class _GatedCalendar:
-    """A calendar source that lists one event, then waits at a gate (a long sync, for Cancel)."""
-
-    integration_type = "calendar"
-    provider = "test_gated_window"
-    needs_secret = False
-    sorted_ids = False
-    description = "a test source that waits at a gate"
-
-    def __init__(self) -> None:
-        self.entered = threading.Event()
-        self.gate = threading.Event()
-
-    def validate(self, config: Any) -> list[str]:
-        return []
-
-    def location(self, config: Any) -> str:
-        return "gate"
-
-    def fetch(self, config: Any, secret: Any, ctx: Any) -> Any:
-        from mirror_desktop.integrations.base import FetchResult, Item
-
-        def items() -> Any:
-            for n in range(3):
-                if n == 1:
-                    self.entered.set()
-                    self.gate.wait(30)
-                    ctx.check()
-                yield Item(external_id=f"e{n}", kind="event", version="1", title=f"Event {n}",
-                           starts_at=datetime(2026, 12, 1, 9 + n, tzinfo=UTC))
-        return FetchResult(items=items())
-
-
-def test_cancel_sync_in_the_dialog_writes_nothing_and_says_so(qtbot, make_window, journal_dir: Path) -> None:
-    from mirror_desktop.integrations.base import register
-
-    source = _GatedCalendar()
-    register(source)  # type: ignore[arg-type]
+def test_cancel_sync_in_the_dialog_writes_nothing_and_says_so(qtbot, make_window, journal_dir: Path,
+                                                             gated_calendar) -> None:
+    source = gated_calendar("test_gated_window")
     seed(journal_dir, lambda s: s.storage.reflections.count())
     iid = with_storage(journal_dir, lambda s: IntegrationService(s).add("calendar", "test_gated_window",
                                                                         every="manual").id)

@@ -183,46 +183,8 @@ def test_items_by_day_places_all_day_and_overnight_events_on_their_days() -> Non
         date(2022, 3, 8): ["Holiday"], date(2022, 3, 9): ["Trip"], date(2022, 3, 10): ["Trip"], date(2022, 3, 11): ["Trip"]}
 
 
-class _GatedCalendar:
-    """A calendar source that lists one event, then waits at a gate before the rest (a slow source)."""
-
-    integration_type = "calendar"
-    provider = "test_gated"
-    needs_secret = False
-    sorted_ids = False
-    description = "a test source that waits at a gate"
-
-    def __init__(self) -> None:
-        self.entered = threading.Event()
-        self.gate = threading.Event()
-
-    def validate(self, config: Any) -> list[str]:
-        return []
-
-    def location(self, config: Any) -> str:
-        return "gate"
-
-    def fetch(self, config: Any, secret: Any, ctx: Any) -> Any:
-        from datetime import UTC, datetime
-
-        from mirror_desktop.integrations.base import FetchResult, Item
-
-        def items() -> Any:
-            for n in range(3):
-                if n == 1:
-                    self.entered.set()
-                    self.gate.wait(30)
-                    ctx.check()
-                yield Item(external_id=f"e{n}", kind="event", version="1", title=f"Event {n}",
-                           starts_at=datetime(2026, 12, 1, 9 + n, tzinfo=UTC))
-        return FetchResult(items=items())
-
-
-def _gated(tmp_path: Path) -> tuple[Path, str, _GatedCalendar]:
-    from mirror_desktop.integrations.base import register
-
-    source = _GatedCalendar()
-    register(source)  # type: ignore[arg-type]
+def _gated(tmp_path: Path, gated_calendar: Any) -> tuple[Path, str, Any]:
+    source = gated_calendar("test_gated")
     db = tmp_path / "j" / "mirror_os.db"
     db.parent.mkdir(parents=True)
     s = SQLiteStorage(db)
@@ -231,12 +193,12 @@ def _gated(tmp_path: Path) -> tuple[Path, str, _GatedCalendar]:
     return db, iid, source
 
 
-def test_a_write_lands_while_a_sync_is_still_reading_its_source(qtbot, tmp_path: Path) -> None:
+def test_a_write_lands_while_a_sync_is_still_reading_its_source(qtbot, tmp_path: Path, gated_calendar: Any) -> None:
     """Issue 14: the reading and comparing of a sync runs off the write lane (an autosave waited 5 s
     behind a big first sync): a journal write submitted mid-sync lands before the sync ends."""
     from mirror_desktop.core import models as m
 
-    db, iid, source = _gated(tmp_path)
+    db, iid, source = _gated(tmp_path, gated_calendar)
     ex = _executor(qtbot, db)
     poller = PollerThread(ex)
     reports: list[Any] = []
@@ -258,8 +220,8 @@ def test_a_write_lands_while_a_sync_is_still_reading_its_source(qtbot, tmp_path:
         assert ex.shutdown()
 
 
-def test_cancel_stops_a_running_sync_writes_nothing_and_says_so(qtbot, tmp_path: Path) -> None:
-    db, iid, source = _gated(tmp_path)
+def test_cancel_stops_a_running_sync_writes_nothing_and_says_so(qtbot, tmp_path: Path, gated_calendar: Any) -> None:
+    db, iid, source = _gated(tmp_path, gated_calendar)
     ex = _executor(qtbot, db)
     client = IntegrationsClient(ex, tmp_path / "secrets")
     reports: list[Any] = []
@@ -283,8 +245,8 @@ def test_cancel_stops_a_running_sync_writes_nothing_and_says_so(qtbot, tmp_path:
         assert ex.shutdown()
 
 
-def test_a_cancelled_sync_leaves_the_journal_as_it_was(qtbot, tmp_path: Path) -> None:
-    db, iid, source = _gated(tmp_path)
+def test_a_cancelled_sync_leaves_the_journal_as_it_was(qtbot, tmp_path: Path, gated_calendar: Any) -> None:
+    db, iid, source = _gated(tmp_path, gated_calendar)
     ex = _executor(qtbot, db)
     poller = PollerThread(ex)
     reports: list[Any] = []
