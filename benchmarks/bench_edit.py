@@ -14,7 +14,8 @@ write lane (DatabaseExecutor + JournalClient, QT_QPA_PLATFORM=offscreen), while 
 reflection is submitted every ``--save-every`` seconds. ``optimize`` is the purge before 012 (one FTS5
 'optimize' in one write-lane job); ``steps`` is JournalClient.purge_index (FTS5 'merge' steps, one job each).
 Each runs on a fresh copy of the same migrated journal. Reported: the longest single write-lane hold of the
-purge (one job), the total purge time, how many jobs, and the saves' latencies (submit → landed).
+purge (one job), the total purge time, how many jobs, and the saves' latencies (submit → landed); ``cli``
+times `mirror delete`'s JournalService.delete_reflection on the command line's storage (purged to the end).
 """
 
 from __future__ import annotations
@@ -83,6 +84,7 @@ def purge(journal: Path, save_every: float) -> int:
 
     from mirror_desktop.app import open_journal
     from mirror_desktop.core.services import JournalService
+    from mirror_desktop.storage.journal import SQLiteStorage
     from mirror_desktop.workers.executor import DatabaseExecutor
     from mirror_desktop.workers.journal import JournalClient
 
@@ -99,7 +101,7 @@ def purge(journal: Path, save_every: float) -> int:
         s.close()
         random.seed(11)
         victim, typed = random.sample(ids, 2)
-        for mode in ("optimize", "steps"):
+        for mode in ("optimize", "steps", "cli"):
             db = Path(tmp) / mode / "mirror_os.db"
             db.parent.mkdir()
             shutil.copy(migrated, db)
@@ -109,6 +111,16 @@ def purge(journal: Path, save_every: float) -> int:
             svc.save_reflection(text + " zqxbenchfirstk", reflection_id=victim)
             svc.save_reflection(text + " second edit", reflection_id=victim)
             setup.close()
+            if mode == "cli":  # `mirror delete`: the deletion and the whole purge before the command returns
+                t0 = time.perf_counter()
+                cli = SQLiteStorage(db)
+                JournalService(cli).delete_reflection(victim)
+                took = time.perf_counter() - t0
+                cli.close()
+                left = any(b"zqxbenchfirstk" in f.read_bytes() for f in db.parent.iterdir() if f.is_file())
+                results[mode] = {"delete_and_purge_s": round(took, 3), "earlier_words_left": left}
+                print(mode, json.dumps(results[mode]), file=sys.stderr, flush=True)
+                continue
             ex = DatabaseExecutor(lambda db=db: open_journal(db))  # type: ignore[misc]
             opened: list[object] = []
             ex.opened.connect(opened.append)
@@ -133,12 +145,13 @@ def purge(journal: Path, save_every: float) -> int:
                 t = time.perf_counter()
                 client.save_reflection(f"Typing on, {len(latencies)}.", reflection_id=typed, identity_id=None,
                                        visibility="local_only", tags=[], draft_id=None,
-                                       on_result=lambda _r, t=t: latencies.append(time.perf_counter() - t))
+                                       on_result=lambda _r, t=t: latencies.append(time.perf_counter() - t))  # type: ignore[misc]
 
             deleted: list[object] = []
             client.call(lambda svc: svc.delete_reflection(victim), deleted.append)
             while not deleted:
                 app.processEvents()
+            before = any(b"zqxbenchfirstk" in f.read_bytes() for f in db.parent.iterdir() if f.is_file())
             timer = QTimer()
             timer.timeout.connect(save)
             t0 = time.perf_counter()
@@ -174,7 +187,7 @@ def purge(journal: Path, save_every: float) -> int:
                 "median_hold_s": round(sorted(holds)[len(holds) // 2], 3), "saves": len(latencies),
                 "save_median_ms": round(latencies[len(latencies) // 2] * 1000, 1) if latencies else None,
                 "save_max_ms": round(latencies[-1] * 1000, 1) if latencies else None,
-                "earlier_words_left": left}
+                "earlier_words_before": before, "earlier_words_left": left}
             print(mode, json.dumps(results[mode]), file=sys.stderr, flush=True)
     print(json.dumps(results, indent=2))
     return 0
