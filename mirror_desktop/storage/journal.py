@@ -460,7 +460,7 @@ class SQLiteStorage(PeeweeStorage):
 
     def close(self) -> None:
         # A purge left unfinished (a window closed mid-way, a process killed) ends at the next close.
-        if not self.readonly and not self.reader:
+        if not self.readonly and not self.reader and not self.db.is_closed():
             try:
                 while not self.purge_step():
                     pass
