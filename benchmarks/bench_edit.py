@@ -79,6 +79,13 @@ def main() -> int:
     return 0
 
 
+def wait_a_moment(app) -> None:  # type: ignore[no-untyped-def]
+    """Deliver queued events, then sleep 1 ms: a GUI thread spinning on processEvents would hold the GIL
+    from the write lane's thread (the window's is idle in exec() between events)."""
+    app.processEvents()
+    time.sleep(0.001)
+
+
 def purge(journal: Path, save_every: float) -> int:
     from PySide6.QtCore import QCoreApplication, QTimer
 
@@ -126,7 +133,7 @@ def purge(journal: Path, save_every: float) -> int:
             ex.opened.connect(opened.append)
             ex.start()
             while not opened:
-                app.processEvents()
+                wait_a_moment(app)
             client = JournalClient(ex)
             holds: list[float] = []
             latencies: list[float] = []
@@ -150,7 +157,7 @@ def purge(journal: Path, save_every: float) -> int:
             deleted: list[object] = []
             client.call(lambda svc: svc.delete_reflection(victim), deleted.append)
             while not deleted:
-                app.processEvents()
+                wait_a_moment(app)
             before = any(b"zqxbenchfirstk" in f.read_bytes() for f in db.parent.iterdir() if f.is_file())
             timer = QTimer()
             timer.timeout.connect(save)
@@ -173,10 +180,10 @@ def purge(journal: Path, save_every: float) -> int:
                 client.purge_index()
             timer.start(int(save_every * 1000))
             while not done:
-                app.processEvents()
+                wait_a_moment(app)
             timer.stop()
             while ex.pending:
-                app.processEvents()
+                wait_a_moment(app)
             ex.shutdown()
             if mode == "steps":
                 client._purge_step = original  # type: ignore[method-assign]
