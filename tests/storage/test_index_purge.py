@@ -61,15 +61,19 @@ def test_steps_take_every_version_s_words_out_of_the_file(tmp_path: Path) -> Non
 def test_an_edit_during_the_merge_waits_for_the_next_one(tmp_path: Path) -> None:
     s, svc, rid = _journal(tmp_path, entries=120)
     other = svc.save_reflection("Kept one zqxkeptk.")
+    third = svc.save_reflection("Kept two zqxthirdk.")
+    svc.save_reflection("Kept two zqxthirdlastk.", reflection_id=third.id)  # edited before the merge
     svc.delete_reflection(rid)
     assert not s.purge_step(0, 1)  # the merge has started
     svc.save_reflection("Kept one, edited.", reflection_id=other.id)  # new segments beside the merge
     svc.delete_reflection(other.id)
+    svc.delete_reflection(third.id)  # covered by the merge in progress
     while not s.purge_step(0, 1):
         pass
     assert not s.purge_pending()
     s.close()
-    assert not any(b"zqxkeptk" in f.read_bytes() for f in tmp_path.iterdir() if f.is_file())
+    for word in (b"zqxkeptk", b"zqxthirdk", b"zqxthirdlastk"):
+        assert not any(word in f.read_bytes() for f in tmp_path.iterdir() if f.is_file()), word
     assert _left(tmp_path) == []
 
 
