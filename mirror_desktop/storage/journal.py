@@ -417,9 +417,9 @@ class SQLiteStorage(PeeweeStorage):
         """One bounded piece of the index merge a deletion needs; True once nothing is left to purge.
 
         Runs FTS5 incremental 'merge' commands of ``pages`` pages (PURGE_MERGE_PAGES) in one transaction
-        until about ``seconds`` (PURGE_STEP_SECONDS) have passed (one command writes a whole term's doclist, so a step can run longer by
-        the largest doclist: ~0.3 s at 100,000 entries). The merge in progress is kept in
-        reflections_fts_purge and FTS5's own structure record, so a killed process's purge resumes.
+        until about ``seconds`` (PURGE_STEP_SECONDS) have passed. One command writes a whole term's doclist,
+        so a step can run longer by the largest one (0.1-0.3 s at 100,000 entries). The merge in progress
+        is kept in reflections_fts_purge and FTS5's own structure record, so a killed process's purge resumes.
         """
         if not self.purge_pending():
             return True
