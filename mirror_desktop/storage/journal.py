@@ -43,6 +43,11 @@ SPEC_TABLES = (
 )
 SNIPPET_TOKENS = 24
 SNIPPET_CHARS = 160  # the opening shown for a reflection found by its tags alone
+# The index merge after a deletion (purge_step, migration 012): FTS5 'merge' commands of this many
+# pages each, repeated in one transaction for about this long; benchmarks/bench_edit.py --purge.
+PURGE_MERGE_PAGES = 32
+PURGE_STEP_SECONDS = 0.05
+log = logging.getLogger(__name__)
 # Ranking reads every candidate's statistics, which for a word found in most of 100,000 entries
 # costs far more than the 50 ms budget. Terms with more matches than this are ranked among their
 # RANK_WINDOW most recently written matches; rarer terms are ranked across the whole journal.
@@ -51,11 +56,6 @@ RANK_WINDOW = 1000
 # Related reflections (issue 12) look for a tension's poles among this many of each pole's most
 # recent matches, so the cost is bounded by the matches read, never by ranking the whole journal.
 MENTION_SCAN = 2000
-# The index merge after a deletion (purge_step, migration 012): FTS5 'merge' commands of this many
-# pages each, repeated in one transaction for about this long; benchmarks/bench_edit.py --purge.
-PURGE_MERGE_PAGES = 32
-PURGE_STEP_SECONDS = 0.05
-log = logging.getLogger(__name__)
 _REFLECTION_COLUMNS = "r.id, r.identity_id, r.content, r.content_type, r.visibility, r.created_at, r.source, r.metadata"
 
 
