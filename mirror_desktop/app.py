@@ -38,7 +38,7 @@ def open_journal(database: Path) -> Any:
     """Runs on the worker thread: open without migrating (the executor migrates with progress)."""
     from mirror_desktop.storage.journal import SQLiteStorage
 
-    return SQLiteStorage(database, migrate=False)
+    return SQLiteStorage(database, migrate=False, purge_in_steps=True)  # JournalClient.purge_index runs them
 
 
 def open_reader(database: Path) -> Any:

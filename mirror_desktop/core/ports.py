@@ -94,6 +94,10 @@ class MirrorStorage(ABC):
     def purge_deleted(self) -> None:  # noqa: B027 - optional hook, a no-op where nothing lingers
         """Make deleted text unrecoverable from the files (checkpoint, index merge); no-op if n/a."""
 
+    def purge_step(self) -> bool:
+        """One short transaction of a purge left to steps (SQLite's index merge); True once none is left."""
+        return True
+
     def backup_files(self) -> list[Path]:
         """Older whole copies of the journal kept beside it (they may hold deleted text); none if n/a."""
         return []

@@ -216,6 +216,10 @@ class JournalService:
             record_deletion(self.storage, "reflection", 1)
         return m.DeletionNotice(self._copies_since(found.created_at) if found is not None else 0)
 
+    def purge_step(self) -> bool:
+        """One short step of the purge a deletion left to steps (the window's); True once it is finished."""
+        return self.storage.purge_step()
+
     def _copies_since(self, written: datetime) -> int:
         """Older copies of the journal made at or after ``written`` (an earlier copy cannot hold it)."""
         since = written.timestamp() - 1  # file times and row times come from different clocks' roundings

@@ -5,6 +5,8 @@ from __future__ import annotations
 import contextlib
 import enum
 import json
+import logging
+import time
 from dataclasses import replace
 from collections.abc import Sequence
 from types import SimpleNamespace
@@ -43,6 +45,11 @@ SPEC_TABLES = (
 )
 SNIPPET_TOKENS = 24
 SNIPPET_CHARS = 160  # the opening shown for a reflection found by its tags alone
+# The index merge after a deletion (purge_step, migration 012): FTS5 'merge' commands of this many
+# pages each, repeated in one transaction for about this long; benchmarks/bench_edit.py --purge.
+PURGE_MERGE_PAGES = 32
+PURGE_STEP_SECONDS = 0.05
+log = logging.getLogger(__name__)
 # Ranking reads every candidate's statistics, which for a word found in most of 100,000 entries
 # costs far more than the 50 ms budget. Terms with more matches than this are ranked among their
 # RANK_WINDOW most recently written matches; rarer terms are ranked across the whole journal.
@@ -311,11 +318,14 @@ class SQLiteStorage(PeeweeStorage):
 
     def __init__(self, path: Path | str, *, migrate: bool = True, create: bool = True, readonly: bool = False,
                  reader: bool = False, keep_backups: int = backups.KEEP_BACKUPS,
-                 key: JournalKey | None = None) -> None:
+                 key: JournalKey | None = None, purge_in_steps: bool = False) -> None:
         """``readonly``: read a journal that cannot be written; with ``migrate``, one needing an update is refused.
         ``reader``: an extra read-only connection to a journal another connection writes (issue 12).
-        ``key``: an encrypted journal's key (storage/cipher.py); a new file made with one is encrypted."""
+        ``key``: an encrypted journal's key (storage/cipher.py); a new file made with one is encrypted.
+        ``purge_in_steps``: purge_deleted leaves the index merge to the caller's purge_step calls (the window
+        runs them as write-lane jobs of their own, so saves go between them)."""
         self.path = Path(path)
+        self.purge_in_steps = purge_in_steps
         self.readonly = readonly
         self.keep_backups = keep_backups
         if not readonly and not reader:
@@ -416,17 +426,82 @@ class SQLiteStorage(PeeweeStorage):
         # secure_delete zeroes freed pages and FTS5 secure-delete drops a deleted row's index entries at
         # once; the checkpoint moves that into the main file and empties the WAL. Edits update the index
         # without secure-delete (migration 010: it cost up to 0.65 s an edit at 100,000 entries), so the
-        # entries of a deleted row's earlier versions sit in older segments until a merge: 'optimize'
-        # merges them away when a row deleted since the last one had such edits.
-        if self._fts_edits_tracked() and self.db.execute_sql(
-                "SELECT 1 FROM reflections_fts_edited WHERE deleted = 1 LIMIT 1").fetchone() is not None:
-            with self.transaction():
-                self.db.execute_sql("INSERT INTO reflections_fts (reflections_fts) VALUES ('optimize')")
-                self.db.execute_sql("DELETE FROM reflections_fts_edited")
+        # entries of a deleted row's earlier versions sit in older segments until a merge: purge_step
+        # merges them away when a row deleted since the last merge had such edits. Each step is its own
+        # short transaction (migration 012: one 'optimize' held the write lane ~4 s at 100,000 entries),
+        # so writers of other processes go between the steps. With ``purge_in_steps`` (the window) the
+        # steps are left to the caller, which runs them as separate write-lane jobs (workers/journal.py).
+        if not self.purge_in_steps:
+            while not self.purge_step():
+                pass
         self.db.execute_sql("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
 
+    def purge_pending(self) -> bool:
+        """A deleted reflection's earlier words may still be in the index: purge_step has work to do."""
+        if not self._fts_edits_tracked():
+            return False
+        return self.db.execute_sql(
+            "SELECT EXISTS (SELECT 1 FROM reflections_fts_purge) OR EXISTS "
+            "(SELECT 1 FROM reflections_fts_edited WHERE deleted = 1)").fetchone()[0] == 1
+
+    def purge_step(self, seconds: float | None = None, pages: int | None = None) -> bool:
+        """One bounded piece of the index merge a deletion needs; True once nothing is left to purge.
+
+        Runs FTS5 incremental 'merge' commands of ``pages`` pages (PURGE_MERGE_PAGES) in one transaction
+        until about ``seconds`` (PURGE_STEP_SECONDS) have passed. One command writes a whole term's doclist,
+        so a step can run longer by the largest one (0.1-0.3 s at 100,000 entries). The merge in progress
+        is kept in reflections_fts_purge and FTS5's own structure record, so a killed process's purge resumes.
+        """
+        if not self.purge_pending():
+            return True
+        seconds = PURGE_STEP_SECONDS if seconds is None else seconds
+        pages = PURGE_MERGE_PAGES if pages is None else pages
+        finished = False
+        with self.transaction():
+            started = self.db.execute_sql("SELECT 1 FROM reflections_fts_purge").fetchone() is not None
+            size = pages
+            if not started:
+                # A negative size puts every segment into one merge, as 'optimize' would; later steps
+                # continue it with positive sizes, so segments that saves add meanwhile stay out of it.
+                self.db.execute_sql("UPDATE reflections_fts_edited SET merging = 1")
+                self.db.execute_sql("INSERT INTO reflections_fts_purge (id, started_at) VALUES (1, ?)",
+                                    (m.utc_now().isoformat(),))
+                size = -pages
+            con = self.db.connection()
+            deadline = time.monotonic() + seconds
+            while True:
+                before = con.total_changes
+                self.db.execute_sql("INSERT INTO reflections_fts (reflections_fts, rank) VALUES ('merge', ?)", (size,))
+                size = pages
+                if con.total_changes - before < 2:  # FTS5's sign that the merge found nothing left to do
+                    finished = True
+                    break
+                if time.monotonic() >= deadline:
+                    break
+            if finished:
+                # Rows edited after the merge started (merging = 0 again) wait for the next one.
+                self.db.execute_sql("DELETE FROM reflections_fts_edited WHERE merging = 1")
+                self.db.execute_sql("DELETE FROM reflections_fts_purge")
+            else:
+                self.db.execute_sql("UPDATE reflections_fts_purge SET steps = steps + 1")
+        if not finished:
+            return False
+        self.db.execute_sql("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()  # the merged-away pages leave the WAL
+        return not self.purge_pending()
+
+    def close(self) -> None:
+        # A purge left unfinished (a window closed mid-way, a process killed) ends at the next close.
+        if not self.readonly and not self.reader and not self.db.is_closed():
+            try:
+                while not self.purge_step():
+                    pass
+            except Exception as exc:  # noqa: BLE001 - closing must not fail; the next open finishes it
+                log.warning("the index purge stopped at close and resumes at the next open: %s", exc)
+        super().close()
+
     def _fts_edits_tracked(self) -> bool:
-        return self.db.execute_sql("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'reflections_fts_edited'"
+        # reflections_fts_purge arrived with migration 012; a journal not yet migrated purges nothing here
+        return self.db.execute_sql("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'reflections_fts_purge'"
                                    ).fetchone() is not None
 
     def _search_rows(self, parsed: ParsedQuery, filters: SearchFilters | None, limit: int,

@@ -509,6 +509,7 @@ class MainWindow(QMainWindow):
         self._settled = True
         self.writing.journal_loaded()
         self.executor.start_lanes()  # read and background connections (a no-op once open)
+        self.client.purge_index()  # what a session killed mid-purge left (migration 012); nothing to do mostly
         self.integrations.start_polling()  # its own QThread (a no-op while it runs)
         from mirror_desktop.workers.attachments import sweep_at_start
 
