@@ -216,3 +216,31 @@ def test_the_theme_sets_every_palette_role_itself(qapp):
         assert qapp.palette().color(QPalette.ColorRole.Shadow).name() == "#0c0d0f"
     finally:
         apply_theme("light")
+
+
+def test_the_garbage_collector_pauses_for_start_up_and_collects_again_once_the_window_settles(tmp_path):
+    """Issue 12 (first paint): no cycle collection while start-up makes its objects, collection again after it;
+    importing the app module alone leaves the collector as it found it."""
+    code = (
+        "import os, sys, gc; os.environ['QT_QPA_PLATFORM']='offscreen'\n"
+        "from mirror_desktop import app as A\n"
+        "print('after import', gc.isenabled(), flush=True)\n"
+        "seen = []\n"
+        "start = A.MirrorApp.start\n"
+        "def traced(self):\n"
+        "    seen.append(gc.isenabled())\n"
+        "    start(self)\n"
+        "    def settled():\n"
+        "        print('while starting', seen[0], 'settled', gc.isenabled(), flush=True)\n"
+        "        self.qapp.exit(0)\n"
+        "    self.window.settled.connect(settled)\n"
+        "A.MirrorApp.start = traced\n"
+        "code = A.main(sys.argv[1:])\n"
+        "print('after main', gc.isenabled(), flush=True)\n"
+        "sys.exit(code)\n")
+    proc = subprocess.run([sys.executable, "-c", code, "--data-dir", str(tmp_path / "j")], capture_output=True,
+                          text=True, timeout=90)
+    assert proc.returncode == 0, proc.stderr
+    assert "after import True" in proc.stdout
+    assert "while starting False settled True" in proc.stdout
+    assert "after main True" in proc.stdout
