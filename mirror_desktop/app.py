@@ -41,6 +41,7 @@ if _COLLECTING_BEFORE_IMPORTS:
 
 log = logging.getLogger(__name__)
 _gc_paused_by_main = False
+GC_PAUSE_LIMIT_MS = 30_000
 
 VIEW_CHOICES = ("reflections", "threads", "tensions", "search", "calendar", "stats")
 SCREENSHOT_SIZE = (1280, 800)
@@ -522,6 +523,9 @@ def _run(argv: Sequence[str] | None) -> int:
     setup_logging(paths, "mirror-desktop")
     install_excepthook(notify=show_unexpected_error)
     qapp = cast(QApplication, QApplication.instance() or QApplication(sys.argv[:1]))
+    # However start-up ends, the collector is not left paused for the session (a journal that never finishes
+    # loading would otherwise keep every reference cycle it makes).
+    QTimer.singleShot(GC_PAUSE_LIMIT_MS, resume_garbage_collection)
     install_qt_message_handler()
     qapp.setApplicationName("Mirror")
     qapp.setOrganizationName("Mirror")
