@@ -852,5 +852,17 @@ class MainWindow(QMainWindow):
                 self.importing.shutdown()  # a running import is cancelled and rolls back first
             if self._built:
                 self.sync_client.shutdown()
-            self.executor.shutdown()
+            if self.executor.pending:
+                # Work still queued (saves, an import's last chunk, the index purge after a deletion) finishes
+                # before the journal closes; say so instead of a window that looks frozen. repaint(), not
+                # processEvents(): no other event may reach a window that is closing.
+                self.statusBar().showMessage("Finishing what you asked for before closing…")
+                self.statusBar().repaint()
+                QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
+                try:
+                    self.executor.shutdown()
+                finally:
+                    QApplication.restoreOverrideCursor()
+            else:
+                self.executor.shutdown()
         event.accept()

@@ -307,3 +307,28 @@ def test_a_journal_slow_to_open_still_gets_its_window_then_its_journal(qtbot, jo
         release.set()
         w.close()
         w.deleteLater()
+
+
+def test_closing_with_work_still_queued_says_it_is_finishing_and_finishes_it(make_window, journal_dir, qtbot):  # type: ignore[no-untyped-def]
+    """A close while a slow job is queued: the status bar says the window is finishing, the job completes first."""
+    import threading
+
+    w = make_window()
+    release, done, shown = threading.Event(), threading.Event(), []
+
+    def slow(_storage):  # type: ignore[no-untyped-def]
+        release.wait(30)
+        done.set()
+
+    w.executor.submit(slow)
+    orig = w.executor.shutdown
+
+    def shutdown(*a, **k):  # type: ignore[no-untyped-def]
+        shown.append(w.statusBar().currentMessage())
+        release.set()
+        return orig(*a, **k)
+
+    w.executor.shutdown = shutdown
+    w.close()
+    assert done.is_set()
+    assert shown == ["Finishing what you asked for before closing…"]
