@@ -111,7 +111,12 @@ class SyncJournal:
         return None if r is None else Change(r[0], r[1], bool(r[2]), int(r[3]), int(r[4]), r[5], r[6])
 
     def changes_many(self, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], Change]:
-        out: dict[tuple[str, str], Change] = {}
+        return {(entity, r[1]): Change(r[0], r[1], bool(r[2]), int(r[3]), int(r[4]), r[5], r[6])
+                for entity, r in self._rows_for_keys(
+                    "SELECT entity, row_id, deleted, changed_ms, edits, attempt_hlc, attempt_edits FROM sync_changes", keys)}
+
+    def _rows_for_keys(self, select: str, keys: Sequence[tuple[str, str]]) -> Iterator[tuple[str, Any]]:
+        """(entity, row) of ``select ... WHERE entity = ? AND row_id IN (...)`` for every key, 500 ids a statement."""
         by_entity: dict[str, list[str]] = {}
         for entity, row_id in keys:
             by_entity.setdefault(entity, []).append(row_id)
@@ -119,10 +124,8 @@ class SyncJournal:
             for i in range(0, len(ids), 500):
                 chunk = ids[i:i + 500]
                 marks = ",".join("?" * len(chunk))
-                for r in self._sql("SELECT entity, row_id, deleted, changed_ms, edits, attempt_hlc, attempt_edits "
-                                   f"FROM sync_changes WHERE entity = ? AND row_id IN ({marks})", (entity, *chunk)).fetchall():
-                    out[(entity, r[1])] = Change(r[0], r[1], bool(r[2]), int(r[3]), int(r[4]), r[5], r[6])
-        return out
+                for r in self._sql(f"{select} WHERE entity = ? AND row_id IN ({marks})", (entity, *chunk)).fetchall():
+                    yield entity, r
 
     def mark_changed(self, entity: str, row_id: str) -> None:
         """Queue a row sync wrote itself (a conflict copy), which the triggers do not see while applying."""
@@ -155,18 +158,8 @@ class SyncJournal:
         return None if r is None else Known(int(r[0]), r[1], bool(r[2]))
 
     def known_many(self, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], Known]:
-        out: dict[tuple[str, str], Known] = {}
-        by_entity: dict[str, list[str]] = {}
-        for entity, row_id in keys:
-            by_entity.setdefault(entity, []).append(row_id)
-        for entity, ids in by_entity.items():
-            for i in range(0, len(ids), 500):
-                chunk = ids[i:i + 500]
-                marks = ",".join("?" * len(chunk))
-                for r in self._sql(f"SELECT row_id, version, hlc, deleted FROM sync_rows WHERE entity = ? AND row_id IN ({marks})",
-                                   (entity, *chunk)).fetchall():
-                    out[(entity, r[0])] = Known(int(r[1]), r[2], bool(r[3]))
-        return out
+        return {(entity, r[0]): Known(int(r[1]), r[2], bool(r[3]))
+                for entity, r in self._rows_for_keys("SELECT row_id, version, hlc, deleted FROM sync_rows", keys)}
 
     def set_known(self, entity: str, row_id: str, version: int, hlc: str, deleted: bool) -> None:
         self._sql("INSERT INTO sync_rows (entity, row_id, version, hlc, deleted) VALUES (?, ?, ?, ?, ?) "

@@ -26,14 +26,15 @@ from PySide6.QtWidgets import (
 from mirror_desktop.ui import format as fmt
 from mirror_desktop.ui.calendar.month_grid import MonthGrid, add_months
 from mirror_desktop.ui.theme import named
-from mirror_desktop.workers.writing import WritingClient, scope_of
+from mirror_desktop.ui.writing.scoped_page import ScopedPage
+from mirror_desktop.workers.writing import WritingClient
 
 IdRole = Qt.ItemDataRole.UserRole + 1
 MONTH_NAMES = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
                "October", "November", "December")
 
 
-class CalendarView(QWidget):
+class CalendarView(ScopedPage):
     """The calendar page.
 
     Signals:
@@ -49,12 +50,9 @@ class CalendarView(QWidget):
     day_loaded = Signal(object)
 
     def __init__(self, client: WritingClient, today: date | None = None, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
+        super().__init__(client, parent)
         self.setObjectName("calendarView")
-        self.client = client
-        self._scope = scope_of(None, False)
         self._generation = 0
-        self._dirty = True
         self._day_ids: list[str] = []
         self._day_loaded_for: date | None = None
         self._open_when_loaded: date | None = None
@@ -113,23 +111,8 @@ class CalendarView(QWidget):
         self._update_titles()
 
     # -- state in -------------------------------------------------------------------------------------
-    def set_identity(self, identity_id: str | None, anonymous: bool) -> None:
-        """Follow the identity switcher: the counts are the shown identity's."""
-        scope = scope_of(identity_id, anonymous)
-        if scope != self._scope:
-            self._scope = scope
-            self.invalidate()
-
-    def invalidate(self) -> None:
-        """Something was written: ask again now if the calendar is shown, else when it is shown next."""
-        self._dirty = True
-        if self.isVisible():
-            self.reload()
-
     def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 - Qt override
         super().showEvent(event)
-        if self._dirty:
-            self.reload()
         self.grid.setFocus()
 
     def reload(self) -> None:

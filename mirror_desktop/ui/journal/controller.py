@@ -99,8 +99,7 @@ class JournalController(QObject):
         self._drafts: list[m.Draft] = []
         self._stats: dict[str, int] = {}
         self._prefetched = False
-        self._identities: list[m.Identity] = []  # what the search panel is given when it is built
-        self._threads: list[m.Thread] = []
+        self._threads: list[m.Thread] = []  # in the store's order, as the search panel lists them
 
         self._early_page: int | None = None  # rows of a first page that arrived before journal_opened
 
@@ -175,7 +174,7 @@ class JournalController(QObject):
 
         panel = SearchPanel(self.client)
         panel.reflection_activated.connect(self.open_reflection)
-        panel.set_identities(self._identities)
+        panel.set_identities(self.identity_model.identities)
         panel.set_threads(self._threads)
         kind, ident = self._identity
         panel.set_identity_filter(ident if kind == im.IDENTITY else None, kind == im.ANONYMOUS)
@@ -190,7 +189,7 @@ class JournalController(QObject):
         view.remove_requested.connect(self.client.remove_from_thread)
         view.rename_requested.connect(self.rename_thread)
         view.status_requested.connect(self.set_thread_status)
-        view.set_has_threads(bool(self._threads))
+        view.set_has_threads(self.thread_model.rowCount() > 0)
         view.show_thread(self.thread_model.find_thread(self._current_thread) if self._current_thread else None)
         self.timeline = view
         self.page_built.emit("threads", view)
@@ -356,7 +355,6 @@ class JournalController(QObject):
         self.editor.set_identities(identities)
         if not self.editor.is_saved_reflection and not self.editor.content().strip():
             self.editor.set_identity(self.default_identity())  # a blank page, opened before the names arrived
-        self._identities = identities
         if is_built(self, "search"):
             self.search.set_identities(identities)
         self._update_list_title()

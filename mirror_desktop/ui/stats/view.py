@@ -12,13 +12,13 @@ from datetime import date, timedelta
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import QFrame, QGridLayout, QHBoxLayout, QLabel, QScrollArea, QVBoxLayout, QWidget
 
 from mirror_desktop.ui import format as fmt
 from mirror_desktop.ui.stats.charts import MONTHS, BarChart, YearHeatMap
 from mirror_desktop.ui.theme import named
-from mirror_desktop.workers.writing import WritingClient, scope_of
+from mirror_desktop.ui.writing.scoped_page import ScopedPage
+from mirror_desktop.workers.writing import WritingClient
 
 WEEKS = 26
 MONTHS_SHOWN = 12
@@ -79,7 +79,7 @@ class Tile(QFrame):
         self.note.setText(note)
 
 
-class StatsView(QWidget):
+class StatsView(ScopedPage):
     """The statistics page.
 
     Signals:
@@ -89,11 +89,8 @@ class StatsView(QWidget):
     stats_loaded = Signal(object)
 
     def __init__(self, client: WritingClient, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
+        super().__init__(client, parent)
         self.setObjectName("statsView")
-        self.client = client
-        self._scope = scope_of(None, False)
-        self._dirty = True
         self._generation = 0
         self.stats: Any = None
         outer = QVBoxLayout(self)
@@ -146,22 +143,6 @@ class StatsView(QWidget):
         grid.addWidget(self.tags, 2, 1, Qt.AlignmentFlag.AlignTop)
         lay.addLayout(grid)
         lay.addStretch(1)
-
-    def set_identity(self, identity_id: str | None, anonymous: bool) -> None:
-        scope = scope_of(identity_id, anonymous)
-        if scope != self._scope:
-            self._scope = scope
-            self.invalidate()
-
-    def invalidate(self) -> None:
-        self._dirty = True
-        if self.isVisible():
-            self.reload()
-
-    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 - Qt override
-        super().showEvent(event)
-        if self._dirty:
-            self.reload()
 
     def reload(self) -> None:
         self._dirty = False
