@@ -27,11 +27,12 @@ from typing import Any
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from autosave_probe import AutosaveProbe  # noqa: E402
 from PySide6.QtCore import QCoreApplication, QEventLoop, QTimer  # noqa: E402
 
 from mirror_desktop.app import open_journal, open_reader  # noqa: E402
-from mirror_desktop.core import models as m  # noqa: E402
 from mirror_desktop.storage.journal import SQLiteStorage  # noqa: E402
 from mirror_desktop.workers.executor import DatabaseExecutor  # noqa: E402
 from mirror_desktop.workers.importing import ImportingClient  # noqa: E402
@@ -62,25 +63,7 @@ def run(tmp: Path, export: Path, chunked: bool) -> dict[str, Any]:
     spin(lambda: bool(opened) and all(lane.ready for lane in ex._lanes.values()) and len(ex._lanes) == (2 if chunked else 0))
     client = ImportingClient(ex)
     outcome: list[Any] = []
-    waits: list[float] = []
-    pending: list[float] = []
-    draft_id = m.new_id()
-
-    def save_draft() -> None:
-        t0 = time.perf_counter()
-        pending.append(t0)
-
-        def write(storage: Any) -> None:
-            d = m.Draft(id=draft_id, content=f"typing… {t0:.3f}")
-            if storage.drafts.find(draft_id) is None:
-                storage.drafts.create(d)
-            else:
-                storage.drafts.update(d)
-        ex.submit(write, lambda _r: waits.append(time.perf_counter() - t0))
-
-    autosave = QTimer()
-    autosave.setInterval(250)
-    autosave.timeout.connect(save_draft)
+    autosave = AutosaveProbe(ex)
 
     def connect(task: Any) -> None:
         task.finished.connect(outcome.append)
@@ -88,16 +71,16 @@ def run(tmp: Path, export: Path, chunked: bool) -> dict[str, Any]:
 
     t0 = time.perf_counter()
     client.start("dayone", export, identity_id=None, time_format=None, dry_run=False, connect=connect)
-    autosave.start()
+    autosave.timer.start()
     spin(lambda: bool(outcome))
     seconds = time.perf_counter() - t0
-    autosave.stop()
-    spin(lambda: len(waits) == len(pending))
+    autosave.timer.stop()
+    spin(autosave.all_landed)
     assert client.shutdown() and ex.shutdown()
     report = outcome[0]
     return {"import_s": round(seconds, 2), "imported": getattr(report, "imported", repr(report)),
-            "autosaves": len(waits), "autosave_wait_median_s": round(statistics.median(waits), 3),
-            "autosave_wait_max_s": round(max(waits), 3)}
+            "autosaves": len(autosave.waits), "autosave_wait_median_s": round(statistics.median(autosave.waits), 3),
+            "autosave_wait_max_s": round(max(autosave.waits), 3)}
 
 
 def main() -> int:

@@ -32,11 +32,11 @@ from typing import Any
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from autosave_probe import AutosaveProbe  # noqa: E402
 from bench_integrations import make_vault  # noqa: E402
 from PySide6.QtCore import QCoreApplication, QElapsedTimer, QEventLoop, QTimer  # noqa: E402
 
 from mirror_desktop.app import open_journal  # noqa: E402
-from mirror_desktop.core import models as m  # noqa: E402
 from mirror_desktop.core.integrations import IntegrationService  # noqa: E402
 from mirror_desktop.storage.journal import SQLiteStorage  # noqa: E402
 from mirror_desktop.workers.executor import DatabaseExecutor  # noqa: E402
@@ -134,41 +134,23 @@ def big_sync(tmp: Path, notes: int) -> dict[str, Any]:
 
     # The editor's autosave: a draft written every 250 ms while the sync runs (DraftRepository on the
     # write lane, as the window's journal client does); each one's wait from submit to landed.
-    waits: list[float] = []
-    pending: list[float] = []
-    draft_id = m.new_id()
-
-    def save_draft() -> None:
-        t0 = time.perf_counter()
-        pending.append(t0)
-
-        def write(storage: Any) -> None:
-            d = m.Draft(id=draft_id, content=f"typing… {t0:.3f}")
-            if storage.drafts.find(draft_id) is None:
-                storage.drafts.create(d)
-            else:
-                storage.drafts.update(d)
-        ex.submit(write, lambda _r: waits.append(time.perf_counter() - t0))
-
-    autosave = QTimer()
-    autosave.setInterval(250)
-    autosave.timeout.connect(save_draft)
+    autosave = AutosaveProbe(ex)
     timer.timeout.connect(tick)
     poller.start()
     spin(lambda: bool(started))
     ticks.start()
     timer.start()
-    autosave.start()
+    autosave.timer.start()
     spin(lambda: bool(finished))
-    autosave.stop()
-    spin(lambda: len(waits) == len(pending))
+    autosave.timer.stop()
+    spin(autosave.all_landed)
     timer.stop()
     sync_s = finished[0].seconds
     assert poller.stop()
     ex.shutdown()
     return {"notes": notes, "sync_s": round(sync_s, 2), "write_idle_s": round(idle, 4),
-            "autosaves": len(waits), "autosave_wait_median_s": round(statistics.median(waits), 3),
-            "autosave_wait_max_s": round(max(waits), 2), "gui_longest_gap_ms": max(gaps[1:] or [0]),
+            "autosaves": len(autosave.waits), "autosave_wait_median_s": round(statistics.median(autosave.waits), 3),
+            "autosave_wait_max_s": round(max(autosave.waits), 2), "gui_longest_gap_ms": max(gaps[1:] or [0]),
             "outcome_ok": bool(finished[0].ok), "added": finished[0].added}
 
 
