@@ -17,14 +17,19 @@ class ElidedLabel(QLabel):
 
     def setText(self, text: str) -> None:  # noqa: N802 - Qt override
         super().setText(text)
-        self.setToolTip(text if self.fontMetrics().horizontalAdvance(text) > self.width() else "")
+        self._show_whole_text_as_tooltip()
 
     def minimumSizeHint(self) -> QSize:  # noqa: N802 - Qt override
         return QSize(self.fontMetrics().horizontalAdvance("…") * 4, super().minimumSizeHint().height())
 
     def resizeEvent(self, event) -> None:  # type: ignore[no-untyped-def]  # noqa: N802 - Qt override
         super().resizeEvent(event)
-        self.setToolTip(self.text() if self.fontMetrics().horizontalAdvance(self.text()) > self.width() else "")
+        self._show_whole_text_as_tooltip()
+
+    def _show_whole_text_as_tooltip(self) -> None:
+        """Only a shortened text gets the whole of it as its tooltip."""
+        text = self.text()
+        self.setToolTip(text if self.fontMetrics().horizontalAdvance(text) > self.width() else "")
 
     def paintEvent(self, _event: QPaintEvent) -> None:  # noqa: N802 - Qt override
         painter = QPainter(self)
