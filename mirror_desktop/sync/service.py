@@ -376,7 +376,9 @@ class SyncService:
         self.storage.identities.get(identity_id)
         info = self.journal.identity_keys().get(identity_key)
         links = self.journal.links()
-        with self.storage.transaction():
+        # The move files rows already here under another local identity; their content and their identity key are
+        # what the account has, so nothing is queued to send (sent, a row another device deleted came back).
+        with self.journal.applying():
             moved = 0
             old = links.get(identity_key)
             if old and old != identity_id:

@@ -139,3 +139,21 @@ def test_cli_identities_and_link(capsys: pytest.CaptureFixture[str], alice: str,
     assert code == 0 and json.loads(out)["moved"] == 3, err
     code, out, _ = run(capsys, b.path, "identities")
     assert "“Laptop”" in out and "not linked yet" not in out
+
+
+def test_linking_later_sends_nothing_and_never_brings_back_what_another_device_deleted(
+        alice: str, devices: Callable[[str], Device]) -> None:
+    """Moving rows into the linked identity is this device's own filing, not an edit: nothing is queued to send,
+    so a reflection the other device deleted meanwhile is not sent back over its tombstone (it came back before)."""
+    a, b, _work, home = _two(alice, devices, n=1)
+    assert b.sync.sync_now().pulled == 1  # landed in the identity made for the key
+    rid = next(iter(a.storage.reflections.iter_all())).id
+    a.journal.delete_reflection(rid)
+    a.sync.sync_now()
+    key = b.sync.identity_keys()[0]["identity_key"]
+    b.sync.answer_identities([{"identity_key": key, "identity_id": home}])
+    report = b.sync.sync_now()
+    assert report.pushed == 0
+    assert b.texts() == set()  # the deletion reached this device
+    a.sync.sync_now()
+    assert a.texts() == set()  # and nothing came back to the device that deleted it
