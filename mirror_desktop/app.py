@@ -54,6 +54,16 @@ def open_journal(database: Path) -> Any:
     return SQLiteStorage(database, migrate=False, purge_in_steps=True)  # JournalClient.purge_index runs them
 
 
+def first_page(database: Path) -> Any:
+    """Runs on the worker thread before the open: the list's first page read straight from the file, or None
+    (storage/first_page.py; the window paints it before the storage layer has loaded, issue 12)."""
+    from mirror_desktop.storage.first_page import newest_reflections
+    from mirror_desktop.ui.journal.models.reflection_list import PAGE_SIZE, ReflectionRow
+
+    stored = newest_reflections(database, PAGE_SIZE)
+    return None if stored is None else [ReflectionRow.of(r) for r in stored]
+
+
 def open_reader(database: Path) -> Any:
     """Runs on a read or background lane: another connection to the journal the write lane opened (issue 12)."""
     from mirror_desktop.storage.journal import SQLiteStorage
@@ -203,8 +213,12 @@ class MirrorApp(QObject):
 
             apply_theme(str(settings.value("theme", "light")), self.qapp)  # the lock screen in the person's theme
             return
+        from mirror_desktop.storage import cipher
+
+        # An encrypted journal's first page waits for the open (its key is applied there).
+        peek = None if cipher.is_encrypted(database) else (lambda: first_page(database))
         self.executor = DatabaseExecutor(lambda: open_journal(database), open_reader=lambda: open_reader(database),
-                                         defer_lanes=True)
+                                         defer_lanes=True, peek=peek)
         # The journal opens on its thread while the window is built (issue 12: start-up). Its signals reach
         # this thread as queued events, after start() returns, so the window's connections below see them all.
         self.executor.start()

@@ -8,7 +8,6 @@ journal at exactly version v or v+1 (shared/RELIABILITY.md, Migrations).
 
 from __future__ import annotations
 
-import hashlib
 import re
 from dataclasses import dataclass
 from datetime import datetime, UTC
@@ -58,6 +57,8 @@ class MigrationFile:
 
     @classmethod
     def parse(cls, name: str, raw: bytes) -> MigrationFile:
+        import hashlib  # here: the window's first page asks only for the newest version (newest_version)
+
         text = raw.decode("utf-8")
         vm = _VERSION_RE.search(text)
         if not vm:
@@ -111,6 +112,13 @@ def load_migrations(dialect: str, folder: Path | None = None) -> list[MigrationF
     if versions != sorted(versions) or len(set(versions)) != len(versions):
         raise MigrationError("The shipped migrations are not in increasing version order; reinstall Mirror.")
     return migrations
+
+
+def newest_version(dialect: str) -> str | None:
+    """The newest shipped schema version, from the last file's header alone (no checksums, no other files)."""
+    files = sorted((f for f in migrations_dir(dialect).iterdir() if f.name.endswith(".sql")), key=lambda f: f.name)
+    found = _VERSION_RE.search(files[-1].read_text(encoding="utf-8")) if files else None
+    return found[1] if found else None
 
 
 def split_sqlite_statements(sql: str, complete: Callable[[str], bool]) -> list[str]:

@@ -9,30 +9,13 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime, UTC
 from typing import Any
 
 import peewee
 
+from mirror_desktop.storage.timestamps import format_sqlite_timestamp, parse_timestamp
 
-def format_sqlite_timestamp(value: datetime) -> str:
-    """UTC ISO 8601 to the millisecond with a Z, the one text form timestamps take in SQLite."""
-    if value.tzinfo is None:
-        raise ValueError("timestamps must be timezone-aware")
-    value = value.astimezone(UTC)
-    return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
-
-
-def parse_timestamp(value: Any) -> datetime | None:
-    if value is None:
-        return None
-    if isinstance(value, datetime):
-        return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
-    text = str(value)
-    if text.endswith("Z"):
-        text = text[:-1] + "+00:00"
-    parsed = datetime.fromisoformat(text)
-    return parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+__all__ = ["ModelSet", "build_models", "format_sqlite_timestamp", "parse_timestamp"]
 
 
 class SqliteTimestampField(peewee.Field):

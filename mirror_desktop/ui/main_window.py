@@ -150,6 +150,7 @@ class MainWindow(QMainWindow):
         if self._built:
             return
         self._built = True
+        self.executor.release_open()  # the journal's storage loads now, after the first frame (issue 12)
         from mirror_desktop.core.engine_settings import EngineSettingsStore
         from mirror_desktop.ui.integrations.day_panel import DayItemsController
         from mirror_desktop.ui.integrations.status import SyncStatus

@@ -31,6 +31,8 @@ from PySide6.QtCore import QObject, QThread, Signal, Slot
 log = logging.getLogger(__name__)
 
 JobFn = Callable[[Any], Any]
+# With a look-ahead (DatabaseExecutor ``peek``), the open waits at most this long for release_open().
+PEEK_HOLD_S = 2.0
 
 
 @dataclass
@@ -71,15 +73,33 @@ class _Worker(QObject):
     opened = Signal(object)  # storage, once open
     open_failed = Signal(object)  # exception
     migration_progressed = Signal(int, int, str)  # (step, steps, version)
+    peeked = Signal(object)  # what ``peek`` returned (None: it could not tell)
     closed = Signal()
 
-    def __init__(self, open_storage: Callable[[], Any]) -> None:
+    def __init__(self, open_storage: Callable[[], Any], peek: Callable[[], Any] | None = None,
+                 hold: threading.Event | None = None) -> None:
         super().__init__()
         self._open_storage = open_storage
+        self._peek = peek
+        self._hold = hold
         self.storage: Any = None
+
+    def _look_ahead(self) -> None:
+        """Run ``peek`` before the open; when it told something, wait for the go-ahead (or PEEK_HOLD_S)."""
+        peek, self._peek = self._peek, None
+        try:
+            found = peek() if peek is not None else None
+        except Exception:  # noqa: BLE001 - a look-ahead that fails is one that could not tell; the open decides
+            log.debug("the look-ahead before the open failed", exc_info=True)
+            found = None
+        self.peeked.emit(found)
+        if found is not None and self._hold is not None:
+            self._hold.wait(PEEK_HOLD_S)
 
     @Slot()
     def open(self) -> None:
+        if self._peek is not None:
+            self._look_ahead()
         try:
             self.storage = self._open_storage()
             # A storage opened with migrate=False still has its pending migrations; run them here,
@@ -189,6 +209,8 @@ class DatabaseExecutor(QObject):
 
     Signals:
         opened(object): the storage finished opening (and migrating) on the worker thread.
+        peeked(object): what ``peek`` found before the open (None when it could not tell); emitted once,
+            before ``opened``.
         open_failed(object): opening raised; payload is the exception (its str is the user sentence).
         migration_progressed(int, int, str): (step, steps, version) while pending migrations run
             during the open; step == steps once the last one is applied.
@@ -198,13 +220,15 @@ class DatabaseExecutor(QObject):
     opened = Signal(object)
     open_failed = Signal(object)
     migration_progressed = Signal(int, int, str)
+    peeked = Signal(object)
     busy_changed = Signal(bool)
     _submit = Signal(object)
     _open = Signal()
     _close = Signal()
 
     def __init__(self, open_storage: Callable[[], Any], parent: QObject | None = None, *,
-                 open_reader: Callable[[], Any] | None = None, defer_lanes: bool = False) -> None:
+                 open_reader: Callable[[], Any] | None = None, defer_lanes: bool = False,
+                 peek: Callable[[], Any] | None = None) -> None:
         super().__init__(parent)
         self._ids = itertools.count(1)
         # submit() may be called from the integrations poller's thread too (issue 14): the counters are shared.
@@ -219,7 +243,12 @@ class DatabaseExecutor(QObject):
             self.opened.connect(self._start_lanes)
         self._thread = _DatabaseThread()
         self._thread.setObjectName("mirror-db")
-        self._worker = _Worker(open_storage)
+        # peek: a cheap look on the worker thread before the open (the window's first page, issue 12). When it
+        # finds something, the open waits for release_open() (the window calls it after its first paint), so
+        # that loading the storage does not compete with the first frame for the interpreter.
+        self.peeking = peek is not None
+        self._hold = threading.Event()
+        self._worker = _Worker(open_storage, peek, self._hold)
         self._worker.moveToThread(self._thread)
         self._submit.connect(self._worker.run)
         self._open.connect(self._worker.open)
@@ -229,6 +258,7 @@ class DatabaseExecutor(QObject):
         self._worker.opened.connect(self.opened)
         self._worker.open_failed.connect(self.open_failed)
         self._worker.migration_progressed.connect(self.migration_progressed)
+        self._worker.peeked.connect(self.peeked)
         self._thread.finished.connect(self._worker.deleteLater)
         self._running = False
 
@@ -242,6 +272,10 @@ class DatabaseExecutor(QObject):
             self._thread.start()
             self._running = True
             self._open.emit()
+
+    def release_open(self) -> None:
+        """Let the open go on after a look-ahead found something (a no-op otherwise, and when repeated)."""
+        self._hold.set()
 
     @property
     def started(self) -> bool:
@@ -379,6 +413,7 @@ class DatabaseExecutor(QObject):
         """Finish queued jobs, close the storage on its thread, stop the thread and wait for it."""
         if not self._running:
             return True
+        self.release_open()  # an open still held after a look-ahead goes on, then closes
         ok = self.close_lanes(timeout_ms)
         self._close.emit()
         ok = bool(self._thread.wait(timeout_ms)) and ok

@@ -244,3 +244,34 @@ def test_the_garbage_collector_pauses_for_start_up_and_collects_again_once_the_w
     assert "after import True" in proc.stdout
     assert "while starting False settled True" in proc.stdout
     assert "after main True" in proc.stdout
+
+
+def test_the_app_paints_the_first_page_before_the_journal_storage_opens(qtbot, tmp_path):
+    """Issue 12: mirror-desktop reads its first page straight from a plain journal file (storage/first_page.py)
+    and the storage layer opens after that page is shown; the list then goes on from the storage."""
+    from PySide6.QtWidgets import QApplication
+
+    from mirror_desktop.app import MirrorApp
+    from mirror_desktop.core import models as m
+    from mirror_desktop.paths import AppPaths
+    from mirror_desktop.storage.journal import SQLiteStorage
+
+    paths = AppPaths.resolve(tmp_path / "j")
+    s = SQLiteStorage(paths.database)
+    for i in range(230):
+        s.reflections.create(m.Reflection(f"Evening {i}"))
+    s.close()
+    mirror = MirrorApp(QApplication.instance(), paths)
+    mirror.start()
+    try:
+        assert mirror.executor.peeking
+        order: list[str] = []
+        mirror.window.list_model.first_page_loaded.connect(lambda n: order.append(f"page {n}"))
+        mirror.executor.opened.connect(lambda _s: order.append("opened"))
+        qtbot.waitUntil(lambda: mirror.window.is_open, timeout=15000)
+        assert order == ["page 200", "opened"]
+        model = mirror.window.list_model
+        qtbot.waitUntil(lambda: (model.fetchMore(model.index(0, 0).parent()), model.rowCount())[1] == 230,
+                        timeout=10000)  # the next page comes from the opened storage
+    finally:
+        mirror.shutdown()

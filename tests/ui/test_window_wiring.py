@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
 from PySide6.QtCore import QEvent, QObject, QSettings, Qt
 
-from mirror_desktop.app import open_journal, open_reader
+from mirror_desktop.app import first_page, open_journal, open_reader
 from mirror_desktop.core import models as m
 from mirror_desktop.paths import AppPaths
 from mirror_desktop.storage.journal import SQLiteStorage
@@ -186,10 +187,15 @@ def test_a_new_page_is_not_replaced_by_a_reflection_still_on_its_way(make_window
     assert w.editor.state.reflection_id != r.id
 
 
-def test_the_first_frame_is_the_journal_and_the_rest_follows_its_first_paint(qtbot, journal_dir, monkeypatch):  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize("look_ahead", [True, False], ids=["read-before-the-open", "asked-of-the-storage"])
+def test_the_first_frame_is_the_journal_and_the_rest_follows_its_first_paint(qtbot, journal_dir, monkeypatch,  # type: ignore[no-untyped-def]
+                                                                            look_ahead):
     """Issue 12 (first paint): the page is asked for while the journal opens and painted in a first frame that
     holds only the list; the sidebar, the editor, the side panels and the sync lines are built right after that
-    paint, the journal is loaded into them, and the open reflection and its mirrorback are shown."""
+    paint, the journal is loaded into them, and the open reflection and its mirrorback are shown.
+
+    As the app starts it (look_ahead), the first page is read straight from the file and painted before the
+    storage layer has even opened; otherwise (an encrypted journal) it is asked of the storage while it opens."""
     # The build's time-based fallback (for a journal slow to give its first page) stays out of the way, so on a
     # loaded machine it is still the first paint that builds the rest.
     monkeypatch.setattr("mirror_desktop.ui.main_window.BUILD_FALLBACK_MS", 60_000)
@@ -198,7 +204,9 @@ def test_the_first_frame_is_the_journal_and_the_rest_follows_its_first_paint(qtb
     paths = AppPaths.resolve(journal_dir)
     paths.config_dir.mkdir(parents=True, exist_ok=True)
     executor = DatabaseExecutor(lambda: open_journal(paths.database), open_reader=lambda: open_reader(paths.database),
-                                defer_lanes=True)
+                                defer_lanes=True, peek=(lambda: first_page(paths.database)) if look_ahead else None)
+    opened: list[bool] = []
+    executor.opened.connect(lambda _s: opened.append(True))
     executor.start()  # as the app does: the journal opens while the window is built
     w = MainWindow(executor, paths, QSettings(str(paths.settings_file), QSettings.Format.IniFormat))
     try:
@@ -207,10 +215,12 @@ def test_the_first_frame_is_the_journal_and_the_rest_follows_its_first_paint(qtb
 
         class FirstRows(QObject):
             built_at_paint: list[bool] = []
+            opened_at_paint: list[bool] = []
 
             def eventFilter(self, _o: QObject, e: QEvent) -> bool:  # noqa: N802 - Qt override
                 if e.type() == QEvent.Type.Paint and w.list_model.rowCount() and not self.built_at_paint:
                     self.built_at_paint.append(w._built)
+                    self.opened_at_paint.append(bool(opened))
                 return False
 
         probe = FirstRows()
@@ -221,6 +231,8 @@ def test_the_first_frame_is_the_journal_and_the_rest_follows_its_first_paint(qtb
         with qtbot.waitSignal(w.settled, timeout=15000):
             w.show()
         assert probe.built_at_paint == [False]  # the rows were painted before anything else was built
+        if look_ahead:
+            assert probe.opened_at_paint == [False]  # ... and before the storage layer had opened
         assert built_when_loaded == [True]
         assert w.splitter.widget(0) is w.sidebar and w.editor_column.widget(0) is w.editor
         assert w.side_layout.indexOf(w.mirrorback_scroll) >= 0 and w.side_layout.indexOf(w.day_panel) >= 0

@@ -166,3 +166,53 @@ def test_opening_an_older_journal_records_its_upgrade(qtbot, tmp_path):
         assert [(e.from_version, e.to_version) for e in ups] == [("1.2.0", newest)]
     finally:
         s.close()
+
+
+def test_a_look_ahead_comes_before_the_open_which_waits_for_the_window(qtbot, tmp_path):
+    """issue 12: the window's first page is read before the storage loads; the open waits for release_open()."""
+    path = tmp_path / "j" / "mirror_os.db"
+    SQLiteStorage(path).close()
+    events: list[str] = []
+    ex = DatabaseExecutor(lambda: open_journal(path), peek=lambda: ["row"])
+    ex.peeked.connect(lambda found: events.append(f"peeked {found}"))
+    ex.opened.connect(lambda _s: events.append("opened"))
+    try:
+        with qtbot.waitSignal(ex.peeked, timeout=15000):
+            ex.start()
+        qtbot.wait(400)  # well inside PEEK_HOLD_S: the open is still held
+        assert events == ["peeked ['row']"]
+        with qtbot.waitSignal(ex.opened, timeout=15000):
+            ex.release_open()
+        assert events == ["peeked ['row']", "opened"]
+    finally:
+        assert ex.shutdown()
+
+
+def test_a_look_ahead_that_cannot_tell_does_not_hold_the_open(qtbot, tmp_path):
+    path = tmp_path / "j" / "mirror_os.db"
+
+    def fails() -> object:
+        raise OSError("unreadable")
+
+    for peek in (lambda: None, fails):
+        found: list[object] = []
+        ex = DatabaseExecutor(lambda: open_journal(path), peek=peek)
+        ex.peeked.connect(found.append)
+        try:
+            with qtbot.waitSignal(ex.opened, timeout=15000):
+                ex.start()  # never released: it opens anyway, at once
+            assert found == [None]
+        finally:
+            assert ex.shutdown()
+
+
+def test_shutdown_lets_a_held_open_finish_and_close(qtbot, tmp_path, monkeypatch):
+    from mirror_desktop.workers import executor
+
+    monkeypatch.setattr(executor, "PEEK_HOLD_S", 60.0)  # held far longer than shutdown waits, unless released
+    path = tmp_path / "j" / "mirror_os.db"
+    SQLiteStorage(path).close()
+    ex = DatabaseExecutor(lambda: open_journal(path), peek=lambda: [])
+    with qtbot.waitSignal(ex.peeked, timeout=15000):
+        ex.start()
+    assert ex.shutdown(10000)

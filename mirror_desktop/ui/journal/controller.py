@@ -197,8 +197,12 @@ class JournalController(QObject):
     # -- opening -------------------------------------------------------------------------
     def prefetch_first_page(self) -> None:
         """Ask for the first page while the journal is still opening (the executor has started): it runs right
-        after the open, while the window is still being built, and is there when the window is (issue 12)."""
-        self.list_model.set_filters(SearchFilters())
+        after the open, while the window is still being built, and is there when the window is (issue 12).
+        An executor that looks ahead (``peek``) reads it before the open instead: it comes through ``peeked``."""
+        ex = self.client.executor
+        if ex.peeking:
+            ex.peeked.connect(self.list_model.take_first_page)
+        self.list_model.set_filters(SearchFilters(), first_page_coming=ex.peeking)
         self._prefetched = True
 
     def journal_opened(self) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelIndex, Qt, Signal
 
@@ -23,12 +23,30 @@ from mirror_desktop.workers.journal import JournalClient
 Index = QModelIndex | QPersistentModelIndex
 
 FETCH_ALL_PAGE = 1000  # rows per query while fetch_all reads the rest of the list
+PAGE_SIZE = 200  # rows per page as the list is scrolled (and in the first page read before the open)
 IdRole = Qt.ItemDataRole.UserRole + 1
 DateRole = Qt.ItemDataRole.UserRole + 2
 WordsRole = Qt.ItemDataRole.UserRole + 3
 VisibilityRole = Qt.ItemDataRole.UserRole + 4
 IdentityRole = Qt.ItemDataRole.UserRole + 5
 TagsRole = Qt.ItemDataRole.UserRole + 6
+
+
+class ReflectionColumns(Protocol):
+    """What a row is made from: a reflection, or its stored columns (storage/first_page.py's first page)."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def created_at(self) -> datetime: ...
+    @property
+    def identity_id(self) -> str | None: ...
+    @property
+    def visibility(self) -> str: ...
+    @property
+    def content(self) -> str: ...
+    @property
+    def metadata(self) -> dict[str, Any] | None: ...
 
 
 @dataclass(frozen=True)
@@ -44,11 +62,12 @@ class ReflectionRow:
     tags: tuple[str, ...]
 
     @classmethod
-    def of(cls, r: m.Reflection) -> ReflectionRow:
+    def of(cls, r: ReflectionColumns) -> ReflectionRow:
         meta = r.metadata or {}
         words = meta.get("word_count")
         return cls(r.id, r.created_at, r.identity_id, str(r.visibility), fmt.first_line(r.content),
-                   int(words) if isinstance(words, int) else fmt.word_count(r.content), tuple(r.tags))
+                   int(words) if isinstance(words, int) else fmt.word_count(r.content),
+                   tuple(meta.get("tags") or ()))  # what m.Reflection.tags reads
 
     @property
     def key(self) -> tuple[datetime, str]:
@@ -66,7 +85,7 @@ class ReflectionListModel(QAbstractListModel):
     first_page_loaded = Signal(int)
     page_failed = Signal(str)
 
-    def __init__(self, client: JournalClient, page_size: int = 200, parent: Any = None) -> None:
+    def __init__(self, client: JournalClient, page_size: int = PAGE_SIZE, parent: Any = None) -> None:
         super().__init__(parent)
         self._client = client
         self._page_size = page_size
@@ -76,23 +95,41 @@ class ReflectionListModel(QAbstractListModel):
         self._fetching = False
         self._exhausted = True  # nothing to fetch until the journal is open and a filter is set
         self._first_done = False
+        self._awaited: int | None = None  # the generation whose first page comes through take_first_page
 
     # -- filter ----------------------------------------------------------------------------
     @property
     def filters(self) -> SearchFilters:
         return self._filters
 
-    def set_filters(self, filters: SearchFilters) -> None:
-        """Show another slice of the journal; results of earlier requests are ignored."""
+    def set_filters(self, filters: SearchFilters, *, first_page_coming: bool = False) -> None:
+        """Show another slice of the journal; results of earlier requests are ignored.
+
+        ``first_page_coming``: the first page is being read another way (the executor's look-ahead before
+        the open, issue 12) and arrives through ``take_first_page`` instead of a query.
+        """
         self._generation += 1
         self.beginResetModel()
         self._filters = filters
         self._rows = []
-        self._fetching = False
+        self._fetching = first_page_coming
         self._exhausted = False
         self._first_done = False
+        self._awaited = self._generation if first_page_coming else None
         self.endResetModel()
         self.fetchMore(QModelIndex())
+
+    def take_first_page(self, rows: list[ReflectionRow] | None) -> None:
+        """The first page that ``set_filters(..., first_page_coming=True)`` waits for; None: it could not be read
+        that way, so it is asked for as usual. Ignored when the filters changed since."""
+        if self._awaited != self._generation:
+            return
+        self._awaited = None
+        if rows is None:
+            self._fetching = False
+            self.fetchMore(QModelIndex())
+        else:
+            self._page_arrived(self._generation, rows)
 
     def reload(self) -> None:
         self.set_filters(self._filters)
