@@ -279,13 +279,14 @@ class MirrorApp(QObject):
 
     def _watch_lock(self, database: Path, settings: QSettings) -> None:
         from mirror_desktop.storage import cipher
-        from mirror_desktop.ui.lock.idle import DEFAULT_MINUTES, SETTING, IdleLock
 
         encrypted = cipher.is_encrypted(database)
         self.window.encrypt_action.setEnabled(not encrypted)
         self.window.encrypt_requested.connect(
             lambda: self._lock_controller(database).show_encrypt_dialog(self.window, self._close_journal))
         if encrypted and self.idle is None and not self.screenshot:
+            from mirror_desktop.ui.lock.idle import DEFAULT_MINUTES, SETTING, IdleLock
+
             self.idle = IdleLock(self.qapp, int(str(settings.value(SETTING, DEFAULT_MINUTES) or 0)), self)
             self.idle.lock_requested.connect(lambda _why: self.lock_now())
         if self.idle is not None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import platform
 import sys
 from typing import Any
 from collections.abc import Sequence
@@ -35,6 +34,8 @@ def qt_versions() -> dict[str, str]:
 
 def versions(*, include_qt: bool = True) -> dict[str, str]:
     """``{"app", "schema", "python", "platform"[, "pyside6", "qt"]}``; values are display strings."""
+    import platform  # here: only --version needs it
+
     info = {
         "app": __version__,
         "schema": schema_version(),

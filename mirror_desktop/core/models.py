@@ -6,7 +6,6 @@ spec's column names, so a row maps onto a dataclass one to one.
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, UTC
 from pathlib import Path
@@ -31,6 +30,8 @@ JSON = dict[str, Any]
 
 def new_id() -> str:
     """A new primary key: a random UUID as text (spec: TEXT/UUID)."""
+    import uuid  # here: the first frame makes no new ids
+
     return str(uuid.uuid4())
 
 

@@ -15,7 +15,6 @@ import errno
 
 import json
 import os
-import secrets
 import shutil
 import time
 from collections.abc import Callable
@@ -90,6 +89,8 @@ def write_atomically(target: Path, produce: Callable[[BinaryIO], None],
     """
     target = Path(target)
     folder = target.parent
+    import secrets  # here: hashlib and OpenSSL load on the first write, not with the window
+
     tmp = folder / f".{target.name}.{secrets.token_hex(4)}.tmp"
     try:
         with os.fdopen(create_private_file(tmp), "wb") as out:

@@ -21,7 +21,6 @@ defaults writes format 2, which this Mirror refuses in one sentence instead of c
 
 from __future__ import annotations
 
-import hashlib
 import os
 import threading
 import time
@@ -141,6 +140,8 @@ def derive_key(passphrase: str, salt: bytes) -> JournalKey:
         raise StorageError("The journal asks for a passphrase work factor Mirror does not use; it was not "
                            "encrypted by Mirror.")
     needed = scrypt_memory(log2_n)
+    import hashlib  # here: the window asks is_encrypted before its first paint, and needs no OpenSSL for it
+
     raw = hashlib.scrypt(passphrase.encode("utf-8"), salt=salt, n=1 << log2_n, r=SCRYPT_R, p=1,
                          maxmem=needed + 64 * 1024 * 1024, dklen=KEY_SIZE)
     return JournalKey(raw, salt)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
@@ -74,6 +73,8 @@ def plural(n: int, word: str, many: str | None = None) -> str:
 
 def snippet_html(snippet: str) -> str:
     """Escape what the person wrote, then turn the search markers into bold (never the reverse)."""
+    import html  # here: snippets are made after the first paint
+
     return html.escape(snippet.replace("\n", " ")).replace(HL_START, "<b>").replace(HL_END, "</b>")
 
 

@@ -8,7 +8,6 @@ client in ``workers/``.
 
 from __future__ import annotations
 
-import platform
 from typing import TYPE_CHECKING, Any, cast
 
 from PySide6 import __version__ as PYSIDE_VERSION
@@ -34,7 +33,6 @@ from mirror_desktop.ui.lazy import BuiltOnFirstRead
 from mirror_desktop.ui.theme import apply_theme
 from mirror_desktop.workers.executor import DatabaseExecutor
 from mirror_desktop.workers.journal import JournalClient
-from mirror_desktop.workers.tensions import TensionsClient
 
 if TYPE_CHECKING:
     from mirror_desktop.core.engine_settings import EngineSettingsStore
@@ -53,6 +51,7 @@ if TYPE_CHECKING:
     from mirror_desktop.ui.writing.controller import WritingController
     from mirror_desktop.workers.integrations import IntegrationsClient
     from mirror_desktop.workers.sync import SyncClient
+    from mirror_desktop.workers.tensions import TensionsClient
 
 VIEWS = ("reflections", "threads", "tensions", "search", "calendar", "stats")
 LAZY_VIEWS = ("calendar", "stats")  # built by the writing controller the first time they are shown (issue 16)
@@ -93,7 +92,7 @@ class MainWindow(QMainWindow):
         self.journal = JournalController(self.client, self, settings)
         # Views and controllers a person may never open this session are built on first use (issue 12:
         # start-up time): the tension map, the bundle dialogs, the integrations and engine dialogs.
-        self.tensions = TensionsClient(executor, self)
+        self._tensions: TensionsClient | None = None  # built on first use: the map, the seeds after the open
         self._tension_view: TensionView | None = None
         self._identity: tuple[str | None, bool] | None = None
         self._bundles: BundleController | None = None
@@ -126,6 +125,15 @@ class MainWindow(QMainWindow):
         self.list_view.viewport().installEventFilter(self)
         if executor.started:
             self.journal.prefetch_first_page()
+
+    @property
+    def tensions(self) -> TensionsClient:
+        """The tension map's client (issue 12: its modules load after the first paint)."""
+        if self._tensions is None:
+            from mirror_desktop.workers.tensions import TensionsClient
+
+            self._tensions = TensionsClient(self.executor, self)
+        return self._tensions
 
     # Built after the list's first paint, or when first read: see finish_build.
     editor: ReflectionEditor = cast(Any, BuiltOnFirstRead("finish_build"))
@@ -650,6 +658,8 @@ class MainWindow(QMainWindow):
             self.lock_minutes_changed.emit(dlg.lock_minutes())
 
     def about_text(self) -> str:
+        import platform  # here, not with the first frame
+
         return (f"Mirror {__version__}\n"
                 f"Journal schema {self._schema_version}\n"
                 f"Qt {qVersion()} · PySide6 {PYSIDE_VERSION} · Python {platform.python_version()}\n\n"

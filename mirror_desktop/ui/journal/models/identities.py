@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelIndex, Qt
-from PySide6.QtGui import QColor, QIcon, QPainter, QPixmap
+from PySide6.QtGui import QColor
 
 from mirror_desktop.core import models as m
+
+if TYPE_CHECKING:
+    from PySide6.QtGui import QIcon
 
 Index = QModelIndex | QPersistentModelIndex
 
@@ -23,6 +26,8 @@ def color_dot(color: str | None, size: int = 12) -> QIcon:
     """A round swatch for an identity's colour (cached; hollow when it has none)."""
     key = f"{color}:{size}"
     if key not in _icons:
+        from PySide6.QtGui import QIcon, QPainter, QPixmap  # here: the icon classes load after the first paint
+
         pix = QPixmap(size * 2, size * 2)
         pix.setDevicePixelRatio(2.0)
         pix.fill(Qt.GlobalColor.transparent)
