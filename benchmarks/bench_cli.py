@@ -3,8 +3,8 @@
 Usage:
     python benchmarks/bench_cli.py [--work DIR] [--size 10000] [--runs 9] [--jrnl PATH]
 
-Each command runs ``--runs`` times as a fresh process (after one warm-up run, so the OS page cache
-is warm as in daily use); reported are the median wall time and the median CPU time (user + system
+Each command runs ``--runs`` times as a fresh process, the commands taking turns (after one warm-up
+run each, so the OS page cache is warm as in daily use); reported are the median wall time and the median CPU time (user + system
 of the child). Commands:
 
 * ``python -c pass``: the interpreter alone (a floor);
@@ -64,12 +64,18 @@ def run_once(cmd: list[str], env: dict[str, str]) -> tuple[float, float]:
     return wall, cpu
 
 
-def measure(cmd: list[str], runs: int, env: dict[str, str]) -> dict[str, float]:
-    run_once(cmd, env)  # warm the page cache
-    samples = [run_once(cmd, env) for _ in range(runs)]
-    return {"wall_ms": statistics.median(s[0] for s in samples) * 1000,
-            "cpu_ms": statistics.median(s[1] for s in samples) * 1000,
-            "wall_runs_ms": [round(s[0] * 1000, 1) for s in samples]}
+def measure(commands: dict[str, list[str]], runs: int, env: dict[str, str]) -> dict[str, dict[str, float]]:
+    """Every command once per round, ``runs`` rounds: a burst of load on a shared machine lands on the
+    baseline and on Mirror alike (run one command after the other, the ratios moved by 0.3)."""
+    for cmd in commands.values():
+        run_once(cmd, env)  # warm the page cache
+    samples: dict[str, list[tuple[float, float]]] = {name: [] for name in commands}
+    for _ in range(runs):
+        for name, cmd in commands.items():
+            samples[name].append(run_once(cmd, env))
+    return {name: {"wall_ms": statistics.median(s[0] for s in got) * 1000,
+                   "cpu_ms": statistics.median(s[1] for s in got) * 1000,
+                   "wall_runs_ms": [round(s[0] * 1000, 1) for s in got]} for name, got in samples.items()}
 
 
 def slowest_imports(cmd: list[str], env: dict[str, str], top: int = 10) -> list[tuple[int, str]]:
@@ -104,7 +110,7 @@ def main(argv: list[str] | None = None) -> int:
         f"mirror search '\"my mother\"' --json ({args.size:,})": [*mirror, "--db", str(db), "search", '"my mother"',
                                                                      "--json"],
     }
-    results = {name: measure(cmd, args.runs, env) for name, cmd in commands.items()}
+    results = measure(commands, args.runs, env)
     base = results["jrnl --version"]
     print("| command | wall ms (median) | CPU ms | wall / jrnl --version | goal ≤ 1.3× |")
     print("|---|---:|---:|---:|---|")
