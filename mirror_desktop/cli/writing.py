@@ -112,6 +112,9 @@ def find_reflection(storage: Any, ident: str) -> m.Reflection:
             return found[0]  # type: ignore[no-any-return]
         if len(found) > 1:
             raise CliError(f"{key!r} starts more than one reflection id; give more of the id.")
+    elif key and storage.reflections.find_prefix(key, limit=1):
+        raise CliError(f"{key!r} is too short to pick a reflection; give at least {MIN_PREFIX} characters of its id "
+                       "(`mirror list` shows 8).")
     raise CliError(f"No reflection has the id {key!r}; run `mirror list` to see the ids.")
 
 

@@ -170,6 +170,18 @@ def test_bad_input_is_one_sentence_and_saves_nothing(capsys: pytest.CaptureFixtu
     assert count(data) == 1
 
 
+def test_an_id_too_short_to_pick_a_reflection_says_so(capsys: pytest.CaptureFixture[str], data: Path) -> None:
+    rid = str(js(capsys, data, "reflect", "first")["reflection_id"])  # type: ignore[index]
+    code, _, err = run(capsys, data, "show", rid[:2])
+    refused(code, err)
+    assert "too short" in err and "at least 4 characters" in err
+    code, _, err = run(capsys, data, "show", "zz" if not rid.startswith("zz") else "yy")
+    refused(code, err)
+    assert "No reflection has the id" in err
+    code, out, _ = run(capsys, data, "show", rid[:4])
+    assert code == 0 and rid in out
+
+
 def _editor(tmp_path: Path, body: str, code: int = 0) -> str:
     script = tmp_path / f"editor{code}.sh"
     script.write_text(f"#!/bin/sh\nprintf '%s' '{body}' >> \"$1\"\nexit {code}\n", encoding="utf-8")

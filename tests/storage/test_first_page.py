@@ -50,7 +50,7 @@ def _storage_page(path: Path, limit: int) -> list[m.Reflection]:
 
 
 def test_the_rows_are_the_storage_pages_rows_in_its_order(tmp_path):
-    db = _journal(tmp_path / "mirror_os.db")
+    db = _journal(tmp_path / "a #folder?x=1 ünï %20" / "mirror_os.db")  # read through a file: URI
     for limit in (7, 200):
         expected = _storage_page(db, limit)
         found = newest_reflections(db, limit)
