@@ -89,8 +89,8 @@ class _Worker(QObject):
         peek, self._peek = self._peek, None
         try:
             found = peek() if peek is not None else None
-        except Exception:  # noqa: BLE001 - a look-ahead that fails is one that could not tell; the open decides
-            log.debug("the look-ahead before the open failed", exc_info=True)
+        except Exception as exc:  # noqa: BLE001 - a look-ahead that fails is one that could not tell; the open decides
+            log.debug("the look-ahead before the open failed: %s", type(exc).__name__)  # never its text (logging_setup)
             found = None
         self.peeked.emit(found)
         if found is not None and self._hold is not None:
