@@ -19,6 +19,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from mirror_desktop.storage.journal_lock import shared_journal_lock_now
 from mirror_desktop.storage.migrations import newest_version
 from mirror_desktop.storage.timestamps import parse_timestamp
 
@@ -38,23 +39,36 @@ class StoredReflection(NamedTuple):
 
 def newest_reflections(database: Path, limit: int) -> list[StoredReflection] | None:
     """The ``limit`` newest reflections (newest first, as the list orders them), or None where only the opened
-    storage can say (see the module's docstring). Never writes, never raises for a journal it cannot read."""
+    storage can say (see the module's docstring). Its statements only read; it never raises for a journal it
+    cannot read."""
     try:
         with open(database, "rb") as fh:
             if fh.read(len(SQLITE_HEADER)) != SQLITE_HEADER:
                 return None  # missing, empty, encrypted (SQLCipher) or not a journal
     except OSError:
         return None
+    # Like every connection Mirror opens, it holds the journal's shared lock (storage/journal_lock.py), so it
+    # never reads across another process's `import --replace`; while one runs it leaves the wait to the open.
+    try:
+        with shared_journal_lock_now(database) as held:
+            return _read(database, limit) if held else None
+    except OSError:
+        return None
+
+
+def _read(database: Path, limit: int) -> list[StoredReflection] | None:
     try:
         from pysqlite3 import dbapi2 as sqlite  # the library peewee uses where it is installed
     except ImportError:
         import sqlite3 as sqlite
     try:
-        con = sqlite.connect(f"{database.resolve().as_uri()}?mode=ro", uri=True, timeout=0.5,
-                             isolation_level=None, check_same_thread=False)
+        # Read-write but reading only: closing it as the last connection removes the -wal and -shm files it
+        # opened with, as every Mirror connection does (a read-only one would leave them behind).
+        con = sqlite.connect(str(database), timeout=0.5, isolation_level=None, check_same_thread=False)
     except sqlite.Error:
         return None
     try:
+        con.execute("PRAGMA query_only = ON")
         con.execute("BEGIN")  # the version and the rows from one snapshot
         version = con.execute("SELECT version FROM schema_version ORDER BY id DESC LIMIT 1").fetchone()
         if version is None or version[0] != newest_version("sqlite"):

@@ -109,6 +109,18 @@ class SharedJournalLock:
 
 
 @contextlib.contextmanager
+def shared_journal_lock_now(journal: Path | str) -> Iterator[bool]:
+    """The shared lock for one short read, without waiting: yields False while a replace holds the journal
+    (True where locking is impossible here, as opening goes ahead unlocked then)."""
+    fd = _open_lock_file(journal)
+    try:
+        yield fd is None or try_flock(fd, fcntl.LOCK_SH)
+    finally:
+        if fd is not None:
+            os.close(fd)
+
+
+@contextlib.contextmanager
 def exclusive_journal_lock(journal: Path | str) -> Iterator[None]:
     """Hold the journal to this process alone, or refuse at once (one sentence) if anyone has it open.
 

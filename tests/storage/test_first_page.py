@@ -102,3 +102,17 @@ def test_reading_it_loads_no_peewee_and_writes_nothing(tmp_path):
     con = sqlite3.connect(db)
     assert con.execute("SELECT count(*), max(created_at) FROM reflections").fetchone() == before
     con.close()
+
+
+def test_it_leaves_no_files_behind_and_waits_for_no_replace(tmp_path):
+    """It holds the journal's shared lock like every Mirror connection: while an `import --replace` holds the
+    journal it answers None at once (the open does the waiting), and it leaves the folder as it found it."""
+    from mirror_desktop.storage.journal_lock import exclusive_journal_lock
+
+    db = _journal(tmp_path / "mirror_os.db", n=3)
+    before = sorted(p.name for p in tmp_path.iterdir())
+    assert len(newest_reflections(db, 200) or []) == 3
+    assert sorted(p.name for p in tmp_path.iterdir()) == before  # no -wal or -shm left
+    with exclusive_journal_lock(db):
+        assert newest_reflections(db, 200) is None
+    assert len(newest_reflections(db, 200) or []) == 3
