@@ -8,8 +8,8 @@ import json
 import logging
 import time
 from dataclasses import replace
+from datetime import datetime
 from collections.abc import Sequence
-from types import SimpleNamespace
 from pathlib import Path
 from typing import Any
 
@@ -74,6 +74,16 @@ def _enum_value(kind: type[enum.Enum], value: Any) -> Any:
 
 
 _MEMBERS: dict[type[enum.Enum], dict[str, Any]] = {}
+_JSON = json.JSONDecoder()
+
+
+def _json_object(text: str) -> Any:
+    """json.loads for a stored JSON column: raw_decode when the text is one value and nothing after it."""
+    try:
+        value, end = _JSON.raw_decode(text)
+    except ValueError:
+        return json.loads(text)  # leading whitespace; or invalid, which json.loads reports as before
+    return value if end == len(text) else json.loads(text)
 
 
 class PeeweeStorage(MirrorStorage):
@@ -298,16 +308,13 @@ def _fts_match(parsed: ParsedQuery, identity: str | None = None) -> str:
     return expr
 
 
-def _loose_match(parsed: ParsedQuery) -> str:
-    """Every word the query includes, ANDed, without phrase order or exclusions: a superset of its matches that
-    FTS5 walks without reading position lists (prefixes stay prefixes of the content column)."""
-    words = []
-    for t in parsed.include:
-        if t.kind == "prefix":
-            words.append('content : "' + " ".join(w.replace('"', "") for w in t.words) + '" *')
-        else:
-            words += ['"' + w.replace('"', "") + '"' for w in t.words]
-    return " ".join(words)
+def _probe_match(parsed: ParsedQuery) -> str:
+    """What the query includes, without its exclusions: a superset of its matches, for asking whether it has
+    fewer than RANK_WINDOW of them. Phrases stay phrases: at 10,000 entries a phrase walks about as fast
+    as its words ANDed, and one whose words are common but which is itself rarer than the window ("the
+    old house": 1,437 entries hold the words, 818 the phrase) is then ranked by the one plain statement
+    instead of the window's two (issue 12, item 4: 4.2 against raw FTS5's 2.9 ms)."""
+    return _fts_match(ParsedQuery(parsed.include))
 
 
 class SQLiteStorage(PeeweeStorage):
@@ -513,10 +520,10 @@ class SQLiteStorage(PeeweeStorage):
         # plain ranked FTS5 query itself, with every filter on the row, in one statement (issue 12, item 4:
         # never slower than that query at 10,000 entries; a rare word took 0.8 against 0.5 ms in two
         # statements, and 0.7 against 0.2 with an identity inside the MATCH). Whether it has that many is
-        # asked of its words alone, ANDed, walking their doclists back without positions or ranking: a
-        # superset of the matches, so "fewer" is never wrong, and a phrase of common words costs no walk
-        # of its position lists here.
-        if self._window_floor(_loose_match(parsed), offset) is None:
+        # asked of what it includes, without exclusions or ranking: a superset of the matches, so "fewer"
+        # is never wrong. With fewer matches than the window, the window's passes below would rank every
+        # match too: the two paths differ only in the order of equal ranks.
+        if not self._has_matches(_probe_match(parsed), RANK_WINDOW + offset):
             return self._ranked_with_snippets(match, limit, offset, where=where, params=params)
         # Migration 008 indexes each entry's identity as a token of its own column, so the identity
         # filter runs inside the MATCH: FTS5 skips the other identities' entries instead of each match
@@ -590,35 +597,37 @@ class SQLiteStorage(PeeweeStorage):
             "FROM reflections_fts CROSS JOIN reflections r ON r.rowid = reflections_fts.rowid "
             f"WHERE reflections_fts MATCH ? AND reflections_fts.rowid BETWEEN ? AND ? AND +reflections_fts.rowid IN ({marks})",
             [HL_START, HL_END, match, min(page), max(page), *page])
-        found = {hit.fts_rowid: hit for hit in self._hits(cursor, page)}
+        found = dict(self._hits(cursor, page))
         return [found[rowid] for rowid in page if rowid in found]
 
     def _to_hits(self, rows: list[Any]) -> list[SearchHit]:
-        return [SearchHit(r.reflection, r.snip or "", r.rank) for r in rows]
+        return rows  # _search_rows makes the hits itself (_hits)
 
-    def _hits(self, cursor: Any, ranks: dict[int, float] | None = None) -> list[SimpleNamespace]:
-        """Rows of ``_REFLECTION_COLUMNS, fts_rowid, snip[, rank]`` as (reflection, fts_rowid, snip, rank), each
-        value converted once, straight into the Reflection: peewee's model rows, and a second pass through the
+    def _hits(self, cursor: Any, ranks: dict[int, float] | None = None) -> list[tuple[int, SearchHit]]:
+        """Rows of ``_REFLECTION_COLUMNS, fts_rowid, snip[, rank]`` as (fts_rowid, SearchHit), each value
+        converted once, straight into the Reflection: peewee's model rows, and a second pass through the
         repository, cost as much as the query for 50 results at 10,000 entries (issue 12: never slower than
-        the raw FTS5 query). ``ranks``: rowid -> rank where the statement has no rank column."""
+        the raw FTS5 query). Stored timestamps end in "Z", which fromisoformat reads as UTC itself, and
+        metadata is compact JSON, which raw_decode reads without json.loads' layers: a third of the 5 µs
+        a row took. ``ranks``: rowid -> rank where the statement has no rank column."""
         out = []
-        make, loads, stamp = m.Reflection, json.loads, parse_timestamp
+        make, hit, loads, stamp, iso = m.Reflection, SearchHit, _json_object, parse_timestamp, datetime.fromisoformat
         for rid, ident, content, ctype, vis, created, src, meta, fts_rowid, snip, *rank in cursor.fetchall():
+            when = iso(created) if created[-1:] == "Z" else stamp(created)
             refl = make(content, ident, _enum_value(Visibility, vis), _enum_value(ContentType, ctype),
-                        _enum_value(Source, src), None if meta is None else loads(meta), rid, stamp(created))  # type: ignore[arg-type]  # created_at is NOT NULL
-            out.append(SimpleNamespace(reflection=refl, fts_rowid=fts_rowid, snip=snip,
-                                       rank=float(rank[0]) if ranks is None else ranks[fts_rowid]))
+                        _enum_value(Source, src), None if meta is None else loads(meta), rid, when)  # type: ignore[arg-type]  # created_at is NOT NULL
+            out.append((fts_rowid, hit(refl, snip or "", float(rank[0]) if ranks is None else ranks[fts_rowid])))
         return out
 
-    def _window_floor(self, match: str, offset: int) -> int | None:
-        """The rowid of the (RANK_WINDOW + offset)-th most recent match, or None when there are fewer."""
-        row = self.db.execute_sql(
-            "SELECT rowid FROM reflections_fts WHERE reflections_fts MATCH ? ORDER BY rowid DESC LIMIT 1 "
-            f"OFFSET {RANK_WINDOW + int(offset) - 1}", [match]).fetchone()
-        return None if row is None else int(row[0])
+    def _has_matches(self, match: str, count: int) -> bool:
+        """Whether ``match`` has at least ``count`` matches. FTS5 walks its doclists forwards and stops at the
+        count-th: a third cheaper than walking back from the newest, and no positions are ranked."""
+        return self.db.execute_sql(
+            f"SELECT 1 FROM reflections_fts WHERE reflections_fts MATCH ? LIMIT 1 OFFSET {int(count) - 1}",
+            [match]).fetchone() is not None
 
     def _ranked_with_snippets(self, match: str, limit: int, offset: int, *, where: str = "",
-                              params: Sequence[Any] = ()) -> list[SimpleNamespace]:
+                              params: Sequence[Any] = ()) -> list[SearchHit]:
         """Ranking, snippets and rows of a query with fewer than RANK_WINDOW matches in one statement: the plain
         ranked FTS5 query with the filters on the row. ``ORDER BY rank`` is FTS5's own sort, which keeps each
         match's positions, so the snippets of the rows shown are made without reading the index again. LIMIT
@@ -630,7 +639,7 @@ class SQLiteStorage(PeeweeStorage):
             f"snippet(reflections_fts, 0, ?, ?, '…', {SNIPPET_TOKENS}) AS snip, reflections_fts.rank AS rank "
             "FROM reflections_fts CROSS JOIN reflections r ON r.rowid = reflections_fts.rowid "
             f"WHERE reflections_fts MATCH ?{where} ORDER BY reflections_fts.rank LIMIT {int(limit)} OFFSET {int(offset)}")
-        return self._hits(self.db.execute_sql(sql, [HL_START, HL_END, match, *params]))
+        return [h for _, h in self._hits(self.db.execute_sql(sql, [HL_START, HL_END, match, *params]))]
 
     def _ranked_page(self, window_sql: str, params: list[Any], limit: int, offset: int) -> dict[int, float]:
         """rowid -> rank of one page of ``window_sql``'s rows (fid, rank), best first. The sort happens
