@@ -6,6 +6,7 @@ import contextlib
 import enum
 import json
 import logging
+import threading
 import time
 from dataclasses import replace
 from datetime import datetime
@@ -58,6 +59,9 @@ RANK_WINDOW = 1000
 # Related reflections (issue 12) look for a tension's poles among this many of each pole's most
 # recent matches, so the cost is bounded by the matches read, never by ranking the whole journal.
 MENTION_SCAN = 2000
+# SQLite keeps the rarity probe's answers (whether a query has RANK_WINDOW matches) for this many queries,
+# per connection, until the index changes: a phrase's probe is a tenth of its search at 10,000 entries.
+PROBE_ANSWERS = 256
 _REFLECTION_NAMES = ("id", "identity_id", "content", "content_type", "visibility", "created_at", "source", "metadata")
 _REFLECTION_COLUMNS = ", ".join(f"r.{name}" for name in _REFLECTION_NAMES)
 
@@ -332,6 +336,7 @@ class SQLiteStorage(PeeweeStorage):
         ``purge_in_steps``: purge_deleted leaves the index merge to the caller's purge_step calls (the window
         runs them as write-lane jobs of their own, so saves go between them)."""
         self.path = Path(path)
+        self._probes = threading.local()  # the rarity probe's answers, per thread's connection (_has_matches)
         self.purge_in_steps = purge_in_steps
         self.readonly = readonly
         self.keep_backups = keep_backups
@@ -621,10 +626,28 @@ class SQLiteStorage(PeeweeStorage):
 
     def _has_matches(self, match: str, count: int) -> bool:
         """Whether ``match`` has at least ``count`` matches. FTS5 walks its doclists forwards and stops at the
-        count-th: a third cheaper than walking back from the newest, and no positions are ranked."""
-        return self.db.execute_sql(
-            f"SELECT 1 FROM reflections_fts WHERE reflections_fts MATCH ? LIMIT 1 OFFSET {int(count) - 1}",
-            [match]).fetchone() is not None
+        count-th: a third cheaper than walking back from the newest, and no positions are ranked.
+
+        The answer is kept until the index can have changed (issue 12, item 4: the same words searched again
+        with another filter, another page, or by the next keystroke's refresh, skip the walk): PRAGMA
+        data_version moves when another connection commits, total_changes when this one writes. Both are
+        counters of one connection, so the answers are kept per thread with the connection they came from."""
+        con = self.db.connection()
+        state = (con.execute("PRAGMA data_version").fetchone()[0], con.total_changes)
+        probes = self._probes
+        if getattr(probes, "con", None) is not con or probes.state != state:
+            probes.con, probes.state, probes.answers = con, state, {}
+        answers: dict[tuple[str, int], bool] = probes.answers
+        key = (match, count)
+        found = answers.get(key)
+        if found is None:
+            found = self.db.execute_sql(
+                f"SELECT 1 FROM reflections_fts WHERE reflections_fts MATCH ? LIMIT 1 OFFSET {int(count) - 1}",
+                [match]).fetchone() is not None
+            if len(answers) >= PROBE_ANSWERS:
+                answers.clear()
+            answers[key] = found
+        return found
 
     def _ranked_with_snippets(self, match: str, limit: int, offset: int, *, where: str = "",
                               params: Sequence[Any] = ()) -> list[SearchHit]:

@@ -124,3 +124,42 @@ def test_a_hit_is_the_stored_reflection(tmp_path: Path) -> None:
         assert hits[b.id].created_at == datetime(2024, 5, 1, 8, 0, tzinfo=UTC)
     finally:
         s.close()
+
+
+def test_the_rarity_answer_follows_writes_of_this_and_other_connections(tmp_path: Path,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Whether a query has RANK_WINDOW matches is kept between searches until the index changes: a word
+    that becomes common, through this connection or another one (a reader while the writer saves), is then
+    ranked among its most recent matches."""
+    monkeypatch.setattr(journal_module, "RANK_WINDOW", 3)
+    writer = SQLiteStorage(tmp_path / "j.db")
+    reader = writer.open_reader()
+    try:
+        old = writer.reflections.create(m.Reflection("river river river river, and a heron",
+                                                     created_at=END - timedelta(days=400)))
+        assert {h.reflection.id for h in reader.search("river")} == {old.id}
+        assert {h.reflection.id for h in writer.search("river")} == {old.id}
+        recent = {writer.reflections.create(m.Reflection(f"a walk by the river, day {i}",
+                                                         created_at=END - timedelta(days=10 - i))).id
+                  for i in range(4)}
+        assert {h.reflection.id for h in writer.search("river")} <= recent  # old is outside the 3 newest
+        assert {h.reflection.id for h in reader.search("river")} <= recent
+        assert len(reader.search("river")) == 3
+    finally:
+        reader.close()
+        writer.close()
+
+
+def test_a_repeated_search_asks_the_rarity_once(generated: SQLiteStorage) -> None:
+    statements: list[str] = []
+    con = generated.db.connection()
+    con.set_trace_callback(statements.append)
+    try:
+        for _ in range(3):
+            generated.search('"the old house"')
+            generated.search('"the old house"', SearchFilters(anonymous_only=True))
+    finally:
+        con.set_trace_callback(None)
+    probes = [s for s in statements if "LIMIT 1 OFFSET" in s]
+    assert len(probes) <= 1  # the first search may find the answer kept by an earlier test
+    assert sum("ORDER BY reflections_fts.rank" in s for s in statements) == 6
