@@ -518,20 +518,21 @@ class SQLiteStorage(PeeweeStorage):
 
     def _search_rows(self, parsed: ParsedQuery, filters: SearchFilters | None, limit: int,
                      offset: int) -> list[Any]:
-        f = filters or SearchFilters()
         match = _fts_match(parsed)
         where, params = self._filter_sql(filters)
         # A query with fewer than RANK_WINDOW matches is ranked across the whole journal anyway, so it is the
         # plain ranked FTS5 query itself, with every filter on the row, in one statement (issue 12, item 4:
         # never slower than that query at 10,000 entries; a rare word took 0.8 against 0.5 ms in two
         # statements, and 0.7 against 0.2 with an identity inside the MATCH). Whether it has that many is
-        # asked of what it includes, without exclusions or ranking: a superset of the matches, so "fewer"
-        # is never wrong. With fewer matches than the window, the window's passes below would rank every
-        # match too: the two paths differ only in the order of equal ranks.
+        # counted of what it includes, without exclusions or ranking: a superset of the matches, so "fewer"
+        # is never wrong (a count kept until the index changes: _count_matches). With fewer matches than
+        # the window, the window's passes below would rank every match too: the two paths differ only in
+        # the order of equal ranks.
         cap = RANK_WINDOW + offset
-        matches = self._count_matches(_probe_match(parsed), cap)
+        matches = self._count_matches(_probe_match(parsed) if parsed.exclude else match, cap)
         if matches < cap:
             return self._ranked_with_snippets(match, limit, offset, where=where, params=params, few=matches <= limit)
+        f = filters or SearchFilters()
         # Migration 008 indexes each entry's identity as a token of its own column, so the identity
         # filter runs inside the MATCH: FTS5 skips the other identities' entries instead of each match
         # being checked against its row (issue 12: phrase + identity p95 89 ms at 100,000). Measured
