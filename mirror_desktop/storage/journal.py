@@ -59,8 +59,8 @@ RANK_WINDOW = 1000
 # Related reflections (issue 12) look for a tension's poles among this many of each pole's most
 # recent matches, so the cost is bounded by the matches read, never by ranking the whole journal.
 MENTION_SCAN = 2000
-# SQLite keeps the rarity probe's answers (whether a query has RANK_WINDOW matches) for this many queries,
-# per connection, until the index changes: a phrase's probe is a tenth of its search at 10,000 entries.
+# SQLite keeps the rarity probe's counts (a query's matches, up to RANK_WINDOW) for this many queries, per
+# connection, until the index changes: a phrase's probe is about a tenth of its search at 10,000 entries.
 PROBE_ANSWERS = 256
 _REFLECTION_NAMES = ("id", "identity_id", "content", "content_type", "visibility", "created_at", "source", "metadata")
 _REFLECTION_COLUMNS = ", ".join(f"r.{name}" for name in _REFLECTION_NAMES)
@@ -336,7 +336,7 @@ class SQLiteStorage(PeeweeStorage):
         ``purge_in_steps``: purge_deleted leaves the index merge to the caller's purge_step calls (the window
         runs them as write-lane jobs of their own, so saves go between them)."""
         self.path = Path(path)
-        self._probes = threading.local()  # the rarity probe's answers, per thread's connection (_count_matches)
+        self._probes = threading.local()  # the rarity probe's counts, per thread's connection (_count_matches)
         self.purge_in_steps = purge_in_steps
         self.readonly = readonly
         self.keep_backups = keep_backups
