@@ -2,16 +2,18 @@
 
 Usage:
     python benchmarks/bench_search.py [--work DIR] [--sizes 10000,100000] [--rounds 3] [--postgres]
-                                      [--json FILE]
+                                      [--with-ranks] [--json FILE]
 
 Journals come from generate.py (seed 0) in ``--work`` (default bench-data/, reused when present:
 ``DIR/j<N>/mirror_os.db``). For every class and filter, 10 queries are run ``--rounds`` times
-through ``storage.search(query, filters)`` (limit 50, snippets included, what the window and
+through ``storage.search(query, filters, ranks=False)`` (limit 50, snippets included, what the window and
 ``mirror search`` call); p50 and p95 are over all runs. Baseline, same run, same file: the plain
 ranked FTS5 query the search wraps, with snippets, ``SELECT rowid, snippet(…) FROM reflections_fts
 WHERE reflections_fts MATCH ? ORDER BY rank LIMIT 50`` joined with the reflection columns Mirror
 returns (and the same WHERE for filtered rows), through the same connection, rows left as tuples.
 ``ratio`` = Mirror p95 / raw p95. Mirror and raw run each query back to back, alternating which goes first.
+``--with-ranks``: Mirror asked for each hit's rank too (``mirror search --json``), and the raw query with
+its rank column in the SELECT.
 
 Classes use the generator's vocabulary: common words (in 7-89 % of entries), rare words (about 1 in
 4,000), "phrases", prefix*, and exclusion (``common -common``). Filters: none; an identity (the
@@ -71,16 +73,18 @@ def filter_sets(storage: Any, kind: str) -> list[SearchFilters | None]:
     return [SearchFilters(since=since, until=since + timedelta(days=365))]
 
 
-def raw_fts5(storage: Any) -> Callable[[str, SearchFilters | None], int]:
+def raw_fts5(storage: Any, ranks: bool = False) -> Callable[[str, SearchFilters | None], int]:
     """The baseline: the plain ranked FTS5 query, ``MATCH ? ORDER BY rank LIMIT 50`` with snippets and
     the same reflection columns, rows left as tuples. Filters are a plain WHERE with the FTS table as
-    the outer loop (CROSS JOIN); without it SQLite walks the identity index and takes seconds."""
+    the outer loop (CROSS JOIN); without it SQLite walks the identity index and takes seconds.
+    ``ranks``: the rank column too (what Mirror returns when asked with ranks, `mirror search --json`)."""
     db = storage.db
+    rank = "reflections_fts.rank AS rank, " if ranks else ""
 
     def run(query: str, filters: SearchFilters | None) -> int:
         where, params = storage._filter_sql(filters)  # the same WHERE text Mirror builds
         join = " CROSS JOIN reflections r ON r.rowid = reflections_fts.rowid" if where else ""
-        sql = (f"SELECT {_REFLECTION_COLUMNS}, hit.snip FROM (SELECT reflections_fts.rowid AS fid, "
+        sql = (f"SELECT {_REFLECTION_COLUMNS}, {'hit.rank, ' if ranks else ''}hit.snip FROM (SELECT reflections_fts.rowid AS fid, {rank}"
                f"snippet(reflections_fts, 0, ?, ?, '…', {SNIPPET_TOKENS}) AS snip "
                f"FROM reflections_fts{join} WHERE reflections_fts MATCH ?{where} ORDER BY reflections_fts.rank "
                "LIMIT 50) hit CROSS JOIN reflections r ON r.rowid = hit.fid")
@@ -118,9 +122,9 @@ def measure_pair(a: Callable[[str, SearchFilters | None], Any], b: Callable[[str
 
 
 def bench(storage: Any, rounds: int, baseline: bool, classes: tuple[str, ...] = CLASSES,
-          filters: tuple[str, ...] = FILTERS) -> dict[str, Any]:
-    mirror = lambda q, f: storage.search(q, f)  # noqa: E731
-    raw = raw_fts5(storage) if baseline else None
+          filters: tuple[str, ...] = FILTERS, ranks: bool = False) -> dict[str, Any]:
+    mirror = lambda q, f: storage.search(q, f, ranks=ranks)  # noqa: E731
+    raw = raw_fts5(storage, ranks) if baseline else None
     for q in ("today", "tired", '"my mother"', "cal*"):  # warm the caches the way a session would
         storage.search(q)
         if raw:
@@ -264,6 +268,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--postgres", action="store_true", help="also measure on a throwaway PostgreSQL server")
     ap.add_argument("--json", help="write every figure to this file")
+    ap.add_argument("--with-ranks", action="store_true",
+                    help="ask Mirror for each hit's rank, as `mirror search --json` does, against the raw query with "
+                         "its rank column (default: as the window asks, without ranks, against the raw query without)")
     ap.add_argument("--classes", default=",".join(CLASSES), help="query classes to run (default: all)")
     ap.add_argument("--filters", default=",".join(FILTERS), help="filters to run (default: all)")
     ap.add_argument("--identity-strategies", action="store_true",
@@ -290,7 +297,8 @@ def main(argv: list[str] | None = None) -> int:
                 results["sqlite"][n] = {"identity_strategies": bench_identity_strategies(storage, args.rounds, classes)}
                 storage.close()
                 continue
-            results["sqlite"][n] = bench(storage, args.rounds, baseline=True, classes=classes, filters=filters)
+            results["sqlite"][n] = bench(storage, args.rounds, baseline=True, classes=classes, filters=filters,
+                                         ranks=args.with_ranks)
             if args.related:
                 results["sqlite"][n]["related"] = bench_related(storage, baseline=True)
             storage.close()

@@ -159,7 +159,7 @@ def cmd_search(args: argparse.Namespace) -> int:
             # A name or an id; an unknown one is refused, never a silent empty result (issue 11, item 13).
             ident = identity_by_name_or_id(storage, args.identity)
             filters = replace(filters, identity_id=ident.id if ident else None, anonymous_only=ident is None)
-        hits = storage.search(query, filters, limit=args.limit)
+        hits = storage.search(query, filters, limit=args.limit, ranks=args.json)  # only --json prints the rank
     if args.json:
         print_json([{"id": h.reflection.id, "rank": h.rank, "created_at": h.reflection.created_at.isoformat(),
                      "identity_id": h.reflection.identity_id, "visibility": str(h.reflection.visibility),

@@ -319,11 +319,12 @@ class SchemaVersion:
 
 @dataclass(frozen=True)
 class SearchHit:
-    """One ranked search result: the reflection, a snippet with ``[`` ``]`` around matches, rank."""
+    """One ranked search result: the reflection, a snippet with ``[`` ``]`` around matches, rank (lower is
+    better; None when the search was asked without ranks)."""
 
     reflection: Reflection
     snippet: str
-    rank: float
+    rank: float | None
 
 
 @dataclass(frozen=True)

@@ -67,8 +67,9 @@ class MirrorStorage(ABC):
 
     @abstractmethod
     def search(self, query: str, filters: SearchFilters | None = None, *, limit: int = 50,
-               offset: int = 0) -> list[SearchHit]:
-        """Ranked reflections matching the user's query syntax, with highlighted snippets."""
+               offset: int = 0, ranks: bool = True) -> list[SearchHit]:
+        """Ranked reflections matching the user's query syntax, with highlighted snippets. ``ranks`` False: the
+        best first all the same, but each hit's rank is None (the window shows no rank; computing it can cost)."""
 
     @abstractmethod
     def schema_version(self) -> str: ...

@@ -337,5 +337,6 @@ class JournalService:
         self.storage.threads.update(replace(t, started_at=started, last_active=max(now, started)))
 
     # -- search --------------------------------------------------------------------------
-    def search(self, query: str, filters: SearchFilters | None = None, limit: int = 50) -> list[SearchHit]:
-        return self.storage.search(query, filters, limit=limit)
+    def search(self, query: str, filters: SearchFilters | None = None, limit: int = 50, *,
+               ranks: bool = True) -> list[SearchHit]:
+        return self.storage.search(query, filters, limit=limit, ranks=ranks)

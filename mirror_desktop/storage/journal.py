@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import contextlib
 import enum
+import functools
 import json
 import logging
 import threading
 import time
 from dataclasses import replace
 from datetime import datetime
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -66,18 +67,16 @@ _REFLECTION_NAMES = ("id", "identity_id", "content", "content_type", "visibility
 _REFLECTION_COLUMNS = ", ".join(f"r.{name}" for name in _REFLECTION_NAMES)
 
 
-def _enum_value(kind: type[enum.Enum], value: Any) -> Any:
-    """The member for a stored value (a dict lookup, not Enum's call); an unknown one (a future value the
-    database allows) stays text, as the repositories keep it."""
-    if value is None:
-        return None
+def _members(kind: type[enum.Enum]) -> dict[str | None, Any]:
+    """Stored value -> member (a dict lookup, not Enum's call; None stays None). An unknown value (a future
+    one the database allows) is not in it: callers keep it as text, as the repositories do."""
     members = _MEMBERS.get(kind)
     if members is None:
-        members = _MEMBERS[kind] = {str(e.value): e for e in kind}  # type: ignore[attr-defined]
-    return members.get(value, value)
+        members = _MEMBERS[kind] = {None: None, **{str(e.value): e for e in kind}}  # type: ignore[attr-defined]
+    return members
 
 
-_MEMBERS: dict[type[enum.Enum], dict[str, Any]] = {}
+_MEMBERS: dict[type[enum.Enum], dict[str | None, Any]] = {}
 _JSON = json.JSONDecoder()
 
 
@@ -197,7 +196,7 @@ class PeeweeStorage(MirrorStorage):
     _tag_sql = ""
 
     def search(self, query: str, filters: SearchFilters | None = None, *, limit: int = 50,
-               offset: int = 0) -> list[SearchHit]:
+               offset: int = 0, ranks: bool = True) -> list[SearchHit]:
         parsed = parse_query(query)
         if parsed.empty:
             return []
@@ -205,18 +204,18 @@ class PeeweeStorage(MirrorStorage):
             f = filters or SearchFilters()
             filters = replace(f, tags=(*f.tags, *parsed.tags))
         if not parsed.include:
-            return self._tagged(filters, limit, offset)
-        return self._to_hits(self._search_rows(parsed, filters, limit, offset))
+            return self._tagged(filters, limit, offset, ranks)
+        return self._to_hits(self._search_rows(parsed, filters, limit, offset, ranks), ranks)
 
-    def _to_hits(self, rows: list[Any]) -> list[SearchHit]:
+    def _to_hits(self, rows: list[Any], ranks: bool) -> list[SearchHit]:
         repo = self.reflections
-        return [SearchHit(repo.to_dc(r), r.snip or "", float(r.rank)) for r in rows]
+        return [SearchHit(repo.to_dc(r), r.snip or "", float(r.rank) if ranks else None) for r in rows]
 
     def _search_rows(self, parsed: ParsedQuery, filters: SearchFilters | None, limit: int,
-                     offset: int) -> list[Any]:
+                     offset: int, ranks: bool) -> list[Any]:
         raise NotImplementedError
 
-    def _tagged(self, filters: SearchFilters | None, limit: int, offset: int) -> list[SearchHit]:
+    def _tagged(self, filters: SearchFilters | None, limit: int, offset: int, ranks: bool) -> list[SearchHit]:
         """A search of tags alone (``#sleep``): the tagged reflections, newest first, their opening as snippet."""
         where, params = self._filter_sql(filters)
         p = self.db.param
@@ -224,7 +223,8 @@ class PeeweeStorage(MirrorStorage):
         rows = R.raw(f"SELECT r.* FROM reflections r WHERE 1 = 1{where} ORDER BY r.created_at DESC, r.id DESC "
                      f"LIMIT {p} OFFSET {p}", *params, limit, offset)
         repo = self.reflections
-        return [SearchHit(repo.to_dc(r), " ".join(r.content.split())[:SNIPPET_CHARS], 0.0) for r in rows]
+        return [SearchHit(repo.to_dc(r), " ".join(r.content.split())[:SNIPPET_CHARS], 0.0 if ranks else None)
+                for r in rows]
 
     # -- related reflections (issue 12) --------------------------------------------------------
     def recent_mentions(self, queries: Sequence[tuple[str, SearchFilters | None]], *, limit: int = 20,
@@ -517,7 +517,7 @@ class SQLiteStorage(PeeweeStorage):
                                    ).fetchone() is not None
 
     def _search_rows(self, parsed: ParsedQuery, filters: SearchFilters | None, limit: int,
-                     offset: int) -> list[Any]:
+                     offset: int, ranks: bool) -> list[Any]:
         match = _fts_match(parsed)
         where, params = self._filter_sql(filters)
         # A query with fewer than RANK_WINDOW matches is ranked across the whole journal anyway, so it is the
@@ -529,9 +529,17 @@ class SQLiteStorage(PeeweeStorage):
         # the window, the window's passes below would rank every match too: the two paths differ only in
         # the order of equal ranks.
         cap = RANK_WINDOW + offset
-        matches = self._count_matches(_probe_match(parsed) if parsed.exclude else match, cap)
-        if matches < cap:
-            return self._ranked_with_snippets(match, limit, offset, where=where, params=params, few=matches <= limit)
+        probe = _probe_match(parsed) if parsed.exclude else match
+        matches = self._kept_count(probe, cap)
+        if matches is None:  # not asked since the index last changed: the count and, if few, the page, at once
+            matches, hits = self._ranked_if_fewer(probe, cap, match, limit, offset, where=where, params=params,
+                                                  ranks=ranks)
+            self._keep_count(probe, cap, matches)
+            if matches < cap:
+                return hits
+        elif matches < cap:
+            return self._ranked_with_snippets(match, limit, offset, where=where, params=params, few=matches <= limit,
+                                              ranks=ranks)
         f = filters or SearchFilters()
         # Migration 008 indexes each entry's identity as a token of its own column, so the identity
         # filter runs inside the MATCH: FTS5 skips the other identities' entries instead of each match
@@ -605,55 +613,74 @@ class SQLiteStorage(PeeweeStorage):
             "FROM reflections_fts CROSS JOIN reflections r ON r.rowid = reflections_fts.rowid "
             f"WHERE reflections_fts MATCH ? AND reflections_fts.rowid BETWEEN ? AND ? AND +reflections_fts.rowid IN ({marks})",
             [HL_START, HL_END, match, min(page), max(page), *page])
-        found = dict(self._hits(cursor, page))
+        found = dict(self._hits(cursor.fetchall(), page, keep_rank=ranks))
         return [found[rowid] for rowid in page if rowid in found]
 
-    def _to_hits(self, rows: list[Any]) -> list[SearchHit]:
+    def _to_hits(self, rows: list[Any], ranks: bool) -> list[SearchHit]:
         return rows  # _search_rows makes the hits itself (_hits)
 
-    def _hits(self, cursor: Any, ranks: dict[int, float] | None = None) -> list[tuple[int, SearchHit]]:
+    def _hits(self, rows: Iterable[Sequence[Any]], ranks: dict[int, float] | None = None, *,
+              keep_rank: bool = True) -> list[tuple[int, SearchHit]]:
         """Rows of ``_REFLECTION_COLUMNS, fts_rowid, snip[, rank]`` as (fts_rowid, SearchHit), each value
         converted once, straight into the Reflection: peewee's model rows, and a second pass through the
         repository, cost as much as the query for 50 results at 10,000 entries (issue 12: never slower than
         the raw FTS5 query). Stored timestamps end in "Z", which fromisoformat reads as UTC itself, and
         metadata is compact JSON, which raw_decode reads without json.loads' layers: a third of the 5 µs
-        a row took. ``ranks``: rowid -> rank where the statement has no rank column."""
+        a row took. ``ranks``: rowid -> rank where the statement has no rank column; ``keep_rank`` False: None."""
         out = []
         make, hit, loads, stamp, iso = m.Reflection, SearchHit, _json_object, parse_timestamp, datetime.fromisoformat
-        for rid, ident, content, ctype, vis, created, src, meta, fts_rowid, snip, *rank in cursor.fetchall():
+        vis_of, type_of, source_of = (_members(kind).get for kind in (Visibility, ContentType, Source))
+        for rid, ident, content, ctype, vis, created, src, meta, fts_rowid, snip, *rank in rows:
             when = iso(created) if created[-1:] == "Z" else stamp(created)
-            refl = make(content, ident, _enum_value(Visibility, vis), _enum_value(ContentType, ctype),
-                        _enum_value(Source, src), None if meta is None else loads(meta), rid, when)  # type: ignore[arg-type]  # created_at is NOT NULL
-            out.append((fts_rowid, hit(refl, snip or "", float(rank[0]) if ranks is None else ranks[fts_rowid])))
+            refl = make(content, ident, vis_of(vis, vis), type_of(ctype, ctype), source_of(src, src),  # type: ignore[arg-type]
+                        None if meta is None else loads(meta), rid, when)  # type: ignore[arg-type]  # created_at is NOT NULL
+            score = (float(rank[0]) if ranks is None else ranks[fts_rowid]) if keep_rank else None
+            out.append((fts_rowid, hit(refl, snip or "", score)))
         return out
 
-    def _count_matches(self, match: str, cap: int) -> int:
-        """How many matches ``match`` has, counting no further than ``cap``. FTS5 walks its doclists forwards
-        and stops at the cap: a third cheaper than walking back from the newest, and nothing is ranked.
-
-        The count is kept until the index can have changed (issue 12, item 4: the same words searched again
-        with another filter, another page, or by the next keystroke's refresh, skip the walk): PRAGMA
-        data_version moves when another connection commits, total_changes when this one writes. Both are
-        counters of one connection, so the counts are kept per thread with the connection they came from."""
+    def _kept_count(self, match: str, cap: int) -> int | None:
+        """How many matches ``match`` has (counted no further than ``cap``), if counted since the index last
+        changed; else None (issue 12, item 4: the same words searched again with another filter, another page,
+        or by the next keystroke's refresh, skip the count). PRAGMA data_version moves when another connection
+        commits, total_changes when this one writes. Both are counters of one connection, so the counts are
+        kept per thread with the connection they came from."""
         con = self.db.connection()
         state = (con.execute("PRAGMA data_version").fetchone()[0], con.total_changes)
         probes = self._probes
         if getattr(probes, "con", None) is not con or probes.state != state:
             probes.con, probes.state, probes.counts = con, state, {}
-        counts: dict[tuple[str, int], int] = probes.counts
-        key = (match, cap)
-        found = counts.get(key)
-        if found is None:
-            found = int(self.db.execute_sql(
-                f"SELECT count(*) FROM (SELECT 1 FROM reflections_fts WHERE reflections_fts MATCH ? LIMIT {int(cap)})",
-                [match]).fetchone()[0])
-            if len(counts) >= PROBE_ANSWERS:
-                counts.clear()
-            counts[key] = found
+        found: int | None = probes.counts.get((match, cap))
         return found
 
+    def _keep_count(self, match: str, cap: int, count: int) -> None:
+        counts: dict[tuple[str, int], int] = self._probes.counts
+        if len(counts) >= PROBE_ANSWERS:
+            counts.clear()
+        counts[(match, cap)] = count
+
+    def _ranked_if_fewer(self, probe: str, cap: int, match: str, limit: int, offset: int, *, where: str,
+                         params: Sequence[Any], ranks: bool = True) -> tuple[int, list[SearchHit]]:
+        """The count of ``probe``'s matches up to ``cap`` and, when it is below ``cap``, the page
+        ``_ranked_with_snippets`` gives, in one statement (a second statement cost a rare word 30 µs of its
+        0.2 ms at 10,000 entries). FTS5 walks the doclists forwards for the count and stops at the cap. The
+        count is a constant of the statement, so SQLite tests each page's condition on it before its loop
+        starts: only one of the two pages runs, and neither with ``cap`` matches or more."""
+        few = self._ranked_sql(limit, offset, where, few=True,
+                               rows=f"(SELECT CASE WHEN n <= {int(limit)} THEN {int(limit)} ELSE 0 END FROM probe)")
+        many = self._ranked_sql(limit, offset, where, few=False, rows=f"(SELECT CASE WHEN n > {int(limit)} AND "
+                                f"n < {int(cap)} THEN {int(limit)} ELSE 0 END FROM probe)", ranks=ranks)
+        blanks = ", ".join(["NULL"] * (len(_REFLECTION_NAMES) + 3))
+        sql = (f"WITH probe(n) AS MATERIALIZED (SELECT count(*) FROM (SELECT 1 FROM reflections_fts "
+               f"WHERE reflections_fts MATCH ? LIMIT {int(cap)})) "
+               f"SELECT {blanks}, n FROM probe UNION ALL SELECT *, NULL FROM ({few}) UNION ALL SELECT *, NULL FROM ({many})")
+        page = [HL_START, HL_END, match, *params]
+        rows = self.db.connection().execute(sql, [probe, *page, *page]).fetchall()  # (the statements of a search
+        # go straight to the connection: peewee's logging and error wrapping cost each a few µs, issue 12 item 4)
+        count = next(int(r[-1]) for r in rows if r[-1] is not None)
+        return count, [h for _, h in self._hits((row[:-1] for row in rows if row[-1] is None), keep_rank=ranks)]
+
     def _ranked_with_snippets(self, match: str, limit: int, offset: int, *, where: str = "",
-                              params: Sequence[Any] = (), few: bool = False) -> list[SearchHit]:
+                              params: Sequence[Any] = (), few: bool = False, ranks: bool = True) -> list[SearchHit]:
         """Ranking, snippets and rows of a query with fewer than RANK_WINDOW matches in one statement: the plain
         ranked FTS5 query with the filters on the row. ``ORDER BY rank`` is FTS5's own sort, which keeps each
         match's positions, so the snippets of the rows shown are made without reading the index again. LIMIT
@@ -666,16 +693,26 @@ class SQLiteStorage(PeeweeStorage):
         afresh, its statistics with it): a rare word took 0.18 ms against raw FTS5's 0.17, now 0.16. The
         arguments are the journal's rank setting (migration 008), so the ranks are the rank column's.
         """
+        sql = self._ranked_sql(limit, offset, where, few=few, ranks=ranks)
+        rows = self.db.connection().execute(sql, [HL_START, HL_END, match, *params]).fetchall()
+        return [h for _, h in self._hits(rows, keep_rank=ranks)]
+
+    @staticmethod
+    @functools.lru_cache(maxsize=64)
+    def _ranked_sql(limit: int, offset: int, where: str, *, few: bool, rows: str = "", ranks: bool = True) -> str:
+        """The statement of ``_ranked_with_snippets``; parameters: HL_START, HL_END, the MATCH, the filters'.
+        ``rows``: an expression for the LIMIT instead of ``limit`` (0: SQLite skips the statement's loop).
+        ``ranks`` False: FTS5's sort still orders the rows, but the rank column is left out: FTS5 computes it
+        afresh for the column, and for a phrase that means reading every match again (0.4 of 4 ms at 10,000)."""
         if few:
             rank, order = "bm25(reflections_fts, 1.0, 0.0)", "hit_rank, reflections_fts.rowid"
         else:
-            rank, order = "reflections_fts.rank", "reflections_fts.rank"
-        sql = (
+            rank, order = "reflections_fts.rank" if ranks else "NULL", "reflections_fts.rank"
+        return (
             f"SELECT {_REFLECTION_COLUMNS}, reflections_fts.rowid AS fts_rowid, "
             f"snippet(reflections_fts, 0, ?, ?, '…', {SNIPPET_TOKENS}) AS snip, {rank} AS hit_rank "
             "FROM reflections_fts CROSS JOIN reflections r ON r.rowid = reflections_fts.rowid "
-            f"WHERE reflections_fts MATCH ?{where} ORDER BY {order} LIMIT {int(limit)} OFFSET {int(offset)}")
-        return [h for _, h in self._hits(self.db.execute_sql(sql, [HL_START, HL_END, match, *params]))]
+            f"WHERE reflections_fts MATCH ?{where} ORDER BY {order} LIMIT {rows or int(limit)} OFFSET {int(offset)}")
 
     def _ranked_page(self, window_sql: str, params: list[Any], limit: int, offset: int) -> dict[int, float]:
         """rowid -> rank of one page of ``window_sql``'s rows (fid, rank), best first. The sort happens
@@ -754,8 +791,8 @@ class PostgresStorage(PeeweeStorage):
         return sql, [index, *qparams]
 
     def _search_rows(self, parsed: ParsedQuery, filters: SearchFilters | None, limit: int,
-                     offset: int) -> list[Any]:
-        where, fparams = self._filter_sql(filters)
+                     offset: int, ranks: bool) -> list[Any]:
+        where, fparams = self._filter_sql(filters)  # (ts_rank costs nothing extra here: _to_hits drops it if unasked)
         has_phrase = any(t.kind == "phrase" for t in parsed.include)
         rows = self._windowed(parsed, where, fparams, limit, offset, words_first=has_phrase)
         if has_phrase and len(rows) < limit:

@@ -289,3 +289,12 @@ def test_every_identity_strategy_finds_the_same_entries(tmp_path: Any, monkeypat
         assert ids(s.search("plan -again", SearchFilters(anonymous_only=True))) == {anon}
     finally:
         s.close()
+
+
+def test_without_ranks_the_same_hits_in_the_same_order(storage: Any, journal: dict[str, Any]) -> None:
+    """The window asks without ranks (it shows none): the same reflections, order and snippets, rank None."""
+    for query in ("deadline", '"my mother"', "garden -tomatoes", "walk*", "#none"):
+        ranked = storage.search(query)
+        bare = storage.search(query, ranks=False)
+        assert [(h.reflection.id, h.snippet) for h in bare] == [(h.reflection.id, h.snippet) for h in ranked]
+        assert all(h.rank is None for h in bare) and all(isinstance(h.rank, float) for h in ranked)

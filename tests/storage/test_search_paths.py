@@ -104,6 +104,9 @@ def test_every_class_and_filter_matches_the_plain_ranked_query(generated: SQLite
                 assert got, (query, filters)
             for h in hits:
                 assert h.reflection == generated.reflections.get(h.reflection.id)
+            unranked = generated.search(query, filters, limit=10, offset=offset, ranks=False)  # as the window asks
+            assert [(h.reflection.id, h.snippet) for h in unranked] == [(rid, snip) for rid, _, snip in got]
+            assert all(h.rank is None for h in unranked)
 
 
 def test_a_hit_is_the_stored_reflection(tmp_path: Path) -> None:

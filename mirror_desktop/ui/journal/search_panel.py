@@ -218,7 +218,7 @@ class SearchPanel(QWidget):
         filters = self.filters()
 
         def job(svc):  # type: ignore[no-untyped-def]
-            rows = [sr.ResultRow.of(h) for h in svc.search(query, filters, limit=RESULT_LIMIT)]
+            rows = [sr.ResultRow.of(h) for h in svc.search(query, filters, limit=RESULT_LIMIT, ranks=False)]
             # No match in an empty journal is not the query's fault: count only then (one cheap read).
             return rows, (bool(rows) or svc.count_reflections(SearchFilters()) > 0)
 
