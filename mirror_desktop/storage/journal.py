@@ -531,13 +531,14 @@ class SQLiteStorage(PeeweeStorage):
         cap = RANK_WINDOW + offset
         probe = _probe_match(parsed) if parsed.exclude else match
         matches = self._kept_count(probe, cap)
-        if matches is None:  # not asked since the index last changed: the count and, if few, the page, at once
-            matches, hits = self._ranked_if_fewer(probe, cap, match, limit, offset, where=where, params=params,
-                                                  ranks=ranks)
+        if matches is None:  # not counted since the index last changed
+            # (The statements of a search go straight to the connection: peewee's logging and error wrapping
+            # cost a few µs each, issue 12 item 4.)
+            matches = int(self.db.connection().execute(
+                f"SELECT count(*) FROM (SELECT 1 FROM reflections_fts WHERE reflections_fts MATCH ? LIMIT {int(cap)})",
+                [probe]).fetchone()[0])
             self._keep_count(probe, cap, matches)
-            if matches < cap:
-                return hits
-        elif matches < cap:
+        if matches < cap:
             return self._ranked_with_snippets(match, limit, offset, where=where, params=params, few=matches <= limit,
                                               ranks=ranks)
         f = filters or SearchFilters()
@@ -639,10 +640,11 @@ class SQLiteStorage(PeeweeStorage):
         return out
 
     def _kept_count(self, match: str, cap: int) -> int | None:
-        """How many matches ``match`` has (counted no further than ``cap``), if counted since the index last
-        changed; else None (issue 12, item 4: the same words searched again with another filter, another page,
-        or by the next keystroke's refresh, skip the count). PRAGMA data_version moves when another connection
-        commits, total_changes when this one writes. Both are counters of one connection, so the counts are
+        """How many matches ``match`` has (counted no further than ``cap``: FTS5 walks its doclists forwards and
+        stops there, a third cheaper than walking back from the newest, nothing ranked), if counted since the
+        index last changed; else None (issue 12, item 4: the same words searched again with another filter,
+        another page, or by the next keystroke's refresh, skip the count). PRAGMA data_version moves when
+        another connection commits, total_changes when this one writes. Both are counters of one connection, so the counts are
         kept per thread with the connection they came from."""
         con = self.db.connection()
         state = (con.execute("PRAGMA data_version").fetchone()[0], con.total_changes)
@@ -657,27 +659,6 @@ class SQLiteStorage(PeeweeStorage):
         if len(counts) >= PROBE_ANSWERS:
             counts.clear()
         counts[(match, cap)] = count
-
-    def _ranked_if_fewer(self, probe: str, cap: int, match: str, limit: int, offset: int, *, where: str,
-                         params: Sequence[Any], ranks: bool = True) -> tuple[int, list[SearchHit]]:
-        """The count of ``probe``'s matches up to ``cap`` and, when it is below ``cap``, the page
-        ``_ranked_with_snippets`` gives, in one statement (a second statement cost a rare word 30 µs of its
-        0.2 ms at 10,000 entries). FTS5 walks the doclists forwards for the count and stops at the cap. The
-        count is a constant of the statement, so SQLite tests each page's condition on it before its loop
-        starts: only one of the two pages runs, and neither with ``cap`` matches or more."""
-        few = self._ranked_sql(limit, offset, where, few=True,
-                               rows=f"(SELECT CASE WHEN n <= {int(limit)} THEN {int(limit)} ELSE 0 END FROM probe)")
-        many = self._ranked_sql(limit, offset, where, few=False, rows=f"(SELECT CASE WHEN n > {int(limit)} AND "
-                                f"n < {int(cap)} THEN {int(limit)} ELSE 0 END FROM probe)", ranks=ranks)
-        blanks = ", ".join(["NULL"] * (len(_REFLECTION_NAMES) + 3))
-        sql = (f"WITH probe(n) AS MATERIALIZED (SELECT count(*) FROM (SELECT 1 FROM reflections_fts "
-               f"WHERE reflections_fts MATCH ? LIMIT {int(cap)})) "
-               f"SELECT {blanks}, n FROM probe UNION ALL SELECT *, NULL FROM ({few}) UNION ALL SELECT *, NULL FROM ({many})")
-        page = [HL_START, HL_END, match, *params]
-        rows = self.db.connection().execute(sql, [probe, *page, *page]).fetchall()  # (the statements of a search
-        # go straight to the connection: peewee's logging and error wrapping cost each a few µs, issue 12 item 4)
-        count = next(int(r[-1]) for r in rows if r[-1] is not None)
-        return count, [h for _, h in self._hits((row[:-1] for row in rows if row[-1] is None), keep_rank=ranks)]
 
     def _ranked_with_snippets(self, match: str, limit: int, offset: int, *, where: str = "",
                               params: Sequence[Any] = (), few: bool = False, ranks: bool = True) -> list[SearchHit]:
@@ -699,9 +680,8 @@ class SQLiteStorage(PeeweeStorage):
 
     @staticmethod
     @functools.lru_cache(maxsize=64)
-    def _ranked_sql(limit: int, offset: int, where: str, *, few: bool, rows: str = "", ranks: bool = True) -> str:
+    def _ranked_sql(limit: int, offset: int, where: str, *, few: bool, ranks: bool = True) -> str:
         """The statement of ``_ranked_with_snippets``; parameters: HL_START, HL_END, the MATCH, the filters'.
-        ``rows``: an expression for the LIMIT instead of ``limit`` (0: SQLite skips the statement's loop).
         ``ranks`` False: FTS5's sort still orders the rows, but the rank column is left out: FTS5 computes it
         afresh for the column, and for a phrase that means reading every match again (0.4 of 4 ms at 10,000)."""
         if few:
@@ -712,7 +692,7 @@ class SQLiteStorage(PeeweeStorage):
             f"SELECT {_REFLECTION_COLUMNS}, reflections_fts.rowid AS fts_rowid, "
             f"snippet(reflections_fts, 0, ?, ?, '…', {SNIPPET_TOKENS}) AS snip, {rank} AS hit_rank "
             "FROM reflections_fts CROSS JOIN reflections r ON r.rowid = reflections_fts.rowid "
-            f"WHERE reflections_fts MATCH ?{where} ORDER BY {order} LIMIT {rows or int(limit)} OFFSET {int(offset)}")
+            f"WHERE reflections_fts MATCH ?{where} ORDER BY {order} LIMIT {int(limit)} OFFSET {int(offset)}")
 
     def _ranked_page(self, window_sql: str, params: list[Any], limit: int, offset: int) -> dict[int, float]:
         """rowid -> rank of one page of ``window_sql``'s rows (fid, rank), best first. The sort happens
