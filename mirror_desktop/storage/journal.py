@@ -644,8 +644,8 @@ class SQLiteStorage(PeeweeStorage):
         stops there, a third cheaper than walking back from the newest, nothing ranked), if counted since the
         index last changed; else None (issue 12, item 4: the same words searched again with another filter,
         another page, or by the next keystroke's refresh, skip the count). PRAGMA data_version moves when
-        another connection commits, total_changes when this one writes. Both are counters of one connection, so the counts are
-        kept per thread with the connection they came from."""
+        another connection commits, total_changes when this one writes. Both are counters of one connection,
+        so the counts are kept per thread with the connection they came from."""
         con = self.db.connection()
         state = (con.execute("PRAGMA data_version").fetchone()[0], con.total_changes)
         probes = self._probes
