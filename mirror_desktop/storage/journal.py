@@ -525,7 +525,7 @@ class SQLiteStorage(PeeweeStorage):
         # never slower than that query at 10,000 entries; a rare word took 0.8 against 0.5 ms in two
         # statements, and 0.7 against 0.2 with an identity inside the MATCH). Whether it has that many is
         # counted of what it includes, without exclusions or ranking: a superset of the matches, so "fewer"
-        # is never wrong (a count kept until the index changes: _count_matches). With fewer matches than
+        # is never wrong (a count kept until the index changes: _kept_count). With fewer matches than
         # the window, the window's passes below would rank every match too: the two paths differ only in
         # the order of equal ranks.
         cap = RANK_WINDOW + offset
