@@ -336,7 +336,7 @@ class SQLiteStorage(PeeweeStorage):
         ``purge_in_steps``: purge_deleted leaves the index merge to the caller's purge_step calls (the window
         runs them as write-lane jobs of their own, so saves go between them)."""
         self.path = Path(path)
-        self._probes = threading.local()  # the rarity probe's counts, per thread's connection (_count_matches)
+        self._probes = threading.local()  # the rarity probe's counts, per thread's connection (_kept_count)
         self.purge_in_steps = purge_in_steps
         self.readonly = readonly
         self.keep_backups = keep_backups
