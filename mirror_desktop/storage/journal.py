@@ -531,13 +531,15 @@ class SQLiteStorage(PeeweeStorage):
         cap = RANK_WINDOW + offset
         probe = _probe_match(parsed) if parsed.exclude else match
         matches = self._kept_count(probe, cap)
-        if matches is None and offset == 0:
+        few_most = min(limit, cap - 1)
+        tried_few = matches is None and offset == 0
+        if tried_few:
             # Not counted since the index last changed: a rare word's page comes in the statement that counts
             # (to ``limit`` + 1 only); any other query gets no rows from it and is counted below.
             hits = self._ranked_with_snippets(match, limit, 0, where=where, params=params, few=True, ranks=ranks,
-                                              unless_more_than=(probe, min(limit, cap - 1)))
+                                              unless_more_than=(probe, few_most))
             if hits:
-                self._keep_count(probe, cap, min(limit, cap - 1))  # "no more than that": enough for the choice below
+                self._keep_count(probe, cap, few_most)  # "no more than that": enough for the choice below
                 return hits
         if matches is None:
             # (The statements of a search go straight to the connection: peewee's logging and error wrapping
@@ -546,6 +548,8 @@ class SQLiteStorage(PeeweeStorage):
                 f"SELECT count(*) FROM (SELECT 1 FROM reflections_fts WHERE reflections_fts MATCH ? LIMIT {int(cap)})",
                 [probe]).fetchone()[0])
             self._keep_count(probe, cap, matches)
+            if tried_few and matches <= few_most:
+                return []  # that page was the statement above, and its filters left nothing of the few matches
         if matches < cap:
             return self._ranked_with_snippets(match, limit, offset, where=where, params=params, few=matches <= limit,
                                               ranks=ranks)
