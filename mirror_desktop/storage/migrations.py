@@ -23,6 +23,8 @@ from mirror_desktop.core.errors import (
 from mirror_desktop.resources import migrations_dir
 
 if TYPE_CHECKING:  # peewee loads with the runner, not with ``--version``'s look at the shipped files (issue 12)
+    from importlib.resources.abc import Traversable
+
     import peewee
 
 ROLLBACK_MARKER = "-- ROLLBACK:"
@@ -103,11 +105,15 @@ class MigrationStatus:
     pending: list[MigrationFile]
 
 
+def _migration_files(dialect: str, folder: Path | None = None) -> list[Traversable]:
+    """The shipped migration files for ``dialect`` (NNN_name.sql), in order."""
+    source = folder if folder is not None else migrations_dir(dialect)
+    return sorted((f for f in source.iterdir() if f.name.endswith(".sql")), key=lambda f: f.name)
+
+
 def load_migrations(dialect: str, folder: Path | None = None) -> list[MigrationFile]:
     """The shipped migration files for ``dialect``, in order (NNN_name.sql)."""
-    source = folder if folder is not None else migrations_dir(dialect)
-    files = sorted((f for f in source.iterdir() if f.name.endswith(".sql")), key=lambda f: f.name)
-    migrations = [MigrationFile.parse(f.name, f.read_bytes()) for f in files]
+    migrations = [MigrationFile.parse(f.name, f.read_bytes()) for f in _migration_files(dialect, folder)]
     versions = [m.version_tuple for m in migrations]
     if versions != sorted(versions) or len(set(versions)) != len(versions):
         raise MigrationError("The shipped migrations are not in increasing version order; reinstall Mirror.")
@@ -116,7 +122,7 @@ def load_migrations(dialect: str, folder: Path | None = None) -> list[MigrationF
 
 def newest_version(dialect: str) -> str | None:
     """The newest shipped schema version, from the last file's header alone (no checksums, no other files)."""
-    files = sorted((f for f in migrations_dir(dialect).iterdir() if f.name.endswith(".sql")), key=lambda f: f.name)
+    files = _migration_files(dialect)
     found = _VERSION_RE.search(files[-1].read_text(encoding="utf-8")) if files else None
     return found[1] if found else None
 
