@@ -1,7 +1,7 @@
 """The editor's autosave beside a long job, for the window benchmarks (bench_import_window, bench_integrations_window).
 
 A draft is written every 250 ms on the write lane (DraftRepository, as the window's journal client does); ``waits``
-holds each one's time from submit to landed.
+holds each one's time from submit to landed. ``spin`` runs the Qt event loop until the job is done.
 """
 
 from __future__ import annotations
@@ -9,9 +9,20 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import QEventLoop, QTimer
 
 from mirror_desktop.core import models as m
+
+
+def spin(cond: Any, timeout_s: float) -> None:
+    """Run the Qt event loop until ``cond()`` holds; a benchmark that waits longer than ``timeout_s`` stops."""
+    deadline = time.monotonic() + timeout_s
+    while not cond():
+        if time.monotonic() > deadline:
+            raise SystemExit("timed out")
+        loop = QEventLoop()
+        QTimer.singleShot(5, loop.quit)
+        loop.exec()
 
 
 class AutosaveProbe:

@@ -29,8 +29,8 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from autosave_probe import AutosaveProbe  # noqa: E402
-from PySide6.QtCore import QCoreApplication, QEventLoop, QTimer  # noqa: E402
+from autosave_probe import AutosaveProbe, spin  # noqa: E402
+from PySide6.QtCore import QCoreApplication  # noqa: E402
 
 from mirror_desktop.app import open_journal, open_reader  # noqa: E402
 from mirror_desktop.storage.journal import SQLiteStorage  # noqa: E402
@@ -42,14 +42,7 @@ WORDS = ("the morning walk felt longer than usual and I kept thinking about the 
          "about the house and whether we should sell it before winter").split()
 
 
-def spin(cond: Any, timeout_s: float = 900.0) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not cond():
-        if time.monotonic() > deadline:
-            raise SystemExit("timed out")
-        loop = QEventLoop()
-        QTimer.singleShot(5, loop.quit)
-        loop.exec()
+SPIN_TIMEOUT_S = 900.0
 
 
 def run(tmp: Path, export: Path, chunked: bool) -> dict[str, Any]:
@@ -60,7 +53,8 @@ def run(tmp: Path, export: Path, chunked: bool) -> dict[str, Any]:
     opened: list[Any] = []
     ex.opened.connect(opened.append)
     ex.start()
-    spin(lambda: bool(opened) and all(lane.ready for lane in ex._lanes.values()) and len(ex._lanes) == (2 if chunked else 0))
+    spin(lambda: bool(opened) and all(lane.ready for lane in ex._lanes.values())
+         and len(ex._lanes) == (2 if chunked else 0), SPIN_TIMEOUT_S)
     client = ImportingClient(ex)
     outcome: list[Any] = []
     autosave = AutosaveProbe(ex)
@@ -72,10 +66,10 @@ def run(tmp: Path, export: Path, chunked: bool) -> dict[str, Any]:
     t0 = time.perf_counter()
     client.start("dayone", export, identity_id=None, time_format=None, dry_run=False, connect=connect)
     autosave.timer.start()
-    spin(lambda: bool(outcome))
+    spin(lambda: bool(outcome), SPIN_TIMEOUT_S)
     seconds = time.perf_counter() - t0
     autosave.timer.stop()
-    spin(autosave.all_landed)
+    spin(autosave.all_landed, SPIN_TIMEOUT_S)
     assert client.shutdown() and ex.shutdown()
     report = outcome[0]
     return {"import_s": round(seconds, 2), "imported": getattr(report, "imported", repr(report)),

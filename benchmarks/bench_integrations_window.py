@@ -32,9 +32,9 @@ from typing import Any
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from autosave_probe import AutosaveProbe  # noqa: E402
+from autosave_probe import AutosaveProbe, spin  # noqa: E402
 from bench_integrations import make_vault  # noqa: E402
-from PySide6.QtCore import QCoreApplication, QElapsedTimer, QEventLoop, QTimer  # noqa: E402
+from PySide6.QtCore import QCoreApplication, QElapsedTimer, QTimer  # noqa: E402
 
 from mirror_desktop.app import open_journal  # noqa: E402
 from mirror_desktop.core.integrations import IntegrationService  # noqa: E402
@@ -43,14 +43,7 @@ from mirror_desktop.workers.executor import DatabaseExecutor  # noqa: E402
 from mirror_desktop.workers.integrations import PollerThread  # noqa: E402
 
 
-def spin(cond: Any, timeout_s: float = 600.0) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not cond():
-        if time.monotonic() > deadline:
-            raise SystemExit("timed out")
-        loop = QEventLoop()
-        QTimer.singleShot(5, loop.quit)
-        loop.exec()
+SPIN_TIMEOUT_S = 600.0
 
 
 def executor(db: Path) -> DatabaseExecutor:
@@ -58,7 +51,7 @@ def executor(db: Path) -> DatabaseExecutor:
     opened: list[Any] = []
     ex.opened.connect(opened.append)
     ex.start()
-    spin(lambda: bool(opened))
+    spin(lambda: bool(opened), SPIN_TIMEOUT_S)
     return ex
 
 
@@ -89,7 +82,7 @@ def stop_while_hanging(tmp: Path) -> list[float]:
         accepted.clear()
         poller = PollerThread(ex)
         poller.start()
-        spin(accepted.is_set)
+        spin(accepted.is_set, SPIN_TIMEOUT_S)
         t0 = time.perf_counter()
         assert poller.stop()
         times.append(time.perf_counter() - t0)
@@ -112,7 +105,7 @@ def big_sync(tmp: Path, notes: int) -> dict[str, Any]:
         done: list[float] = []
         t0 = time.perf_counter()
         ex.submit(lambda s: s.reflections.count(), lambda _r: done.append(time.perf_counter() - t0))
-        spin(lambda: bool(done))
+        spin(lambda: bool(done), SPIN_TIMEOUT_S)
         return done[0]
 
     idle = statistics.median(write_wait() for _ in range(5))
@@ -137,13 +130,13 @@ def big_sync(tmp: Path, notes: int) -> dict[str, Any]:
     autosave = AutosaveProbe(ex)
     timer.timeout.connect(tick)
     poller.start()
-    spin(lambda: bool(started))
+    spin(lambda: bool(started), SPIN_TIMEOUT_S)
     ticks.start()
     timer.start()
     autosave.timer.start()
-    spin(lambda: bool(finished))
+    spin(lambda: bool(finished), SPIN_TIMEOUT_S)
     autosave.timer.stop()
-    spin(autosave.all_landed)
+    spin(autosave.all_landed, SPIN_TIMEOUT_S)
     timer.stop()
     sync_s = finished[0].seconds
     assert poller.stop()
