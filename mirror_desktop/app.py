@@ -215,8 +215,9 @@ class MirrorApp(QObject):
             return
         from mirror_desktop.storage import cipher
 
+        encrypted = cipher.is_encrypted(database)
         # An encrypted journal's first page waits for the open (its key is applied there).
-        peek = None if cipher.is_encrypted(database) else (lambda: first_page(database))
+        peek = None if encrypted else (lambda: first_page(database))
         self.executor = DatabaseExecutor(lambda: open_journal(database), open_reader=lambda: open_reader(database),
                                          defer_lanes=True, peek=peek)
         # The journal opens on its thread while the window is built (issue 12: start-up). Its signals reach
@@ -238,7 +239,7 @@ class MirrorApp(QObject):
             FirstPaintProbe(self.window.list_view, self._bench_painted)
         if self.welcome and not self._bench:
             self.window.journal_loaded.connect(self._offer_welcome)
-        self._watch_lock(database, settings)
+        self._watch_lock(database, settings, encrypted)
         self.window.show()
 
     def set_app_icon(self) -> None:
@@ -277,10 +278,7 @@ class MirrorApp(QObject):
             QTimer.singleShot(50, grab)
         return True
 
-    def _watch_lock(self, database: Path, settings: QSettings) -> None:
-        from mirror_desktop.storage import cipher
-
-        encrypted = cipher.is_encrypted(database)
+    def _watch_lock(self, database: Path, settings: QSettings, encrypted: bool) -> None:
         self.window.encrypt_action.setEnabled(not encrypted)
         self.window.encrypt_requested.connect(
             lambda: self._lock_controller(database).show_encrypt_dialog(self.window, self._close_journal))
