@@ -19,12 +19,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from mirror_desktop.storage.cipher import file_kind
 from mirror_desktop.storage.journal_lock import shared_journal_lock_now
 from mirror_desktop.storage.migrations import newest_version
 from mirror_desktop.storage.timestamps import parse_timestamp
-
-SQLITE_HEADER = b"SQLite format 3\x00"
-
 
 class StoredReflection(NamedTuple):
     """The columns of one reflection the list shows, as stored (visibility as its text)."""
@@ -42,9 +40,8 @@ def newest_reflections(database: Path, limit: int) -> list[StoredReflection] | N
     storage can say (see the module's docstring). Its statements only read; it never raises for a journal it
     cannot read."""
     try:
-        with open(database, "rb") as fh:
-            if fh.read(len(SQLITE_HEADER)) != SQLITE_HEADER:
-                return None  # missing, empty, encrypted (SQLCipher) or not a journal
+        if file_kind(database) != "plain":
+            return None  # missing, empty, encrypted (SQLCipher) or not a journal
     except OSError:
         return None
     # Like every connection Mirror opens, it holds the journal's shared lock (storage/journal_lock.py), so it
