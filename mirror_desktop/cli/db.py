@@ -161,8 +161,8 @@ def cmd_search(args: argparse.Namespace) -> int:
             filters = replace(filters, identity_id=ident.id if ident else None, anonymous_only=ident is None)
         hits = storage.search(query, filters, limit=args.limit, ranks=args.json)  # only --json prints the rank
     if args.json:
-        print_json([{"id": h.reflection.id, "rank": h.rank, "created_at": h.reflection.created_at.isoformat(),
-                     "identity_id": h.reflection.identity_id, "visibility": str(h.reflection.visibility),
+        print_json([{"id": h.reflection_id, "rank": h.rank, "created_at": h.created_at.isoformat(),
+                     "identity_id": h.identity_id, "visibility": str(h.reflection.visibility),
                      "snippet": h.snippet.replace(HL_START, "[").replace(HL_END, "]")} for h in hits])
         return 0
     if not hits:
@@ -170,6 +170,6 @@ def cmd_search(args: argparse.Namespace) -> int:
         return 0
     for h in hits:
         snippet = " ".join(h.snippet.replace(HL_START, "[").replace(HL_END, "]").split())
-        when = h.reflection.created_at.astimezone()  # the person's clock, as --since/--until read their days
-        print(f"{when:%Y-%m-%d %H:%M}  {h.reflection.id[:8]}  {snippet}")
+        when = h.created_at.astimezone()  # the person's clock, as --since/--until read their days
+        print(f"{when:%Y-%m-%d %H:%M}  {h.reflection_id[:8]}  {snippet}")
     return 0

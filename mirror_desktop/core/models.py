@@ -6,6 +6,7 @@ spec's column names, so a row maps onto a dataclass one to one.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, UTC
 from pathlib import Path
@@ -317,14 +318,53 @@ class SchemaVersion:
     checksum: str | None
 
 
-@dataclass(frozen=True)
 class SearchHit:
     """One ranked search result: the reflection, a snippet with ``[`` ``]`` around matches, rank (lower is
-    better; None when the search was asked without ranks)."""
+    better; None when the search was asked without ranks).
 
-    reflection: Reflection
-    snippet: str
-    rank: float | None
+    What a list of results shows of the reflection (its id, date, identity and text) are attributes of the
+    hit itself. A storage may hand over the stored row instead of the Reflection (``SearchHit.stored``): the
+    whole ``reflection`` (metadata parsed, enums looked up) is then made the first time it is asked for, so a
+    page of results that is only listed never converts what the list does not show (issue 12, item 4: a
+    rare word's search at 10,000 entries spent a tenth of its time building Reflections). Hits are not meant
+    to change; two are equal when their reflections, snippets and ranks are."""
+
+    __slots__ = ("reflection_id", "created_at", "identity_id", "content", "snippet", "rank", "_reflection",
+                 "_make", "_row")
+
+    def __init__(self, reflection: Reflection, snippet: str, rank: float | None) -> None:
+        self.reflection_id, self.created_at = reflection.id, reflection.created_at
+        self.identity_id, self.content = reflection.identity_id, reflection.content
+        self.snippet, self.rank = snippet, rank
+        self._reflection: Reflection | None = reflection
+        self._make: Callable[[Any], Reflection] | None = None
+        self._row: Any = None
+
+    @classmethod
+    def stored(cls, reflection_id: str, created_at: datetime, identity_id: str | None, content: str,
+               snippet: str, rank: float | None, make: Callable[[Any], Reflection], row: Any) -> SearchHit:
+        """A hit whose Reflection is ``make(row)``, made when first asked for."""
+        hit = cls.__new__(cls)
+        hit.reflection_id, hit.created_at, hit.identity_id, hit.content = reflection_id, created_at, identity_id, content
+        hit.snippet, hit.rank, hit._reflection, hit._make, hit._row = snippet, rank, None, make, row
+        return hit
+
+    @property
+    def reflection(self) -> Reflection:
+        if self._reflection is None:
+            assert self._make is not None
+            self._reflection, self._make, self._row = self._make(self._row), None, None
+        return self._reflection
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, SearchHit):
+            return NotImplemented
+        return (self.reflection, self.snippet, self.rank) == (other.reflection, other.snippet, other.rank)
+
+    __hash__ = None  # type: ignore[assignment]  # as the Reflection's: equal hits may later differ
+
+    def __repr__(self) -> str:
+        return f"SearchHit(reflection={self.reflection!r}, snippet={self.snippet!r}, rank={self.rank!r})"
 
 
 @dataclass(frozen=True)

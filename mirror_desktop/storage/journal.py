@@ -13,7 +13,7 @@ from dataclasses import replace
 from datetime import datetime
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import peewee
 
@@ -63,6 +63,8 @@ MENTION_SCAN = 2000
 # SQLite keeps the rarity probe's counts (a query's matches, up to RANK_WINDOW) for this many queries, per
 # connection, until the index changes: a phrase's probe is about a tenth of its search at 10,000 entries.
 PROBE_ANSWERS = 256
+# How long a kept count is trusted without asking whether another connection has committed (_kept_count).
+PROBE_RECHECK_S = 1.0
 _REFLECTION_NAMES = ("id", "identity_id", "content", "content_type", "visibility", "created_at", "source", "metadata")
 _REFLECTION_COLUMNS = ", ".join(f"r.{name}" for name in _REFLECTION_NAMES)
 
@@ -87,6 +89,22 @@ def _json_object(text: str) -> Any:
     except ValueError:
         return json.loads(text)  # leading whitespace; or invalid, which json.loads reports as before
     return value if end == len(text) else json.loads(text)
+
+
+def _stored_time(text: str) -> datetime:
+    """A stored timestamp: they end in "Z", which fromisoformat reads as UTC itself; others are parsed."""
+    return datetime.fromisoformat(text) if text[-1:] == "Z" else cast(datetime, parse_timestamp(text))
+
+
+def _reflection_of_row(row: Sequence[Any]) -> m.Reflection:
+    """The Reflection of a row that starts with ``_REFLECTION_COLUMNS``, each value converted once: peewee's
+    model rows and a second pass through the repository cost as much as a rare word's search. Metadata is
+    compact JSON, which raw_decode reads without json.loads' layers; an enum value the code does not know
+    (a future one the database allows) stays text, as the repositories keep it."""
+    rid, ident, content, ctype, vis, created, src, meta = row[:8]
+    return m.Reflection(content, ident, _members(Visibility).get(vis, vis), _members(ContentType).get(ctype, ctype),
+                        _members(Source).get(src, src), None if meta is None else _json_object(meta), rid,
+                        _stored_time(created))
 
 
 class PeeweeStorage(MirrorStorage):
@@ -321,6 +339,16 @@ def _probe_match(parsed: ParsedQuery) -> str:
     return _fts_match(ParsedQuery(parsed.include))
 
 
+class _KeptCounts(threading.local):
+    """The rarity probe's counts kept for one thread's connection, and what they were counted at (_kept_count)."""
+
+    def __init__(self) -> None:
+        self.con: Any = None
+        self.version = self.changes = -1
+        self.recheck = 0.0
+        self.counts: dict[tuple[str, int], int] = {}
+
+
 class SQLiteStorage(PeeweeStorage):
     """The default journal: one SQLite file (``mirror_os.db``) with WAL and FTS5."""
 
@@ -336,7 +364,7 @@ class SQLiteStorage(PeeweeStorage):
         ``purge_in_steps``: purge_deleted leaves the index merge to the caller's purge_step calls (the window
         runs them as write-lane jobs of their own, so saves go between them)."""
         self.path = Path(path)
-        self._probes = threading.local()  # the rarity probe's counts, per thread's connection (_kept_count)
+        self._probes = _KeptCounts()
         self.purge_in_steps = purge_in_steps
         self.readonly = readonly
         self.keep_backups = keep_backups
@@ -622,52 +650,55 @@ class SQLiteStorage(PeeweeStorage):
         marks = ", ".join("?" * len(page))
         cursor = self.db.execute_sql(
             f"SELECT {_REFLECTION_COLUMNS}, reflections_fts.rowid AS fts_rowid, "
-            f"snippet(reflections_fts, 0, ?, ?, '…', {SNIPPET_TOKENS}) AS snip "
+            f"snippet(reflections_fts, 0, ?, ?, '…', {SNIPPET_TOKENS}) AS snip, NULL "
             "FROM reflections_fts CROSS JOIN reflections r ON r.rowid = reflections_fts.rowid "
             f"WHERE reflections_fts MATCH ? AND reflections_fts.rowid BETWEEN ? AND ? AND +reflections_fts.rowid IN ({marks})",
             [HL_START, HL_END, match, min(page), max(page), *page])
-        found = dict(self._hits(cursor.fetchall(), page, keep_rank=ranks))
-        return [found[rowid] for rowid in page if rowid in found]
+        place = {rowid: i for i, rowid in enumerate(page)}  # FTS5 yields rowid order; the page is rank order
+        return self._hits(sorted(cursor.fetchall(), key=lambda row: place[row[8]]), page, keep_rank=ranks)
 
     def _to_hits(self, rows: list[Any], ranks: bool) -> list[SearchHit]:
         return rows  # _search_rows makes the hits itself (_hits)
 
     def _hits(self, rows: Iterable[Sequence[Any]], ranks: dict[int, float] | None = None, *,
-              keep_rank: bool = True) -> list[tuple[int, SearchHit]]:
-        """Rows of ``_REFLECTION_COLUMNS, fts_rowid, snip[, rank]`` as (fts_rowid, SearchHit), each value
-        converted once, straight into the Reflection: peewee's model rows, and a second pass through the
-        repository, cost as much as the query for 50 results at 10,000 entries (issue 12: never slower than
-        the raw FTS5 query). Stored timestamps end in "Z", which fromisoformat reads as UTC itself, and
-        metadata is compact JSON, which raw_decode reads without json.loads' layers: a third of the 5 µs
-        a row took. ``ranks``: rowid -> rank where the statement has no rank column; ``keep_rank`` False: None."""
-        out = []
-        make, hit, loads, stamp, iso = m.Reflection, SearchHit, _json_object, parse_timestamp, datetime.fromisoformat
-        vis_of, type_of, source_of = (_members(kind).get for kind in (Visibility, ContentType, Source))
-        for rid, ident, content, ctype, vis, created, src, meta, fts_rowid, snip, *rank in rows:
-            when = iso(created) if created[-1:] == "Z" else stamp(created)
-            refl = make(content, ident, vis_of(vis, vis), type_of(ctype, ctype), source_of(src, src),  # type: ignore[arg-type]
-                        None if meta is None else loads(meta), rid, when)  # type: ignore[arg-type]  # created_at is NOT NULL
-            score = (float(rank[0]) if ranks is None else ranks[fts_rowid]) if keep_rank else None
-            out.append((fts_rowid, hit(refl, snip or "", score)))
+              keep_rank: bool = True) -> list[SearchHit]:
+        """Rows of ``_REFLECTION_COLUMNS, fts_rowid, snip, rank`` as SearchHits that hold their row: the
+        id, date, identity and text a results list shows are read now, the whole Reflection when first asked
+        for (_reflection_of_row; issue 12, item 4: never slower than the raw FTS5 query, which leaves its rows
+        as tuples). ``ranks``: rowid -> rank where the statement's rank column is NULL; ``keep_rank`` False:
+        None."""
+        out: list[SearchHit] = []
+        add, hit, make, stamp = out.append, SearchHit.stored, _reflection_of_row, _stored_time
+        for row in rows:
+            rid, ident, content, _, _, created, _, _, fts_rowid, snip, rank = row
+            add(hit(rid, stamp(created), ident, content, snip or "",
+                    (float(rank) if ranks is None else ranks[fts_rowid]) if keep_rank else None, make, row))
         return out
 
     def _kept_count(self, match: str, cap: int) -> int | None:
         """How many matches ``match`` has (counted no further than ``cap``: FTS5 walks its doclists forwards and
         stops there, a third cheaper than walking back from the newest, nothing ranked), if counted since the
         index last changed; else None (issue 12, item 4: the same words searched again with another filter,
-        another page, or by the next keystroke's refresh, skip the count). PRAGMA data_version moves when
-        another connection commits, total_changes when this one writes. Both are counters of one connection,
-        so the counts are kept per thread with the connection they came from."""
-        con = self.db.connection()
-        state = (con.execute("PRAGMA data_version").fetchone()[0], con.total_changes)
+        another page, or by the next keystroke's refresh, skip the count).
+
+        This connection's writes move total_changes, read at every search. Other connections' commits move
+        PRAGMA data_version, a statement of its own (5 µs, a fortieth of a rare word's search), so it is read
+        at most every PROBE_RECHECK_S. A count that much out of date only picks the statement: every one of
+        them reads the index as it is now, so the hits are the same, apart from the order of equal ranks or,
+        for a word that just passed RANK_WINDOW matches, being ranked among all of them for that second.
+        Both counters belong to one connection, so the counts are kept per thread with the connection."""
+        con: Any = self.db.connection()
         probes = self._probes
-        if getattr(probes, "con", None) is not con or probes.state != state:
-            probes.con, probes.state, probes.counts = con, state, {}
-        found: int | None = probes.counts.get((match, cap))
-        return found
+        now = time.monotonic()
+        if probes.con is not con or probes.changes != con.total_changes or now >= probes.recheck:
+            version = con.execute("PRAGMA data_version").fetchone()[0]
+            if probes.con is not con or (probes.version, probes.changes) != (version, con.total_changes):
+                probes.con, probes.version, probes.counts = con, version, {}
+            probes.changes, probes.recheck = con.total_changes, now + PROBE_RECHECK_S
+        return probes.counts.get((match, cap))
 
     def _keep_count(self, match: str, cap: int, count: int) -> None:
-        counts: dict[tuple[str, int], int] = self._probes.counts
+        counts = self._probes.counts
         if len(counts) >= PROBE_ANSWERS:
             counts.clear()
         counts[(match, cap)] = count
@@ -691,7 +722,7 @@ class SQLiteStorage(PeeweeStorage):
         sql = self._ranked_sql(limit, offset, where, few=few, ranks=ranks, guarded=most)
         guard = [] if unless_more_than is None else [unless_more_than[0]]
         rows = self.db.connection().execute(sql, [HL_START, HL_END, match, *params, *guard]).fetchall()
-        return [h for _, h in self._hits(rows, keep_rank=ranks)]
+        return self._hits(rows, keep_rank=ranks)
 
     @staticmethod
     @functools.lru_cache(maxsize=64)
@@ -703,18 +734,25 @@ class SQLiteStorage(PeeweeStorage):
         against a 30 µs statement of its own for the count of a rare word: issue 12, item 4).
         ``ranks`` False: FTS5's sort still orders the rows, but the rank column is left out: FTS5 computes it
         afresh for the column, and for a phrase that means reading every match again (0.4 of 4 ms at 10,000)."""
-        if few:
-            rank, order = "bm25(reflections_fts, 1.0, 0.0)", "hit_rank, reflections_fts.rowid"
-        else:
-            rank, order = "reflections_fts.rank" if ranks else "NULL", "reflections_fts.rank"
         rows = str(int(limit)) if guarded is None else (
             f"(SELECT CASE WHEN count(*) <= {int(guarded)} THEN {int(limit)} ELSE 0 END FROM (SELECT 1 FROM "
             f"reflections_fts WHERE reflections_fts MATCH ? LIMIT {int(guarded) + 1}))")
+        join = " CROSS JOIN reflections r ON r.rowid = reflections_fts.rowid"
+        if few:
+            # Sorted before the reflection's columns are read: the sorter holds rowid, snippet and rank, not
+            # each entry's whole text; the outer ORDER BY is the subquery's own, which SQLite does not redo.
+            return (
+                f"SELECT {_REFLECTION_COLUMNS}, hit.fid AS fts_rowid, hit.snip, hit.k AS hit_rank FROM ("
+                f"SELECT reflections_fts.rowid AS fid, snippet(reflections_fts, 0, ?, ?, '…', {SNIPPET_TOKENS}) AS snip, "
+                f"bm25(reflections_fts, 1.0, 0.0) AS k FROM reflections_fts{join if where else ''} "
+                f"WHERE reflections_fts MATCH ?{where} ORDER BY k, fid LIMIT {rows} OFFSET {int(offset)}) hit"
+                " CROSS JOIN reflections r ON r.rowid = hit.fid ORDER BY hit.k, hit.fid")
+        rank = "reflections_fts.rank" if ranks else "NULL"
         return (
             f"SELECT {_REFLECTION_COLUMNS}, reflections_fts.rowid AS fts_rowid, "
             f"snippet(reflections_fts, 0, ?, ?, '…', {SNIPPET_TOKENS}) AS snip, {rank} AS hit_rank "
-            "FROM reflections_fts CROSS JOIN reflections r ON r.rowid = reflections_fts.rowid "
-            f"WHERE reflections_fts MATCH ?{where} ORDER BY {order} LIMIT {rows} OFFSET {int(offset)}")
+            f"FROM reflections_fts{join} "
+            f"WHERE reflections_fts MATCH ?{where} ORDER BY reflections_fts.rank LIMIT {rows} OFFSET {int(offset)}")
 
     def _ranked_page(self, window_sql: str, params: list[Any], limit: int, offset: int) -> dict[int, float]:
         """rowid -> rank of one page of ``window_sql``'s rows (fid, rank), best first. The sort happens

@@ -298,3 +298,31 @@ def test_without_ranks_the_same_hits_in_the_same_order(storage: Any, journal: di
         bare = storage.search(query, ranks=False)
         assert [(h.reflection.id, h.snippet) for h in bare] == [(h.reflection.id, h.snippet) for h in ranked]
         assert all(h.rank is None for h in bare) and all(isinstance(h.rank, float) for h in ranked)
+
+
+def test_a_hit_lists_its_reflection_and_holds_all_of_it(journal_location: dict[str, object]) -> None:
+    """A results list reads a hit's id, date, identity and text; the whole reflection (metadata, enums) is
+    the stored one, also when first asked for after the journal has closed (as `mirror search` prints)."""
+    from mirror_desktop.storage.journal import open_storage
+
+    s = open_storage(**journal_location)  # type: ignore[arg-type]
+    try:
+        ident = s.identities.create(m.Identity(metadata={"name": "Home"}))
+        stored = {r.id: r for r in (
+            s.reflections.create(m.Reflection("A heron stood in the reeds.", identity_id=ident.id,
+                                              visibility="sync_full_private", metadata={"tags": ["birds"]},
+                                              created_at=DAY)),
+            s.reflections.create(m.Reflection("Another heron, grey and still.", content_type="text",
+                                              created_at=DAY + timedelta(days=3))))}
+        asked = (("heron", True), ("heron", False), ('"grey and still"', False), ("#birds", False))
+        found = {a: s.search(a[0], ranks=a[1]) for a in asked}
+        assert s.search("heron") == found[("heron", True)]  # hits are equal by value
+    finally:
+        s.close()
+    assert [len(found[a]) for a in asked] == [2, 2, 1, 1]
+    for hits in found.values():
+        for hit in hits:
+            r = stored[hit.reflection_id]
+            assert (hit.created_at, hit.identity_id, hit.content) == (r.created_at, r.identity_id, r.content)
+            assert hit.reflection == r
+    assert found[("heron", True)] != found[("heron", False)]  # the same reflections and snippets, not the ranks

@@ -15,6 +15,7 @@ import sys
 from collections.abc import Iterator
 from datetime import datetime, timedelta, UTC
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -132,9 +133,13 @@ def test_a_hit_is_the_stored_reflection(tmp_path: Path) -> None:
 def test_the_rarity_answer_follows_writes_of_this_and_other_connections(tmp_path: Path,
                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
     """Whether a query has RANK_WINDOW matches is kept between searches until the index changes: a word
-    that becomes common, through this connection or another one (a reader while the writer saves), is then
-    ranked among its most recent matches."""
+    that becomes common through this connection is ranked among its most recent matches at once. Another
+    connection's commit (a reader while the writer saves) is asked about at most every PROBE_RECHECK_S:
+    until then the reader's search still finds every new entry, ranked among all matches; after it, among
+    the most recent ones."""
     monkeypatch.setattr(journal_module, "RANK_WINDOW", 3)
+    clock = [1000.0]
+    monkeypatch.setattr(journal_module, "time", SimpleNamespace(monotonic=lambda: clock[0]))
     writer = SQLiteStorage(tmp_path / "j.db")
     reader = writer.open_reader()
     try:
@@ -146,6 +151,8 @@ def test_the_rarity_answer_follows_writes_of_this_and_other_connections(tmp_path
                                                          created_at=END - timedelta(days=10 - i))).id
                   for i in range(4)}
         assert {h.reflection.id for h in writer.search("river")} <= recent  # old is outside the 3 newest
+        assert {h.reflection.id for h in reader.search("river")} == recent | {old.id}  # the count is a second old
+        clock[0] += journal_module.PROBE_RECHECK_S
         assert {h.reflection.id for h in reader.search("river")} <= recent
         assert len(reader.search("river")) == 3
     finally:

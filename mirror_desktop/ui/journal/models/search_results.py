@@ -29,8 +29,9 @@ class ResultRow:
 
     @classmethod
     def of(cls, hit: SearchHit) -> ResultRow:
-        r = hit.reflection
-        return cls(r.id, r.created_at, r.identity_id, fmt.first_line(r.content, 90), fmt.snippet_html(hit.snippet))
+        # The hit's own attributes: the whole Reflection is never made for a row that is only listed.
+        return cls(hit.reflection_id, hit.created_at, hit.identity_id, fmt.first_line(hit.content, 90),
+                   fmt.snippet_html(hit.snippet))
 
 
 class SearchResultModel(QAbstractListModel):
