@@ -668,10 +668,10 @@ class SQLiteStorage(PeeweeStorage):
         as tuples). ``ranks``: rowid -> rank where the statement's rank column is NULL; ``keep_rank`` False:
         None."""
         out: list[SearchHit] = []
-        add, hit, make, stamp = out.append, SearchHit.stored, _reflection_of_row, _stored_time
+        add, hit, make, iso, stamp = out.append, SearchHit.stored, _reflection_of_row, datetime.fromisoformat, _stored_time
         for row in rows:
             rid, ident, content, _, _, created, _, _, fts_rowid, snip, rank = row
-            add(hit(rid, stamp(created), ident, content, snip or "",
+            add(hit(rid, iso(created) if created[-1:] == "Z" else stamp(created), ident, content, snip or "",
                     (float(rank) if ranks is None else ranks[fts_rowid]) if keep_rank else None, make, row))
         return out
 
@@ -719,14 +719,14 @@ class SQLiteStorage(PeeweeStorage):
         arguments are the journal's rank setting (migration 008), so the ranks are the rank column's.
         """
         most = None if unless_more_than is None else unless_more_than[1]
-        sql = self._ranked_sql(limit, offset, where, few=few, ranks=ranks, guarded=most)
+        sql = self._ranked_sql(limit, offset, where, few, ranks, most)  # positional: a cheaper cache key
         guard = [] if unless_more_than is None else [unless_more_than[0]]
         rows = self.db.connection().execute(sql, [HL_START, HL_END, match, *params, *guard]).fetchall()
         return self._hits(rows, keep_rank=ranks)
 
     @staticmethod
     @functools.lru_cache(maxsize=64)
-    def _ranked_sql(limit: int, offset: int, where: str, *, few: bool, ranks: bool = True,
+    def _ranked_sql(limit: int, offset: int, where: str, few: bool, ranks: bool = True,
                     guarded: int | None = None) -> str:
         """The statement of ``_ranked_with_snippets``; parameters: HL_START, HL_END, the MATCH, the filters'.
         ``guarded``: one more parameter, a MATCH whose matches are counted to ``guarded`` + 1 first; with more
