@@ -351,10 +351,11 @@ class SearchHit:
 
     @property
     def reflection(self) -> Reflection:
-        if self._reflection is None:
+        made = self._reflection
+        if made is None:  # (two threads asking at once may both make it: the same value, nothing shared changes)
             assert self._make is not None
-            self._reflection, self._make, self._row = self._make(self._row), None, None
-        return self._reflection
+            made = self._reflection = self._make(self._row)
+        return made
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, SearchHit):
