@@ -91,11 +91,6 @@ def _json_object(text: str) -> Any:
     return value if end == len(text) else json.loads(text)
 
 
-def _stored_time(text: str) -> datetime:
-    """A stored timestamp: they end in "Z", which fromisoformat reads as UTC itself; others are parsed."""
-    return datetime.fromisoformat(text) if text[-1:] == "Z" else cast(datetime, parse_timestamp(text))
-
-
 def _reflection_of_row(row: Sequence[Any]) -> m.Reflection:
     """The Reflection of a row that starts with ``_REFLECTION_COLUMNS``, each value converted once: peewee's
     model rows and a second pass through the repository cost as much as a rare word's search. Metadata is
@@ -104,7 +99,7 @@ def _reflection_of_row(row: Sequence[Any]) -> m.Reflection:
     rid, ident, content, ctype, vis, created, src, meta = row[:8]
     return m.Reflection(content, ident, _members(Visibility).get(vis, vis), _members(ContentType).get(ctype, ctype),
                         _members(Source).get(src, src), None if meta is None else _json_object(meta), rid,
-                        _stored_time(created))
+                        cast(datetime, parse_timestamp(created)))
 
 
 class PeeweeStorage(MirrorStorage):
@@ -668,10 +663,10 @@ class SQLiteStorage(PeeweeStorage):
         as tuples). ``ranks``: rowid -> rank where the statement's rank column is NULL; ``keep_rank`` False:
         None."""
         out: list[SearchHit] = []
-        add, hit, make, iso, stamp = out.append, SearchHit.stored, _reflection_of_row, datetime.fromisoformat, _stored_time
+        add, hit, make, stamp = out.append, SearchHit.stored, _reflection_of_row, parse_timestamp
         for row in rows:
             rid, ident, content, _, _, created, _, _, fts_rowid, snip, rank = row
-            add(hit(rid, iso(created) if created[-1:] == "Z" else stamp(created), ident, content, snip or "",
+            add(hit(rid, stamp(created), ident, content, snip or "",  # type: ignore[arg-type]  # created_at is NOT NULL
                     (float(rank) if ranks is None else ranks[fts_rowid]) if keep_rank else None, make, row))
         return out
 

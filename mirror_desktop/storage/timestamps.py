@@ -20,7 +20,7 @@ def parse_timestamp(value: Any) -> datetime | None:
     if isinstance(value, datetime):
         return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
     text = str(value)
-    if text.endswith("Z"):
-        text = text[:-1] + "+00:00"
+    if text[-1:] == "Z":
+        return datetime.fromisoformat(text)  # how SQLite stores them: fromisoformat reads the Z as UTC itself
     parsed = datetime.fromisoformat(text)
     return parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)
