@@ -45,7 +45,6 @@ from mirror_desktop.core.models import SearchFilters  # noqa: E402
 from mirror_desktop.core.search_query import HL_END, HL_START, fts5_match, parse_query  # noqa: E402
 from mirror_desktop.storage.journal import (  # noqa: E402
     _REFLECTION_COLUMNS,
-    SNIPPET_TOKENS,
     PostgresStorage,
     SQLiteStorage,
 )
@@ -53,6 +52,9 @@ from mirror_desktop.storage.journal import (  # noqa: E402
 CLASSES = ("common", "rare", "phrase", "prefix", "exclusion")
 FILTERS = ("none", "identity", "date")
 TARGET_MS = 50.0
+# The raw query's snippets: FTS5's snippet() of 24 tokens, about the length of Mirror's (SNIPPET_LENGTH
+# characters cut from highlight(), core.search_query.cut_snippet) and what Mirror made before it did.
+SNIPPET_TOKENS = 24
 
 
 def queries(kind: str) -> list[str]:

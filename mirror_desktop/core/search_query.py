@@ -18,6 +18,11 @@ _TOKEN = re.compile(r'(-?)"([^"]*)"?|(-?)(\S+)')
 # ``tag:"oddly peaceful"`` finds a tag from an older journal that holds a space (issue 16: new tags cannot).
 _TAG = re.compile(r'(?:(?<=\s)|^)(?:tag:"([^"]+)"|(?:#|tag:)([^\s#"]+))', re.IGNORECASE)
 MAX_TERMS = 32
+# A snippet is about this many characters of the text (FTS5's snippet() of 24 tokens came to 120-150 here).
+SNIPPET_LENGTH = 140
+_SOLID = re.compile(r"\S")
+_REST_OF_WORD = re.compile(r"\S{0,32}\s+")  # from inside a word to the start of the next one
+_SENTENCE_ENDS = (". ", "? ", "! ", ": ", "\n")
 
 
 class SearchSyntaxError(MirrorError):
@@ -96,3 +101,80 @@ def fts5_match(query: ParsedQuery) -> str:
     for t in query.exclude:
         expr = f"({expr}) NOT {term(t)}"
     return expr
+
+
+def cut_snippet(marked: str, length: int = SNIPPET_LENGTH, ellipsis: str = "…") -> str:
+    """About ``length`` characters of ``marked`` around its best run of matches, cut between words, with
+    ``ellipsis`` where text is left out at either end. ``marked`` is a whole text with each match between
+    HL_START and HL_END, as FTS5's highlight() gives it (issue 12, item 4: FTS5's snippet() reads each shown
+    entry's text twice to choose its window, highlight() once).
+
+    The run is chosen as FTS5's snippet() chooses: of the stretches ``length`` long that begin at a match,
+    the one holding the most different matched words, then the most matches, the first of equals. The
+    snippet begins at the text's start when the run fits in its first ``length`` characters (so a short text
+    is shown whole), else where the run's sentence begins (after ". ", "? ", "! ", ": " or a line break)
+    when that is near enough to keep the run whole, else with the run in its middle, reaching back near the
+    text's end to stay ``length`` long. A phrase cut at either end keeps its marks paired. Text without
+    spaces (Chinese, Japanese) is cut at the length itself."""
+    n = len(marked)
+    find = marked.find
+    spans: list[tuple[int, int]] = []
+    at = find(HL_START)
+    while at >= 0:
+        end = find(HL_END, at)
+        end = n if end < 0 else end + 1
+        spans.append((at, end))
+        at = find(HL_START, end)
+    first, last = spans[0] if spans else (0, 0)
+    if len(spans) > 1:
+        keys = [marked[a + 1:b - 1].casefold() for a, b in spans]
+        best = -1
+        for i, (a, b) in enumerate(spans):
+            seen, score, reach = {keys[i]}, 1000, b
+            for j in range(i + 1, len(spans)):
+                if spans[j][1] - a > length:
+                    break
+                score += 1 if keys[j] in seen else 1000
+                seen.add(keys[j])
+                reach = spans[j][1]
+            if score > best:
+                best, first, last = score, a, reach
+    if last <= length:  # the run fits in the opening: the text from its start (a short text whole)
+        start = 0
+    else:
+        room = max(length - (last - first), 0)
+        low = first - room  # the earliest start that keeps the run whole
+        rfind = marked.rfind
+        start = -1
+        for mark in _SENTENCE_ENDS:
+            at = rfind(mark, low, first)
+            if at >= 0 and at + len(mark) > start:
+                start = at + len(mark)
+        if start < 0:  # no sentence begins near enough: the run in the middle
+            start = max(0, min(first - room // 2, n - length))
+            if start > 0 and not marked[start - 1].isspace():
+                word = _REST_OF_WORD.match(marked, start, first)
+                start = word.end() if word else start
+    end = max(start + length, last)
+    if end >= n:
+        end = n
+    elif not marked[end].isspace() and not marked[end - 1].isspace():  # inside a word: end before it
+        space = max(marked.rfind(" ", last, end), marked.rfind("\n", last, end))
+        end = space if space > start else end
+    solid = _SOLID.search(marked, start, end)
+    if solid is None:
+        return ""
+    start = solid.start()
+    while marked[end - 1].isspace():
+        end -= 1
+    piece = marked[start:end]
+    if piece.rfind(HL_START) > piece.rfind(HL_END):
+        piece += HL_END
+    close = piece.find(HL_END)
+    if close >= 0 and not 0 <= piece.find(HL_START) < close:
+        piece = HL_START + piece
+    if start > 0 and _SOLID.search(marked, 0, start):
+        piece = ellipsis + piece
+    if end < n and _SOLID.search(marked, end):
+        piece += ellipsis
+    return piece

@@ -21,7 +21,7 @@ from mirror_desktop.core import models as m
 from mirror_desktop.core.enums import ContentType, Source, Visibility
 from mirror_desktop.core.errors import MirrorError, StorageError
 from mirror_desktop.core.models import SearchFilters, SearchHit
-from mirror_desktop.core.search_query import HL_END, HL_START, ParsedQuery, Term, parse_query
+from mirror_desktop.core.search_query import HL_END, HL_START, ParsedQuery, Term, cut_snippet, parse_query
 from mirror_desktop.core.ports import MirrorStorage
 from mirror_desktop.storage import backups
 from mirror_desktop.storage.cipher import CIPHER_PRAGMAS, JournalKey
@@ -45,7 +45,6 @@ SPEC_TABLES = (
     "engine_runs", "engine_feedback", "evolution_proposals", "evolution_history", "evolution_events",
     "integrations", "schema_version",
 )
-SNIPPET_TOKENS = 24
 SNIPPET_CHARS = 160  # the opening shown for a reflection found by its tags alone
 # The index merge after a deletion (purge_step, migration 012): FTS5 'merge' commands of this many
 # pages each, repeated in one transaction for about this long; benchmarks/bench_edit.py --purge.
@@ -645,7 +644,7 @@ class SQLiteStorage(PeeweeStorage):
         marks = ", ".join("?" * len(page))
         cursor = self.db.execute_sql(
             f"SELECT {_REFLECTION_COLUMNS}, reflections_fts.rowid AS fts_rowid, "
-            f"snippet(reflections_fts, 0, ?, ?, '…', {SNIPPET_TOKENS}) AS snip, NULL "
+            "highlight(reflections_fts, 0, ?, ?) AS marked, NULL "
             "FROM reflections_fts CROSS JOIN reflections r ON r.rowid = reflections_fts.rowid "
             f"WHERE reflections_fts MATCH ? AND reflections_fts.rowid BETWEEN ? AND ? AND +reflections_fts.rowid IN ({marks})",
             [HL_START, HL_END, match, min(page), max(page), *page])
@@ -657,16 +656,16 @@ class SQLiteStorage(PeeweeStorage):
 
     def _hits(self, rows: Iterable[Sequence[Any]], ranks: dict[int, float] | None = None, *,
               keep_rank: bool = True) -> list[SearchHit]:
-        """Rows of ``_REFLECTION_COLUMNS, fts_rowid, snip, rank`` as SearchHits that hold their row: the
+        """Rows of ``_REFLECTION_COLUMNS, fts_rowid, marked, rank`` as SearchHits that hold their row: the
         id, date, identity and text a results list shows are read now, the whole Reflection when first asked
         for (_reflection_of_row; issue 12, item 4: never slower than the raw FTS5 query, which leaves its rows
-        as tuples). ``ranks``: rowid -> rank where the statement's rank column is NULL; ``keep_rank`` False:
-        None."""
+        as tuples). ``marked``: the text as FTS5's highlight() gives it, cut to the snippet here (cut_snippet).
+        ``ranks``: rowid -> rank where the statement's rank column is NULL; ``keep_rank`` False: None."""
         out: list[SearchHit] = []
-        add, hit, make, stamp = out.append, SearchHit.stored, _reflection_of_row, parse_timestamp
+        add, hit, make, stamp, cut = out.append, SearchHit.stored, _reflection_of_row, parse_timestamp, cut_snippet
         for row in rows:
-            rid, ident, content, _, _, created, _, _, fts_rowid, snip, rank = row
-            add(hit(rid, stamp(created), ident, content, snip or "",  # type: ignore[arg-type]  # created_at is NOT NULL
+            rid, ident, content, _, _, created, _, _, fts_rowid, marked, rank = row
+            add(hit(rid, stamp(created), ident, content, cut(marked) if marked else "",  # type: ignore[arg-type]  # created_at is NOT NULL
                     (float(rank) if ranks is None else ranks[fts_rowid]) if keep_rank else None, make, row))
         return out
 
@@ -703,11 +702,11 @@ class SQLiteStorage(PeeweeStorage):
                               unless_more_than: tuple[str, int] | None = None) -> list[SearchHit]:
         """Ranking, snippets and rows of a query with fewer than RANK_WINDOW matches in one statement: the plain
         ranked FTS5 query with the filters on the row. ``ORDER BY rank`` is FTS5's own sort, which keeps each
-        match's positions, so the snippets of the rows shown are made without reading the index again. LIMIT
-        and OFFSET are literal integers, which SQLite plans better than parameters. Equal ranks come in FTS5's
-        order (the older entry first), the same on every page, so pages never overlap.
+        match's positions, so the rows shown are marked (highlight(), cut to snippets by _hits) without reading
+        the index again. LIMIT and OFFSET are literal integers, which SQLite plans better than parameters. Equal
+        ranks come in FTS5's order (the older entry first), the same on every page, so pages never overlap.
 
-        ``few``: the query has no more matches than ``limit``, so a snippet for each costs nothing wasted, and
+        ``few``: the query has no more matches than ``limit``, so marking each costs nothing wasted, and
         SQLite sorts them by bm25 itself, older first among equals as FTS5 does. FTS5's sort would prepare a
         statement of its own and compute bm25 a second time for the rank shown (the rank column is computed
         afresh, its statistics with it): a rare word took 0.18 ms against raw FTS5's 0.17, now 0.16. The
@@ -734,18 +733,18 @@ class SQLiteStorage(PeeweeStorage):
             f"reflections_fts WHERE reflections_fts MATCH ? LIMIT {int(guarded) + 1}))")
         join = " CROSS JOIN reflections r ON r.rowid = reflections_fts.rowid"
         if few:
-            # Sorted before the reflection's columns are read: the sorter holds rowid, snippet and rank, not
-            # each entry's whole text; the outer ORDER BY is the subquery's own, which SQLite does not redo.
+            # Sorted before the reflection's columns are read: the sorter holds rowid, marked text and rank,
+            # not the row's other columns; the outer ORDER BY is the subquery's own, which SQLite does not redo.
             return (
-                f"SELECT {_REFLECTION_COLUMNS}, hit.fid AS fts_rowid, hit.snip, hit.k AS hit_rank FROM ("
-                f"SELECT reflections_fts.rowid AS fid, snippet(reflections_fts, 0, ?, ?, '…', {SNIPPET_TOKENS}) AS snip, "
+                f"SELECT {_REFLECTION_COLUMNS}, hit.fid AS fts_rowid, hit.marked, hit.k AS hit_rank FROM ("
+                "SELECT reflections_fts.rowid AS fid, highlight(reflections_fts, 0, ?, ?) AS marked, "
                 f"bm25(reflections_fts, 1.0, 0.0) AS k FROM reflections_fts{join if where else ''} "
                 f"WHERE reflections_fts MATCH ?{where} ORDER BY k, fid LIMIT {rows} OFFSET {int(offset)}) hit"
                 " CROSS JOIN reflections r ON r.rowid = hit.fid ORDER BY hit.k, hit.fid")
         rank = "reflections_fts.rank" if ranks else "NULL"
         return (
             f"SELECT {_REFLECTION_COLUMNS}, reflections_fts.rowid AS fts_rowid, "
-            f"snippet(reflections_fts, 0, ?, ?, '…', {SNIPPET_TOKENS}) AS snip, {rank} AS hit_rank "
+            f"highlight(reflections_fts, 0, ?, ?) AS marked, {rank} AS hit_rank "
             f"FROM reflections_fts{join} "
             f"WHERE reflections_fts MATCH ?{where} ORDER BY reflections_fts.rank LIMIT {rows} OFFSET {int(offset)}")
 

@@ -73,6 +73,17 @@ def test_snippets_mark_matches(storage: Any, journal: dict[str, Any]) -> None:
     assert f"{HL_START}tomatoes{HL_END}" in hit.snippet
 
 
+def test_a_long_entry_shows_the_sentence_its_match_is_in(storage: Any) -> None:
+    filler = "Nothing much happened at work, which was fine. The bus was late again and I read on my phone. "
+    text = filler * 12 + "Then Ana brought me a typewriter from the flea market. " + filler * 12
+    storage.reflections.create(m.Reflection(text, created_at=DAY))
+    snippet = storage.search("typewriter")[0].snippet
+    assert f"{HL_START}typewriter{HL_END}" in snippet and len(snippet) < 300 < len(text)
+    if storage.dialect == "sqlite":  # cut from highlight() (cut_snippet); PostgreSQL's ts_headline chooses its own
+        assert snippet.startswith(f"…Then Ana brought me a {HL_START}typewriter{HL_END} from the flea market. ")
+        assert snippet.endswith("…")
+
+
 def test_filters(storage: Any, journal: dict[str, Any]) -> None:
     assert ids(storage.search("mother", SearchFilters(identity_id=journal["home"].id))) == {journal["lake"].id, journal["mother"].id}
     assert ids(storage.search("mother", SearchFilters(anonymous_only=True))) == {journal["garden"].id}

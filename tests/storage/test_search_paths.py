@@ -16,15 +16,14 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta, UTC
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Any
 
 import pytest
 
 from mirror_desktop.core import models as m
 from mirror_desktop.core.models import SearchFilters
-from mirror_desktop.core.search_query import HL_END, HL_START, parse_query
+from mirror_desktop.core.search_query import HL_END, HL_START, cut_snippet, parse_query
 from mirror_desktop.storage import journal as journal_module
-from mirror_desktop.storage.journal import SNIPPET_TOKENS, SQLiteStorage, _fts_match
+from mirror_desktop.storage.journal import SQLiteStorage, _fts_match
 
 BENCH = Path(__file__).resolve().parents[2] / "benchmarks"
 sys.path.insert(0, str(BENCH))
@@ -56,14 +55,15 @@ def filter_sets(storage: SQLiteStorage) -> list[SearchFilters | None]:
 
 
 def expected(storage: SQLiteStorage, query: str, filters: SearchFilters | None) -> list[tuple[str, float, str]]:
-    """Every match passing the filters as (id, rank, snippet), best first: the plain ranked FTS5 query."""
+    """Every match passing the filters as (id, rank, snippet), best first: the plain ranked FTS5 query, its
+    snippet cut from FTS5's highlight() of the entry."""
     where, params = storage._filter_sql(filters)
     rows = storage.db.execute_sql(
-        f"SELECT r.id, reflections_fts.rank, snippet(reflections_fts, 0, ?, ?, '…', {SNIPPET_TOKENS}) "
+        "SELECT r.id, reflections_fts.rank, highlight(reflections_fts, 0, ?, ?) "
         "FROM reflections_fts CROSS JOIN reflections r ON r.rowid = reflections_fts.rowid "
         f"WHERE reflections_fts MATCH ?{where} ORDER BY reflections_fts.rank",
         [HL_START, HL_END, _fts_match(parse_query(query)), *params]).fetchall()
-    return [(rid, float(rank), snip) for rid, rank, snip in rows]
+    return [(rid, float(rank), cut_snippet(marked)) for rid, rank, marked in rows]
 
 
 def total_matches(storage: SQLiteStorage, query: str) -> int:
