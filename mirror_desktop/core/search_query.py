@@ -23,6 +23,7 @@ SNIPPET_LENGTH = 140
 _SOLID = re.compile(r"\S")
 _REST_OF_WORD = re.compile(r"\S{0,32}\s+")  # from inside a word to the start of the next one
 _SENTENCE_ENDS = (". ", "? ", "! ", ": ", "\n")
+_BULLET = re.compile(r"\s*[-*•–][ \t]+")  # a list item's mark, left out where a snippet begins
 
 
 class SearchSyntaxError(MirrorError):
@@ -111,11 +112,11 @@ def cut_snippet(marked: str, length: int = SNIPPET_LENGTH, ellipsis: str = "…"
 
     The run is chosen as FTS5's snippet() chooses: of the stretches ``length`` long that begin at a match,
     the one holding the most different matched words, then the most matches, the first of equals. The
-    snippet begins at the text's start when the run fits in its first ``length`` characters (so a short text
-    is shown whole), else where the run's sentence begins (after ". ", "? ", "! ", ": " or a line break)
-    when that is near enough to keep the run whole, else with the run in its middle, reaching back near the
-    text's end to stay ``length`` long. A phrase cut at either end keeps its marks paired. Text without
-    spaces (Chinese, Japanese) is cut at the length itself."""
+    snippet begins at the text's start when the run fits in its first ``length`` characters (so a short
+    text is shown whole), else where the run's sentence or line begins (after ". ", "? ", "! ", ": " or a
+    line break; a list item without its "- ") when that is near enough to keep the run whole, else with
+    the run in its middle, reaching back near the text's end to stay ``length`` long. A phrase cut at
+    either end keeps its marks paired. Text without spaces (Chinese, Japanese) is cut at the length."""
     n = len(marked)
     find = marked.find
     spans: list[tuple[int, int]] = []
@@ -150,7 +151,10 @@ def cut_snippet(marked: str, length: int = SNIPPET_LENGTH, ellipsis: str = "…"
             at = rfind(mark, low, first)
             if at >= 0 and at + len(mark) > start:
                 start = at + len(mark)
-        if start < 0:  # no sentence begins near enough: the run in the middle
+        if start >= 0:
+            bullet = _BULLET.match(marked, start, first)
+            start = bullet.end() if bullet else start
+        else:  # no sentence begins near enough: the run in the middle
             start = max(0, min(first - room // 2, n - length))
             if start > 0 and not marked[start - 1].isspace():
                 word = _REST_OF_WORD.match(marked, start, first)

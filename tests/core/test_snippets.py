@@ -128,3 +128,8 @@ def test_a_phrase_longer_than_a_snippet_is_shown_whole() -> None:
     text = FILLER * 3 + f"{HL_START}{phrase}{HL_END} home. " + FILLER * 3
     got = cut_snippet(text)
     assert mark(phrase) in got and got.startswith(ELL) and got.endswith(ELL)
+
+
+def test_a_match_in_a_list_item_begins_at_the_item_without_its_mark() -> None:
+    text = FILLER * 3 + f"What helped today:\n- The walk by the {mark('river')}\n- Soup\n" + FILLER * 2
+    assert cut_snippet(text).startswith(f"…The walk by the {mark('river')}\n- Soup")
