@@ -45,7 +45,6 @@ SPEC_TABLES = (
     "engine_runs", "engine_feedback", "evolution_proposals", "evolution_history", "evolution_events",
     "integrations", "schema_version",
 )
-SNIPPET_CHARS = 160  # the opening shown for a reflection found by its tags alone
 # The index merge after a deletion (purge_step, migration 012): FTS5 'merge' commands of this many
 # pages each, repeated in one transaction for about this long; benchmarks/bench_edit.py --purge.
 PURGE_MERGE_PAGES = 32
@@ -228,15 +227,15 @@ class PeeweeStorage(MirrorStorage):
         raise NotImplementedError
 
     def _tagged(self, filters: SearchFilters | None, limit: int, offset: int, ranks: bool) -> list[SearchHit]:
-        """A search of tags alone (``#sleep``): the tagged reflections, newest first, their opening as snippet."""
+        """A search of tags alone (``#sleep``): the tagged reflections, newest first, their opening as snippet
+        (cut_snippet of a text without marks)."""
         where, params = self._filter_sql(filters)
         p = self.db.param
         R: Any = self.models.Reflection  # type: ignore[attr-defined]
         rows = R.raw(f"SELECT r.* FROM reflections r WHERE 1 = 1{where} ORDER BY r.created_at DESC, r.id DESC "
                      f"LIMIT {p} OFFSET {p}", *params, limit, offset)
         repo = self.reflections
-        return [SearchHit(repo.to_dc(r), " ".join(r.content.split())[:SNIPPET_CHARS], 0.0 if ranks else None)
-                for r in rows]
+        return [SearchHit(repo.to_dc(r), cut_snippet(r.content), 0.0 if ranks else None) for r in rows]
 
     # -- related reflections (issue 12) --------------------------------------------------------
     def recent_mentions(self, queries: Sequence[tuple[str, SearchFilters | None]], *, limit: int = 20,

@@ -337,3 +337,12 @@ def test_a_hit_lists_its_reflection_and_holds_all_of_it(journal_location: dict[s
             assert (hit.created_at, hit.identity_id, hit.content) == (r.created_at, r.identity_id, r.content)
             assert hit.reflection == r
     assert found[("heron", True)] != found[("heron", False)]  # the same reflections and snippets, not the ranks
+
+
+def test_a_search_of_tags_alone_shows_each_entrys_opening(storage: Any) -> None:
+    text = "Slept badly again.\nThe heater clicked all night " + "and I counted the clicks " * 20 + "until six."
+    storage.reflections.create(m.Reflection(text, created_at=DAY, metadata={"tags": ["sleep"]}))
+    snippet = storage.search("#sleep")[0].snippet
+    assert snippet.startswith("Slept badly again.\nThe heater clicked") and snippet.endswith("…")
+    assert len(snippet) <= 141 and text.startswith(snippet[:-1])  # cut between words
+    assert text[len(snippet) - 1] == " "
