@@ -10,7 +10,7 @@ import pytest
 
 from mirror_desktop.core import models as m
 from mirror_desktop.core.models import SearchFilters
-from mirror_desktop.core.search_query import HL_END, HL_START, SearchSyntaxError
+from mirror_desktop.core.search_query import HL_END, HL_START, SNIPPET_LENGTH, SearchSyntaxError
 from mirror_desktop.core.services import JournalService
 
 DAY = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
@@ -344,5 +344,5 @@ def test_a_search_of_tags_alone_shows_each_entrys_opening(storage: Any) -> None:
     storage.reflections.create(m.Reflection(text, created_at=DAY, metadata={"tags": ["sleep"]}))
     snippet = storage.search("#sleep")[0].snippet
     assert snippet.startswith("Slept badly again.\nThe heater clicked") and snippet.endswith("…")
-    assert len(snippet) <= 141 and text.startswith(snippet[:-1])  # cut between words
+    assert len(snippet) <= SNIPPET_LENGTH + 1 and text.startswith(snippet[:-1])  # cut between words
     assert text[len(snippet) - 1] == " "
