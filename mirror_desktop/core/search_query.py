@@ -118,14 +118,17 @@ def cut_snippet(marked: str, length: int = SNIPPET_LENGTH, ellipsis: str = "…"
     the run in its middle, reaching back near the text's end to stay ``length`` long. A phrase cut at
     either end keeps its marks paired. Text without spaces (Chinese, Japanese) is cut at the length."""
     n = len(marked)
-    find = marked.find
+    # Each match's closing mark first, then its opening mark just before it: str.find skips ahead with memchr
+    # for HL_END, whose low byte is 1, but reads every character for HL_START (low byte 0), 2 µs in 6,000.
+    find, rfind = marked.find, marked.rfind
     spans: list[tuple[int, int]] = []
-    at = find(HL_START)
-    while at >= 0:
-        end = find(HL_END, at)
-        end = n if end < 0 else end + 1
-        spans.append((at, end))
-        at = find(HL_START, end)
+    done, close = 0, find(HL_END)
+    while close >= 0:
+        opening = rfind(HL_START, done, close)  # the nearest: a mark typed in the text itself is passed over
+        if opening >= 0:
+            spans.append((opening, close + 1))
+        done = close + 1
+        close = find(HL_END, done)
     first, last = spans[0] if spans else (0, 0)
     if len(spans) > 1:
         keys = [marked[a + 1:b - 1].casefold() for a, b in spans]

@@ -133,3 +133,11 @@ def test_a_phrase_longer_than_a_snippet_is_shown_whole() -> None:
 def test_a_match_in_a_list_item_begins_at_the_item_without_its_mark() -> None:
     text = FILLER * 3 + f"What helped today:\n- The walk by the {mark('river')}\n- Soup\n" + FILLER * 2
     assert cut_snippet(text).startswith(f"…The walk by the {mark('river')}\n- Soup")
+
+
+def test_marks_typed_in_the_text_itself_do_not_move_the_window() -> None:
+    """Private-use characters (icon fonts put glyphs there) may be in what someone wrote: a lone mark is not a
+    match."""
+    text = f"Stray {HL_END} here and {HL_START} there. " + FILLER * 3 + f"Then the {mark('heron')} flew off. " + FILLER
+    got = cut_snippet(text)
+    assert got.startswith(f"…Then the {mark('heron')} flew off.")
