@@ -11,7 +11,9 @@ through ``storage.search(query, filters, ranks=False)`` (limit 50, snippets incl
 ranked FTS5 query the search wraps, with snippets, ``SELECT rowid, snippet(…) FROM reflections_fts
 WHERE reflections_fts MATCH ? ORDER BY rank LIMIT 50`` joined with the reflection columns Mirror
 returns (and the same WHERE for filtered rows), through the same connection, rows left as tuples.
-``ratio`` = Mirror p95 / raw p95. Mirror and raw run each query back to back, alternating which goes first.
+``ratio`` = Mirror p95 / raw p95. Mirror and raw run each query back to back, which goes first alternating
+from query to query and from round to round, after one unmeasured pass of each query through raw (the pages
+both read are then in SQLite's cache).
 ``--with-ranks``: Mirror asked for each hit's rank too (``mirror search --json``), and the raw query with
 its rank column in the SELECT.
 
