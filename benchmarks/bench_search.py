@@ -5,7 +5,7 @@ Usage:
                                       [--with-ranks] [--json FILE]
 
 Journals come from generate.py (seed 0) in ``--work`` (default bench-data/, reused when present:
-``DIR/j<N>/mirror_os.db``). For every class and filter, 10 queries are run ``--rounds`` times
+``DIR/j<N>/mirror_os.db``). For every class and filter, each of the class's queries (10; 40 rare words) is run ``--rounds`` times
 through ``storage.search(query, filters, ranks=False)`` (limit 50, snippets included, what the window and
 ``mirror search`` call); p50 and p95 are over all runs. Baseline, same run, same file: the plain
 ranked FTS5 query the search wraps, with snippets, ``SELECT rowid, snippet(…) FROM reflections_fts
