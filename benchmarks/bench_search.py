@@ -1,7 +1,7 @@
 """Search latency by query class and filter, next to raw FTS5 on the same file (issue 12, item 4).
 
 Usage:
-    python benchmarks/bench_search.py [--work DIR] [--sizes 10000,100000] [--rounds 3] [--postgres]
+    python benchmarks/bench_search.py [--work DIR] [--sizes 10000,100000] [--rounds 10] [--postgres]
                                       [--with-ranks] [--json FILE]
 
 Journals come from generate.py (seed 0) in ``--work`` (default bench-data/, reused when present:
@@ -276,7 +276,9 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--work", default=str(ROOT / "bench-data"))
     ap.add_argument("--sizes", default="10000,100000")
-    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--rounds", type=int, default=10,
+                    help="times each query runs (default 10: with 3, a class of 10 queries has 30 samples and its "
+                         "p95 is the second slowest of them)")
     ap.add_argument("--postgres", action="store_true", help="also measure on a throwaway PostgreSQL server")
     ap.add_argument("--json", help="write every figure to this file")
     ap.add_argument("--with-ranks", action="store_true",
