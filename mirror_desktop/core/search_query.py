@@ -148,7 +148,6 @@ def cut_snippet(marked: str, length: int = SNIPPET_LENGTH, ellipsis: str = "…"
     else:
         room = max(length - (last - first), 0)
         low = first - room  # the earliest start that keeps the run whole
-        rfind = marked.rfind
         start = -1
         for mark in _SENTENCE_ENDS:
             at = rfind(mark, low, first)
@@ -166,7 +165,7 @@ def cut_snippet(marked: str, length: int = SNIPPET_LENGTH, ellipsis: str = "…"
     if end >= n:
         end = n
     elif not marked[end].isspace() and not marked[end - 1].isspace():  # inside a word: end before it
-        space = max(marked.rfind(" ", last, end), marked.rfind("\n", last, end))
+        space = max(rfind(" ", last, end), rfind("\n", last, end))
         end = space if space > start else end
     solid = _SOLID.search(marked, start, end)
     if solid is None:
